@@ -1,0 +1,36 @@
+// Command mdebot is a Slack bot that runs Microsoft Defender for Endpoint
+// response actions under a two-person rule. Run "mdebot help" for usage.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `mdebot: Microsoft Defender for Endpoint response actions from Slack, with a second pair of eyes.
+
+Usage:
+  mdebot help          show this help
+`
+
+// run executes one mdebot subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	_ = ctx
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mdebot: unknown command %q (run \"mdebot help\")\n", args[0])
+	return 2
+}
