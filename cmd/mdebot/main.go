@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mdebot/mdebot"
 )
 
 func main() {
@@ -21,6 +23,7 @@ func main() {
 const usage = `mdebot: Microsoft Defender for Endpoint response actions from Slack, with a second pair of eyes.
 
 Usage:
+  mdebot manifest      print the Slack app manifest to create the app from
   mdebot help          show this help
 `
 
@@ -29,6 +32,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	_ = ctx
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	switch args[0] {
+	case "manifest":
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, "mdebot manifest: takes no arguments")
+			return 2
+		}
+		if _, err := stdout.Write(mdebot.Manifest); err != nil {
+			fmt.Fprintf(stderr, "mdebot manifest: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 	fmt.Fprintf(stderr, "mdebot: unknown command %q (run \"mdebot help\")\n", args[0])
