@@ -33,6 +33,7 @@ func TestConcurrentDecisionsExecuteExactlyOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each on its own file: the fsyncs overlap
 			db := openDB(t, "")
 			c := &clock{t: t0}
 			svc := newService(t, db, c.Now)
@@ -103,8 +104,9 @@ func TestConcurrentDecisionsExecuteExactlyOnce(t *testing.T) {
 func TestApprovalsRacingTheSweeperNeverBothWin(t *testing.T) {
 	// Approvers whose clock is just inside the window race a sweeper whose
 	// clock is past it: either the request is approved once, or expired.
+	t.Parallel()
 	ctx := context.Background()
-	for round := range 5 {
+	for round := range 3 {
 		db := openDB(t, "")
 		inside := &clock{t: t0}
 		approvers := newService(t, db, inside.Now)
