@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,6 +48,8 @@ var (
 type DB struct {
 	bolt *bolt.DB
 	path string
+
+	historyReads atomic.Int64 // requests History loaded, for tests
 }
 
 var _ approvals.Store = (*DB)(nil)

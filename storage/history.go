@@ -110,6 +110,7 @@ func (db *DB) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) 
 			if err != nil {
 				return err
 			}
+			db.historyReads.Add(1)
 			if !q.matches(r) {
 				continue
 			}
