@@ -157,11 +157,16 @@ func TestSetCardStoresTheCardLocation(t *testing.T) {
 	}
 }
 
-func TestUnknownRequestsAreNotFound(t *testing.T) {
+func TestAnAttemptOnAnUnknownRequestIsRefusedAndAudited(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, testPolicy())
 	_, err := f.svc.Approve(ctx, "R-NOPE", approver1, "x")
 	wantCode(t, err, approvals.CodeNotFound)
+	want := approvals.AuditEvent{At: t0, Type: approvals.EventRefused, RequestID: "R-NOPE", Actor: approver1,
+		Code: approvals.CodeNotFound, Detail: "approve: request not found"}
+	if diff := cmp.Diff(want, f.lastEvent(t)); diff != "" {
+		t.Errorf("refusal audit (-want +got):\n%s", diff)
+	}
 	_, err = f.svc.Get(ctx, "R-NOPE")
 	wantCode(t, err, approvals.CodeNotFound)
 }

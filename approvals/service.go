@@ -163,8 +163,9 @@ func opened(r *Request, live []*Request, now time.Time) ([]AuditEvent, error) {
 }
 
 // update runs fn on request id in one store transaction and builds the
-// Result.
-func (s *Service) update(ctx context.Context, id string, fn func(r *Request, now time.Time) ([]AuditEvent, error)) (Result, error) {
+// Result. An attempt by a person (actor set) on a request that does not
+// exist is audited as refused too.
+func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *Request, now time.Time) ([]AuditEvent, error)) (Result, error) {
 	now := s.now()
 	changed := true
 	r, err := s.store.Update(ctx, id, func(r *Request) ([]AuditEvent, error) {
@@ -172,6 +173,12 @@ func (s *Service) update(ctx context.Context, id string, fn func(r *Request, now
 		changed = err == nil
 		return ev, err
 	})
+	if errors.Is(err, ErrNotFound) && actor != "" {
+		ev := AuditEvent{At: now, Type: EventRefused, RequestID: id, Actor: actor, Code: CodeNotFound, Detail: op + ": request not found"}
+		if aerr := s.store.Append(ctx, ev); aerr != nil {
+			return Result{}, fmt.Errorf("approvals: auditing refused %s: %w (refused because: %w)", op, aerr, err)
+		}
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -189,7 +196,7 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 		return Result{}, err
 	}
 	executable := false
-	res, err := s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	res, err := s.update(ctx, "approve", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return approve(r, actor, fingerprint, isApprover, now, &executable)
 	})
 	res.Executable = err == nil && executable
@@ -205,7 +212,7 @@ func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, e
 		return Result{}, err
 	}
 	reason = truncate(trimSpace(reason), MaxReasonLen)
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "deny", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return deny(r, actor, reason, isApprover, now)
 	})
 }
@@ -218,7 +225,7 @@ func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "withdraw", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return withdraw(r, actor, isApprover, now)
 	})
 }
@@ -234,14 +241,14 @@ func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "cancel", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return cancel(r, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)
 	})
 }
 
 // SetCard stores where request id's Slack card was posted.
 func (s *Service) SetCard(ctx context.Context, id string, c Card) (Result, error) {
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "card", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return setCard(r, c, now)
 	})
 }
@@ -255,7 +262,7 @@ func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Resul
 	if actionID == "" {
 		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE action id"}
 	}
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "submit", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return markSubmitted(r, actionID, now)
 	})
 }
@@ -263,7 +270,7 @@ func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Resul
 // MarkFailed records that MDE refused the submission of approved request
 // id; detail says why. The request becomes failed.
 func (s *Service) MarkFailed(ctx context.Context, id, detail string) (Result, error) {
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "submit_failed", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return markFailed(r, detail, now)
 	})
 }
@@ -277,7 +284,7 @@ func (s *Service) RecordStatus(ctx context.Context, id string, status defender.A
 	if status == "" {
 		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE status"}
 	}
-	return s.update(ctx, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, "status", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return recordStatus(r, status, detail, now)
 	})
 }

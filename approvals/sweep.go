@@ -19,7 +19,7 @@ func (s *Service) Sweep(ctx context.Context) ([]*Request, error) {
 		if l.State != StateAwaiting || s.now().Before(l.Expires) {
 			continue
 		}
-		res, err := s.update(ctx, l.ID, expire)
+		res, err := s.update(ctx, "expire", "", l.ID, expire)
 		if err != nil {
 			return expired, err
 		}
