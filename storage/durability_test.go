@@ -23,9 +23,10 @@ import (
 const crashChildEnv = "MDEBOT_STORAGE_CRASH_CHILD_DB"
 
 // TestCrashLosesNoCommittedRequest re-executes the test binary as a child
-// that opens requests in a loop, printing each id once Open returned. The
-// parent SIGKILLs it mid-way, then every printed id must be in the file and
-// the audit chain must verify.
+// that opens requests in a loop, printing each id once Open returned. While
+// it runs, opening the file from the parent reports it locked. The parent
+// SIGKILLs it mid-way, then every printed id must be in the file and the
+// audit chain must verify.
 func TestCrashLosesNoCommittedRequest(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(t, path)
@@ -53,6 +54,13 @@ func TestCrashLosesNoCommittedRequest(t *testing.T) {
 			continue
 		}
 		ids = append(ids, strings.TrimPrefix(line, "committed "))
+		if len(ids) == 1 {
+			// The child holds the file: another process must be told so.
+			_, err := storage.Open(path, &storage.Options{Timeout: 60 * time.Millisecond})
+			if !errors.Is(err, storage.ErrLocked) || !strings.Contains(err.Error(), path) {
+				t.Errorf("Open while the child runs = %v, want ErrLocked naming %s", err, path)
+			}
+		}
 		if len(ids) == 60 && !killed {
 			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
