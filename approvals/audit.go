@@ -52,7 +52,7 @@ func (r *Request) event(t EventType, actor string, at time.Time, detail string) 
 
 // refusal builds the audit event for a refused attempt.
 func refusal(r *Request, op, actor string, at time.Time, err *Error) AuditEvent {
-	ev := AuditEvent{At: at, Type: EventRefused, Actor: actor, Code: err.Code, Detail: op + ": " + err.Msg}
+	ev := AuditEvent{At: at, Type: EventRefused, Actor: truncate(actor, 64), Code: err.Code, Detail: op + ": " + err.Msg}
 	if r != nil {
 		ev.RequestID, ev.Kind, ev.Machine, ev.State = r.ID, r.Kind, r.Params.Machine, r.State
 	}
