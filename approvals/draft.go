@@ -1,0 +1,99 @@
+package approvals
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mdebot/mdebot/defender"
+)
+
+// MaxReasonLen is the longest reason (in characters) a request or denial
+// may carry.
+const MaxReasonLen = 1000
+
+// Draft is what a requester asks for.
+//
+// Params by kind: every kind but block and unblock needs Params.Machine
+// (MachineName is shown to approvers); isolate needs Params.Isolation; scan
+// needs Params.Scan; quarantine, block and unblock need Params.FileHash
+// (HashType is derived from it). Fields a kind does not use must be empty.
+type Draft struct {
+	Kind      Kind
+	Params    Params
+	Requester string // Slack user id
+	Channel   string // Slack channel id the request came from
+	Reason    string // shown to approvers and sent to MDE as the comment
+}
+
+// normalize validates d and returns it with ids lowercased and the hash
+// type filled in.
+func (d Draft) normalize() (Draft, error) {
+	bad := func(format string, a ...any) (Draft, error) {
+		return Draft{}, &Error{Code: CodeInvalid, Msg: fmt.Sprintf(format, a...)}
+	}
+	if !d.Kind.Valid() {
+		return bad("unknown action kind %q", truncate(string(d.Kind), 40))
+	}
+	if !isUserID(d.Requester) {
+		return bad("requester %q is not a Slack user id", truncate(d.Requester, 40))
+	}
+	if !isSlackID(d.Channel, "CGD") {
+		return bad("channel %q is not a Slack channel id", truncate(d.Channel, 40))
+	}
+	d.Reason = strings.TrimSpace(d.Reason)
+	if d.Reason == "" {
+		return bad("a reason is required")
+	}
+	if utf8.RuneCountInString(d.Reason) > MaxReasonLen {
+		return bad("the reason is longer than %d characters", MaxReasonLen)
+	}
+	p := &d.Params
+	if d.Kind.TargetsMachine() {
+		m, err := defender.ParseMachineID(string(p.Machine))
+		if err != nil {
+			return Draft{}, &Error{Code: CodeInvalid, Msg: "machine id", Err: err}
+		}
+		p.Machine = m
+		if utf8.RuneCountInString(p.MachineName) > 255 {
+			return bad("machine name longer than 255 characters")
+		}
+	} else if p.Machine != "" || p.MachineName != "" {
+		return bad("%s acts on a file hash tenant-wide and takes no machine", d.Kind)
+	}
+	if d.Kind.TargetsFile() {
+		h, t, err := defender.ParseFileHash(p.FileHash)
+		if err != nil {
+			return Draft{}, &Error{Code: CodeInvalid, Msg: "file hash", Err: err}
+		}
+		if p.HashType != "" && p.HashType != t {
+			return bad("file hash is %s, not %s", t, p.HashType)
+		}
+		p.FileHash, p.HashType = h, t
+	} else if p.FileHash != "" || p.HashType != "" {
+		return bad("%s takes no file hash", d.Kind)
+	}
+	switch {
+	case d.Kind == KindIsolate && !p.Isolation.Valid():
+		return bad("isolate needs an isolation type (Full, Selective or UnManagedDevice), not %q", p.Isolation)
+	case d.Kind != KindIsolate && p.Isolation != "":
+		return bad("%s takes no isolation type", d.Kind)
+	case d.Kind == KindScan && !p.Scan.Valid():
+		return bad("scan needs a scan type (Quick or Full), not %q", p.Scan)
+	case d.Kind != KindScan && p.Scan != "":
+		return bad("%s takes no scan type", d.Kind)
+	}
+	return d, nil
+}
+
+// NewID returns a fresh request id: "R-" and 10 characters of base32 from
+// crypto/rand (50 bits), short enough to read out and impossible to guess.
+func NewID() string {
+	var b [7]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	return "R-" + base32.StdEncoding.EncodeToString(b[:])[:10]
+}
+
+func trimSpace(s string) string { return strings.TrimSpace(s) }

@@ -1,0 +1,85 @@
+package approvals
+
+import "fmt"
+
+// Code classifies an [*Error] so callers can decide what to tell people.
+type Code string
+
+// The error codes. Each has a sentinel (ErrNotFound, ErrInvalid, ...) to use
+// with errors.Is; use errors.As with *Error for the details.
+const (
+	CodeNotFound        Code = "not_found"       // no request with that id
+	CodeInvalid         Code = "invalid"         // a malformed draft or argument
+	CodeNotPermitted    Code = "not_permitted"   // actor may not request/approve here
+	CodeSelfDecision    Code = "self_decision"   // the requester tried to approve or deny
+	CodeAlreadyDecided  Code = "already_decided" // this actor already approved
+	CodeNotAwaiting     Code = "not_awaiting"    // the request is no longer awaiting approval
+	CodeExpired         Code = "expired"         // the approval window has passed
+	CodeFingerprint     Code = "fingerprint"     // the request changed since it was shown
+	CodeReasonRequired  Code = "reason_required" // a denial needs a reason
+	CodeConflict        Code = "conflict"        // another live request for the same target
+	CodeIllegal         Code = "illegal"         // a lifecycle transition that is not allowed
+	CodeDuplicateID     Code = "duplicate_id"    // Store.Create saw an existing id
+	CodeInvalidPolicy   Code = "invalid_policy"  // the configured policy is unusable
+	CodeGroupLookup     Code = "group_lookup"    // resolving a user group failed
+	codeUnchangedMarker Code = "unchanged"       // see ErrUnchanged
+)
+
+// Error is the error every refused operation returns. Code says what went
+// wrong; the other fields, when set, say about what.
+type Error struct {
+	Code      Code
+	RequestID string // the request the operation was about
+	State     State  // the request's state when it was refused
+	Existing  string // for CodeConflict: the id of the live request in the way
+	Msg       string // a sentence for logs
+	Err       error  // the underlying error, if any
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Error implements error.
+func (e *Error) Error() string {
+	s := "approvals: " + e.Msg
+	if e.RequestID != "" {
+		s = fmt.Sprintf("approvals: request %s: %s", e.RequestID, e.Msg)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is an *Error with the same Code, so that
+// errors.Is(err, ErrSelfDecision) works for any self-decision error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+func newError(c Code, id, msg string) *Error { return &Error{Code: c, RequestID: id, Msg: msg} }
+
+// Sentinels for errors.Is, one per Code.
+var (
+	ErrNotFound       = &Error{Code: CodeNotFound, Msg: "request not found"}
+	ErrInvalid        = &Error{Code: CodeInvalid, Msg: "invalid"}
+	ErrNotPermitted   = &Error{Code: CodeNotPermitted, Msg: "not permitted"}
+	ErrSelfDecision   = &Error{Code: CodeSelfDecision, Msg: "requester cannot decide own request"}
+	ErrAlreadyDecided = &Error{Code: CodeAlreadyDecided, Msg: "already approved by this person"}
+	ErrNotAwaiting    = &Error{Code: CodeNotAwaiting, Msg: "no longer awaiting approval"}
+	ErrExpired        = &Error{Code: CodeExpired, Msg: "approval window expired"}
+	ErrFingerprint    = &Error{Code: CodeFingerprint, Msg: "request changed since it was shown"}
+	ErrReasonRequired = &Error{Code: CodeReasonRequired, Msg: "a reason is required"}
+	ErrConflict       = &Error{Code: CodeConflict, Msg: "another live request for the same target"}
+	ErrIllegal        = &Error{Code: CodeIllegal, Msg: "illegal transition"}
+	ErrDuplicateID    = &Error{Code: CodeDuplicateID, Msg: "request id already exists"}
+	ErrInvalidPolicy  = &Error{Code: CodeInvalidPolicy, Msg: "invalid policy"}
+	ErrGroupLookup    = &Error{Code: CodeGroupLookup, Msg: "user group lookup failed"}
+)
+
+// ErrUnchanged is returned by a transition function given to Store.Update
+// when the request is already in the wanted state (a repeated MDE status, a
+// repeated submission of the same action id). A Store must then write
+// nothing and return the request as read, with a nil error.
+var ErrUnchanged = &Error{Code: codeUnchangedMarker, Msg: "unchanged"}

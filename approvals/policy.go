@@ -1,0 +1,148 @@
+package approvals
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultTTL is how long a request waits for approval when the policy does
+// not say.
+const DefaultTTL = 30 * time.Minute
+
+// Policy is the configured approval policy.
+//
+// Principals are Slack user ids ("U…" or "W…") or user-group ids ("S…");
+// a group's members are resolved through [Groups] when needed.
+type Policy struct {
+	// Approvals is the number of approvals each kind needs. A kind not
+	// listed needs [DefaultApprovals].
+	Approvals map[Kind]int
+	// Requesters may open requests. Empty means anyone.
+	Requesters []string
+	// Approvers may approve, deny (and withdraw or cancel) requests. It
+	// must not be empty when any kind needs an approval.
+	Approvers []string
+	// Channels are the Slack channel ids requests may be opened from.
+	// Empty means any channel.
+	Channels []string
+	// TTL is how long a request waits for approval; zero means DefaultTTL.
+	TTL time.Duration
+}
+
+// Groups resolves a Slack user group to its members' user ids. The bot
+// implements it (with a cache) on top of usergroups.users.list.
+type Groups interface {
+	Members(ctx context.Context, groupID string) ([]string, error)
+}
+
+// Required returns the number of approvals kind k needs.
+func (p Policy) Required(k Kind) int {
+	if n, ok := p.Approvals[k]; ok {
+		return n
+	}
+	return DefaultApprovals(k)
+}
+
+// ttl returns the effective approval window.
+func (p Policy) ttl() time.Duration {
+	if p.TTL == 0 {
+		return DefaultTTL
+	}
+	return p.TTL
+}
+
+// Validate reports the first problem with p: an unknown kind, a negative
+// count, a principal that is not a Slack user or group id, a negative TTL,
+// or approvals needed with no approvers configured.
+func (p Policy) Validate() error {
+	bad := func(format string, a ...any) error {
+		return &Error{Code: CodeInvalidPolicy, Msg: "policy: " + fmt.Sprintf(format, a...)}
+	}
+	for k, n := range p.Approvals {
+		if !k.Valid() {
+			return bad("unknown action kind %q in approvals", k)
+		}
+		if n < 0 || n > 10 {
+			return bad("%s needs %d approvals; want 0 to 10", k, n)
+		}
+	}
+	for _, list := range []struct {
+		name string
+		ids  []string
+	}{{"requesters", p.Requesters}, {"approvers", p.Approvers}} {
+		for _, id := range list.ids {
+			if !isUserID(id) && !isGroupID(id) {
+				return bad("%s: %q is not a Slack user (U…, W…) or user group (S…) id", list.name, id)
+			}
+		}
+	}
+	for _, c := range p.Channels {
+		if !isSlackID(c, "CGD") {
+			return bad("channels: %q is not a Slack channel id (C…, G…, D…)", c)
+		}
+	}
+	if p.TTL < 0 {
+		return bad("negative approval TTL %s", p.TTL)
+	}
+	if len(p.Approvers) == 0 {
+		for _, k := range Kinds() {
+			if p.Required(k) > 0 {
+				return bad("%s needs approval but no approvers are configured", k)
+			}
+		}
+	}
+	return nil
+}
+
+// UsesGroups reports whether p names any user group.
+func (p Policy) UsesGroups() bool {
+	return slices.ContainsFunc(p.Requesters, isGroupID) || slices.ContainsFunc(p.Approvers, isGroupID)
+}
+
+func (p Policy) channelAllowed(ch string) bool {
+	return len(p.Channels) == 0 || slices.Contains(p.Channels, ch)
+}
+
+func isUserID(s string) bool  { return isSlackID(s, "UW") }
+func isGroupID(s string) bool { return isSlackID(s, "S") }
+
+// isSlackID reports whether s starts with one of the prefixes and goes on
+// with upper-case letters and digits.
+func isSlackID(s, prefixes string) bool {
+	if len(s) < 3 || len(s) > 32 || !strings.ContainsRune(prefixes, rune(s[0])) {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// member reports whether user is one of principals, directly or through a
+// user group.
+func member(ctx context.Context, g Groups, principals []string, user string) (bool, error) {
+	if slices.Contains(principals, user) {
+		return true, nil
+	}
+	for _, p := range principals {
+		if !isGroupID(p) {
+			continue
+		}
+		if g == nil {
+			return false, &Error{Code: CodeGroupLookup, Msg: fmt.Sprintf("policy names user group %s but no group resolver is configured", p)}
+		}
+		members, err := g.Members(ctx, p)
+		if err != nil {
+			return false, &Error{Code: CodeGroupLookup, Msg: "members of " + p, Err: err}
+		}
+		if slices.Contains(members, user) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

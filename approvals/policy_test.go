@@ -1,0 +1,85 @@
+package approvals_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/approvals/approvalstest"
+)
+
+func TestPolicyValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy approvals.Policy
+		ok     bool
+	}{
+		{"a policy with approvers is valid", approvals.Policy{Approvers: []string{"U1A", "W2B", "S3C"}}, true},
+		{"a policy where nothing needs approval may have no approvers", approvals.Policy{Approvals: map[approvals.Kind]int{
+			"isolate": 0, "unisolate": 0, "restrict": 0, "unrestrict": 0, "quarantine": 0, "block": 0, "unblock": 0, "offboard": 0}}, true},
+		{"a policy needing approvals without approvers is invalid", approvals.Policy{}, false},
+		{"an unknown kind is invalid", approvals.Policy{Approvers: []string{"U1"}, Approvals: map[approvals.Kind]int{"release": 1}}, false},
+		{"a negative count is invalid", approvals.Policy{Approvers: []string{"U1"}, Approvals: map[approvals.Kind]int{"scan": -1}}, false},
+		{"an approver that is not a Slack id is invalid", approvals.Policy{Approvers: []string{"alice"}}, false},
+		{"a channel id as approver is invalid", approvals.Policy{Approvers: []string{"C123"}}, false},
+		{"a malformed channel is invalid", approvals.Policy{Approvers: []string{"U1A"}, Channels: []string{"#sec"}}, false},
+		{"a negative TTL is invalid", approvals.Policy{Approvers: []string{"U1A"}, TTL: -1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.policy.Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, approvals.ErrInvalidPolicy) {
+				t.Errorf("error %v does not match ErrInvalidPolicy", err)
+			}
+		})
+	}
+}
+
+func TestNewRefusesGroupsWithoutAResolver(t *testing.T) {
+	_, err := approvals.New(approvals.Config{Policy: testPolicy(), Store: &approvalstest.Store{}})
+	if !errors.Is(err, approvals.ErrInvalidPolicy) {
+		t.Errorf("New = %v, want ErrInvalidPolicy", err)
+	}
+}
+
+type failingGroups struct{}
+
+func (failingGroups) Members(context.Context, string) ([]string, error) {
+	return nil, errors.New("slack: ratelimited")
+}
+
+func TestAGroupLookupFailureIsReportedNotTreatedAsDenial(t *testing.T) {
+	ctx := context.Background()
+	svc, err := approvals.New(approvals.Config{
+		Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: &approvalstest.Store{}, Groups: failingGroups{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Open(ctx, draft(approvals.KindIsolate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Approve(ctx, res.Request.ID, approver1, res.Request.Fingerprint())
+	wantCode(t, err, approvals.CodeGroupLookup)
+	if err == nil || !contains(err.Error(), "ratelimited") {
+		t.Errorf("error %v hides the cause", err)
+	}
+}
+
+func TestParseKindAcceptsOnlyTheExactNames(t *testing.T) {
+	for _, k := range approvals.Kinds() {
+		if got, err := approvals.ParseKind(" " + string(k) + " "); err != nil || got != k {
+			t.Errorf("ParseKind(%q) = %q, %v", k, got, err)
+		}
+	}
+	if _, err := approvals.ParseKind("release"); !errors.Is(err, approvals.ErrInvalid) {
+		t.Errorf("ParseKind(release) = %v, want ErrInvalid (the alias is the bot's business)", err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,142 @@
+package approvals
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/mdebot/mdebot/defender"
+)
+
+// Params are the parameters of a response action. Which fields are set
+// depends on the kind (see [Draft]).
+type Params struct {
+	Machine     defender.MachineID     `json:"machine,omitempty"`      // every kind but block/unblock
+	MachineName string                 `json:"machine_name,omitempty"` // for display
+	Isolation   defender.IsolationType `json:"isolation,omitempty"`    // isolate only
+	Scan        defender.ScanType      `json:"scan,omitempty"`         // scan only
+	FileHash    string                 `json:"file_hash,omitempty"`    // quarantine, block, unblock
+	HashType    defender.HashType      `json:"hash_type,omitempty"`    // with FileHash
+}
+
+// Verdict is an approver's decision.
+type Verdict string
+
+// The verdicts.
+const (
+	Approve Verdict = "approve"
+	Deny    Verdict = "deny"
+)
+
+// Decision is one approver's verdict on a request.
+type Decision struct {
+	Actor   string    `json:"actor"`
+	Verdict Verdict   `json:"verdict"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// StatusChange is one MDE status seen for the submitted action.
+type StatusChange struct {
+	At     time.Time             `json:"at"`
+	Status defender.ActionStatus `json:"status"`
+	Detail string                `json:"detail,omitempty"`
+}
+
+// Card is where the request's Slack card was posted, so later states can
+// edit it in place.
+type Card struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+// Request is one response-action request and everything that happened to
+// it. Requests are values: a Store hands out copies, and changes are made
+// only through [Service] methods.
+type Request struct {
+	ID        string    `json:"id"`
+	Kind      Kind      `json:"kind"`
+	Params    Params    `json:"params"`
+	Requester string    `json:"requester"`
+	Channel   string    `json:"channel"`
+	Reason    string    `json:"reason"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires"`  // end of the approval window
+	Required  int       `json:"required"` // approvals needed, from the policy at creation
+
+	State     State      `json:"state"`
+	Updated   time.Time  `json:"updated"` // time of the last state change
+	Decisions []Decision `json:"decisions,omitempty"`
+	ClosedBy  string     `json:"closed_by,omitempty"` // who withdrew or cancelled it
+
+	Card            Card                  `json:"card"`
+	ActionID        string                `json:"action_id,omitempty"` // MDE machine action (or indicator) id
+	MDEStatus       defender.ActionStatus `json:"mde_status,omitempty"`
+	StatusHistory   []StatusChange        `json:"status_history,omitempty"`
+	CancelRequested string                `json:"cancel_requested,omitempty"` // who asked to cancel the MDE action
+	Error           string                `json:"error,omitempty"`            // why it failed
+}
+
+// Approvals returns the ids of the people whose approval counted, in order.
+func (r *Request) Approvals() []string {
+	var ids []string
+	for _, d := range r.Decisions {
+		if d.Verdict == Approve {
+			ids = append(ids, d.Actor)
+		}
+	}
+	return ids
+}
+
+// Users returns the requester and everyone who decided, each once: the
+// people a history search by user finds the request under.
+func (r *Request) Users() []string {
+	users := []string{r.Requester}
+	for _, d := range r.Decisions {
+		if !slices.Contains(users, d.Actor) {
+			users = append(users, d.Actor)
+		}
+	}
+	return users
+}
+
+// Target returns what the request acts on: the machine id, or for block
+// and unblock the file hash.
+func (r *Request) Target() string {
+	if r.Kind.TargetsMachine() {
+		return string(r.Params.Machine)
+	}
+	return r.Params.FileHash
+}
+
+// ConflictKey names the slot a live request occupies: at most one live
+// request may hold a key. Opposite kinds share it (isolate and unisolate of
+// one machine; restrict and unrestrict; block and unblock of one hash).
+func (r *Request) ConflictKey() string { return r.Kind.family() + "/" + r.Target() }
+
+// Fingerprint is a SHA-256 (hex) over what an approver is shown: the id,
+// kind, requester, parameters and reason. The Approve button carries it, so
+// an approval cannot apply to a request that differs from what was shown.
+func (r *Request) Fingerprint() string {
+	h := sha256.New()
+	for _, f := range []string{"mdebot-request-v1", r.ID, string(r.Kind), r.Requester,
+		string(r.Params.Machine), r.Params.MachineName, string(r.Params.Isolation),
+		string(r.Params.Scan), r.Params.FileHash, string(r.Params.HashType), r.Reason,
+		strconv.Itoa(r.Required)} {
+		// Length-prefix each field so that no two field lists hash alike.
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Clone returns a deep copy of r.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Decisions = slices.Clone(r.Decisions)
+	c.StatusHistory = slices.Clone(r.StatusHistory)
+	return &c
+}

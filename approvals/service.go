@@ -1,0 +1,295 @@
+package approvals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mdebot/mdebot/defender"
+)
+
+// Config configures a Service.
+type Config struct {
+	Policy Policy
+	Store  Store
+	// Groups resolves user groups named in the policy. It may be nil when
+	// the policy names none.
+	Groups Groups
+	// Now is the clock; nil means time.Now. Expiry is decided with it.
+	Now func() time.Time
+	// Logger receives the sweeper's errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Service applies the policy and the approval rules to requests kept in a
+// Store. It is safe for concurrent use: every decision is one atomic
+// compare-and-swap in the store.
+type Service struct {
+	policy Policy
+	store  Store
+	groups Groups
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns a Service, or an error matching ErrInvalidPolicy.
+func New(c Config) (*Service, error) {
+	if err := c.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	if c.Store == nil {
+		return nil, errors.New("approvals: no store configured")
+	}
+	if c.Policy.UsesGroups() && c.Groups == nil {
+		return nil, &Error{Code: CodeInvalidPolicy, Msg: "policy: names user groups but no group resolver is configured"}
+	}
+	s := &Service{policy: c.Policy, store: c.Store, groups: c.Groups, now: c.Now, log: c.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Policy returns the service's policy.
+func (s *Service) Policy() Policy { return s.policy }
+
+// Result is the outcome of an operation that changed (or tried to change)
+// a request.
+type Result struct {
+	// Request is the request after the operation.
+	Request *Request
+	// Executable is true when this call moved the request to approved.
+	// Exactly one call per request sees it, and that caller must submit
+	// the action to MDE (then call MarkSubmitted or MarkFailed).
+	Executable bool
+	// Changed is false when the call was a repeat that changed nothing
+	// (the same MDE status again, the same action id again).
+	Changed bool
+}
+
+// IsRequester reports whether user may open requests under the policy.
+func (s *Service) IsRequester(ctx context.Context, user string) (bool, error) {
+	if len(s.policy.Requesters) == 0 {
+		return true, nil
+	}
+	return member(ctx, s.groups, s.policy.Requesters, user)
+}
+
+// IsApprover reports whether user may approve and deny requests.
+func (s *Service) IsApprover(ctx context.Context, user string) (bool, error) {
+	return member(ctx, s.groups, s.policy.Approvers, user)
+}
+
+// Open opens a request from d. A kind that needs no approval is approved at
+// once (Result.Executable is true). Errors: ErrInvalid, ErrNotPermitted
+// (requester or channel not allowed), ErrConflict (Error.Existing names the
+// live request in the way), ErrGroupLookup. Refusals are audited.
+func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
+	now := s.now()
+	refuseOpen := func(err *Error) (Result, error) {
+		ev := refusal(nil, "open", d.Requester, now, err)
+		ev.Kind, ev.Machine = d.Kind, d.Params.Machine
+		if aerr := s.store.Append(ctx, ev); aerr != nil {
+			return Result{}, fmt.Errorf("approvals: auditing refused request: %w (refused because: %w)", aerr, err)
+		}
+		return Result{}, err
+	}
+	nd, err := d.normalize()
+	if err != nil {
+		ev := refusal(nil, "open", d.Requester, now, err.(*Error))
+		ev.Kind = d.Kind
+		if aerr := s.store.Append(ctx, ev); aerr != nil {
+			return Result{}, fmt.Errorf("approvals: auditing refused request: %w (refused because: %w)", aerr, err)
+		}
+		return Result{}, err
+	}
+	d = nd
+	ok, err := s.IsRequester(ctx, d.Requester)
+	if err != nil {
+		return Result{}, err
+	}
+	if !ok {
+		return refuseOpen(&Error{Code: CodeNotPermitted, Msg: d.Requester + " may not request response actions"})
+	}
+	if !s.policy.channelAllowed(d.Channel) {
+		return refuseOpen(&Error{Code: CodeNotPermitted, Msg: "requests are not accepted in channel " + d.Channel})
+	}
+	r := &Request{
+		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
+		Created: now, Expires: now.Add(s.policy.ttl()), Required: s.policy.Required(d.Kind),
+		State: StateAwaiting, Updated: now,
+	}
+	for attempt := 0; ; attempt++ {
+		r.ID = NewID()
+		err = s.store.Create(ctx, r, func(live []*Request) ([]AuditEvent, error) {
+			return opened(r, live, now)
+		})
+		if errors.Is(err, ErrDuplicateID) && attempt < 3 {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Request: r.Clone(), Executable: r.State == StateApproved, Changed: true}, nil
+}
+
+// opened checks r against the live requests holding its conflict key and
+// returns the events of its creation. A live request still awaiting
+// approval whose window has passed no longer blocks.
+func opened(r *Request, live []*Request, now time.Time) ([]AuditEvent, error) {
+	for _, l := range live {
+		if l.ID == r.ID || (l.State == StateAwaiting && !now.Before(l.Expires)) {
+			continue
+		}
+		err := &Error{Code: CodeConflict, Existing: l.ID,
+			Msg: fmt.Sprintf("%s %s is already %s as %s", l.Kind, l.Target(), l.State, l.ID)}
+		ev := refusal(nil, "open", r.Requester, now, err)
+		ev.Kind, ev.Machine = r.Kind, r.Params.Machine
+		return []AuditEvent{ev}, err
+	}
+	events := []AuditEvent{r.event(EventRequested, r.Requester, now, r.Reason)}
+	if r.Required == 0 {
+		r.setState(StateApproved, now)
+		events = append(events, r.event(EventAutoApproved, SystemActor, now, "policy needs no approval for "+string(r.Kind)))
+	}
+	return events, nil
+}
+
+// update runs fn on request id in one store transaction and builds the
+// Result. An attempt by a person (actor set) on a request that does not
+// exist is audited as refused too.
+func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *Request, now time.Time) ([]AuditEvent, error)) (Result, error) {
+	now := s.now()
+	changed := true
+	r, err := s.store.Update(ctx, id, func(r *Request) ([]AuditEvent, error) {
+		ev, err := fn(r, now)
+		changed = err == nil
+		return ev, err
+	})
+	if errors.Is(err, ErrNotFound) && actor != "" {
+		ev := AuditEvent{At: now, Type: EventRefused, RequestID: id, Actor: actor, Code: CodeNotFound, Detail: op + ": request not found"}
+		if aerr := s.store.Append(ctx, ev); aerr != nil {
+			return Result{}, fmt.Errorf("approvals: auditing refused %s: %w (refused because: %w)", op, aerr, err)
+		}
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Request: r, Changed: changed}, nil
+}
+
+// Approve counts actor's approval of request id. fingerprint is the
+// Request.Fingerprint the approver was shown. Result.Executable is true for
+// the one call that completes the approvals. Errors: ErrNotFound,
+// ErrNotAwaiting, ErrExpired, ErrSelfDecision, ErrNotPermitted,
+// ErrAlreadyDecided, ErrFingerprint, ErrGroupLookup. Refusals are audited.
+func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
+	isApprover, err := s.IsApprover(ctx, actor)
+	if err != nil {
+		return Result{}, err
+	}
+	executable := false
+	res, err := s.update(ctx, "approve", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return approve(r, actor, fingerprint, isApprover, now, &executable)
+	})
+	res.Executable = err == nil && executable
+	return res, err
+}
+
+// Deny denies request id on behalf of actor, who must be an approver and
+// not the requester, and must give a reason. Errors: as Approve, plus
+// ErrReasonRequired.
+func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, error) {
+	isApprover, err := s.IsApprover(ctx, actor)
+	if err != nil {
+		return Result{}, err
+	}
+	reason = truncate(trimSpace(reason), MaxReasonLen)
+	return s.update(ctx, "deny", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return deny(r, actor, reason, isApprover, now)
+	})
+}
+
+// Withdraw withdraws request id while it awaits approval. The requester or
+// an approver may withdraw it. Errors: ErrNotFound, ErrNotAwaiting,
+// ErrExpired, ErrNotPermitted.
+func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error) {
+	isApprover, err := s.IsApprover(ctx, actor)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.update(ctx, "withdraw", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return withdraw(r, actor, isApprover, now)
+	})
+}
+
+// Cancel cancels request id on behalf of actor (the requester or an
+// approver). An approved request that was not yet submitted becomes
+// cancelled. For a submitted request Cancel records who asked
+// (Request.CancelRequested) and leaves it submitted: the caller then
+// cancels the MDE action, and RecordStatus(Cancelled) ends it. A request
+// awaiting approval is withdrawn, not cancelled (ErrIllegal).
+func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result, error) {
+	isApprover, err := s.IsApprover(ctx, actor)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.update(ctx, "cancel", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return cancel(r, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)
+	})
+}
+
+// SetCard stores where request id's Slack card was posted.
+func (s *Service) SetCard(ctx context.Context, id string, c Card) (Result, error) {
+	return s.update(ctx, "card", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return setCard(r, c, now)
+	})
+}
+
+// MarkSubmitted records that approved request id was sent to MDE as
+// actionID (a machine action id, or an indicator id for block/unblock).
+// Repeating it with the same actionID changes nothing. If the request is
+// no longer approved (it was cancelled meanwhile), it returns ErrIllegal
+// and the caller should cancel the MDE action.
+func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Result, error) {
+	if actionID == "" {
+		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE action id"}
+	}
+	return s.update(ctx, "submit", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markSubmitted(r, actionID, now)
+	})
+}
+
+// MarkFailed records that MDE refused the submission of approved request
+// id; detail says why. The request becomes failed.
+func (s *Service) MarkFailed(ctx context.Context, id, detail string) (Result, error) {
+	return s.update(ctx, "submit_failed", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markFailed(r, detail, now)
+	})
+}
+
+// RecordStatus records an MDE status seen for submitted request id.
+// Pending and InProgress (and unknown statuses) keep it submitted;
+// Succeeded, Failed, TimeOut and Cancelled end it as succeeded, failed,
+// timed_out and cancelled, with detail as the error text. A status equal
+// to the last one seen changes nothing (Result.Changed is false).
+func (s *Service) RecordStatus(ctx context.Context, id string, status defender.ActionStatus, detail string) (Result, error) {
+	if status == "" {
+		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE status"}
+	}
+	return s.update(ctx, "status", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return recordStatus(r, status, detail, now)
+	})
+}
+
+// Get returns request id, or an error matching ErrNotFound.
+func (s *Service) Get(ctx context.Context, id string) (*Request, error) {
+	return s.store.Get(ctx, id)
+}

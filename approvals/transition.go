@@ -1,0 +1,204 @@
+package approvals
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mdebot/mdebot/defender"
+)
+
+// The transitions below are pure: they change r (a private copy handed out
+// by Store.Update) and return the audit events to write with it, or refuse
+// with an *Error and the audit event that records the refusal.
+
+// refuse returns the refusal event and error for op on r.
+func refuse(r *Request, op, actor string, now time.Time, code Code, msg string) ([]AuditEvent, error) {
+	err := &Error{Code: code, RequestID: r.ID, State: r.State, Msg: msg}
+	return []AuditEvent{refusal(r, op, actor, now, err)}, err
+}
+
+// checkAwaiting refuses a decision on a request that is not awaiting
+// approval or whose window has passed (even if the sweeper has not run).
+func checkAwaiting(r *Request, op, actor string, now time.Time) ([]AuditEvent, error) {
+	if r.State != StateAwaiting {
+		return refuse(r, op, actor, now, CodeNotAwaiting, fmt.Sprintf("is %s, no longer awaiting approval", r.State))
+	}
+	if !now.Before(r.Expires) {
+		return refuse(r, op, actor, now, CodeExpired, fmt.Sprintf("approval window ended at %s", r.Expires.UTC().Format(time.RFC3339)))
+	}
+	return nil, nil
+}
+
+func (r *Request) setState(s State, now time.Time) {
+	r.State = s
+	r.Updated = now
+}
+
+// approve counts actor's approval. It sets *executable when this approval
+// completes the count.
+func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Time, executable *bool) ([]AuditEvent, error) {
+	const op = "approve"
+	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
+		return ev, err
+	}
+	switch {
+	case actor == r.Requester:
+		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot approve it")
+	case !isApprover:
+		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is not an approver")
+	case slices.Contains(r.Approvals(), actor):
+		return refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
+	case fingerprint != r.Fingerprint():
+		return refuse(r, op, actor, now, CodeFingerprint, "the approval was given for a different version of the request")
+	}
+	r.Decisions = append(r.Decisions, Decision{Actor: actor, Verdict: Approve, At: now})
+	n := len(r.Approvals())
+	events := []AuditEvent{r.event(EventApproved, actor, now, fmt.Sprintf("approval %d of %d", n, r.Required))}
+	if n >= r.Required {
+		r.setState(StateApproved, now)
+		events = append(events, r.event(EventExecutable, actor, now, "enough approvals"))
+		*executable = true
+	}
+	events[0].State = r.State
+	return events, nil
+}
+
+func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]AuditEvent, error) {
+	const op = "deny"
+	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
+		return ev, err
+	}
+	switch {
+	case actor == r.Requester:
+		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot deny it (withdraw it instead)")
+	case !isApprover:
+		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is not an approver")
+	case reason == "":
+		return refuse(r, op, actor, now, CodeReasonRequired, "a denial needs a reason")
+	}
+	r.Decisions = append(r.Decisions, Decision{Actor: actor, Verdict: Deny, Reason: reason, At: now})
+	r.setState(StateDenied, now)
+	return []AuditEvent{r.event(EventDenied, actor, now, reason)}, nil
+}
+
+func withdraw(r *Request, actor string, isApprover bool, now time.Time) ([]AuditEvent, error) {
+	const op = "withdraw"
+	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
+		return ev, err
+	}
+	if actor != r.Requester && !isApprover {
+		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is neither the requester nor an approver")
+	}
+	r.ClosedBy = actor
+	r.setState(StateWithdrawn, now)
+	return []AuditEvent{r.event(EventWithdrawn, actor, now, "")}, nil
+}
+
+// expire expires r if its window has passed; otherwise it is unchanged.
+func expire(r *Request, now time.Time) ([]AuditEvent, error) {
+	if r.State != StateAwaiting || now.Before(r.Expires) {
+		return nil, ErrUnchanged
+	}
+	r.setState(StateExpired, now)
+	return []AuditEvent{r.event(EventExpired, SystemActor, now,
+		fmt.Sprintf("%d of %d approvals when the window ended", len(r.Approvals()), r.Required))}, nil
+}
+
+// cancel cancels an approved request outright, or records a cancellation
+// request for a submitted one (MDE then reports Cancelled, or not).
+func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]AuditEvent, error) {
+	const op = "cancel"
+	if !allowed {
+		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is neither the requester nor an approver")
+	}
+	switch r.State {
+	case StateApproved:
+		r.ClosedBy = actor
+		r.Error = reason
+		r.setState(StateCancelled, now)
+		return []AuditEvent{r.event(EventCancelled, actor, now, reason)}, nil
+	case StateSubmitted:
+		if r.CancelRequested != "" {
+			return nil, ErrUnchanged
+		}
+		r.CancelRequested = actor
+		return []AuditEvent{r.event(EventCancelRequested, actor, now, reason)}, nil
+	case StateAwaiting:
+		return refuse(r, op, actor, now, CodeIllegal, "is awaiting approval; withdraw it instead")
+	}
+	return refuse(r, op, actor, now, CodeIllegal, fmt.Sprintf("is %s and cannot be cancelled", r.State))
+}
+
+func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, error) {
+	const op = "submit"
+	switch {
+	case r.State == StateSubmitted && r.ActionID == actionID:
+		return nil, ErrUnchanged
+	case r.State != StateApproved:
+		return refuse(r, op, SystemActor, now, CodeIllegal,
+			fmt.Sprintf("is %s, not approved; MDE action %s must be cancelled", r.State, actionID))
+	}
+	r.ActionID = actionID
+	r.setState(StateSubmitted, now)
+	return []AuditEvent{r.event(EventSubmitted, SystemActor, now, "MDE action "+actionID)}, nil
+}
+
+func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
+	switch {
+	case r.State == StateFailed && r.ActionID == "" && r.Error == detail:
+		return nil, ErrUnchanged
+	case r.State != StateApproved:
+		return refuse(r, "submit_failed", SystemActor, now, CodeIllegal, fmt.Sprintf("is %s, not approved", r.State))
+	}
+	r.Error = detail
+	r.setState(StateFailed, now)
+	return []AuditEvent{r.event(EventSubmitFailed, SystemActor, now, detail)}, nil
+}
+
+// stateForStatus maps a terminal MDE status to the request state.
+func stateForStatus(s defender.ActionStatus) State {
+	switch s {
+	case defender.StatusSucceeded:
+		return StateSucceeded
+	case defender.StatusFailed:
+		return StateFailed
+	case defender.StatusTimeOut:
+		return StateTimedOut
+	case defender.StatusCancelled:
+		return StateCancelled
+	}
+	return StateSubmitted
+}
+
+func recordStatus(r *Request, status defender.ActionStatus, detail string, now time.Time) ([]AuditEvent, error) {
+	target := stateForStatus(status)
+	switch {
+	case status == r.MDEStatus && (r.State == target):
+		return nil, ErrUnchanged // a repeated poll result
+	case r.State != StateSubmitted:
+		return refuse(r, "status", SystemActor, now, CodeIllegal,
+			fmt.Sprintf("is %s; MDE status %s cannot apply", r.State, status))
+	}
+	r.MDEStatus = status
+	r.StatusHistory = append(r.StatusHistory, StatusChange{At: now, Status: status, Detail: detail})
+	if target != StateSubmitted {
+		if target != StateSucceeded {
+			r.Error = detail
+		}
+		r.setState(target, now)
+	}
+	d := string(status)
+	if detail != "" {
+		d += ": " + detail
+	}
+	return []AuditEvent{r.event(EventStatus, SystemActor, now, d)}, nil
+}
+
+func setCard(r *Request, c Card, now time.Time) ([]AuditEvent, error) {
+	if r.Card == c {
+		return nil, ErrUnchanged
+	}
+	r.Card = c
+	return []AuditEvent{r.event(EventCardPosted, SystemActor, now, c.Channel+" "+c.TS)}, nil
+}

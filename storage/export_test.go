@@ -1,0 +1,5 @@
+package storage
+
+// SkipFsyncForTest turns bbolt's fsync off for tests whose subject is not
+// durability, so the suite stays fast on slow disks.
+func SkipFsyncForTest(db *DB) { db.bolt.NoSync = true }
