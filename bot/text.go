@@ -2,11 +2,11 @@ package bot
 
 import (
 	"strings"
-	"unicode/utf8"
+	"unicode/utf16"
 )
 
-// Slack's documented size limits, in characters, for the texts and
-// collections the bot renders. Rendering truncates user-supplied text
+// Slack's documented size limits for the texts and collections the bot
+// renders, texts in characters (checked as UTF-16 code units, see textLen). Rendering truncates user-supplied text
 // against these so Slack never refuses a message with invalid_blocks or
 // msg_too_long.
 const (
@@ -43,26 +43,28 @@ func escapeText(s string) string {
 	return textEscaper.Replace(s)
 }
 
-// truncateText shortens text so that it has at most max characters (runes),
-// replacing the tail with "…". It never cuts inside a UTF-8 sequence or
+// truncateText shortens text so that it is at most max long, replacing the
+// tail with "…". Length is counted in UTF-16 code units (textLen), never
+// less than Slack's own count. It never cuts inside a UTF-8 sequence or
 // inside one of the entities escapeText produces, so truncating escaped
-// text keeps it escaped. Text of max runes or fewer is returned unchanged;
-// max < 1 returns "".
+// text keeps it escaped. Text within max is returned unchanged; max < 1
+// returns "".
 func truncateText(text string, max int) string {
 	if max < 1 {
 		return ""
 	}
-	if utf8.RuneCountInString(text) <= max {
+	if textLen(text) <= max {
 		return text
 	}
-	// Keep max-1 runes, leaving room for the ellipsis.
+	// Keep what fits in max-1 units, leaving room for the ellipsis.
 	cut, n := 0, 0
-	for i := range text {
-		if n == max-1 {
+	for i, r := range text {
+		w := utf16.RuneLen(r)
+		if n+w > max-1 {
 			cut = i
 			break
 		}
-		n++
+		n += w
 	}
 	kept := text[:cut]
 	// If the cut falls inside an entity ("&am|p;"), drop the partial entity.
@@ -72,6 +74,16 @@ func truncateText(text string, max int) string {
 		}
 	}
 	return kept + ellipsis
+}
+
+// textLen is the length of s in UTF-16 code units, the unit Slack's limits
+// are safely checked in: an emoji outside the BMP counts 2.
+func textLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r) // range yields only valid runes (U+FFFD for bad bytes)
+	}
+	return n
 }
 
 // isEntityPrefix reports whether s starts with one of the entities

@@ -44,6 +44,8 @@ func TestTruncateText(t *testing.T) {
 		{"a limit of one leaves only the ellipsis", "abcdef", 1, "…"},
 		{"a limit below one gives empty text", "abc", 0, ""},
 		{"multibyte runes are counted as one and never split", "ééééé", 3, "éé…"},
+		{"an emoji outside the BMP counts two and is never split", "😀😀😀", 4, "😀…"},
+		{"an emoji that fits exactly is kept", "😀😀", 4, "😀😀"},
 		{"an entity cut in the middle is dropped whole", "ab&amp;cd", 5, "ab…"},
 		{"an entity that fits is kept", "ab&amp;cdefgh", 9, "ab&amp;c…"},
 		{"a cut just before an entity keeps the text before it", "ab&lt;cd", 3, "ab…"},
@@ -56,19 +58,19 @@ func TestTruncateText(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("truncateText(%q, %d) mismatch (-want +got):\n%s", tt.in, tt.max, diff)
 			}
-			if tt.max > 0 && utf8.RuneCountInString(got) > tt.max {
-				t.Errorf("truncateText(%q, %d) = %q has %d runes", tt.in, tt.max, got, utf8.RuneCountInString(got))
+			if tt.max > 0 && textLen(got) > tt.max {
+				t.Errorf("truncateText(%q, %d) = %q is %d long", tt.in, tt.max, got, textLen(got))
 			}
 		})
 	}
 }
 
 func TestEscapeTruncateNeverLeavesAPartialEntityOrRune(t *testing.T) {
-	in := strings.Repeat("<é&>", 50)
+	in := strings.Repeat("<é&😀>", 50)
 	for max := 1; max <= 120; max++ {
 		got := escapeTruncate(in, max)
-		if n := utf8.RuneCountInString(got); n > max {
-			t.Fatalf("max %d: got %d runes", max, n)
+		if n := textLen(got); n > max {
+			t.Fatalf("max %d: got length %d", max, n)
 		}
 		if !utf8.ValidString(got) {
 			t.Fatalf("max %d: invalid UTF-8 %q", max, got)
