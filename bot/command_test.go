@@ -300,3 +300,20 @@ func TestVerbIsActionMatchesThePolicyKeys(t *testing.T) {
 		t.Errorf("action verbs mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func BenchmarkParseCommand(b *testing.B) {
+	texts := map[string]string{
+		"isolate": "isolate laptop-042.corp.example selective ransomware note found &amp; shares encrypted",
+		"history": "history <@U012ABC|alice> --since 2w --kind release --outcome succeeded",
+		"longest": "collect host1 " + strings.Repeat("word ", (MaxCommandText-14)/5),
+	}
+	for name, text := range texts {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ParseCommand(text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

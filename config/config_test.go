@@ -272,3 +272,12 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseExample(b *testing.B) {
+	env := testEnv(nil)
+	for b.Loop() {
+		if _, err := Parse("example.yaml", []byte(Example), env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
