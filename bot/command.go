@@ -1,0 +1,505 @@
+package bot
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mdebot/mdebot/defender"
+)
+
+// MaxCommandText is the longest /mde text, in characters, ParseCommand
+// accepts.
+const MaxCommandText = 4000
+
+// Verb is the first word of an /mde command, in canonical lower case.
+type Verb string
+
+// The /mde verbs. "release" is accepted as an alias of VerbUnisolate.
+const (
+	VerbHelp       Verb = "help"
+	VerbMachine    Verb = "machine"
+	VerbScan       Verb = "scan"
+	VerbIsolate    Verb = "isolate"
+	VerbUnisolate  Verb = "unisolate"
+	VerbRestrict   Verb = "restrict"
+	VerbUnrestrict Verb = "unrestrict"
+	VerbCollect    Verb = "collect"
+	VerbQuarantine Verb = "quarantine"
+	VerbBlock      Verb = "block"
+	VerbUnblock    Verb = "unblock"
+	VerbOffboard   Verb = "offboard"
+	VerbStatus     Verb = "status"
+	VerbCancel     Verb = "cancel"
+	VerbHistory    Verb = "history"
+)
+
+// verbs lists the verbs in the order HelpText shows them.
+func verbs() []Verb {
+	return []Verb{VerbHelp, VerbMachine, VerbScan, VerbIsolate, VerbUnisolate, VerbRestrict, VerbUnrestrict,
+		VerbCollect, VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard, VerbStatus, VerbCancel, VerbHistory}
+}
+
+// lookupVerb returns the verb a word names, case-insensitively, aliases
+// included.
+func lookupVerb(word string) (Verb, bool) {
+	w := strings.ToLower(word)
+	if w == "release" {
+		return VerbUnisolate, true
+	}
+	for _, v := range verbs() {
+		if string(v) == w {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// IsAction reports whether v requests a response action: one that needs a
+// reason and goes through the approval policy (whose keys are these verbs).
+func (v Verb) IsAction() bool {
+	switch v {
+	case VerbScan, VerbIsolate, VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect,
+		VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard:
+		return true
+	}
+	return false
+}
+
+// Usage returns v's usage line, such as
+// "/mde isolate <target> [full|selective|unmanaged] <reason>". It is plain
+// text: escape it before sending it as mrkdwn.
+func (v Verb) Usage() string {
+	if s, ok := helpFor(v); ok {
+		return s.usage
+	}
+	return "/mde help"
+}
+
+// TargetKind says how a Target names a machine.
+type TargetKind string
+
+// The kinds of Target.
+const (
+	TargetMachineID TargetKind = "machine-id" // a 40-hex MDE machine id, lowercased
+	TargetName      TargetKind = "name"       // a DNS or short computer name, case kept
+	TargetIP        TargetKind = "ip"         // an IPv4 or IPv6 address, canonical form
+)
+
+// Target is the machine a command is about, as the user named it.
+type Target struct {
+	Kind  TargetKind
+	Value string
+}
+
+// String returns the target as it is typed.
+func (t Target) String() string { return t.Value }
+
+// Outcome filters history by how a request ended or where it stands.
+type Outcome string
+
+// The outcomes history --outcome accepts.
+const (
+	OutcomePending   Outcome = "pending"
+	OutcomeApproved  Outcome = "approved"
+	OutcomeRejected  Outcome = "rejected"
+	OutcomeExpired   Outcome = "expired"
+	OutcomeCancelled Outcome = "cancelled"
+	OutcomeRunning   Outcome = "running"
+	OutcomeSucceeded Outcome = "succeeded"
+	OutcomeFailed    Outcome = "failed"
+	OutcomeTimedOut  Outcome = "timedout"
+)
+
+// Outcomes returns every Outcome, in the order the help lists them.
+func Outcomes() []Outcome {
+	return []Outcome{OutcomePending, OutcomeApproved, OutcomeRejected, OutcomeExpired, OutcomeCancelled,
+		OutcomeRunning, OutcomeSucceeded, OutcomeFailed, OutcomeTimedOut}
+}
+
+// HistoryFilter narrows /mde history. Zero fields do not filter.
+type HistoryFilter struct {
+	// UserID is a Slack user id from a mention (<@U…>): their requests only.
+	UserID string
+	// UserName is a Slack user name from @name: their requests only.
+	UserName string
+	// Since keeps requests created within this long before now (--since).
+	Since time.Duration
+	// From keeps requests created at or after this instant (--from).
+	From time.Time
+	// To keeps requests created before this instant (--to). A date-only
+	// --to includes that whole day (UTC), so To is the next midnight.
+	To time.Time
+	// Kind keeps requests for this action verb (--kind).
+	Kind Verb
+	// Outcome keeps requests with this outcome (--outcome).
+	Outcome Outcome
+}
+
+// Command is a parsed /mde command. Which fields are set depends on Verb:
+// Target for machine, history and the machine actions; ScanType for scan;
+// IsolationType for isolate; Hash and HashType for quarantine, block and
+// unblock; ID for status and cancel; Reason for every action (required)
+// and cancel (optional); Filter for history.
+type Command struct {
+	Verb          Verb
+	Target        Target
+	ScanType      defender.ScanType
+	IsolationType defender.IsolationType
+	Hash          string
+	HashType      defender.HashType
+	ID            string
+	Reason        string
+	Filter        HistoryFilter
+}
+
+// UsageError is a command that cannot be parsed. Its Message is meant for
+// the person who typed the command (plain text: escape it for mrkdwn).
+type UsageError struct {
+	// Verb is the command's verb, or "" when it is missing or unknown.
+	Verb Verb
+	// Message says what is wrong.
+	Message string
+}
+
+// Usage returns the usage line of the error's verb, or "/mde help".
+func (e *UsageError) Usage() string { return e.Verb.Usage() }
+
+// Error returns the message and, on a second line, the usage.
+func (e *UsageError) Error() string { return e.Message + "\nUsage: " + e.Usage() }
+
+// slackUnescaper undoes the escaping Slack applies to the text it sends.
+// One pass, so "&amp;lt;" becomes "&lt;" as the user typed it.
+var slackUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// ParseCommand parses the text of an /mde slash command, as Slack sends it
+// (with &, < and > escaped). Empty text asks for help. It returns a
+// *UsageError for any text it cannot accept.
+//
+// Verbs and options are case-insensitive. In scan and isolate, a word in
+// the optional type slot that is not a type starts the reason, unless it
+// looks like a misspelt non-default type ("selectve"): that is refused, so
+// a typo never silently picks the more disruptive or less thorough default.
+func ParseCommand(text string) (Command, error) {
+	if n := utf8.RuneCountInString(text); n > MaxCommandText {
+		return Command{}, &UsageError{Message: fmt.Sprintf("the command is %d characters long; the limit is %d", n, MaxCommandText)}
+	}
+	if !utf8.ValidString(text) {
+		return Command{}, &UsageError{Message: "the command is not valid UTF-8 text"}
+	}
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return Command{Verb: VerbHelp}, nil
+	}
+	verb, ok := lookupVerb(words[0])
+	if !ok {
+		msg := fmt.Sprintf("unknown command %q", clip(words[0]))
+		candidates := []string{"release"}
+		for _, v := range verbs() {
+			candidates = append(candidates, string(v))
+		}
+		if s := closest(strings.ToLower(words[0]), candidates, 2); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return Command{}, &UsageError{Message: msg + "; /mde help lists the commands"}
+	}
+	p := &parser{verb: verb, words: words[1:]}
+	cmd, err := p.parse()
+	if err != nil {
+		return Command{}, err
+	}
+	return cmd, nil
+}
+
+// parser consumes the words after the verb.
+type parser struct {
+	verb  Verb
+	words []string
+}
+
+func (p *parser) errorf(format string, args ...any) *UsageError {
+	return &UsageError{Verb: p.verb, Message: string(p.verb) + ": " + fmt.Sprintf(format, args...)}
+}
+
+// next returns the next word, if any.
+func (p *parser) next() (string, bool) {
+	if len(p.words) == 0 {
+		return "", false
+	}
+	w := p.words[0]
+	p.words = p.words[1:]
+	return w, true
+}
+
+// rest returns the remaining words, joined by single spaces and unescaped.
+func (p *parser) rest() string {
+	s := slackUnescaper.Replace(strings.Join(p.words, " "))
+	p.words = nil
+	return s
+}
+
+// end refuses words left over.
+func (p *parser) end() error {
+	if len(p.words) > 0 {
+		return p.errorf("unexpected %q", clip(strings.Join(p.words, " ")))
+	}
+	return nil
+}
+
+func (p *parser) parse() (Command, error) {
+	c := Command{Verb: p.verb}
+	var err error
+	switch p.verb {
+	case VerbHelp:
+		p.words = nil // "help me" is still help
+		return c, nil
+	case VerbMachine:
+		if c.Target, err = p.target(); err != nil {
+			return Command{}, err
+		}
+		return c, p.end()
+	case VerbScan:
+		if c.Target, err = p.target(); err != nil {
+			return Command{}, err
+		}
+		opt, err := p.option("a scan type", []string{"quick", "full"}, "quick")
+		if err != nil {
+			return Command{}, err
+		}
+		c.ScanType = scanTypes()[opt]
+	case VerbIsolate:
+		if c.Target, err = p.target(); err != nil {
+			return Command{}, err
+		}
+		opt, err := p.option("an isolation type", []string{"full", "selective", "unmanaged"}, "full")
+		if err != nil {
+			return Command{}, err
+		}
+		c.IsolationType = isolationTypes()[opt]
+	case VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect, VerbOffboard:
+		if c.Target, err = p.target(); err != nil {
+			return Command{}, err
+		}
+	case VerbQuarantine:
+		if c.Target, err = p.target(); err != nil {
+			return Command{}, err
+		}
+		if c.Hash, c.HashType, err = p.hash(); err != nil {
+			return Command{}, err
+		}
+		if c.HashType != defender.HashSHA1 {
+			return Command{}, p.errorf("quarantine needs the file's SHA-1 (40 hexadecimal characters); Defender cannot stop and quarantine by SHA-256")
+		}
+	case VerbBlock, VerbUnblock:
+		if c.Hash, c.HashType, err = p.hash(); err != nil {
+			return Command{}, err
+		}
+	case VerbStatus, VerbCancel:
+		if c.ID, err = p.id(); err != nil {
+			return Command{}, err
+		}
+		if p.verb == VerbStatus {
+			return c, p.end()
+		}
+		c.Reason = p.rest()
+		return c, nil
+	case VerbHistory:
+		if err := p.history(&c); err != nil {
+			return Command{}, err
+		}
+		return c, nil
+	}
+	// Every action verb ends with its reason.
+	if c.Reason = p.rest(); c.Reason == "" {
+		return Command{}, p.errorf("a reason is required: say why, for the approver and the audit log")
+	}
+	return c, nil
+}
+
+// option consumes the optional type word after a target if it is one of
+// names (case-insensitively) and returns it in lower case, or returns def
+// and leaves the word to the reason. See ParseCommand for misspellings.
+func (p *parser) option(what string, names []string, def string) (string, error) {
+	if len(p.words) == 0 {
+		return def, nil
+	}
+	w := strings.ToLower(p.words[0])
+	for _, n := range names {
+		if w == n {
+			p.words = p.words[1:]
+			return w, nil
+		}
+	}
+	var others []string
+	for _, n := range names {
+		if n != def {
+			others = append(others, n)
+		}
+	}
+	if s := closest(w, others, 2); s != "" {
+		return "", p.errorf("%q is not %s (did you mean %q?); to start the reason with %q, give the type before it",
+			clip(p.words[0]), what, s, clip(p.words[0]))
+	}
+	return def, nil
+}
+
+// target consumes a required target.
+func (p *parser) target() (Target, error) {
+	w, ok := p.next()
+	if !ok {
+		return Target{}, p.errorf("a target is required: a machine name, an IP address or a machine id")
+	}
+	t, err := parseTarget(w)
+	if err != nil {
+		return Target{}, p.errorf("%v", err)
+	}
+	return t, nil
+}
+
+// parseTarget recognises a machine id, an IP address or a machine name.
+func parseTarget(w string) (Target, error) {
+	if len(w) == 40 {
+		if id, err := defender.ParseMachineID(w); err == nil {
+			return Target{Kind: TargetMachineID, Value: string(id)}, nil
+		}
+	}
+	if looksLikeIP(w) {
+		addr, err := netip.ParseAddr(w)
+		if err != nil || addr.Zone() != "" {
+			return Target{}, fmt.Errorf("%q is not a valid IP address", clip(w))
+		}
+		return Target{Kind: TargetIP, Value: addr.String()}, nil
+	}
+	if !validName(w) {
+		return Target{}, fmt.Errorf("%q is not a valid target: use a machine name (letters, digits, -, . and _), an IP address or a 40-character machine id", clip(w))
+	}
+	return Target{Kind: TargetName, Value: w}, nil
+}
+
+// looksLikeIP reports whether s is meant as an IP address: digits and dots
+// with a dot, or hex digits, dots and colons (and a %zone) with a colon.
+func looksLikeIP(s string) bool {
+	if strings.Trim(s, "0123456789.") == "" {
+		return strings.Contains(s, ".")
+	}
+	addr, _, _ := strings.Cut(s, "%")
+	return strings.Contains(addr, ":") && strings.Trim(addr, "0123456789abcdefABCDEF:.") == ""
+}
+
+// validName accepts DNS and short computer names: ASCII letters, digits,
+// '-', '.' and '_', at most 255, starting with a letter or digit, with no
+// empty labels.
+func validName(s string) bool {
+	if s == "" || len(s) > 255 || !isAlnum(s[0]) || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '.' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// hash consumes a required file hash.
+func (p *parser) hash() (string, defender.HashType, error) {
+	w, ok := p.next()
+	if !ok {
+		return "", "", p.errorf("a file hash is required: the SHA-1 (40 hexadecimal characters) or SHA-256 (64)")
+	}
+	h, typ, err := defender.ParseFileHash(w)
+	if err != nil {
+		return "", "", p.errorf("%q is not a SHA-1 or SHA-256 file hash", clip(w))
+	}
+	return h, typ, nil
+}
+
+// id consumes a required request or action id.
+func (p *parser) id() (string, error) {
+	w, ok := p.next()
+	if !ok {
+		return "", p.errorf("a request or action id is required")
+	}
+	if len(w) > 64 || !validID(w) {
+		return "", p.errorf("%q is not a request or action id", clip(w))
+	}
+	return w, nil
+}
+
+func validID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// clip shortens user text quoted in an error message.
+func clip(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
+
+// closest returns the candidate nearest to s within maxDist edits, or "".
+func closest(s string, candidates []string, maxDist int) string {
+	best, bestDist := "", maxDist+1
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// scanTypes maps the scan words to Defender's scan types.
+func scanTypes() map[string]defender.ScanType {
+	return map[string]defender.ScanType{"quick": defender.ScanQuick, "full": defender.ScanFull}
+}
+
+// isolationTypes maps the isolation words to Defender's isolation types.
+func isolationTypes() map[string]defender.IsolationType {
+	return map[string]defender.IsolationType{"full": defender.IsolationFull,
+		"selective": defender.IsolationSelective, "unmanaged": defender.IsolationUnmanaged}
+}
+
+// wordFor returns the word that maps to v in m, or "".
+func wordFor[T comparable](m map[string]T, v T) string {
+	for w, t := range m {
+		if t == v {
+			return w
+		}
+	}
+	return ""
+}

@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+)
+
+// verbHelp is one verb's line in the help.
+type verbHelp struct {
+	usage, summary, example string
+}
+
+// helpFor returns v's usage, summary and example.
+func helpFor(v Verb) (verbHelp, bool) {
+	switch v {
+	case VerbHelp:
+		return verbHelp{"/mde help", "show this help", "/mde help"}, true
+	case VerbMachine:
+		return verbHelp{"/mde machine <target>", "show a machine's health, risk, IPs and pending actions",
+			"/mde machine laptop-042"}, true
+	case VerbScan:
+		return verbHelp{"/mde scan <target> [quick|full] <reason>", "run an antivirus scan (quick by default)",
+			"/mde scan laptop-042 full alert 1234 follow-up"}, true
+	case VerbIsolate:
+		return verbHelp{"/mde isolate <target> [full|selective|unmanaged] <reason>",
+			"cut a machine off the network (full by default; selective keeps Outlook, Teams and Skype)",
+			"/mde isolate laptop-042 ransomware note found"}, true
+	case VerbUnisolate:
+		return verbHelp{"/mde unisolate <target> <reason>", "release a machine from isolation (also: release)",
+			"/mde release laptop-042 reimaged"}, true
+	case VerbRestrict:
+		return verbHelp{"/mde restrict <target> <reason>", "allow only Microsoft-signed programs to run",
+			"/mde restrict 10.1.2.3 unknown binary spreading"}, true
+	case VerbUnrestrict:
+		return verbHelp{"/mde unrestrict <target> <reason>", "lift the code execution restriction",
+			"/mde unrestrict 10.1.2.3 cleaned up"}, true
+	case VerbCollect:
+		return verbHelp{"/mde collect <target> <reason>", "collect an investigation package",
+			"/mde collect laptop-042 forensics for case 77"}, true
+	case VerbQuarantine:
+		return verbHelp{"/mde quarantine <target> <sha1> <reason>", "stop a file and quarantine it on a machine",
+			"/mde quarantine laptop-042 3395856ce81f2b7382dee72602f798b642f14140 dropper"}, true
+	case VerbBlock:
+		return verbHelp{"/mde block <sha1|sha256> <reason>", "block a file everywhere with an indicator",
+			"/mde block 3395856ce81f2b7382dee72602f798b642f14140 known dropper"}, true
+	case VerbUnblock:
+		return verbHelp{"/mde unblock <sha1|sha256> <reason>", "remove a file's block indicator",
+			"/mde unblock 3395856ce81f2b7382dee72602f798b642f14140 false positive"}, true
+	case VerbOffboard:
+		return verbHelp{"/mde offboard <target> <reason>", "offboard a machine from Defender",
+			"/mde offboard old-kiosk-7 decommissioned"}, true
+	case VerbStatus:
+		return verbHelp{"/mde status <request-or-action-id>", "show a request or a machine action",
+			"/mde status 7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e"}, true
+	case VerbCancel:
+		return verbHelp{"/mde cancel <request-or-action-id> [reason]", "withdraw a request, or cancel a pending action",
+			"/mde cancel 7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e wrong machine"}, true
+	case VerbHistory:
+		return verbHelp{"/mde history [target|@user] [--since 7d] [--from 2026-11-01] [--to 2026-11-20] [--kind isolate] [--outcome succeeded]",
+			"list past requests (auditors)", "/mde history laptop-042 --since 2w --kind isolate"}, true
+	}
+	return verbHelp{}, false
+}
+
+// HelpText returns the whole /mde help: one line per verb with its usage,
+// what it does and an example, then what targets, reasons and history
+// options accept. It is plain text with `code` spans: escape it before
+// sending it as mrkdwn.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("/mde runs Microsoft Defender for Endpoint response actions. Actions need a reason, and the ones your policy names also need an approver other than you.\n\n")
+	for _, v := range verbs() {
+		h, _ := helpFor(v)
+		fmt.Fprintf(&b, "`%s` %s. Example: `%s`\n", h.usage, h.summary, h.example)
+	}
+	var outcomes []string
+	for _, o := range Outcomes() {
+		outcomes = append(outcomes, string(o))
+	}
+	b.WriteString("\nA target is a machine name (laptop-042 or laptop-042.corp.example), an IP address, or a 40-character Defender machine id. ")
+	b.WriteString("A reason is everything after the target and options; in scan and isolate, a first word that is not a type starts the reason. ")
+	b.WriteString("History takes --since 30m, 12h, 7d or 2w; --from and --to take a date (UTC, --to includes that day) or an RFC 3339 time; ")
+	b.WriteString("--outcome takes " + strings.Join(outcomes, ", ") + ".")
+	return b.String()
+}

@@ -1,0 +1,170 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Config is mdebot's validated configuration. Load and Parse fill every
+// field, defaults included; a Config they return needs no further checks.
+type Config struct {
+	Storage  Storage
+	Slack    Slack
+	Azure    Azure
+	Defender Defender
+	Policy   Policy
+	Admin    Admin
+	Log      Log
+}
+
+// Storage says where mdebot keeps its data.
+type Storage struct {
+	// Path is the bbolt database file (storage.path, required).
+	Path string
+}
+
+// Slack is the Slack side: who may do what, where, and how to connect.
+type Slack struct {
+	// Channels are the channel ids (C…, G…) where /mde may be used
+	// (slack.channels). Empty means any channel.
+	Channels []string
+	// Requesters are the user (U…, W…) and user-group (S…) ids that may
+	// request actions (slack.requesters). Empty means anyone.
+	Requesters []string
+	// Approvers are the user and user-group ids that may approve requests
+	// (slack.approvers).
+	Approvers []string
+	// Auditors are the user and user-group ids that may read history
+	// (slack.auditors). It defaults to Approvers.
+	Auditors []string
+
+	// AppToken is the app-level token for Socket Mode (SLACK_APP_TOKEN, xapp-…).
+	AppToken Secret
+	// BotToken is the bot token for the Web API (SLACK_BOT_TOKEN, xoxb-…).
+	BotToken Secret
+	// APIURL is the Web API base URL, always ending in "/" (SLACK_API_URL).
+	APIURL string
+}
+
+// Azure is the Entra ID application mdebot authenticates as.
+type Azure struct {
+	// TenantID is the directory (tenant) id (AZURE_TENANT_ID).
+	TenantID string
+	// ClientID is the application (client) id (AZURE_CLIENT_ID).
+	ClientID string
+	// ClientSecret is the client secret (AZURE_CLIENT_SECRET). Exactly one
+	// of ClientSecret and CertificatePath is set.
+	ClientSecret Secret
+	// CertificatePath is a PEM file holding the client certificate and its
+	// private key (AZURE_CLIENT_CERTIFICATE_PATH).
+	CertificatePath string
+	// AuthorityHost is the Entra ID login host, an https URL
+	// (AZURE_AUTHORITY_HOST).
+	AuthorityHost string
+}
+
+// Defender is how mdebot talks to Microsoft Defender for Endpoint.
+type Defender struct {
+	// APIURL is the MDE API base URL (MDE_API_URL).
+	APIURL string
+	// Scope is the OAuth scope requested for MDE tokens (MDE_SCOPE).
+	Scope string
+	// PollInterval is how often in-flight machine actions are polled
+	// (defender.poll_interval).
+	PollInterval time.Duration
+}
+
+// Policy is the two-person rule.
+type Policy struct {
+	// ApprovalTTL is how long a request waits for its approvals before it
+	// expires (policy.approval_ttl).
+	ApprovalTTL time.Duration
+	// Approvals maps each action name (see Actions) to the number of
+	// approvals it needs, 0 to 5 (policy.approvals). Every action is present.
+	Approvals map[string]int
+}
+
+// Admin is the local admin HTTP listener (health and metrics).
+type Admin struct {
+	// Listen is the host:port to listen on (admin.listen); "" turns it off.
+	Listen string
+}
+
+// Log is how mdebot logs.
+type Log struct {
+	// Format is LogText or LogJSON (log.format).
+	Format string
+	// Level is the minimum level logged (log.level).
+	Level slog.Level
+}
+
+// The log formats log.format accepts.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// Defaults and bounds of the configuration's values.
+const (
+	DefaultPollInterval  = 15 * time.Second
+	MinPollInterval      = 100 * time.Millisecond
+	DefaultApprovalTTL   = 30 * time.Minute
+	MaxApprovals         = 5
+	DefaultSlackAPIURL   = "https://slack.com/api/"
+	DefaultAuthorityHost = "https://login.microsoftonline.com"
+	DefaultMDEAPIURL     = "https://api.security.microsoft.com"
+	DefaultMDEScope      = "https://api.securitycenter.microsoft.com/.default"
+)
+
+// Actions returns the action names policy.approvals accepts, in the order
+// the documentation lists them.
+func Actions() []string {
+	return []string{"scan", "collect", "isolate", "unisolate", "restrict", "unrestrict",
+		"quarantine", "block", "unblock", "offboard"}
+}
+
+// DefaultApprovals returns the number of approvals each action needs when
+// policy.approvals does not say: none to scan or collect, two to offboard,
+// one for everything else.
+func DefaultApprovals() map[string]int {
+	return map[string]int{
+		"scan": 0, "collect": 0,
+		"isolate": 1, "unisolate": 1, "restrict": 1, "unrestrict": 1,
+		"quarantine": 1, "block": 1, "unblock": 1,
+		"offboard": 2,
+	}
+}
+
+// Load reads the YAML configuration file at path and the environment
+// through getenv (os.Getenv in production), and validates both. A file it
+// cannot read is a wrapped I/O error; anything wrong with the contents is
+// reported as Problems, all at once.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, getenv)
+}
+
+// Parse validates data, the YAML configuration named name in problems,
+// and the environment read through getenv. It returns Problems listing
+// every problem found, or the complete Config.
+func Parse(name string, data []byte, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	d := newDecoder(name)
+	if d.decode(data) {
+		d.finish() // cross-key checks would only add noise to a syntax error
+	}
+	e := envReader{getenv: getenv, cfg: d.cfg}
+	e.read()
+	problems := append(d.problems, e.problems...)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return d.cfg, nil
+}

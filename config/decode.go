@@ -1,0 +1,376 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder walks the YAML node tree, so that it can report every unknown
+// key and bad value with its line instead of stopping at the first.
+type decoder struct {
+	file     string
+	cfg      *Config
+	problems Problems
+	// lines records the line of each key the file set, by dotted path.
+	lines map[string]int
+	// fields are the leaf keys, by dotted path.
+	fields map[string]func(*yaml.Node)
+	// order lists fields' paths in documentation order, for suggestions.
+	order []string
+}
+
+func newDecoder(file string) *decoder {
+	cfg := &Config{
+		Defender: Defender{PollInterval: DefaultPollInterval},
+		Policy:   Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals()},
+		Log:      Log{Format: LogText, Level: slog.LevelInfo},
+	}
+	d := &decoder{file: file, cfg: cfg, lines: map[string]int{}}
+	d.fields = map[string]func(*yaml.Node){}
+	add := func(path string, set func(*yaml.Node)) {
+		d.fields[path] = set
+		d.order = append(d.order, path)
+	}
+	add("storage.path", func(n *yaml.Node) { d.string(n, "storage.path", &cfg.Storage.Path) })
+	add("slack.channels", func(n *yaml.Node) {
+		d.ids(n, "slack.channels", channelID, "a channel id (C… or G…)", &cfg.Slack.Channels)
+	})
+	add("slack.requesters", func(n *yaml.Node) { d.ids(n, "slack.requesters", userID, userIDHint, &cfg.Slack.Requesters) })
+	add("slack.approvers", func(n *yaml.Node) { d.ids(n, "slack.approvers", userID, userIDHint, &cfg.Slack.Approvers) })
+	add("slack.auditors", func(n *yaml.Node) { d.ids(n, "slack.auditors", userID, userIDHint, &cfg.Slack.Auditors) })
+	add("defender.poll_interval", func(n *yaml.Node) {
+		d.duration(n, "defender.poll_interval", MinPollInterval, &cfg.Defender.PollInterval)
+	})
+	add("policy.approval_ttl", func(n *yaml.Node) {
+		d.duration(n, "policy.approval_ttl", time.Second, &cfg.Policy.ApprovalTTL)
+	})
+	add("policy.approvals", d.approvals)
+	add("admin.listen", d.listen)
+	add("log.format", d.logFormat)
+	add("log.level", d.logLevel)
+	return d
+}
+
+const userIDHint = "a user id (U… or W…) or a user-group id (S…)"
+
+var (
+	channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
+	userID    = regexp.MustCompile(`^[UWS][A-Z0-9]{2,20}$`)
+)
+
+func (d *decoder) problemf(line int, key, format string, args ...any) {
+	d.problems = append(d.problems, Problem{File: d.file, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// decode walks data, setting d.cfg's fields and collecting problems. It
+// reports false if data is not YAML at all.
+func (d *decoder) decode(data []byte) bool {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlErrorLine(err)
+		d.problemf(line, "", "%s", msg)
+		return false
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return true // an empty file: every key takes its default
+	}
+	d.mapping(resolve(doc.Content[0]), "")
+	return true
+}
+
+// yamlErrorLine splits "yaml: line 3: did not find expected key" into 3 and
+// "did not find expected key".
+func yamlErrorLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		num, tail, ok := strings.Cut(rest, ": ")
+		if n, err := strconv.Atoi(num); ok && err == nil {
+			return n, "invalid YAML: " + tail
+		}
+	}
+	return 0, "invalid YAML: " + msg
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// mapping walks a mapping node whose keys are below prefix ("" at the top).
+func (d *decoder) mapping(n *yaml.Node, prefix string) {
+	where := prefix
+	if where == "" {
+		where = "the configuration"
+	}
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.problemf(n.Line, prefix, "%s must be a mapping of keys, not %s", where, describe(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			d.problemf(k.Line, prefix, "a key in %s must be a plain name, not %s", where, describe(k))
+			continue
+		}
+		path := k.Value
+		if prefix != "" {
+			path = prefix + "." + k.Value
+		}
+		if first, dup := d.lines[path]; dup {
+			d.problemf(k.Line, path, "duplicate key %q (first set on line %d)", path, first)
+			continue
+		}
+		switch {
+		case d.fields[path] != nil:
+			d.lines[path] = k.Line
+			d.fields[path](v)
+		case d.isSection(path):
+			d.lines[path] = k.Line
+			d.mapping(v, path)
+		default:
+			d.unknown(k.Line, path, "key", d.known())
+		}
+	}
+}
+
+// isSection reports whether path is a mapping that holds known keys.
+func (d *decoder) isSection(path string) bool {
+	for _, f := range d.order {
+		if strings.HasPrefix(f, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// known lists every key path, sections and actions included, for suggestions.
+func (d *decoder) known() []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, f := range d.order {
+		section, _, _ := strings.Cut(f, ".")
+		if !seen[section] {
+			seen[section] = true
+			keys = append(keys, section)
+		}
+		keys = append(keys, f)
+	}
+	for _, a := range Actions() {
+		keys = append(keys, "policy.approvals."+a)
+	}
+	return keys
+}
+
+// unknown reports an unknown key or action, suggesting the closest known
+// one within an edit distance of 2.
+func (d *decoder) unknown(line int, path, what string, candidates []string) {
+	if s := suggest(path, candidates); s != "" {
+		d.problemf(line, path, "unknown %s %q (did you mean %q?)", what, path, s)
+		return
+	}
+	d.problemf(line, path, "unknown %s %q", what, path)
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// describe names a node's kind for a problem message.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "this value"
+}
+
+// scalar returns the text of a scalar node, or reports a problem.
+func (d *decoder) scalar(n *yaml.Node, key, want string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.problemf(n.Line, key, "%s must be %s, not %s", key, want, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) string(n *yaml.Node, key string, dst *string) {
+	if isNull(n) {
+		return
+	}
+	if s, ok := d.scalar(n, key, "a string"); ok {
+		*dst = strings.TrimSpace(s)
+	}
+}
+
+// ids decodes a list of Slack ids, reporting each malformed one.
+func (d *decoder) ids(n *yaml.Node, key string, re *regexp.Regexp, hint string, dst *[]string) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.problemf(n.Line, key, "%s must be a list of ids, not %s", key, describe(n))
+		return
+	}
+	ids := []string{}
+	for _, item := range n.Content {
+		item = resolve(item)
+		s, ok := d.scalar(item, key, hint)
+		if !ok {
+			continue
+		}
+		s = strings.TrimSpace(s)
+		if !re.MatchString(s) {
+			d.problemf(item.Line, key, "%s: %q is not %s", key, s, hint)
+			continue
+		}
+		ids = append(ids, s)
+	}
+	*dst = ids
+}
+
+// duration decodes a Go duration ("15s", "1m30s") of at least min.
+func (d *decoder) duration(n *yaml.Node, key string, min time.Duration, dst *time.Duration) {
+	if isNull(n) {
+		return
+	}
+	s, ok := d.scalar(n, key, "a duration such as 15s or 30m")
+	if !ok {
+		return
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		d.problemf(n.Line, key, "%s: %q is not a duration such as 15s or 30m", key, s)
+		return
+	}
+	if v < min {
+		d.problemf(n.Line, key, "%s: %s is below the minimum of %s", key, v, min)
+		return
+	}
+	*dst = v
+}
+
+// approvals decodes policy.approvals, a mapping of action to count, over
+// the defaults.
+func (d *decoder) approvals(n *yaml.Node) {
+	const key = "policy.approvals"
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.problemf(n.Line, key, "%s must be a mapping of action to number of approvals, not %s", key, describe(n))
+		return
+	}
+	var candidates []string
+	for _, a := range Actions() {
+		candidates = append(candidates, key+"."+a)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		path := key + "." + k.Value
+		if _, known := d.cfg.Policy.Approvals[k.Value]; k.Kind != yaml.ScalarNode || !known {
+			d.unknown(k.Line, path, "action", candidates)
+			continue
+		}
+		if first, dup := d.lines[path]; dup {
+			d.problemf(k.Line, path, "duplicate key %q (first set on line %d)", path, first)
+			continue
+		}
+		d.lines[path] = k.Line
+		s, ok := d.scalar(v, path, "a number from 0 to 5")
+		if !ok {
+			continue
+		}
+		count, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || v.Tag != "!!int" || count < 0 || count > MaxApprovals {
+			d.problemf(v.Line, path, "%s: %q is not a number from 0 to %d", path, s, MaxApprovals)
+			continue
+		}
+		d.cfg.Policy.Approvals[k.Value] = count
+	}
+}
+
+func (d *decoder) listen(n *yaml.Node) {
+	const key = "admin.listen"
+	var s string
+	d.string(n, key, &s)
+	if s == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(s)
+	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+		d.problemf(n.Line, key, "%s: %q is not a host:port address such as 127.0.0.1:9464", key, s)
+		return
+	}
+	d.cfg.Admin.Listen = s
+}
+
+func (d *decoder) logFormat(n *yaml.Node) {
+	const key = "log.format"
+	var s string
+	d.string(n, key, &s)
+	switch f := strings.ToLower(s); f {
+	case "":
+	case LogText, LogJSON:
+		d.cfg.Log.Format = f
+	default:
+		d.problemf(n.Line, key, "%s: %q is not text or json", key, s)
+	}
+}
+
+func (d *decoder) logLevel(n *yaml.Node) {
+	const key = "log.level"
+	var s string
+	d.string(n, key, &s)
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	if s == "" {
+		return
+	}
+	level, ok := levels[strings.ToLower(s)]
+	if !ok {
+		d.problemf(n.Line, key, "%s: %q is not debug, info, warn or error", key, s)
+		return
+	}
+	d.cfg.Log.Level = level
+}
+
+// finish checks what depends on several keys, and applies derived defaults.
+func (d *decoder) finish() {
+	cfg := d.cfg
+	if cfg.Storage.Path == "" {
+		d.problemf(d.lines["storage.path"], "storage.path", "storage.path is required: the file where mdebot keeps its database")
+	}
+	if len(cfg.Slack.Approvers) == 0 {
+		var needing []string
+		for _, a := range Actions() {
+			if cfg.Policy.Approvals[a] > 0 {
+				needing = append(needing, a)
+			}
+		}
+		if len(needing) > 0 {
+			d.problemf(d.lines["slack.approvers"], "slack.approvers",
+				"slack.approvers is empty, so no one could approve %s: list approvers, or set policy.approvals to 0 for these actions",
+				strings.Join(needing, ", "))
+		}
+	}
+	if len(cfg.Slack.Auditors) == 0 {
+		cfg.Slack.Auditors = slices.Clone(cfg.Slack.Approvers)
+	}
+}

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// envReader reads and checks the environment variables into cfg.
+type envReader struct {
+	getenv   func(string) string
+	cfg      *Config
+	problems Problems
+}
+
+func (e *envReader) problemf(key, format string, args ...any) {
+	e.problems = append(e.problems, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// get returns the variable's value with surrounding space trimmed (a
+// trailing newline from a secrets file is a common mistake).
+func (e *envReader) get(key string) string { return strings.TrimSpace(e.getenv(key)) }
+
+// required returns the variable's value, or reports that it is missing.
+func (e *envReader) required(key, what string) string {
+	v := e.get(key)
+	if v == "" {
+		e.problemf(key, "%s is not set: %s", key, what)
+	}
+	return v
+}
+
+// token returns a required Slack token that must start with prefix. A bad
+// token is reported without any of its characters.
+func (e *envReader) token(key, prefix, what string) Secret {
+	v := e.required(key, what+" ("+prefix+"…)")
+	if v != "" && !strings.HasPrefix(v, prefix) {
+		e.problemf(key, "%s does not start with %q: it must be %s", key, prefix, what)
+	}
+	return NewSecret(v)
+}
+
+// url returns the variable's value, or def when unset, checked to be an
+// absolute http(s) URL (https only when httpsOnly).
+func (e *envReader) url(key, def string, httpsOnly bool) string {
+	v := e.get(key)
+	if v == "" {
+		return def
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		e.problemf(key, "%s: %q is not an absolute URL such as %s", key, v, def)
+	case httpsOnly && u.Scheme != "https":
+		e.problemf(key, "%s: %q must be an https URL", key, v)
+	case u.Scheme != "https" && u.Scheme != "http":
+		e.problemf(key, "%s: %q must be an http or https URL", key, v)
+	case u.User != nil:
+		e.problemf(key, "%s must not carry credentials in the URL", key)
+	default:
+		return v
+	}
+	return def
+}
+
+// read fills the environment's part of cfg.
+func (e *envReader) read() {
+	s := &e.cfg.Slack
+	s.AppToken = e.token("SLACK_APP_TOKEN", "xapp-", "the Slack app-level token with connections:write, for Socket Mode")
+	s.BotToken = e.token("SLACK_BOT_TOKEN", "xoxb-", "the Slack bot token")
+	s.APIURL = e.url("SLACK_API_URL", DefaultSlackAPIURL, false)
+	if !strings.HasSuffix(s.APIURL, "/") {
+		s.APIURL += "/" // slack-go appends method names to it
+	}
+
+	a := &e.cfg.Azure
+	a.TenantID = e.required("AZURE_TENANT_ID", "the Entra ID tenant (directory) id")
+	a.ClientID = e.required("AZURE_CLIENT_ID", "the Entra ID application (client) id")
+	a.ClientSecret = NewSecret(e.get("AZURE_CLIENT_SECRET"))
+	a.CertificatePath = e.get("AZURE_CLIENT_CERTIFICATE_PATH")
+	switch {
+	case a.ClientSecret.IsZero() && a.CertificatePath == "":
+		e.problemf("AZURE_CLIENT_SECRET", "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set: set one to authenticate to Entra ID")
+	case !a.ClientSecret.IsZero() && a.CertificatePath != "":
+		e.problemf("AZURE_CLIENT_SECRET", "both AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are set: set only one")
+	}
+	a.AuthorityHost = e.url("AZURE_AUTHORITY_HOST", DefaultAuthorityHost, true)
+
+	d := &e.cfg.Defender
+	d.APIURL = e.url("MDE_API_URL", DefaultMDEAPIURL, false)
+	d.Scope = e.get("MDE_SCOPE")
+	if d.Scope == "" {
+		d.Scope = DefaultMDEScope
+	}
+}
