@@ -129,3 +129,27 @@ func TestCardStaysWithinLimitsWhateverTheInput(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRenderRequestCard(b *testing.B) {
+	for name, r := range map[string]RequestView{"typical": testRequest(), "hostile": hostileRequest()} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				RenderRequestCard(r, testNow)
+			}
+		})
+	}
+}
+
+func FuzzRequestCardStaysWithinLimits(f *testing.F) {
+	f.Add("reason", "ws-01", "error", "U02APPROVE")
+	f.Add(hostile[:500], "*evil*_<!here>", "<@U123> &", "<!channel>")
+	f.Fuzz(func(t *testing.T, reason, name, detail, user string) {
+		r := testRequest()
+		r.Reason, r.Machine.Name, r.StatusDetail, r.ClosedBy = reason, name, detail, user
+		r.Decisions = []DecisionView{{UserID: user, Reason: reason, At: testNow}}
+		for _, s := range []RequestState{StateAwaitingApproval, StateFailed, StateDenied, StateWithdrawn} {
+			r.State = s
+			checkLimits(t, RenderRequestCard(r, testNow), append([]string{user}, testUsers...), nil)
+		}
+	})
+}

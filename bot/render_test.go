@@ -467,3 +467,31 @@ func TestDurationsAndRelativeTimesReadNaturally(t *testing.T) {
 		}
 	}
 }
+
+func FuzzEscapeTruncNeverExceedsNorLeaksMarkup(f *testing.F) {
+	for _, s := range []string{"", "<!channel>", "<@U123> & *x*", hostile[:300], "\xff\xfe<", "👍👍👍&&&"} {
+		f.Add(s, 10)
+		f.Add(s, 1)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max < 0 || max > 4000 {
+			return
+		}
+		for name, got := range map[string]string{
+			"renderEscapeTrunc": renderEscapeTrunc(s, max),
+			"renderClamp":       renderClamp(renderEscape(s), max),
+		} {
+			if renderLen(got) > max {
+				t.Errorf("%s(%q, %d) has %d characters", name, s, max, renderLen(got))
+			}
+			if strings.ContainsAny(got, "<>") {
+				t.Errorf("%s(%q, %d) = %q holds < or >", name, s, max, got)
+			}
+			for _, a := range ampRE.FindAllString(got, -1) {
+				if a != "&amp;" && a != "&lt;" && a != "&gt;" {
+					t.Errorf("%s(%q, %d) = %q holds a stray %q", name, s, max, got, a)
+				}
+			}
+		}
+	})
+}

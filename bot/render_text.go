@@ -42,10 +42,7 @@ const (
 func renderLen(s string) int {
 	n := 0
 	for _, r := range s {
-		n += utf16.RuneLen(r)
-		if r == unicode.ReplacementChar {
-			n++ // invalid UTF-8 may be re-encoded longer; be pessimistic
-		}
+		n += renderRuneLen(r) // invalid UTF-8 counts 2: be pessimistic
 	}
 	return n
 }
@@ -54,7 +51,36 @@ func renderLen(s string) int {
 // characters, so that user text can never form a mention (<!channel>, <@U…>)
 // or a link.
 func renderEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		b.WriteString(renderEscapeRune(r))
+	}
+	return b.String()
+}
+
+// renderEscapeRune is r as mrkdwn text.
+func renderEscapeRune(r rune) string {
+	switch r {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	}
+	return string(r)
+}
+
+// renderRuneLen is renderLen of one rune.
+func renderRuneLen(r rune) int {
+	if r == unicode.ReplacementChar {
+		return 2
+	}
+	return utf16.RuneLen(r)
 }
 
 // renderTruncate cuts plain text s to at most max units, ending it with "…"
@@ -69,7 +95,7 @@ func renderTruncate(s string, max int) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		l := renderLen(string(r))
+		l := renderRuneLen(r)
 		if n+l > max-1 {
 			break
 		}
@@ -82,25 +108,28 @@ func renderTruncate(s string, max int) string {
 // renderEscapeTrunc escapes user text s for mrkdwn and cuts the result to at
 // most max units without splitting an entity.
 func renderEscapeTrunc(s string, max int) string {
-	full := renderEscape(s)
-	if renderLen(full) <= max {
-		return full
-	}
 	if max <= 0 {
 		return ""
 	}
+	// Work stays proportional to max, however long s is.
 	var b strings.Builder
-	n := 0
+	n, cut := 0, -1 // cut: length of b when it last fitted in max-1
 	for _, r := range s {
-		piece := renderEscape(string(r))
+		piece := renderEscapeRune(r)
 		l := renderLen(piece)
-		if n+l > max-1 {
-			break
+		if n+l > max {
+			if cut < 0 {
+				cut = b.Len()
+			}
+			return b.String()[:cut] + "…"
+		}
+		if n+l > max-1 && cut < 0 {
+			cut = b.Len()
 		}
 		b.WriteString(piece)
 		n += l
 	}
-	return b.String() + "…"
+	return b.String()
 }
 
 // renderClamp is the last guard on composed mrkdwn: it cuts s to at most
@@ -108,6 +137,9 @@ func renderEscapeTrunc(s string, max int) string {
 func renderClamp(s string, max int) string {
 	if renderLen(s) <= max {
 		return s
+	}
+	if max <= 0 {
+		return ""
 	}
 	cut := []rune(renderTruncate(s, max))
 	cut = cut[:len(cut)-1] // drop the ellipsis, put back below
