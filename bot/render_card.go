@@ -37,12 +37,12 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 	}
 	blocks = append(blocks, slack.NewContextBlock(blockCardStatus, renderMrkdwn(renderStatusLine(r, now), slackMaxContextText)))
 	if r.State == StateAwaitingApproval && r.RequiredApprovals > 0 {
-		approve := slack.NewButtonBlockElement(actionApprove, approveValue(r.ID, r.Fingerprint), renderPlain("Approve", slackMaxButtonText)).WithStyle(slack.StylePrimary)
+		approve := slack.NewButtonBlockElement(actionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", slackMaxButtonText)).WithStyle(slack.StylePrimary)
 		if renderDisruptive(r.Kind) {
 			approve = approve.WithConfirm(renderApproveConfirm(r))
 		}
-		deny := slack.NewButtonBlockElement(actionDeny, r.ID, renderPlain("Deny", slackMaxButtonText)).WithStyle(slack.StyleDanger)
-		withdraw := slack.NewButtonBlockElement(actionWithdraw, r.ID, renderPlain("Withdraw", slackMaxButtonText))
+		deny := slack.NewButtonBlockElement(actionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", slackMaxButtonText)).WithStyle(slack.StyleDanger)
+		withdraw := slack.NewButtonBlockElement(actionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", slackMaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
 	text := fmt.Sprintf("%s requested by %s: %s", renderEscapeTrunc(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))

@@ -31,7 +31,7 @@ func RenderHistory(rows []HistoryRow, cursor string) Message {
 			slack.SectionBlockOptionBlockID(blockHistoryPrefix+strconv.Itoa(i))))
 	}
 	if cursor != "" {
-		more := slack.NewButtonBlockElement(actionHistoryMore, cursor, renderPlain("More", slackMaxButtonText))
+		more := slack.NewButtonBlockElement(actionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", slackMaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockHistoryMore, more))
 	}
 	return newMessage("mdebot history: "+renderPlural(len(rows), "request"), blocks...)

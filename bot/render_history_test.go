@@ -40,7 +40,7 @@ func TestHistoryStaysWithinLimitsWhateverTheInput(t *testing.T) {
 			Approvers: []string{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile},
 			Denier:    hostile, State: RequestState(hostile), MDEDuration: time.Hour, Permalink: "https://x.example/" + hostile}
 	}
-	m := RenderHistory(rows, "cursor")
+	m := RenderHistory(rows, hostile)
 	checkLimits(t, m, nil, nil)
 	if cardButtons(m)[actionHistoryMore] == nil {
 		t.Error("the More button was lost")

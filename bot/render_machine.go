@@ -72,7 +72,7 @@ func RenderMachinePicker(query string, candidates []MachineView, total int) Mess
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 		line := "*" + renderEscapeTrunc(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
 			"\n" + renderEscapeTrunc(renderOrDash(os), 200) + " · " + renderEscapeTrunc(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
-		button := slack.NewButtonBlockElement(actionPickMachine, m.ID, renderPlain("Use this machine", slackMaxButtonText))
+		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(m.ID, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}

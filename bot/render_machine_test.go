@@ -44,7 +44,6 @@ func TestMachineRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
 	ms := make([]MachineView, 60)
 	for i := range ms {
 		ms[i] = hostileMachine(i)
-		ms[i].ID = fmt.Sprintf("%040x", i)
 	}
 	checkLimits(t, RenderMachinePicker(hostile, ms, 5), nil, nil)
 }

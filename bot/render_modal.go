@@ -19,13 +19,12 @@ func RenderDenyModal(r RequestView) slack.ModalViewRequest {
 	reason := slack.NewInputBlock(blockDenyReason, renderPlain("Reason", slackMaxInputLabel),
 		renderPlain("The requester and the channel see it on the card.", slackMaxInputLabel), input)
 	return slack.ModalViewRequest{
-		Type:       slack.VTModal,
-		CallbackID: callbackDenyModal,
-		Title:      renderPlain("Deny request", slackMaxModalTitle),
-		Submit:     renderPlain("Deny", slackMaxModalTitle),
-		Close:      renderPlain("Back", slackMaxModalTitle),
-		// The request id is mdebot's own; it is never cut.
-		PrivateMetadata: r.ID,
+		Type:            slack.VTModal,
+		CallbackID:      callbackDenyModal,
+		Title:           renderPlain("Deny request", slackMaxModalTitle),
+		Submit:          renderPlain("Deny", slackMaxModalTitle),
+		Close:           renderPlain("Back", slackMaxModalTitle),
+		PrivateMetadata: renderValue(r.ID, slackMaxPrivateMetadata),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewSectionBlock(renderMrkdwn(summary, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockDenySummary)),
 			reason,

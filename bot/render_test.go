@@ -79,7 +79,7 @@ func hostileMachine(i int) MachineView {
 		tags[j] = "<!here>*tag*_" + strings.Repeat("x", j)
 	}
 	return MachineView{
-		ID:        strings.Repeat("ab", 20),
+		ID:        hostile,
 		Name:      "*evil*_name_~x~ <!here> & `tick`" + strings.Repeat("n", 300) + string(rune('a'+i%26)),
 		OS:        hostile[:500],
 		OSVersion: hostile[:300],
@@ -94,6 +94,7 @@ func hostileMachine(i int) MachineView {
 
 func hostileRequest() RequestView {
 	r := testRequest()
+	r.ID, r.Fingerprint = hostile, hostile
 	r.Machine = hostileMachine(0)
 	r.Reason = hostile
 	r.Params.FileHash = hostile[:100]
@@ -312,6 +313,9 @@ func (c *limitChecker) text(where string, obj map[string]any, max int) {
 		c.t.Errorf("%s: empty text", where)
 	}
 	if obj["type"] == "mrkdwn" {
+		if obj["verbatim"] != true {
+			c.t.Errorf("%s: mrkdwn that is not verbatim lets Slack parse bare @here and links", where)
+		}
 		c.mrkdwn(where, s, max)
 		return
 	}

@@ -270,9 +270,18 @@ func renderPlain(s string, max int) *slack.TextBlockObject {
 }
 
 // renderMrkdwn is a mrkdwn object holding composed (already escaped) s,
-// clamped to max.
+// clamped to max. It is verbatim: Slack then links and mentions only what
+// mdebot wrote as <…> tokens, never a bare "@here", "#channel" or URL in
+// user text.
 func renderMrkdwn(s string, max int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, renderClamp(s, max), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, renderClamp(s, max), false, true)
+}
+
+// renderValue bounds an id-bearing value (a button's value, a modal's
+// private_metadata) to max. Ids are mdebot's own and short; a cut value
+// simply matches nothing when it comes back.
+func renderValue(s string, max int) string {
+	return renderTruncate(s, max)
 }
 
 // renderPlural is "1 approval", "2 approvals".

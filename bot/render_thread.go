@@ -71,7 +71,7 @@ func RenderCancelReply(r RequestView) Message {
 		renderPlain("Cancel action", slackMaxConfirmButton),
 		renderPlain("Back", slackMaxConfirmButton),
 	).WithStyle(slack.StyleDanger)
-	button := slack.NewButtonBlockElement(actionCancel, r.ID, renderPlain("Cancel", slackMaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	button := slack.NewButtonBlockElement(actionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", slackMaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
 	return newMessage(text,
 		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockCancel, button),
@@ -86,7 +86,7 @@ func RenderPackageReady(r RequestView) Message {
 		return renderReply("No investigation package to download for this request.")
 	}
 	text := ":package: The investigation package of " + renderCode(renderTarget(r.Machine, ""), renderMaxName+2) + " is ready."
-	button := slack.NewButtonBlockElement(actionPackageLink, r.ID, renderPlain("Get download link", slackMaxButtonText))
+	button := slack.NewButtonBlockElement(actionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", slackMaxButtonText))
 	return newMessage(text,
 		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockPackage, button),
