@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,11 @@ func TestThreadRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
 		}
 	}
 	checkLimits(t, RenderDownloadLink("https://x.example/"+strings.Repeat("a", 5000)), nil, nil)
+}
+
+func ExampleRenderStatusReply() {
+	r := RequestView{ActionID: "b0ffba3a", MDEStatus: defender.StatusFailed, Duration: 130 * time.Second,
+		StatusDetail: "Device <ws-01> unreachable"}
+	fmt.Println(RenderStatusReply(r).Text)
+	// Output: :red_circle: Defender: Failed: Device &lt;ws-01&gt; unreachable (after 2m 10s)
 }
