@@ -89,11 +89,6 @@ func renderKindParams(k RequestKind, p ParamsView) string {
 	return t
 }
 
-// renderFileKind reports whether k acts on a file hash.
-func renderFileKind(k RequestKind) bool {
-	return k == KindQuarantine || k == KindBlock || k == KindUnblock
-}
-
 // renderTarget is what a request acts on, in plain text: the machine name
 // (or id), the file hash for tenant-wide indicators.
 func renderTarget(m MachineView, hash string) string {

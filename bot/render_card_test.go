@@ -10,8 +10,8 @@ import (
 )
 
 func TestRequestCardRendersEachState(t *testing.T) {
-	approval := DecisionView{UserID: testApprover, Approved: true, At: testNow.Add(-time.Minute)}
-	denial := DecisionView{UserID: testApprover, Reason: "Not the affected machine; see INC-77", At: testNow.Add(-time.Minute)}
+	approval := DecisionView{UserID: cardApprover, Approved: true, At: cardNow.Add(-time.Minute)}
+	denial := DecisionView{UserID: cardApprover, Reason: "Not the affected machine; see INC-77", At: cardNow.Add(-time.Minute)}
 	cases := map[string]func(r *RequestView){
 		"AwaitingApproval": func(r *RequestView) {},
 		"AwaitingSecondApproval": func(r *RequestView) {
@@ -24,7 +24,7 @@ func TestRequestCardRendersEachState(t *testing.T) {
 		"BlockFileHasNoMachine": func(r *RequestView) {
 			r.Kind, r.Machine = KindBlock, MachineView{}
 			r.Params = ParamsView{FileHash: strings.Repeat("a1", 32), HashType: defender.HashSHA256}
-			r.Expires = testNow.Add(2*time.Hour + 5*time.Minute)
+			r.Expires = cardNow.Add(2*time.Hour + 5*time.Minute)
 		},
 		"Approved": func(r *RequestView) {
 			r.State, r.Decisions = StateApproved, []DecisionView{approval}
@@ -49,14 +49,14 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.State = StateExpired
 		},
 		"Withdrawn": func(r *RequestView) {
-			r.State, r.ClosedBy = StateWithdrawn, testRequester
+			r.State, r.ClosedBy = StateWithdrawn, cardRequester
 		},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := testRequest()
+			r := cardRequest()
 			edit(&r)
-			checkGoldenMessage(t, RenderRequestCard(r, testNow))
+			checkGoldenMessage(t, RenderRequestCard(r, cardNow))
 		})
 	}
 }
@@ -79,9 +79,9 @@ func cardButtons(m Message) map[string]*slack.ButtonBlockElement {
 func TestCardOffersButtonsOnlyWhileAwaitingApproval(t *testing.T) {
 	for _, s := range []RequestState{StateAwaitingApproval, StateApproved, StateSubmitted, StateSucceeded, StateFailed,
 		StateTimedOut, StateCancelled, StateDenied, StateExpired, StateWithdrawn} {
-		r := testRequest()
+		r := cardRequest()
 		r.State = s
-		buttons := cardButtons(RenderRequestCard(r, testNow))
+		buttons := cardButtons(RenderRequestCard(r, cardNow))
 		if want := s == StateAwaitingApproval; (len(buttons) > 0) != want {
 			t.Errorf("state %s: buttons %v, want buttons: %v", s, buttons, want)
 		}
@@ -89,7 +89,7 @@ func TestCardOffersButtonsOnlyWhileAwaitingApproval(t *testing.T) {
 }
 
 func TestApproveCarriesRequestAndFingerprintAndOthersOnlyTheRequest(t *testing.T) {
-	buttons := cardButtons(RenderRequestCard(testRequest(), testNow))
+	buttons := cardButtons(RenderRequestCard(cardRequest(), cardNow))
 	approve, deny, withdraw := buttons[actionApprove], buttons[actionDeny], buttons[actionWithdraw]
 	if approve == nil || deny == nil || withdraw == nil {
 		t.Fatalf("buttons = %v", buttons)
@@ -108,9 +108,9 @@ func TestApproveCarriesRequestAndFingerprintAndOthersOnlyTheRequest(t *testing.T
 func TestOnlyDisruptiveApprovalsAskForConfirmation(t *testing.T) {
 	for _, k := range []RequestKind{KindScan, KindCollect, KindIsolate, KindUnisolate, KindRestrict, KindUnrestrict,
 		KindQuarantine, KindBlock, KindUnblock, KindOffboard} {
-		r := testRequest()
+		r := cardRequest()
 		r.Kind = k
-		approve := cardButtons(RenderRequestCard(r, testNow))[actionApprove]
+		approve := cardButtons(RenderRequestCard(r, cardNow))[actionApprove]
 		if (approve.Confirm != nil) != renderDisruptive(k) {
 			t.Errorf("%s: confirm %v", k, approve.Confirm)
 		}
@@ -119,22 +119,22 @@ func TestOnlyDisruptiveApprovalsAskForConfirmation(t *testing.T) {
 
 func TestCardStaysWithinLimitsWhateverTheInput(t *testing.T) {
 	for _, s := range []RequestState{StateAwaitingApproval, StateApproved, StateSubmitted, StateSucceeded, StateFailed,
-		StateTimedOut, StateCancelled, StateDenied, StateExpired, StateWithdrawn, RequestState(hostile)} {
-		for _, k := range []RequestKind{KindIsolate, KindQuarantine, KindBlock, RequestKind(hostile)} {
-			r := hostileRequest()
+		StateTimedOut, StateCancelled, StateDenied, StateExpired, StateWithdrawn, RequestState(cardHostile)} {
+		for _, k := range []RequestKind{KindIsolate, KindQuarantine, KindBlock, RequestKind(cardHostile)} {
+			r := cardHostileRequest()
 			r.State, r.Kind = s, k
-			r.Requester = testRequester
-			m := RenderRequestCard(r, testNow)
-			checkLimits(t, m, testUsers, nil)
+			r.Requester = cardRequester
+			m := RenderRequestCard(r, cardNow)
+			checkLimits(t, m, cardUsers, nil)
 		}
 	}
 }
 
 func BenchmarkRenderRequestCard(b *testing.B) {
-	for name, r := range map[string]RequestView{"typical": testRequest(), "hostile": hostileRequest()} {
+	for name, r := range map[string]RequestView{"typical": cardRequest(), "cardHostile": cardHostileRequest()} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				RenderRequestCard(r, testNow)
+				RenderRequestCard(r, cardNow)
 			}
 		})
 	}
@@ -142,14 +142,14 @@ func BenchmarkRenderRequestCard(b *testing.B) {
 
 func FuzzRequestCardStaysWithinLimits(f *testing.F) {
 	f.Add("reason", "ws-01", "error", "U02APPROVE")
-	f.Add(hostile[:500], "*evil*_<!here>", "<@U123> &", "<!channel>")
+	f.Add(cardHostile[:500], "*evil*_<!here>", "<@U123> &", "<!channel>")
 	f.Fuzz(func(t *testing.T, reason, name, detail, user string) {
-		r := testRequest()
+		r := cardRequest()
 		r.Reason, r.Machine.Name, r.StatusDetail, r.ClosedBy = reason, name, detail, user
-		r.Decisions = []DecisionView{{UserID: user, Reason: reason, At: testNow}}
+		r.Decisions = []DecisionView{{UserID: user, Reason: reason, At: cardNow}}
 		for _, s := range []RequestState{StateAwaitingApproval, StateFailed, StateDenied, StateWithdrawn} {
 			r.State = s
-			checkLimits(t, RenderRequestCard(r, testNow), append([]string{user}, testUsers...), nil)
+			checkLimits(t, RenderRequestCard(r, cardNow), append([]string{user}, cardUsers...), nil)
 		}
 	})
 }

@@ -6,19 +6,19 @@ import (
 	"time"
 )
 
-func historyRows() []HistoryRow {
+func cardHistoryRows() []HistoryRow {
 	return []HistoryRow{
-		{When: testNow.Add(-time.Hour), Kind: KindIsolate, MachineName: "ws-fin-01.contoso.local", Requester: testRequester,
-			Approvers: []string{testApprover}, State: StateSucceeded, MDEDuration: 130 * time.Second, Permalink: testPermalink},
-		{When: testNow.Add(-2 * time.Hour), Kind: KindBlock, FileHash: strings.Repeat("a1", 32), Requester: testRequester,
-			Denier: testApprover2, State: StateDenied},
-		{When: testNow.Add(-3 * time.Hour), Kind: KindScan, MachineName: "srv-db-02", Requester: testApprover,
+		{When: cardNow.Add(-time.Hour), Kind: KindIsolate, MachineName: "ws-fin-01.contoso.local", Requester: cardRequester,
+			Approvers: []string{cardApprover}, State: StateSucceeded, MDEDuration: 130 * time.Second, Permalink: cardPermalink},
+		{When: cardNow.Add(-2 * time.Hour), Kind: KindBlock, FileHash: strings.Repeat("a1", 32), Requester: cardRequester,
+			Denier: cardApprover2, State: StateDenied},
+		{When: cardNow.Add(-3 * time.Hour), Kind: KindScan, MachineName: "srv-db-02", Requester: cardApprover,
 			State: StateExpired, Permalink: "http://not-https.example/x"},
 	}
 }
 
 func TestHistoryListsRowsWithAMoreButton(t *testing.T) {
-	m := RenderHistory(historyRows(), "cursor-3")
+	m := RenderHistory(cardHistoryRows(), "cursor-3")
 	checkGoldenMessage(t, m)
 	if b := cardButtons(m)[actionHistoryMore]; b == nil || b.Value != "cursor-3" || b.Text.Text != "More" {
 		t.Errorf("more button %+v", b)
@@ -36,11 +36,11 @@ func TestHistoryWithoutRowsSaysSo(t *testing.T) {
 func TestHistoryStaysWithinLimitsWhateverTheInput(t *testing.T) {
 	rows := make([]HistoryRow, 200)
 	for i := range rows {
-		rows[i] = HistoryRow{When: testNow, Kind: RequestKind(hostile), MachineName: hostile, Requester: "<!channel>",
-			Approvers: []string{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile},
-			Denier:    hostile, State: RequestState(hostile), MDEDuration: time.Hour, Permalink: "https://x.example/" + hostile}
+		rows[i] = HistoryRow{When: cardNow, Kind: RequestKind(cardHostile), MachineName: cardHostile, Requester: "<!channel>",
+			Approvers: []string{cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile},
+			Denier:    cardHostile, State: RequestState(cardHostile), MDEDuration: time.Hour, Permalink: "https://x.example/" + cardHostile}
 	}
-	m := RenderHistory(rows, hostile)
+	m := RenderHistory(rows, cardHostile)
 	checkLimits(t, m, nil, nil)
 	if cardButtons(m)[actionHistoryMore] == nil {
 		t.Error("the More button was lost")

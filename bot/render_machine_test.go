@@ -9,22 +9,22 @@ import (
 )
 
 func TestMachineReplyShowsTheDetails(t *testing.T) {
-	checkGoldenMessage(t, RenderMachine(testMachine()))
+	checkGoldenMessage(t, RenderMachine(cardMachine()))
 }
 
-func candidates(n int) []MachineView {
+func pickCandidates(n int) []MachineView {
 	ms := make([]MachineView, n)
 	for i := range ms {
-		ms[i] = testMachine()
+		ms[i] = cardMachine()
 		ms[i].Name = fmt.Sprintf("ws-fin-%02d.contoso.local", i+1)
 		ms[i].ID = fmt.Sprintf("%040x", i+1)
-		ms[i].LastSeen = testNow.Add(-time.Duration(i) * time.Hour)
+		ms[i].LastSeen = cardNow.Add(-time.Duration(i) * time.Hour)
 	}
 	return ms
 }
 
 func TestPickerOffersEachCandidate(t *testing.T) {
-	m := RenderMachinePicker("ws-fin", candidates(3), 3)
+	m := RenderMachinePicker("ws-fin", pickCandidates(3), 3)
 	checkGoldenMessage(t, m)
 	if n := countButtons(m, actionPickMachine); n != 3 {
 		t.Errorf("%d buttons, want 3", n)
@@ -32,7 +32,7 @@ func TestPickerOffersEachCandidate(t *testing.T) {
 }
 
 func TestPickerListsTenCandidatesAndCountsTheRest(t *testing.T) {
-	m := RenderMachinePicker("ws", candidates(12), 37)
+	m := RenderMachinePicker("ws", pickCandidates(12), 37)
 	checkGoldenMessage(t, m)
 	if n := countButtons(m, actionPickMachine); n != 10 {
 		t.Errorf("%d buttons, want 10", n)
@@ -40,12 +40,12 @@ func TestPickerListsTenCandidatesAndCountsTheRest(t *testing.T) {
 }
 
 func TestMachineRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
-	checkLimits(t, RenderMachine(hostileMachine(0)), nil, nil)
+	checkLimits(t, RenderMachine(cardHostileMachine(0)), nil, nil)
 	ms := make([]MachineView, 60)
 	for i := range ms {
-		ms[i] = hostileMachine(i)
+		ms[i] = cardHostileMachine(i)
 	}
-	checkLimits(t, RenderMachinePicker(hostile, ms, 5), nil, nil)
+	checkLimits(t, RenderMachinePicker(cardHostile, ms, 5), nil, nil)
 }
 
 // countButtons counts the buttons with actionID in m, in section

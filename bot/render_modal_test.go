@@ -7,8 +7,8 @@ import (
 )
 
 func TestDenyModalAsksForARequiredReason(t *testing.T) {
-	v := RenderDenyModal(testRequest())
-	checkViewLimits(t, v, testUsers)
+	v := RenderDenyModal(cardRequest())
+	checkViewLimits(t, v, cardUsers)
 	checkGolden(t, v)
 	if v.CallbackID != callbackDenyModal || v.PrivateMetadata != "req-7f3a" {
 		t.Errorf("callback %q, metadata %q", v.CallbackID, v.PrivateMetadata)
@@ -27,5 +27,5 @@ func TestDenyModalAsksForARequiredReason(t *testing.T) {
 }
 
 func TestDenyModalStaysWithinLimitsWhateverTheInput(t *testing.T) {
-	checkViewLimits(t, RenderDenyModal(hostileRequest()), testUsers)
+	checkViewLimits(t, RenderDenyModal(cardHostileRequest()), cardUsers)
 }

@@ -28,10 +28,10 @@ func TestWorkingNoticeSaysWhat(t *testing.T) {
 
 func TestNoticesStayWithinLimitsWhateverTheInput(t *testing.T) {
 	for _, m := range []Message{
-		RenderRefusal(Refusal(hostile)),
-		RenderUsageError(hostile, hostile),
-		RenderInternalError(hostile),
-		RenderWorking(hostile),
+		RenderRefusal(Refusal(cardHostile)),
+		RenderUsageError(cardHostile, cardHostile),
+		RenderInternalError(cardHostile),
+		RenderWorking(cardHostile),
 	} {
 		checkLimits(t, m, nil, nil)
 	}

@@ -20,31 +20,31 @@ var renderUpdate = flag.Bool("update", false, "rewrite the golden files in testd
 
 // Fixed times: goldens never depend on the clock.
 var (
-	testNow     = time.Date(2026, 11, 23, 11, 15, 0, 0, time.UTC)
-	testCreated = testNow.Add(-5 * time.Minute)
-	testExpires = testNow.Add(30 * time.Minute)
+	cardNow     = time.Date(2026, 11, 23, 11, 15, 0, 0, time.UTC)
+	cardCreated = cardNow.Add(-5 * time.Minute)
+	cardExpires = cardNow.Add(30 * time.Minute)
 )
 
 const (
-	testRequester = "U01REQUEST"
-	testApprover  = "U02APPROVE"
-	testApprover2 = "U03SECOND"
-	testSASURL    = "https://userrequests-us.securitycenter.windows.com:443/safedownload/WDATP_Investigation_Package.zip?token=abc&sig=x%2By"
-	testPermalink = "https://example.slack.com/archives/C0CARDS/p1763896500000100"
+	cardRequester = "U01REQUEST"
+	cardApprover  = "U02APPROVE"
+	cardApprover2 = "U03SECOND"
+	cardSASURL    = "https://userrequests-us.securitycenter.windows.com:443/safedownload/WDATP_Investigation_Package.zip?token=abc&sig=x%2By"
+	cardPermalink = "https://example.slack.com/archives/C0CARDS/p1763896500000100"
 )
 
-// testUsers are the Slack users the fixtures mention: the only <@…> a
+// cardUsers are the Slack users the fixtures mention: the only <@…> a
 // rendered message may contain.
-var testUsers = []string{testRequester, testApprover, testApprover2}
+var cardUsers = []string{cardRequester, cardApprover, cardApprover2}
 
-func testMachine() MachineView {
+func cardMachine() MachineView {
 	return MachineView{
 		ID:        "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
 		Name:      "ws-fin-01.contoso.local",
 		OS:        "Windows11",
 		OSVersion: "24H2",
 		Health:    "Active",
-		LastSeen:  testNow.Add(-3 * time.Minute),
+		LastSeen:  cardNow.Add(-3 * time.Minute),
 		Risk:      "Medium",
 		Exposure:  "Low",
 		IP:        "10.1.2.3",
@@ -52,60 +52,60 @@ func testMachine() MachineView {
 	}
 }
 
-func testRequest() RequestView {
+func cardRequest() RequestView {
 	return RequestView{
 		ID:                "req-7f3a",
 		Kind:              KindIsolate,
 		Params:            ParamsView{IsolationType: defender.IsolationFull},
-		Machine:           testMachine(),
-		Requester:         testRequester,
+		Machine:           cardMachine(),
+		Requester:         cardRequester,
 		Channel:           "C0CARDS",
 		Reason:            "Alert 4242: ransomware note found on the desktop",
-		Created:           testCreated,
-		Expires:           testExpires,
+		Created:           cardCreated,
+		Expires:           cardExpires,
 		RequiredApprovals: 1,
 		State:             StateAwaitingApproval,
 		Fingerprint:       "9c1185a5c5e9fc54",
 	}
 }
 
-// hostile is user text built to break out: mentions, entities, formatting
+// cardHostile is user text built to break out: mentions, entities, formatting
 // and far too much of it.
-var hostile = strings.Repeat("<!channel> <@U123> <https://evil.example|click> & *bold* _it_ ~s~ `tick` 👍\n", 150)
+var cardHostile = strings.Repeat("<!channel> <@U123> <https://evil.example|click> & *bold* _it_ ~s~ `tick` 👍\n", 150)
 
-func hostileMachine(i int) MachineView {
+func cardHostileMachine(i int) MachineView {
 	tags := make([]string, 200)
 	for j := range tags {
 		tags[j] = "<!here>*tag*_" + strings.Repeat("x", j)
 	}
 	return MachineView{
-		ID:        hostile,
+		ID:        cardHostile,
 		Name:      "*evil*_name_~x~ <!here> & `tick`" + strings.Repeat("n", 300) + string(rune('a'+i%26)),
-		OS:        hostile[:500],
-		OSVersion: hostile[:300],
-		Health:    hostile,
-		LastSeen:  testNow,
-		Risk:      hostile,
-		Exposure:  hostile,
-		IP:        hostile[:200],
+		OS:        cardHostile[:500],
+		OSVersion: cardHostile[:300],
+		Health:    cardHostile,
+		LastSeen:  cardNow,
+		Risk:      cardHostile,
+		Exposure:  cardHostile,
+		IP:        cardHostile[:200],
 		Tags:      tags,
 	}
 }
 
-func hostileRequest() RequestView {
-	r := testRequest()
-	r.ID, r.Fingerprint = hostile, hostile
-	r.Machine = hostileMachine(0)
-	r.Reason = hostile
-	r.Params.FileHash = hostile[:100]
-	r.Params.HashType = defender.HashType(hostile[:50])
-	r.StatusDetail = hostile
-	r.ActionID = hostile[:300]
-	r.MDEStatus = defender.ActionStatus(hostile[:100])
+func cardHostileRequest() RequestView {
+	r := cardRequest()
+	r.ID, r.Fingerprint = cardHostile, cardHostile
+	r.Machine = cardHostileMachine(0)
+	r.Reason = cardHostile
+	r.Params.FileHash = cardHostile[:100]
+	r.Params.HashType = defender.HashType(cardHostile[:50])
+	r.StatusDetail = cardHostile
+	r.ActionID = cardHostile[:300]
+	r.MDEStatus = defender.ActionStatus(cardHostile[:100])
 	r.ClosedBy = "<!channel>"
 	r.Duration = 130 * time.Second
 	for i := range 30 {
-		r.Decisions = append(r.Decisions, DecisionView{UserID: testApprover, Approved: i%2 == 0, Reason: hostile, At: testNow})
+		r.Decisions = append(r.Decisions, DecisionView{UserID: cardApprover, Approved: i%2 == 0, Reason: cardHostile, At: cardNow})
 	}
 	r.RequiredApprovals = 40
 	return r
@@ -157,7 +157,7 @@ type goldenMessage struct {
 
 func checkGoldenMessage(t *testing.T, m Message) {
 	t.Helper()
-	checkLimits(t, m, testUsers, []string{testSASURL, testPermalink})
+	checkLimits(t, m, cardUsers, []string{cardSASURL, cardPermalink})
 	checkGolden(t, goldenMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
 }
 
@@ -324,44 +324,44 @@ func (c *limitChecker) text(where string, obj map[string]any, max int) {
 	}
 }
 
-var tokenRE = regexp.MustCompile(`<[^<>]*>`)
+var limitTokenRE = regexp.MustCompile(`<[^<>]*>`)
 
 func (c *limitChecker) mrkdwn(where, s string, max int) {
 	c.t.Helper()
 	if renderLen(s) > max {
 		c.t.Errorf("%s: %d characters, more than %d", where, renderLen(s), max)
 	}
-	for _, tok := range tokenRE.FindAllString(s, -1) {
+	for _, tok := range limitTokenRE.FindAllString(s, -1) {
 		body := tok[1 : len(tok)-1]
 		switch {
 		case strings.HasPrefix(body, "@"):
-			if !contains(c.users, body[1:]) {
+			if !limitContains(c.users, body[1:]) {
 				c.t.Errorf("%s: mention %q that mdebot did not build", where, tok)
 			}
 		case strings.HasPrefix(body, "!date^"):
 		case strings.HasPrefix(body, "https://"):
 			u, _, _ := strings.Cut(body, "|")
-			if !contains(c.urls, u) {
+			if !limitContains(c.urls, u) {
 				c.t.Errorf("%s: link %q that mdebot did not build", where, tok)
 			}
 		default:
 			c.t.Errorf("%s: token %q that mdebot did not build", where, tok)
 		}
 	}
-	rest := tokenRE.ReplaceAllString(s, "")
+	rest := limitTokenRE.ReplaceAllString(s, "")
 	if strings.ContainsAny(rest, "<>") {
 		c.t.Errorf("%s: unescaped < or > in %q", where, renderTruncate(rest, 200))
 	}
-	for _, a := range ampRE.FindAllString(rest, -1) {
+	for _, a := range limitAmpRE.FindAllString(rest, -1) {
 		if a != "&amp;" && a != "&lt;" && a != "&gt;" {
 			c.t.Errorf("%s: stray %q", where, a)
 		}
 	}
 }
 
-var ampRE = regexp.MustCompile(`&[a-z]*;?`)
+var limitAmpRE = regexp.MustCompile(`&[a-z]*;?`)
 
-func contains(list []string, s string) bool {
+func limitContains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true
@@ -372,18 +372,18 @@ func contains(list []string, s string) bool {
 
 func TestTextHelpersKeepWithinLimitsWithoutSplittingEntities(t *testing.T) {
 	for _, max := range []int{1, 2, 5, 10, 99, 100, 3000} {
-		got := renderEscapeTrunc(hostile, max)
+		got := renderEscapeTrunc(cardHostile, max)
 		if renderLen(got) > max {
 			t.Errorf("renderEscapeTrunc(max %d) has %d characters", max, renderLen(got))
 		}
 		if i := strings.LastIndexByte(got, '&'); i >= 0 && !strings.Contains(got[i:], ";") {
 			t.Errorf("renderEscapeTrunc(max %d) ends in half an entity: %q", max, got)
 		}
-		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+renderEscape(hostile), max)
+		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+renderEscape(cardHostile), max)
 		if renderLen(clamped) > max {
 			t.Errorf("renderClamp(max %d) has %d characters", max, renderLen(clamped))
 		}
-		if rest := tokenRE.ReplaceAllString(clamped, ""); strings.ContainsAny(rest, "<>") {
+		if rest := limitTokenRE.ReplaceAllString(clamped, ""); strings.ContainsAny(rest, "<>") {
 			t.Errorf("renderClamp(max %d) left half a token: %q", max, clamped)
 		}
 	}
@@ -419,16 +419,16 @@ func TestCodeSpanKeepsFormattingCharactersLiteral(t *testing.T) {
 
 func TestSafeURLAcceptsOnlyHTTPSThatCannotBreakOutOfALink(t *testing.T) {
 	for u, want := range map[string]bool{
-		testSASURL:                       true,
-		"http://example.com/x":           false,
-		"https://example.com/x|evil":     false,
-		"https://example.com/x>evil":     false,
-		"https://example.com/a b":        false,
-		"https://user:pw@example.com/":   false,
-		"javascript:alert(1)":            false,
-		"https:///nohost":                false,
-		"":                               false,
-		"https://example.com/" + hostile: false,
+		cardSASURL:                           true,
+		"http://example.com/x":               false,
+		"https://example.com/x|evil":         false,
+		"https://example.com/x>evil":         false,
+		"https://example.com/a b":            false,
+		"https://user:pw@example.com/":       false,
+		"javascript:alert(1)":                false,
+		"https:///nohost":                    false,
+		"":                                   false,
+		"https://example.com/" + cardHostile: false,
 	} {
 		if got := renderSafeURL(u); got != want {
 			t.Errorf("renderSafeURL(%.60q) = %v, want %v", u, got, want)
@@ -466,14 +466,14 @@ func TestDurationsAndRelativeTimesReadNaturally(t *testing.T) {
 		2 * time.Hour:                   "in 2 h",
 		2*time.Hour + 5*time.Minute + 1: "in 2 h 5 min",
 	} {
-		if got := renderIn(testNow.Add(d), testNow); got != want {
+		if got := renderIn(cardNow.Add(d), cardNow); got != want {
 			t.Errorf("renderIn(+%v) = %q, want %q", d, got, want)
 		}
 	}
 }
 
 func FuzzEscapeTruncNeverExceedsNorLeaksMarkup(f *testing.F) {
-	for _, s := range []string{"", "<!channel>", "<@U123> & *x*", hostile[:300], "\xff\xfe<", "👍👍👍&&&"} {
+	for _, s := range []string{"", "<!channel>", "<@U123> & *x*", cardHostile[:300], "\xff\xfe<", "👍👍👍&&&"} {
 		f.Add(s, 10)
 		f.Add(s, 1)
 	}
@@ -491,7 +491,7 @@ func FuzzEscapeTruncNeverExceedsNorLeaksMarkup(f *testing.F) {
 			if strings.ContainsAny(got, "<>") {
 				t.Errorf("%s(%q, %d) = %q holds < or >", name, s, max, got)
 			}
-			for _, a := range ampRE.FindAllString(got, -1) {
+			for _, a := range limitAmpRE.FindAllString(got, -1) {
 				if a != "&amp;" && a != "&lt;" && a != "&gt;" {
 					t.Errorf("%s(%q, %d) = %q holds a stray %q", name, s, max, got, a)
 				}

@@ -10,24 +10,24 @@ import (
 	"github.com/slack-go/slack"
 )
 
-func submittedRequest() RequestView {
-	r := testRequest()
+func cardSubmittedRequest() RequestView {
+	r := cardRequest()
 	r.State = StateSubmitted
-	r.Decisions = []DecisionView{{UserID: testApprover, Approved: true, At: testNow.Add(-time.Minute)}}
+	r.Decisions = []DecisionView{{UserID: cardApprover, Approved: true, At: cardNow.Add(-time.Minute)}}
 	r.ActionID = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4"
 	r.MDEStatus = defender.StatusPending
 	return r
 }
 
 func TestSubmittedReplyNamesTheAction(t *testing.T) {
-	checkGoldenMessage(t, RenderSubmitted(submittedRequest()))
+	checkGoldenMessage(t, RenderSubmitted(cardSubmittedRequest()))
 }
 
 func TestStatusReplyRendersEachTransition(t *testing.T) {
 	for _, st := range []defender.ActionStatus{defender.StatusPending, defender.StatusInProgress, defender.StatusSucceeded,
 		defender.StatusFailed, defender.StatusTimeOut, defender.StatusCancelled} {
 		t.Run(string(st), func(t *testing.T) {
-			r := submittedRequest()
+			r := cardSubmittedRequest()
 			r.MDEStatus = st
 			if st.Terminal() {
 				r.Duration = 130 * time.Second
@@ -36,7 +36,7 @@ func TestStatusReplyRendersEachTransition(t *testing.T) {
 			case defender.StatusFailed:
 				r.StatusDetail = "The device <ws-fin-01> is offline & unreachable"
 			case defender.StatusCancelled:
-				r.ClosedBy, r.StatusDetail = testApprover, "Cancelled from Slack"
+				r.ClosedBy, r.StatusDetail = cardApprover, "Cancelled from Slack"
 			}
 			checkGoldenMessage(t, RenderStatusReply(r))
 		})
@@ -46,7 +46,7 @@ func TestStatusReplyRendersEachTransition(t *testing.T) {
 func TestCancelReplyOffersCancelOnlyWhileTheActionRuns(t *testing.T) {
 	for _, st := range []defender.ActionStatus{defender.StatusInProgress, defender.StatusSucceeded} {
 		t.Run(string(st), func(t *testing.T) {
-			r := submittedRequest()
+			r := cardSubmittedRequest()
 			r.MDEStatus = st
 			m := RenderCancelReply(r)
 			checkGoldenMessage(t, m)
@@ -62,7 +62,7 @@ func TestCancelReplyOffersCancelOnlyWhileTheActionRuns(t *testing.T) {
 }
 
 func TestPackageReadyOffersAButtonForAFinishedCollectionOnly(t *testing.T) {
-	r := submittedRequest()
+	r := cardSubmittedRequest()
 	r.Kind, r.Params = KindCollect, ParamsView{}
 	r.State, r.MDEStatus = StateSucceeded, defender.StatusSucceeded
 	m := RenderPackageReady(r)
@@ -77,10 +77,10 @@ func TestPackageReadyOffersAButtonForAFinishedCollectionOnly(t *testing.T) {
 }
 
 func TestDownloadLinkKeepsTheURLIntactAndWarns(t *testing.T) {
-	m := RenderDownloadLink(testSASURL)
+	m := RenderDownloadLink(cardSASURL)
 	checkGoldenMessage(t, m)
 	text := m.Blocks[0].(*slack.SectionBlock).Text.Text
-	if !strings.Contains(text, "<"+testSASURL+"|") {
+	if !strings.Contains(text, "<"+cardSASURL+"|") {
 		t.Errorf("the URL was altered: %s", text)
 	}
 	if strings.Contains(m.Text, "https://") {
@@ -94,12 +94,12 @@ func TestDownloadLinkRefusesAURLThatCouldBreakOut(t *testing.T) {
 }
 
 func TestThreadRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
-	r := hostileRequest()
+	r := cardHostileRequest()
 	r.Kind = KindCollect
-	for _, st := range []defender.ActionStatus{defender.StatusPending, defender.StatusFailed, defender.StatusCancelled, defender.ActionStatus(hostile)} {
+	for _, st := range []defender.ActionStatus{defender.StatusPending, defender.StatusFailed, defender.StatusCancelled, defender.ActionStatus(cardHostile)} {
 		r.MDEStatus = st
 		for _, m := range []Message{RenderSubmitted(r), RenderStatusReply(r), RenderCancelReply(r), RenderPackageReady(r)} {
-			checkLimits(t, m, testUsers, nil)
+			checkLimits(t, m, cardUsers, nil)
 		}
 	}
 	checkLimits(t, RenderDownloadLink("https://x.example/"+strings.Repeat("a", 5000)), nil, nil)
