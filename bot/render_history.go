@@ -1,0 +1,95 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// HistoryPageSize is how many rows RenderHistory shows; callers page by it.
+// Rows beyond it are not shown (the message says how many).
+const HistoryPageSize = 20
+
+// RenderHistory renders one page of /mde history: one row per request, newest
+// first as given, and a "More" button carrying cursor when cursor is not
+// empty.
+func RenderHistory(rows []HistoryRow, cursor string) Message {
+	title := fmt.Sprintf("*History*: %s", renderPlural(len(rows), "request"))
+	if len(rows) == 0 {
+		title = "*History*: no requests yet."
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(title, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockHistoryTitle))}
+	for i, row := range rows {
+		if i == HistoryPageSize {
+			note := fmt.Sprintf("%d more rows not shown.", len(rows)-i)
+			blocks = append(blocks, slack.NewContextBlock(blockHistoryPrefix+"cut", renderMrkdwn(note, slackMaxContextText)))
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderHistoryRow(row), slackMaxSectionText), nil, nil,
+			slack.SectionBlockOptionBlockID(blockHistoryPrefix+strconv.Itoa(i))))
+	}
+	if cursor != "" {
+		more := slack.NewButtonBlockElement(actionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", slackMaxButtonText))
+		blocks = append(blocks, slack.NewActionBlock(blockHistoryMore, more))
+	}
+	return newMessage("mdebot history: "+renderPlural(len(rows), "request"), blocks...)
+}
+
+// renderHistoryRow is one request in one short paragraph of mrkdwn.
+func renderHistoryRow(row HistoryRow) string {
+	target := row.MachineName
+	if target == "" {
+		target = row.FileHash
+	}
+	parts := []string{
+		"*" + renderDate(row.When) + "*",
+		renderEscape(renderKindTitle(row.Kind)) + " " + renderCode(target, renderMaxName+2),
+		"by " + renderMention(row.Requester),
+	}
+	approvers := row.Approvers
+	if len(approvers) > renderMaxDecisions {
+		approvers = approvers[:renderMaxDecisions]
+	}
+	if len(approvers) > 0 {
+		parts = append(parts, "approved by "+renderMentions(approvers))
+	}
+	if row.Denier != "" {
+		parts = append(parts, "denied by "+renderMention(row.Denier))
+	}
+	outcome := renderHistoryOutcome(row.State)
+	if row.MDEDuration > 0 {
+		outcome += ", Defender took " + renderDuration(row.MDEDuration)
+	}
+	parts = append(parts, outcome)
+	if renderSafeURL(row.Permalink) {
+		parts = append(parts, renderLink(row.Permalink, "thread"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// renderHistoryOutcome is a request's state as a history outcome.
+func renderHistoryOutcome(s RequestState) string {
+	switch s {
+	case StateAwaitingApproval:
+		return ":hourglass_flowing_sand: awaiting approval"
+	case StateApproved, StateSubmitted:
+		return ":gear: running"
+	case StateSucceeded:
+		return ":large_green_circle: succeeded"
+	case StateFailed:
+		return ":red_circle: failed"
+	case StateTimedOut:
+		return ":red_circle: timed out"
+	case StateCancelled:
+		return ":black_circle: cancelled"
+	case StateDenied:
+		return ":no_entry: denied"
+	case StateExpired:
+		return ":hourglass: expired"
+	case StateWithdrawn:
+		return ":leftwards_arrow_with_hook: withdrawn"
+	}
+	return renderEscapeTrunc(string(s), 40)
+}

@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func cardHistoryRows() []HistoryRow {
+	return []HistoryRow{
+		{When: cardNow.Add(-time.Hour), Kind: KindIsolate, MachineName: "ws-fin-01.contoso.local", Requester: cardRequester,
+			Approvers: []string{cardApprover}, State: StateSucceeded, MDEDuration: 130 * time.Second, Permalink: cardPermalink},
+		{When: cardNow.Add(-2 * time.Hour), Kind: KindBlock, FileHash: strings.Repeat("a1", 32), Requester: cardRequester,
+			Denier: cardApprover2, State: StateDenied},
+		{When: cardNow.Add(-3 * time.Hour), Kind: KindScan, MachineName: "srv-db-02", Requester: cardApprover,
+			State: StateExpired, Permalink: "http://not-https.example/x"},
+	}
+}
+
+func TestHistoryListsRowsWithAMoreButton(t *testing.T) {
+	m := RenderHistory(cardHistoryRows(), "cursor-3")
+	checkGoldenMessage(t, m)
+	if b := cardButtons(m)[actionHistoryMore]; b == nil || b.Value != "cursor-3" || b.Text.Text != "More" {
+		t.Errorf("more button %+v", b)
+	}
+}
+
+func TestHistoryWithoutRowsSaysSo(t *testing.T) {
+	m := RenderHistory(nil, "")
+	checkGoldenMessage(t, m)
+	if len(cardButtons(m)) != 0 {
+		t.Error("a More button without a cursor")
+	}
+}
+
+func TestHistoryStaysWithinLimitsWhateverTheInput(t *testing.T) {
+	rows := make([]HistoryRow, 200)
+	for i := range rows {
+		rows[i] = HistoryRow{When: cardNow, Kind: RequestKind(cardHostile), MachineName: cardHostile, Requester: "<!channel>",
+			Approvers: []string{cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile, cardHostile},
+			Denier:    cardHostile, State: RequestState(cardHostile), MDEDuration: time.Hour, Permalink: "https://x.example/" + cardHostile}
+	}
+	m := RenderHistory(rows, cardHostile)
+	checkLimits(t, m, nil, nil)
+	if cardButtons(m)[actionHistoryMore] == nil {
+		t.Error("the More button was lost")
+	}
+}

@@ -1,0 +1,86 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// Action ids: what a click or a submission is, as the handlers dispatch on.
+const (
+	actionApprove     = "mde_approve"      // value: approveValue(request id, fingerprint)
+	actionDeny        = "mde_deny"         // value: request id; opens the deny modal
+	actionWithdraw    = "mde_withdraw"     // value: request id
+	actionCancel      = "mde_cancel"       // value: request id; cancels its MDE action
+	actionPackageLink = "mde_package_link" // value: request id of a finished collection
+	actionPickMachine = "mde_pick_machine" // value: machine id
+	actionHistoryMore = "mde_history_more" // value: history cursor
+	actionDenyReason  = "mde_deny_reason"  // the deny modal's reason input
+)
+
+// Block ids. Those of a message are unique within it, as Slack requires.
+const (
+	blockCardHeader    = "mde_card_header"
+	blockCardFields    = "mde_card_fields"
+	blockCardReason    = "mde_card_reason"
+	blockCardDecisions = "mde_card_decisions"
+	blockCardStatus    = "mde_card_status"
+	blockCardActions   = "mde_card_actions"
+	blockReply         = "mde_reply"
+	blockCancel        = "mde_cancel_actions"
+	blockPackage       = "mde_package_actions"
+	blockNotice        = "mde_notice"
+	blockMachine       = "mde_machine"
+	blockMachineFields = "mde_machine_fields"
+	blockPickIntro     = "mde_pick_intro"
+	blockPickPrefix    = "mde_pick_" // + candidate index
+	blockPickMore      = "mde_pick_more"
+	blockHistoryTitle  = "mde_history_title"
+	blockHistoryPrefix = "mde_history_" // + row index
+	blockHistoryMore   = "mde_history_more"
+	blockDenySummary   = "mde_deny_summary"
+	blockDenyReason    = "mde_deny_reason_input"
+)
+
+// callbackDenyModal is the callback_id of the deny modal; its
+// private_metadata is the request id.
+const callbackDenyModal = "mde_deny_modal"
+
+// approveSep separates the request id from the fingerprint in the Approve
+// button's value.
+const approveSep = ":"
+
+// approveValue is the value of the Approve button: "<request id>:<fingerprint>".
+// The fingerprint comes back with the click, so the server approves only
+// if the request still has the fingerprint the card showed; nothing else in
+// the value is trusted.
+func approveValue(requestID, fingerprint string) string {
+	return requestID + approveSep + fingerprint
+}
+
+// parseApproveValue splits an Approve button's value. The fingerprint is
+// after the last separator, so a request id may contain one.
+func parseApproveValue(v string) (requestID, fingerprint string, ok bool) {
+	i := strings.LastIndex(v, approveSep)
+	if i <= 0 || i == len(v)-1 {
+		return "", "", false
+	}
+	return v[:i], v[i+1:], true
+}
+
+// Message is a rendered Slack message: the Block Kit blocks, and Text, the
+// plain fallback Slack shows in notifications and in clients without
+// blocks. Text is mrkdwn-escaped like the blocks.
+type Message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// newMessage clamps the fallback text and the number of blocks to Slack's
+// limits for a message.
+func newMessage(text string, blocks ...slack.Block) Message {
+	if len(blocks) > slackMaxMessageBlocks {
+		blocks = blocks[:slackMaxMessageBlocks]
+	}
+	return Message{Text: renderClamp(text, slackMaxFallbackText), Blocks: blocks}
+}

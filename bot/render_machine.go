@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// renderMaxCandidates is how many machines the ambiguous-name picker lists.
+const renderMaxCandidates = 10
+
+// RenderMachine renders the reply to /mde machine: a machine's details.
+func RenderMachine(m MachineView) Message {
+	name := renderOrDash(renderOneLine(m.Name))
+	os := strings.TrimSpace(m.OS + " " + m.OSVersion)
+	fields := []string{
+		"*Machine id*\n" + renderCode(m.ID, 50),
+		"*OS*\n" + renderEscapeTrunc(renderOrDash(os), 200),
+		"*Health*\n" + renderEscapeTrunc(renderOrDash(m.Health), 100),
+		"*Last seen*\n" + renderDate(m.LastSeen),
+		"*Risk*\n" + renderEscapeTrunc(renderOrDash(m.Risk), 100),
+		"*Exposure*\n" + renderEscapeTrunc(renderOrDash(m.Exposure), 100),
+		"*IP address*\n" + renderCode(m.IP, 60),
+		"*Tags*\n" + renderTags(m.Tags),
+	}
+	objs := make([]*slack.TextBlockObject, len(fields))
+	for i, f := range fields {
+		objs[i] = renderMrkdwn(f, slackMaxFieldText)
+	}
+	return newMessage("Machine "+renderEscapeTrunc(name, renderMaxName)+": "+renderEscapeTrunc(renderOrDash(m.Health), 100),
+		slack.NewHeaderBlock(renderPlain(name, slackMaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
+		slack.NewSectionBlock(nil, objs, nil, slack.SectionBlockOptionBlockID(blockMachineFields)),
+	)
+}
+
+// renderTags lists tags as code, within a field's room.
+func renderTags(tags []string) string {
+	if len(tags) == 0 {
+		return "—"
+	}
+	var b strings.Builder
+	for i, t := range tags {
+		c := renderCode(t, 100)
+		if b.Len()+len(c) > 1500 {
+			fmt.Fprintf(&b, " and %d more", len(tags)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(c)
+	}
+	return b.String()
+}
+
+// RenderMachinePicker renders the reply to a command whose machine name
+// matched several machines: each of the first ten candidates with a "Use
+// this machine" button carrying its machine id, then how many more there
+// are. total is the number of matches, at least len(candidates).
+func RenderMachinePicker(query string, candidates []MachineView, total int) Message {
+	if total < len(candidates) {
+		total = len(candidates)
+	}
+	intro := fmt.Sprintf("%d machines match %s. Pick one:", total, renderCode(query, 200))
+	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
+	for i, m := range candidates {
+		if i == renderMaxCandidates {
+			break
+		}
+		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
+		line := "*" + renderEscapeTrunc(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
+			"\n" + renderEscapeTrunc(renderOrDash(os), 200) + " · " + renderEscapeTrunc(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
+		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(m.ID, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
+			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
+	}
+	if shown := min(len(candidates), renderMaxCandidates); total > shown {
+		more := fmt.Sprintf("and %d more: use a longer name or the machine id.", total-shown)
+		blocks = append(blocks, slack.NewContextBlock(blockPickMore, renderMrkdwn(more, slackMaxContextText)))
+	}
+	return newMessage(intro, blocks...)
+}

@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/slack-go/slack"
+)
+
+// RenderSubmitted renders the thread reply posted when MDE accepts r's
+// action: "Submitted to Defender: action <id>, status Pending".
+func RenderSubmitted(r RequestView) Message {
+	st := r.MDEStatus
+	if st == "" {
+		st = defender.StatusPending
+	}
+	text := ":outbox_tray: Submitted to Defender: action " + renderCode(r.ActionID, 80) + ", status " + renderEscapeTrunc(string(st), 40)
+	return renderReply(text)
+}
+
+// RenderStatusReply renders the thread reply for one status transition of
+// r's MDE action (r.MDEStatus): Pending, InProgress, then Succeeded, Failed
+// (with MDE's error text), TimeOut or Cancelled, with how long it took.
+func RenderStatusReply(r RequestView) Message {
+	var text string
+	switch r.MDEStatus {
+	case defender.StatusPending:
+		text = ":hourglass_flowing_sand: Defender: Pending"
+	case defender.StatusInProgress:
+		text = ":gear: Defender: InProgress"
+	case defender.StatusSucceeded:
+		text = ":large_green_circle: Defender: Succeeded" + renderDurationPhrase(" in ", r.Duration)
+	case defender.StatusFailed:
+		text = ":red_circle: Defender: Failed" + renderDetail(r.StatusDetail) + renderAfter(r.Duration)
+	case defender.StatusTimeOut:
+		text = ":red_circle: Defender: TimeOut, the machine did not run the action in time" + renderAfter(r.Duration)
+	case defender.StatusCancelled:
+		text = ":black_circle: Defender: Cancelled"
+		if r.ClosedBy != "" {
+			text += " by " + renderMention(r.ClosedBy)
+		}
+		text += renderDetail(r.StatusDetail) + renderAfter(r.Duration)
+	default:
+		text = "Defender: " + renderEscapeTrunc(renderOrDash(string(r.MDEStatus)), 40)
+	}
+	return renderReply(text)
+}
+
+// renderAfter is " (after 2m 10s)", or nothing when d is unknown.
+func renderAfter(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return " (after " + renderDuration(d) + ")"
+}
+
+// RenderCancelReply renders the thread reply that offers to cancel r's MDE
+// action. Once the action is final (or was never submitted) the same reply
+// renders without its button, so editing the message retires it.
+func RenderCancelReply(r RequestView) Message {
+	if r.ActionID == "" || r.MDEStatus.Terminal() {
+		text := "Defender action " + renderCode(r.ActionID, 80) + " is no longer running; nothing to cancel."
+		return renderReply(text)
+	}
+	text := "Defender action " + renderCode(r.ActionID, 80) + " is " + renderEscapeTrunc(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
+	target := renderTarget(r.Machine, r.Params.FileHash)
+	confirm := slack.NewConfirmationBlockObject(
+		renderPlain("Cancel the Defender action?", slackMaxConfirmTitle),
+		renderPlain(renderOneLine("Defender will try to stop "+strings.ToLower(renderKindTitle(r.Kind))+" on "+target+". An action the machine already ran is not undone."), slackMaxConfirmText),
+		renderPlain("Cancel action", slackMaxConfirmButton),
+		renderPlain("Back", slackMaxConfirmButton),
+	).WithStyle(slack.StyleDanger)
+	button := slack.NewButtonBlockElement(actionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", slackMaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	return newMessage(text,
+		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
+		slack.NewActionBlock(blockCancel, button),
+	)
+}
+
+// RenderPackageReady renders the thread reply for a finished collection: a
+// "Get download link" button that asks for a fresh, short-lived link, shown
+// only to whoever clicks. Any other request renders as a plain note.
+func RenderPackageReady(r RequestView) Message {
+	if r.Kind != KindCollect || r.MDEStatus != defender.StatusSucceeded {
+		return renderReply("No investigation package to download for this request.")
+	}
+	text := ":package: The investigation package of " + renderCode(renderTarget(r.Machine, ""), renderMaxName+2) + " is ready."
+	button := slack.NewButtonBlockElement(actionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", slackMaxButtonText))
+	return newMessage(text,
+		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
+		slack.NewActionBlock(blockPackage, button),
+	)
+}
+
+// RenderDownloadLink renders the ephemeral message carrying the package's
+// SAS URL. The URL goes into the link untouched, and only if it is an
+// https URL that cannot break out of <url|text>; otherwise the message says
+// so and shows no link.
+func RenderDownloadLink(sasURL string) Message {
+	if !renderSafeURL(sasURL) {
+		return renderNotice(":warning: Defender returned a download link mdebot cannot show safely. Download the package from the Defender portal instead.")
+	}
+	text := ":package: " + renderLink(sasURL, "Download the investigation package") +
+		"\n:warning: This link works for a short time only and gives access to the package to anyone who has it: do not share it or paste it anywhere else."
+	return newMessage("Your investigation package download link (short-lived, do not share).",
+		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)),
+	)
+}
+
+// renderReply is a one-section thread reply whose fallback is its text.
+func renderReply(mrkdwn string) Message {
+	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)))
+}
