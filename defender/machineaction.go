@@ -139,7 +139,7 @@ func (s *ActionsService) Statuses(ctx context.Context, ids []string) (map[string
 		}
 		seen[id] = true
 		// "id eq '<36>' or " encodes to about 60 bytes.
-		cost := len(url.QueryEscape("id eq '"+id+"' or "))
+		cost := len(url.QueryEscape("id eq '" + id + "' or "))
 		if len(chunk) == MaxIDsPerStatusCall || encoded+cost > maxStatusFilterEncoded {
 			if err := flush(); err != nil {
 				return out, err
