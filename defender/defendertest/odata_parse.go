@@ -52,10 +52,10 @@ type filterNode interface {
 }
 
 type (
-	orNode   struct{ l, r filterNode }
-	andNode  struct{ l, r filterNode }
-	notNode  struct{ x filterNode }
-	cmpNode  struct {
+	orNode  struct{ l, r filterNode }
+	andNode struct{ l, r filterNode }
+	notNode struct{ x filterNode }
+	cmpNode struct {
 		field string // property name, or a lambda variable
 		op    string
 		lit   token
