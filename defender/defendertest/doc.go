@@ -58,7 +58,7 @@
 // ActiveRequestAlreadyExists, or the pending action with ReturnPending.
 //
 // Lists take OData $filter (eq ne gt ge lt le, and or not, parentheses,
-// startswith, machineTags/any(t: t eq 'x'), quoted strings with ” escapes,
+// startswith, machineTags/any(t: t eq 'x'), quoted strings (a quote doubled inside),
 // unquoted date-times) on the fields MDE documents as filterable, $top
 // (at most 10000) and $skip; results come in creation order.
 //

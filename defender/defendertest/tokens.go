@@ -131,8 +131,8 @@ func (s *Server) verifyAssertion(assertion, audience string) string {
 	s256 := sha256.Sum256(cert.Raw)
 	s1 := sha1.Sum(cert.Raw)
 	switch {
-	case hdr.X5tS256 != "" && hdr.X5tS256 == b64.EncodeToString(s256[:]):
-	case hdr.X5tS256 == "" && hdr.X5t != "" && hdr.X5t == b64.EncodeToString(s1[:]):
+	case hdr.X5tS256 != "" && thumbprintIs(hdr.X5tS256, s256[:]):
+	case hdr.X5tS256 == "" && hdr.X5t != "" && thumbprintIs(hdr.X5t, s1[:]):
 	default:
 		return notRegistered
 	}
@@ -194,3 +194,14 @@ func audienceMatches(aud any, want string) bool {
 func parseForm(body []byte) (url.Values, error) { return url.ParseQuery(string(body)) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// thumbprintIs compares a certificate thumbprint header with want; MSAL
+// sends standard base64 with padding, RFC 7515 says base64url: accept both.
+func thumbprintIs(header string, want []byte) bool {
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
+		if got, err := enc.DecodeString(header); err == nil {
+			return subtle.ConstantTimeCompare(got, want) == 1
+		}
+	}
+	return false
+}
