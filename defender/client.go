@@ -288,7 +288,7 @@ func (c *Client) resolve(req request) (string, string, error) {
 	}
 	full := c.baseURL.String() + req.path
 	if len(req.query) > 0 {
-		full += "?" + strings.ReplaceAll(req.query.Encode(), "+", "%20")
+		full += "?" + req.query.Encode() // spaces as '+', which MDE documents
 	}
 	p, _, _ := strings.Cut(req.path, "?")
 	return full, strings.TrimSuffix(c.baseURL.EscapedPath(), "/") + p, nil

@@ -103,7 +103,7 @@ func (s *ActionsService) List(ctx context.Context, f ActionFilter, opts ListOpti
 // this many bytes of encoded $filter, per call.
 const (
 	MaxIDsPerStatusCall    = 50
-	maxStatusFilterEncoded = 2048
+	maxStatusFilterEncoded = 1900 // leaves room for $top and the separators under 2 KB
 )
 
 // Statuses reads many actions at once, for a tracker: it asks for
