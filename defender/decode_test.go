@@ -113,3 +113,24 @@ func FuzzDecodeMachineAction(f *testing.F) {
 		_ = json.Unmarshal(b, &in)
 	})
 }
+
+func BenchmarkDecodeMachineActionsPage(b *testing.B) {
+	var sb []byte
+	sb = append(sb, `{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#MachineActions","value":[`...)
+	item := []byte(isolateReply)
+	for i := range 10000 {
+		if i > 0 {
+			sb = append(sb, ',')
+		}
+		sb = append(sb, item...)
+	}
+	sb = append(sb, "]}"...)
+	b.SetBytes(int64(len(sb)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var list odataList[MachineAction]
+		if err := json.Unmarshal(sb, &list); err != nil || len(list.Value) != 10000 {
+			b.Fatal(err, len(list.Value))
+		}
+	}
+}
