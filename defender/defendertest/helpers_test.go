@@ -145,3 +145,5 @@ func valueIDs(t *testing.T, r response) []string {
 	}
 	return ids
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

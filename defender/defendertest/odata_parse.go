@@ -115,7 +115,7 @@ func (n anyNode) eval(r record, v map[string]any) bool {
 
 func (n cmpNode) eval(r record, v map[string]any) bool {
 	val := lookup(r, v, n.field)
-	if n.lit.kind == tIdent { // null
+	if n.lit.kind == tIdent && n.lit.text == "null" {
 		isNull := val == nil || val == ""
 		if s, ok := val.(string); ok && s != "" {
 			isNull = false
