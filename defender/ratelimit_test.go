@@ -186,3 +186,37 @@ func TestRetriesStopWhenTheContextEnds(t *testing.T) {
 		}
 	})
 }
+
+func TestTheClientSpacesCallsToStayWithinTheDefaultBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls []time.Time
+		c, err := NewClient(
+			WithBaseURL("https://mde.test"),
+			WithTokenSource(StaticToken("t")),
+			WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				calls = append(calls, time.Now())
+				return reply(200, `{"value":[]}`, nil), nil
+			})}),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for range 250 {
+			if _, err := c.Actions.Statuses(ctx, []string{testAction}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := maxInWindow(calls, time.Minute); n > 100 {
+			t.Errorf("%d calls in one minute, limit 100", n)
+		}
+		// Other families have their own budgets.
+		start := time.Now()
+		if _, err := c.Machines.Get(ctx, testMachine); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("a machines call waited %v for the machineactions budget", d)
+		}
+	})
+}
