@@ -136,8 +136,8 @@ func checkComment(c string) error {
 //     comment, or created before this call).
 //   - 400 "already in progress": the pending action of that type on the
 //     machine, Existing; the *Error (ErrActionInProgress) if none is found.
-//   - transport error, timeout or 5xx: the request may have reached MDE and
-//     is never re-sent; an action of that type on the machine with our
+//   - transport error, timeout, 5xx or an unreadable 2xx: the request may
+//     have reached MDE and is never re-sent; an action of that type on the machine with our
 //     exact comment is looked up and returned; if none, ErrOutcomeUnknown.
 //   - anything else: the *Error.
 func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionType, segment string, body map[string]string, comment, sha1 string) (Submission, error) {
@@ -150,7 +150,7 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 	}
 	start := s.c.clock.Now()
 	var a MachineAction
-	_, err = s.c.do(ctx, request{
+	status, err := s.c.do(ctx, request{
 		family: FamilyActions, method: http.MethodPost, retryUnsafe: true,
 		path: "/api/machines/" + string(id) + "/" + segment, body: body,
 	}, &a)
@@ -172,7 +172,8 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 		}
 		return Submission{Action: pending, Existing: true}, nil
 
-	case ambiguous(err):
+	case ambiguous(err) || 200 <= status && status <= 299:
+		// A 2xx whose body could not be decoded created an action too.
 		if ctx.Err() != nil {
 			return Submission{}, fmt.Errorf("defender: %s on machine %s: %w: %w", typ, id, ErrOutcomeUnknown, err)
 		}

@@ -201,6 +201,24 @@ func TestAnAmbiguousFailureNeverResendsTheAction(t *testing.T) {
 	}
 }
 
+func TestAnUnreadableSuccessIsResolvedByLookingTheActionUp(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	created, err := c.Actions.RunAntivirusScan(ctx, ws42, defender.ScanQuick, "scan [req 1]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("actions.runAntiVirusScan", 1, http.StatusCreated, `{"id":"`, nil)
+	sub, err := c.Actions.RunAntivirusScan(ctx, ws42, defender.ScanQuick, "scan [req 1]")
+	if err != nil || sub.Action.ID != created.Action.ID || sub.Existing {
+		t.Errorf("submission = %+v, %v; want action %s as ours", sub, err, created.Action.ID)
+	}
+	srv.FailNext("actions.restrictCodeExecution", 1, http.StatusCreated, `not json`, nil)
+	if _, err := c.Actions.RestrictCodeExecution(ctx, ws42, "restrict [req 2]"); !errors.Is(err, defender.ErrOutcomeUnknown) {
+		t.Errorf("err = %v, want ErrOutcomeUnknown", err)
+	}
+}
+
 func TestAnAmbiguousFailureDoesNotClaimSomeoneElsesAction(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()

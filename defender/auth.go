@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 )
@@ -123,7 +124,14 @@ type MSALTokenSource struct {
 
 	mu     sync.Mutex
 	client confidential.Client
+
+	refreshMu   sync.Mutex // one refresh at a time
+	refreshedAt time.Time  // when the current client was built by a refresh
 }
+
+// minRefreshInterval collapses the refreshes of calls that got a 401 at the
+// same time into one token request.
+const minRefreshInterval = 10 * time.Second
 
 // NewMSALTokenSource validates cfg and returns a token source. It makes no
 // network call; the first Token does.
@@ -188,8 +196,14 @@ func (ts *MSALTokenSource) Token(ctx context.Context) (string, error) {
 }
 
 // RefreshToken acquires a new token, bypassing the cache, and makes later
-// Token calls serve it.
+// Token calls serve it. Refreshes within 10 s of the last one share its
+// token, so a burst of 401s costs one token request.
 func (ts *MSALTokenSource) RefreshToken(ctx context.Context) (string, error) {
+	ts.refreshMu.Lock()
+	defer ts.refreshMu.Unlock()
+	if !ts.refreshedAt.IsZero() && time.Since(ts.refreshedAt) < minRefreshInterval {
+		return ts.Token(ctx)
+	}
 	c, err := ts.newClient()
 	if err != nil {
 		return "", err
@@ -201,6 +215,7 @@ func (ts *MSALTokenSource) RefreshToken(ctx context.Context) (string, error) {
 	ts.mu.Lock()
 	ts.client = c
 	ts.mu.Unlock()
+	ts.refreshedAt = time.Now()
 	return tok, nil
 }
 

@@ -71,6 +71,20 @@ func TestA401ReacquiresTheTokenOnceBypassingTheCache(t *testing.T) {
 	}
 }
 
+func TestA401SoonAfterARefreshSharesTheFreshToken(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	for i := range 3 {
+		srv.FailNext("machines.get", 1, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"Invalid Authorization payload."}}`, nil)
+		if _, err := c.Machines.Get(ctx, ws42); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := srv.CallCount("token"); n != 2 {
+		t.Errorf("%d token requests for three 401s within seconds, want 2 (the first token and one refresh)", n)
+	}
+}
+
 func TestAPersistent401IsErrUnauthorizedAfterOneReacquisition(t *testing.T) {
 	srv, c := setup(t)
 	srv.FailNext("machines.get", 2, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"Invalid Authorization payload."}}`, nil)
