@@ -98,20 +98,27 @@ func (s *MachinesService) Get(ctx context.Context, id MachineID) (Machine, error
 //
 // MDE: GET /api/machines?$filter=computerDnsName eq '…' (or startswith).
 func (s *MachinesService) FindByName(ctx context.Context, name string) ([]Machine, error) {
-	name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+	typed := strings.TrimSuffix(strings.TrimSpace(name), ".")
+	name = strings.ToLower(typed)
 	if len(name) > 255 {
 		return nil, fmt.Errorf("defender: machine name of %d bytes is longer than a DNS name can be", len(name))
 	}
-	lit, err := odataString(name)
-	if err != nil {
+	if err := checkLiteral(name); err != nil {
 		return nil, fmt.Errorf("defender: machine name: %w", err)
 	}
 	short := !strings.Contains(name, ".")
-	filter := "computerDnsName eq " + lit
-	if short {
-		prefix, _ := odataString(name + ".")
-		filter = "(" + filter + " or startswith(computerDnsName," + prefix + "))"
+	// MDE reports names in lowercase, but its comparison may be
+	// case-sensitive: ask for the name as typed too.
+	var terms []string
+	for _, v := range uniq(name, typed) {
+		lit, _ := odataString(v)
+		terms = append(terms, "computerDnsName eq "+lit)
+		if short {
+			prefix, _ := odataString(v + ".")
+			terms = append(terms, "startswith(computerDnsName,"+prefix+")")
+		}
 	}
+	filter := strings.Join(terms, " or ")
 	ms, err := s.list(ctx, filter)
 	if err != nil {
 		return nil, err
@@ -126,6 +133,13 @@ func (s *MachinesService) FindByName(ctx context.Context, name string) ([]Machin
 		}
 	}
 	return out, nil
+}
+
+func uniq(a, b string) []string {
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
 }
 
 // FindByLastIP returns the machines whose last reported local IP is ip.

@@ -166,3 +166,26 @@ func TestCloudPresetsPairHostsWithTheirAuthority(t *testing.T) {
 		t.Error("ParseCloud(mars) succeeded")
 	}
 }
+
+func TestFindByNameSendsEscapedExactAndPrefixFilters(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"ws-0042.contoso.local", "computerDnsName eq 'ws-0042.contoso.local'"},
+		{"WS-0042.Contoso.Local.", "computerDnsName eq 'ws-0042.contoso.local' or computerDnsName eq 'WS-0042.Contoso.Local'"},
+		{"ws-0100", "computerDnsName eq 'ws-0100' or startswith(computerDnsName,'ws-0100.')"},
+		{"x' or computerDnsName ne '", "computerDnsName eq 'x'' or computerdnsname ne ''' or startswith(computerDnsName,'x'' or computerdnsname ne ''.') or " +
+			"computerDnsName eq 'x'' or computerDnsName ne ''' or startswith(computerDnsName,'x'' or computerDnsName ne ''.')"},
+	}
+	for _, tt := range tests {
+		var got string
+		c := newTestClient(t, func(r *http.Request) (*http.Response, error) {
+			got = r.URL.Query().Get("$filter")
+			return reply(200, `{"value":[]}`, nil), nil
+		})
+		if _, err := c.Machines.FindByName(context.Background(), tt.name); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("FindByName(%q) sent\n %s\nwant\n %s", tt.name, got, tt.want)
+		}
+	}
+}
