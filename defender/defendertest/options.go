@@ -80,6 +80,7 @@ type config struct {
 	perMinute     int
 	perHour       int
 	rateDisabled  bool
+	inMemory      bool
 }
 
 func defaultConfig() config {

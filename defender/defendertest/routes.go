@@ -146,9 +146,23 @@ type request struct {
 const maxBody = 1 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		body = nil
+	rep, drop := s.handle(r)
+	if drop {
+		hijackAndClose(w)
+		return
+	}
+	rep.writeTo(w)
+}
+
+// handle answers one request in memory and records it. drop means the
+// connection must be closed without a reply (FailNext with status 0).
+func (s *Server) handle(r *http.Request) (rep *reply, drop bool) {
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err == nil {
+			body = b
+		}
 	}
 	m := route(r.Method, r.URL.Path)
 	call := Call{Method: r.Method, Route: m.route, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body, At: s.now()}
@@ -158,8 +172,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if f.status == 0 {
 				call.Status = 0
 				s.record(call)
-				hijackAndClose(w)
-				return
+				return nil, true
 			}
 			rep := newReply()
 			for k, v := range f.header {
@@ -171,12 +184,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			rep.status, rep.body = f.status, []byte(f.body)
 			call.Status = rep.status
 			s.record(call)
-			rep.writeTo(w)
-			return
+			return rep, false
 		}
 	}
 
-	rep := newReply()
+	rep = newReply()
 	switch {
 	case m.route == "":
 		rep.status = http.StatusNotFound
@@ -188,7 +200,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call.Status = rep.status
 	s.record(call)
-	rep.writeTo(w)
+	return rep, false
 }
 
 func (rep *reply) writeTo(w http.ResponseWriter) {

@@ -15,7 +15,9 @@ import (
 // Microsoft Defender for Endpoint API, served over TLS on 127.0.0.1. It is
 // safe for concurrent use. Create it with NewServer and Close it when done.
 type Server struct {
-	ts       *httptest.Server
+	ts       *httptest.Server // nil WithInMemory
+	url      string
+	client   *http.Client
 	cfg      config
 	tokenKey []byte // HMAC key signing issued access tokens
 
@@ -73,40 +75,59 @@ func NewServer(opts ...Option) *Server {
 		fillMachineDefaults(&m, i, now)
 		s.machines = append(s.machines, &m)
 	}
+	if cfg.inMemory {
+		s.url = memoryHost
+		s.client = &http.Client{Transport: memoryTransport{s}}
+		return s
+	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.ts.StartTLS()
+	s.url = s.ts.URL
+	s.client = s.ts.Client()
 	return s
 }
 
 // Close shuts the server down, closing any open connections.
 func (s *Server) Close() {
+	if s.ts == nil {
+		return
+	}
 	s.ts.CloseClientConnections()
 	s.ts.Close()
 }
 
 // URL returns the base URL of the MDE API, e.g. "https://127.0.0.1:41234";
 // resource paths start with /api.
-func (s *Server) URL() string { return s.ts.URL }
+func (s *Server) URL() string { return s.url }
 
 // AuthorityHost returns the Entra ID host (the same server); the authority
 // for MSAL is AuthorityHost() + "/" + TenantID.
-func (s *Server) AuthorityHost() string { return s.ts.URL }
+func (s *Server) AuthorityHost() string { return s.url }
 
 // Authority returns AuthorityHost() + "/" + TenantID.
-func (s *Server) Authority() string { return s.ts.URL + "/" + TenantID }
+func (s *Server) Authority() string { return s.url + "/" + TenantID }
 
 // HTTPClient returns a client that trusts the server's certificate; pass it
-// to MSAL (confidential.WithHTTPClient) and to the MDE client.
-func (s *Server) HTTPClient() *http.Client { return s.ts.Client() }
+// to MSAL (confidential.WithHTTPClient) and to the MDE client. Each call
+// returns the same client.
+func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // CertificatePEM returns the server's TLS certificate in PEM form, e.g. for
-// SSL_CERT_FILE in a child process.
+// SSL_CERT_FILE in a child process (nil WithInMemory).
 func (s *Server) CertificatePEM() []byte {
+	if s.ts == nil {
+		return nil
+	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.ts.Certificate().Raw})
 }
 
-// Certificate returns the server's TLS certificate.
-func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+// Certificate returns the server's TLS certificate (nil WithInMemory).
+func (s *Server) Certificate() *x509.Certificate {
+	if s.ts == nil {
+		return nil
+	}
+	return s.ts.Certificate()
+}
 
 func (s *Server) now() time.Time { return s.cfg.now() }
 
