@@ -205,7 +205,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 		}
 	}
 	lim := c.limiters[req.family]
-	refreshed := false
+	refreshed, refreshNow := false, false
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		if lim != nil {
@@ -213,7 +213,8 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 				return 0, errors.Join(err, lastErr)
 			}
 		}
-		token, err := c.token(ctx, refreshed)
+		token, err := c.token(ctx, refreshNow)
+		refreshNow = false
 		if err != nil {
 			return 0, err
 		}
@@ -232,7 +233,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 			// The token was revoked or expired early: re-acquire it once,
 			// bypassing any cache. A 401 means the call was refused, so
 			// re-sending it is safe.
-			refreshed = true
+			refreshed, refreshNow = true, true
 			attempt--
 			continue
 		case isAPI && apiErr.StatusCode == http.StatusTooManyRequests:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -169,5 +170,41 @@ func TestRetryAfterAcceptsSecondsAndHTTPDates(t *testing.T) {
 		if got := parseRetryAfter(in, clock); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+type countingTokens struct{ tokens, refreshes int }
+
+func (c *countingTokens) Token(context.Context) (string, error) { c.tokens++; return "old", nil }
+func (c *countingTokens) RefreshToken(context.Context) (string, error) {
+	c.refreshes++
+	return "new", nil
+}
+
+func TestA401RefreshesTheTokenOnlyForTheNextAttempt(t *testing.T) {
+	synctest.Test(t, testA401RefreshesTheTokenOnlyForTheNextAttempt)
+}
+
+func testA401RefreshesTheTokenOnlyForTheNextAttempt(t *testing.T) {
+	var auth []string
+	ts := &countingTokens{}
+	c := newTestClient(t, func(r *http.Request) (*http.Response, error) {
+		auth = append(auth, r.Header.Get("Authorization"))
+		switch len(auth) {
+		case 1:
+			return reply(401, `{"error":{"code":"Unauthorized"}}`, nil), nil
+		case 2:
+			return reply(429, "", http.Header{"Retry-After": {"1"}}), nil
+		}
+		return reply(200, `{"id":"`+testAction+`"}`, nil), nil
+	}, WithTokenSource(ts))
+	if _, err := c.Actions.Get(context.Background(), testAction); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Bearer old", "Bearer new", "Bearer old"}, auth); diff != "" {
+		t.Errorf("Authorization headers (-want +got):\n%s", diff)
+	}
+	if ts.refreshes != 1 {
+		t.Errorf("%d refreshes, want 1", ts.refreshes)
 	}
 }

@@ -45,7 +45,8 @@ func DefaultBudget(f Family) Budget {
 // check use it. The default is the system clock.
 type Clock interface {
 	Now() time.Time
-	// Sleep waits for d or until ctx is done, returning ctx.Err() then.
+	// Sleep waits until d has passed on Now's timeline, or until ctx is
+	// done (returning ctx.Err()). A fake clock's Sleep must advance Now.
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
