@@ -29,6 +29,11 @@ type TokenRefresher interface {
 	RefreshToken(ctx context.Context) (string, error)
 }
 
+var (
+	_ TokenRefresher = (*MSALTokenSource)(nil)
+	_ TokenSource    = StaticToken("")
+)
+
 // StaticToken is a TokenSource that always returns the same token (tests,
 // or a token obtained elsewhere).
 type StaticToken string

@@ -1,6 +1,7 @@
 package defender
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -16,6 +17,13 @@ const redacted = "[REDACTED]"
 type Secret struct {
 	value string
 }
+
+var (
+	_ fmt.Formatter  = Secret{}
+	_ fmt.GoStringer = Secret{}
+	_ slog.LogValuer = Secret{}
+	_ json.Marshaler = Secret{}
+)
 
 // NewSecret wraps s.
 func NewSecret(s string) Secret { return Secret{value: s} }
