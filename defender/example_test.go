@@ -56,3 +56,41 @@ func Example() {
 	}
 	fmt.Println("isolation", sub.Action.Status)
 }
+
+// An ActionFilter builds the $filter of a machine-action listing; every
+// value is validated and escaped.
+func ExampleActionFilter_Expression() {
+	f := defender.ActionFilter{
+		MachineID: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
+		Types:     []defender.ActionType{defender.ActionIsolate},
+		Statuses:  []defender.ActionStatus{defender.StatusPending, defender.StatusInProgress},
+		Requestor: "o'brien@contoso.com",
+	}
+	expr, err := f.Expression()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(expr)
+	// Output:
+	// machineId eq '1e5bc9d7e413ddd7902c2932e418702b84d0cc07' and type eq 'Isolate' and (status eq 'Pending' or status eq 'InProgress') and requestor eq 'o''brien@contoso.com'
+}
+
+// A Secret prints as [REDACTED] however it is formatted or logged.
+func ExampleSecret() {
+	uri := defender.NewSecret("https://userrequests-us.securitycenter.windows.com/safedownload/x.zip?token=abc")
+	fmt.Println(uri)
+	fmt.Printf("%#v\n", uri)
+	fmt.Println(len(uri.Reveal()) > 0)
+	// Output:
+	// [REDACTED]
+	// [REDACTED]
+	// true
+}
+
+// errors.Is tells the kinds of failure apart.
+func ExampleError() {
+	err := error(&defender.Error{Method: "POST", Path: "/api/machines/x/isolate", StatusCode: 400,
+		Code: "ActiveRequestAlreadyExists", Message: "Action is already in progress"})
+	fmt.Println(errors.Is(err, defender.ErrActionInProgress), errors.Is(err, defender.ErrBadRequest), errors.Is(err, defender.ErrNotFound))
+	// Output: true true false
+}
