@@ -201,7 +201,7 @@ func (s *Server) handleAction(rep *reply, req *request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.machineLocked(req.m.id)
+	m := s.machineByIDLocked(req.m.id)
 	if m == nil {
 		rep.writeErrorf(http.StatusNotFound, "ResourceNotFound", "Machine %s was not found", req.m.id)
 		return

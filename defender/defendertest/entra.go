@@ -94,19 +94,25 @@ func (s *Server) handleToken(rep *reply, req *request) {
 		return
 	}
 	v1 := req.m.arg == "oauth2/token"
+	audience := Audience
 	if v1 {
 		res := strings.TrimSuffix(form.Get("resource"), "/")
 		if res == "" {
 			s.writeAADError(rep, http.StatusBadRequest, "invalid_request", 900144, "AADSTS900144: The request body must contain the following parameter: 'resource'.")
 			return
 		}
-		if !strings.EqualFold(res, Audience) {
+		audience = canonicalResource(res)
+		if audience == "" {
 			s.writeAADError(rep, http.StatusBadRequest, "invalid_resource", 500011, "AADSTS500011: The resource principal named "+res+" was not found in the tenant named Contoso. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
 			return
 		}
-	} else if code, desc := checkScope(form.Get("scope")); code != "" {
-		s.writeAADError(rep, http.StatusBadRequest, code, aadCode(desc), desc)
-		return
+	} else {
+		res, code, desc := checkScope(form.Get("scope"))
+		if code != "" {
+			s.writeAADError(rep, http.StatusBadRequest, code, aadCode(desc), desc)
+			return
+		}
+		audience = res
 	}
 
 	assertion := form.Get("client_assertion")
@@ -116,8 +122,8 @@ func (s *Server) handleToken(rep *reply, req *request) {
 			s.writeAADError(rep, http.StatusBadRequest, "invalid_request", 700023, "AADSTS7000219: 'client_assertion_type' is missing or has an invalid value.")
 			return
 		}
-		audience := s.AuthorityHost() + req.r.URL.Path
-		if desc := s.verifyAssertion(assertion, audience); desc != "" {
+		endpoint := s.AuthorityHost() + req.r.URL.Path
+		if desc := s.verifyAssertion(assertion, endpoint); desc != "" {
 			s.writeAADError(rep, http.StatusUnauthorized, "invalid_client", aadCode(desc), desc)
 			return
 		}
@@ -131,7 +137,7 @@ func (s *Server) handleToken(rep *reply, req *request) {
 		return
 	}
 
-	token, lifetime := s.issueToken()
+	token, lifetime := s.issueToken(audience)
 	secs := int(lifetime.Seconds())
 	body := map[string]any{
 		"token_type":     "Bearer",
@@ -143,7 +149,7 @@ func (s *Server) handleToken(rep *reply, req *request) {
 		now := s.now()
 		body["expires_on"] = itoa(now.Add(lifetime).Unix())
 		body["not_before"] = itoa(now.Unix())
-		body["resource"] = Audience
+		body["resource"] = audience
 		body["expires_in"] = itoa(int64(secs))
 		body["ext_expires_in"] = itoa(int64(secs))
 	}
@@ -152,32 +158,47 @@ func (s *Server) handleToken(rep *reply, req *request) {
 	rep.writeJSON(http.StatusOK, body)
 }
 
-// checkScope validates a v2 scope parameter: it must name the MDE
-// resource's .default scope; OIDC scopes (MSAL adds them) are ignored.
-func checkScope(scope string) (code, desc string) {
-	if strings.TrimSpace(scope) == "" {
-		return "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'."
+// AlternativeAudience is the other identifier of the WindowsDefenderATP
+// resource that Microsoft's samples use; the fake accepts it too.
+const AlternativeAudience = "https://securitycenter.onmicrosoft.com/windowsatpservice"
+
+// canonicalResource returns the audience a resource identifier names, or
+// "" when it is not the MDE resource.
+func canonicalResource(res string) string {
+	switch {
+	case strings.EqualFold(res, Audience):
+		return Audience
+	case strings.EqualFold(res, AlternativeAudience):
+		return AlternativeAudience
 	}
-	found := false
+	return ""
+}
+
+// checkScope validates a v2 scope parameter: it must name the MDE
+// resource's .default scope; OIDC scopes (MSAL adds them) are ignored. It
+// returns the audience of the token to issue, or an error code and
+// description.
+func checkScope(scope string) (audience, code, desc string) {
+	if strings.TrimSpace(scope) == "" {
+		return "", "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'."
+	}
 	for _, sc := range strings.Fields(scope) {
 		switch strings.ToLower(sc) {
 		case "openid", "offline_access", "profile", "email":
 			continue
 		}
-		if strings.EqualFold(sc, Scope) {
-			found = true
-			continue
+		res, ok := strings.CutSuffix(sc, "/.default")
+		if !ok {
+			return "", "invalid_scope", "AADSTS1002012: The provided value for scope " + sc + " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
 		}
-		if !strings.HasSuffix(sc, "/.default") {
-			return "invalid_scope", "AADSTS1002012: The provided value for scope " + sc + " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+		if audience = canonicalResource(res); audience == "" {
+			return "", "invalid_resource", "AADSTS500011: The resource principal named " + res + " was not found in the tenant named Contoso. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
 		}
-		res := strings.TrimSuffix(sc, "/.default")
-		return "invalid_resource", "AADSTS500011: The resource principal named " + res + " was not found in the tenant named Contoso. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
 	}
-	if !found {
-		return "invalid_scope", "AADSTS1002012: The provided value for scope " + scope + " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+	if audience == "" {
+		return "", "invalid_scope", "AADSTS1002012: The provided value for scope " + scope + " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
 	}
-	return "", ""
+	return audience, "", ""
 }
 
 // aadCode extracts the number of an "AADSTSnnnn: …" description.

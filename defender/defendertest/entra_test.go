@@ -254,6 +254,7 @@ func TestTheTokenEndpointAnswersEntraErrors(t *testing.T) {
 		{"another resource", TenantID, with("scope", "https://graph.microsoft.com/.default"), 400, "invalid_resource", "AADSTS500011"},
 		{"a scope without .default", TenantID, with("scope", "https://api.securitycenter.microsoft.com/Machine.Read.All"), 400, "invalid_scope", "AADSTS1002012"},
 		{"no scope", TenantID, with("scope", ""), 400, "invalid_request", "AADSTS900144"},
+		{"only OIDC scopes", TenantID, with("scope", "openid profile"), 400, "invalid_scope", "AADSTS1002012"},
 	}
 	srv := newTestServer(t)
 	for _, tt := range tests {
@@ -297,5 +298,29 @@ func TestTokensAreUniquePerIssue(t *testing.T) {
 	srv := newTestServer(t)
 	if a, b := accessToken(t, srv), accessToken(t, srv); a == b {
 		t.Error("two token requests returned the same token")
+	}
+}
+
+func TestTheAlternativeResourceIdentifierWorks(t *testing.T) {
+	srv := newTestServer(t)
+	res := tokenForm(t, srv, TenantID, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID},
+		"client_secret": {ClientSecret}, "scope": {AlternativeAudience + "/.default"}})
+	tok, _ := res.json(t)["access_token"].(string)
+	if got := get(t, srv, tok, "/api/machines/"+ws42); got.status != http.StatusOK {
+		t.Errorf("with a windowsatpservice token: %d", got.status)
+	}
+}
+
+func TestTheV1TokenEndpointTakesAResource(t *testing.T) {
+	srv := newTestServer(t)
+	res := do(t, srv, "POST", "/"+TenantID+"/oauth2/token", "", "application/x-www-form-urlencoded", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret},
+		"resource": {Audience}}.Encode())
+	body := res.json(t)
+	if res.status != 200 || body["resource"] != Audience || body["expires_on"] == nil {
+		t.Fatalf("v1 token: %d %s", res.status, res.body)
+	}
+	if got := get(t, srv, body["access_token"].(string), "/api/machines"); got.status != http.StatusOK {
+		t.Errorf("with a v1 token: %d", got.status)
 	}
 }

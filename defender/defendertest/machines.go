@@ -301,14 +301,24 @@ func (s *Server) Machines() []Machine {
 	return out
 }
 
-// machineLocked finds a machine by id (case-insensitive) or, failing that,
-// by a unique computerDnsName. s.mu must be held.
-func (s *Server) machineLocked(idOrName string) *Machine {
-	low := strings.ToLower(idOrName)
+// machineByIDLocked finds a machine by id (case-insensitive). s.mu must be
+// held.
+func (s *Server) machineByIDLocked(id string) *Machine {
+	low := strings.ToLower(id)
 	for _, m := range s.machines {
 		if m.ID == low {
 			return m
 		}
+	}
+	return nil
+}
+
+// machineLocked finds a machine by id or, failing that, by a unique
+// computerDnsName (GET /api/machines/{id} accepts a name). s.mu must be
+// held.
+func (s *Server) machineLocked(idOrName string) *Machine {
+	if m := s.machineByIDLocked(idOrName); m != nil {
+		return m
 	}
 	var found *Machine
 	for _, m := range s.machines {

@@ -183,3 +183,17 @@ func TestDefaultMachinesHaveUniqueIDsAndTheDocumentedSpecimens(t *testing.T) {
 		}
 	}
 }
+
+func TestAMachineCanBeReadByNameButActionsNeedItsID(t *testing.T) {
+	srv := newTestServer(t)
+	tok := accessToken(t, srv)
+	if m := get(t, srv, tok, "/api/machines/ws-0042.contoso.local").json(t); m["id"] != ws42 {
+		t.Errorf("by name: %v", m["id"])
+	}
+	if res := get(t, srv, tok, "/api/machines/ws-0100"); res.status != http.StatusNotFound {
+		t.Errorf("an ambiguous short name: %d", res.status)
+	}
+	if res := postJSON(t, srv, tok, "/api/machines/ws-0042.contoso.local/offboard", `{"Comment":"x"}`); res.status != http.StatusNotFound {
+		t.Errorf("an action by name: %d", res.status)
+	}
+}

@@ -39,7 +39,7 @@ type tokenClaims struct {
 const appObjectID = "8a5b9c3d-2e1f-4a6b-9c8d-7e6f5a4b3c2d"
 
 // issueToken mints a signed, JWT-shaped access token, unique per call.
-func (s *Server) issueToken() (string, time.Duration) {
+func (s *Server) issueToken(audience string) (string, time.Duration) {
 	s.mu.Lock()
 	s.tokenSeq++
 	roles := append([]string(nil), s.cfg.roles...)
@@ -47,7 +47,7 @@ func (s *Server) issueToken() (string, time.Duration) {
 	now := s.now()
 	lifetime := s.cfg.tokenLifetime
 	c := tokenClaims{
-		Aud: Audience, Iss: "https://sts.windows.net/" + TenantID + "/",
+		Aud: audience, Iss: "https://sts.windows.net/" + TenantID + "/",
 		Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(lifetime).Unix(),
 		AppID: ClientID, AppIDAcr: "1", Idp: "https://sts.windows.net/" + TenantID + "/",
 		Oid: appObjectID, Roles: roles, Sub: appObjectID, Tid: TenantID,
@@ -85,7 +85,7 @@ func (s *Server) verifyToken(tok string) (*tokenClaims, bool) {
 		return nil, false
 	}
 	now := s.now().Unix()
-	if c.Aud != Audience || c.Tid != TenantID || now >= c.Exp || now+300 < c.Nbf {
+	if canonicalResource(c.Aud) == "" || c.Tid != TenantID || now >= c.Exp || now+300 < c.Nbf {
 		return nil, false
 	}
 	return &c, true
