@@ -273,6 +273,13 @@ func (p *parser) parseUnary(depth int) (filterNode, error) {
 	}
 	if p.isKeyword("not") {
 		p.next()
+		// not binds tighter than eq: "not status eq 'x'" negates the
+		// property, which only a Boolean property allows.
+		if t := p.peek(); t.kind == tIdent && t.text != "not" && p.toks[p.i+1].kind != tLParen {
+			if kind, err := p.property(t); err == nil && kind != kBool && p.toks[p.i+1].kind != tSlash {
+				return nil, &filterError{"A unary operator with an incompatible type was detected. Found operand type '" + kind.edm() + "' for operator kind 'Not'."}
+			}
+		}
 		x, err := p.parseUnary(depth + 1)
 		if err != nil {
 			return nil, err

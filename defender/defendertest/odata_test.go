@@ -120,6 +120,7 @@ func TestTheFilterParserRejectsBadFilters(t *testing.T) {
 		{"contains(name,'a')", "Function 'contains' is not allowed."},
 		{"frobnicate(name)", "An unknown function with name 'frobnicate' was found."},
 		{"startswith(count,'1')", "No function signature for the function with name 'startswith'"},
+		{"not status eq 'Pending'", "A unary operator with an incompatible type was detected. Found operand type 'Edm.String' for operator kind 'Not'."},
 		{"tags/all(t: t eq 'x')", "The 'all' lambda operator is not allowed."},
 		{"name/any(t: t eq 'x')", "is not a single value"},
 		{"tags/any(t: u eq 'x')", "Could not find a property named 'u'"},
