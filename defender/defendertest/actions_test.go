@@ -108,6 +108,18 @@ func TestActionBodiesAreValidatedExactly(t *testing.T) {
 	}
 }
 
+func TestAnActionBodyMustBeSentAsJSON(t *testing.T) {
+	srv := newTestServer(t)
+	res := do(t, srv, "POST", "/api/machines/"+ws42+"/offboard", accessToken(t, srv), "text/plain", `{"Comment":"x"}`)
+	if res.status != http.StatusUnsupportedMediaType || len(srv.Actions()) != 0 {
+		t.Errorf("text/plain body: %d %s", res.status, res.body)
+	}
+	res = do(t, srv, "POST", "/api/machines/"+ws42+"/offboard", accessToken(t, srv), "application/json; charset=utf-8", `{"Comment":"x"}`)
+	if res.status != http.StatusCreated {
+		t.Errorf("JSON with a charset: %d %s", res.status, res.body)
+	}
+}
+
 func TestActionsOnAnUnknownMachineAreNotFound(t *testing.T) {
 	srv := newTestServer(t)
 	res := postJSON(t, srv, accessToken(t, srv), "/api/machines/ffffffffffffffffffffffffffffffffffffffff/isolate", `{"Comment":"x","IsolationType":"Full"}`)

@@ -77,11 +77,19 @@
 // it on every state change and when the next action transition is due,
 // never by polling; Subscribe delivers change notifications.
 //
+// Machines and Indicators return snapshots of the other state, so a test
+// can assert on what a client changed without going through the API.
+//
 // # Clocks
 //
 // With WithClock and a manual clock, move the clock and call Tick to wake
 // WaitFor and subscribers; reads (Actions, GET, list) see the new statuses
-// anyway. Inside a testing/synctest bubble the default time.Now clock works
-// as is. Keep a manual clock near the wall clock when using certificate
+// anyway. Keep a manual clock near the wall clock when using certificate
 // credentials: MSAL stamps assertions with the real time.
+//
+// Inside a testing/synctest bubble create the server WithInMemory: it then
+// has no listener (a goroutine blocked on a socket would stop the bubble's
+// clock) and its HTTPClient serves requests in the caller's goroutine, so
+// the default time.Now clock is the bubble's fake clock and WaitFor's
+// timers advance it to the next action transition.
 package defendertest

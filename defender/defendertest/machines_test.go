@@ -197,3 +197,16 @@ func TestAMachineCanBeReadByNameButActionsNeedItsID(t *testing.T) {
 		t.Errorf("an action by name: %d", res.status)
 	}
 }
+
+func TestALinuxMachineHasNoWindowsOnlyFields(t *testing.T) {
+	srv := newTestServer(t)
+	tok := accessToken(t, srv)
+	m := get(t, srv, tok, "/api/machines/"+machineID(t, srv, "lnx-web01.contoso.local")).json(t)
+	if m["osBuild"] != nil || m["aadDeviceId"] != nil || m["isAadJoined"] != false || m["osPlatform"] != "Linux" {
+		t.Errorf("linux machine = %v", m)
+	}
+	w := get(t, srv, tok, "/api/machines/"+ws42).json(t)
+	if w["osBuild"] != float64(22631) || w["aadDeviceId"] == nil || w["rbacGroupId"] != float64(140) {
+		t.Errorf("windows machine = %v", w)
+	}
+}
