@@ -401,3 +401,20 @@ func TestListingActionsWithOData(t *testing.T) {
 		t.Errorf("unfilterable field: %d %s", res.status, res.body)
 	}
 }
+
+func TestAFreshActionCanBrieflyBeNotFound(t *testing.T) {
+	clock := newManualClock()
+	srv := newTestServer(t, WithClock(clock.Now), WithActionReadLag(time.Second))
+	tok := accessToken(t, srv)
+	id := postJSON(t, srv, tok, "/api/machines/"+ws42+"/offboard", `{"Comment":"x"}`).json(t)["id"].(string)
+	if res := get(t, srv, tok, "/api/machineactions/"+id); res.status != http.StatusNotFound {
+		t.Errorf("right after creation: %d", res.status)
+	}
+	if ids := valueIDs(t, get(t, srv, tok, "/api/machineactions")); len(ids) != 1 {
+		t.Errorf("list right after creation: %v", ids)
+	}
+	clock.Advance(time.Second)
+	if res := get(t, srv, tok, "/api/machineactions/"+id); res.status != http.StatusOK {
+		t.Errorf("a second later: %d", res.status)
+	}
+}

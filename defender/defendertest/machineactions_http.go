@@ -87,6 +87,10 @@ func (s *Server) handleActionGet(rep *reply, req *request) {
 	if a == nil {
 		return
 	}
+	if s.now().Sub(a.Created) < s.cfg.readLag {
+		rep.writeErrorf(http.StatusNotFound, "ResourceNotFound", "Machine action %s was not found", req.m.id)
+		return
+	}
 	rep.writeOData(http.StatusOK, a.toJSON(s.actionContext(true)))
 }
 

@@ -24,6 +24,7 @@ func WithInMemory() Option {
 // memoryTransport is an http.RoundTripper that calls the server directly.
 type memoryTransport struct{ s *Server }
 
+// RoundTrip answers req from the server without a network.
 func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme+"://"+req.URL.Host != memoryHost {
 		return nil, fmt.Errorf("defendertest: in-memory server cannot reach %s://%s", req.URL.Scheme, req.URL.Host)

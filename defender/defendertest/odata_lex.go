@@ -34,6 +34,7 @@ type token struct {
 // OData layer puts after "The query specified in the URI is not valid. ".
 type filterError struct{ msg string }
 
+// Error returns the OData message.
 func (e *filterError) Error() string { return e.msg }
 
 func syntaxError(pos int, src string) *filterError {

@@ -81,6 +81,7 @@ type config struct {
 	perHour       int
 	rateDisabled  bool
 	inMemory      bool
+	readLag       time.Duration
 }
 
 func defaultConfig() config {
@@ -162,4 +163,12 @@ func WithRateLimits(perMinute, perHour int) Option {
 		c.perMinute, c.perHour = max(perMinute, 0), max(perHour, 0)
 		c.rateDisabled = perMinute <= 0 && perHour <= 0
 	}
+}
+
+// WithActionReadLag makes GET /api/machineactions/{id} answer 404
+// ResourceNotFound for an action younger than d, as the real service
+// briefly does right after creation (default 0: no lag). Lists are not
+// affected.
+func WithActionReadLag(d time.Duration) Option {
+	return func(c *config) { c.readLag = max(d, 0) }
 }
