@@ -324,3 +324,16 @@ func TestTheV1TokenEndpointTakesAResource(t *testing.T) {
 		t.Errorf("with a v1 token: %d", got.status)
 	}
 }
+
+func TestTheOpenIDConfigurationNamesThisServer(t *testing.T) {
+	srv := newTestServer(t)
+	doc := get(t, srv, "", "/"+TenantID+"/v2.0/.well-known/openid-configuration").json(t)
+	if doc["issuer"] != srv.AuthorityHost()+"/"+TenantID+"/v2.0" ||
+		doc["token_endpoint"] != srv.Authority()+"/oauth2/v2.0/token" || doc["authorization_endpoint"] == "" {
+		t.Errorf("openid configuration = %v", doc)
+	}
+	res := get(t, srv, "", "/contoso.example/v2.0/.well-known/openid-configuration")
+	if body := res.json(t); res.status != 400 || body["error"] != "invalid_tenant" {
+		t.Errorf("unknown tenant: %d %s", res.status, res.body)
+	}
+}
