@@ -1,0 +1,178 @@
+package defender_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/defender/defendertest"
+)
+
+func TestTheTokenIsFetchedOnceAndReusedFromMSALsCache(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	for range 5 {
+		if _, err := c.Machines.Get(ctx, ws42); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.CallCount("token"); n != 1 {
+		t.Errorf("%d token requests for 5 calls, want 1", n)
+	}
+}
+
+func TestAShortLivedTokenIsFetchedAgainForEveryCall(t *testing.T) {
+	srv, c := setup(t, defendertest.WithTokenLifetime(300*time.Second))
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.Machines.Get(ctx, ws42); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.CallCount("token"); n != 3 {
+		t.Errorf("%d token requests for 3 calls with 300 s tokens, want 3", n)
+	}
+}
+
+func TestA401ReacquiresTheTokenOnceBypassingTheCache(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	if _, err := c.Machines.Get(ctx, ws42); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("machines.get", 1, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"Invalid Authorization payload."}}`, nil)
+	m, err := c.Machines.Get(ctx, ws42)
+	if err != nil || m.ID != ws42 {
+		t.Fatalf("Get after a 401 = %v, %v", m.ID, err)
+	}
+	if n := srv.CallCount("token"); n != 2 {
+		t.Errorf("%d token requests, want 2 (one re-acquisition despite a cached token)", n)
+	}
+	// The new token is then served from the cache.
+	if _, err := c.Machines.Get(ctx, ws42); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.CallCount("token"); n != 2 {
+		t.Errorf("%d token requests after the refresh, want still 2", n)
+	}
+	gets := routeCalls(srv, "machines.get")
+	if len(gets) != 4 {
+		t.Errorf("%d machines.get calls, want 4", len(gets))
+	}
+}
+
+func TestA401SoonAfterARefreshSharesTheFreshToken(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	for i := range 3 {
+		srv.FailNext("machines.get", 1, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"Invalid Authorization payload."}}`, nil)
+		if _, err := c.Machines.Get(ctx, ws42); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := srv.CallCount("token"); n != 2 {
+		t.Errorf("%d token requests for three 401s within seconds, want 2 (the first token and one refresh)", n)
+	}
+}
+
+func TestAPersistent401IsErrUnauthorizedAfterOneReacquisition(t *testing.T) {
+	srv, c := setup(t)
+	srv.FailNext("machines.get", 2, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"Invalid Authorization payload."}}`, nil)
+	_, err := c.Machines.Get(context.Background(), ws42)
+	if !errors.Is(err, defender.ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	if tok, get := srv.CallCount("token"), srv.CallCount("machines.get"); tok != 2 || get != 2 {
+		t.Errorf("%d token requests and %d calls, want 2 and 2", tok, get)
+	}
+}
+
+func TestAWrongSecretFailsWithoutRevealingIt(t *testing.T) {
+	srv := defendertest.NewServer()
+	defer srv.Close()
+	const wrong = "wrong~Secret.do-not-print-me"
+	c := newClient(t, srv, defender.SecretCredential(wrong))
+	_, err := c.Machines.Get(context.Background(), ws42)
+	if err == nil {
+		t.Fatal("a wrong secret was accepted")
+	}
+	if strings.Contains(err.Error(), wrong) || strings.Contains(err.Error(), "do-not-print-me") {
+		t.Errorf("the error reveals the secret: %v", err)
+	}
+	if srv.CallCount("machines.get") != 0 {
+		t.Errorf("the API was called without a token")
+	}
+}
+
+// selfSignedPEM returns a self-signed RSA certificate and its key in PEM.
+func selfSignedPEM(t *testing.T) (*x509.Certificate, []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42),
+		Subject:      pkix.Name{CommonName: "mdebot test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	pemData = append(pemData, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
+	return cert, pemData
+}
+
+func TestACertificateCredentialAuthenticates(t *testing.T) {
+	cert, pemData := selfSignedPEM(t)
+	srv := defendertest.NewServer(defendertest.WithCertificate(cert))
+	defer srv.Close()
+	cred, err := defender.CertificateCredential(pemData, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cred.String(); strings.Contains(s, "PRIVATE") {
+		t.Errorf("the credential prints its key: %s", s)
+	}
+	c := newClient(t, srv, cred)
+	m, err := c.Machines.Get(context.Background(), ws42)
+	if err != nil || m.ComputerDNSName != "ws-0042.contoso.local" {
+		t.Fatalf("Get = %+v, %v", m, err)
+	}
+	token := routeCalls(srv, "token")
+	if len(token) != 1 || !strings.Contains(string(token[0].Body), "client_assertion=") {
+		t.Errorf("token requests %d, want one with a client assertion", len(token))
+	}
+}
+
+func TestAMissingRoleIsErrForbiddenNamingThePermission(t *testing.T) {
+	srv, c := setup(t, defendertest.WithRoles(defendertest.RoleMachineReadAll))
+	_, err := c.Actions.Isolate(context.Background(), ws42, defender.IsolationFull, "isolate [req forbidden]")
+	var e *defender.Error
+	if !errors.As(err, &e) || !errors.Is(err, defender.ErrForbidden) {
+		t.Fatalf("err = %v, want ErrForbidden", err)
+	}
+	if got := e.MissingPermissions(); len(got) == 0 || got[0] != defendertest.RoleMachineIsolate {
+		t.Errorf("MissingPermissions() = %v, want [%s]", got, defendertest.RoleMachineIsolate)
+	}
+	if n := len(srv.Actions()); n != 0 {
+		t.Errorf("%d actions created", n)
+	}
+}

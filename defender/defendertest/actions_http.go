@@ -1,0 +1,320 @@
+package defendertest
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// actionJSON is the MachineAction entity with the property order of real
+// 201 answers.
+type actionJSON struct {
+	Context                 string        `json:"@odata.context,omitempty"`
+	ID                      string        `json:"id"`
+	Type                    string        `json:"type"`
+	Title                   *string       `json:"title"`
+	Requestor               string        `json:"requestor"`
+	RequestorComment        string        `json:"requestorComment"`
+	Status                  string        `json:"status"`
+	MachineID               string        `json:"machineId"`
+	ComputerDNSName         string        `json:"computerDnsName"`
+	CreationDateTimeUtc     string        `json:"creationDateTimeUtc"`
+	LastUpdateDateTimeUtc   string        `json:"lastUpdateDateTimeUtc"`
+	CancellationRequestor   *string       `json:"cancellationRequestor"`
+	CancellationComment     *string       `json:"cancellationComment"`
+	CancellationDateTimeUtc *string       `json:"cancellationDateTimeUtc"`
+	ErrorHResult            int           `json:"errorHResult"`
+	Scope                   *string       `json:"scope"`
+	ExternalID              *string       `json:"externalId"`
+	RequestSource           string        `json:"requestSource"`
+	RelatedFileInfo         *fileInfoJSON `json:"relatedFileInfo"`
+	Commands                []any         `json:"commands"`
+	TroubleshootInfo        *string       `json:"troubleshootInfo"`
+}
+
+type fileInfoJSON struct {
+	FileIdentifier     string `json:"fileIdentifier"`
+	FileIdentifierType string `json:"fileIdentifierType"`
+}
+
+// failedHResult is the errorHResult of a Failed action (E_FAIL).
+const failedHResult = -2147467259
+
+func (a *actionRecord) toJSON(context string) actionJSON {
+	j := actionJSON{
+		Context: context, ID: a.ID, Type: a.Type, Requestor: a.Requestor,
+		RequestorComment: a.RequestorComment, Status: a.Status, MachineID: a.MachineID,
+		ComputerDNSName:       a.ComputerDNSName,
+		CreationDateTimeUtc:   mdeTime(a.Created),
+		LastUpdateDateTimeUtc: mdeTime(a.Updated),
+		Scope:                 strPtr(a.Scope),
+		RequestSource:         "PublicApi",
+		Commands:              []any{},
+	}
+	if a.Cancelled {
+		j.CancellationRequestor = strPtr(a.CancellationRequestor)
+		c := a.CancellationComment
+		j.CancellationComment = &c
+		j.CancellationDateTimeUtc = mdeTimePtr(a.cancelTime)
+	}
+	if a.Sha1 != "" {
+		j.RelatedFileInfo = &fileInfoJSON{FileIdentifier: a.Sha1, FileIdentifierType: "Sha1"}
+	}
+	if a.Status == statusFailed {
+		j.ErrorHResult = failedHResult
+		j.TroubleshootInfo = strPtr(a.Error)
+	}
+	return j
+}
+
+func (s *Server) actionContext(entity bool) string {
+	if entity {
+		return s.URL() + "/api/$metadata#MachineActions/$entity"
+	}
+	return s.URL() + "/api/$metadata#MachineActions"
+}
+
+// actionBody describes the body properties of one action type.
+type actionBody struct {
+	required []string
+	optional []string
+}
+
+var actionBodies = map[string]actionBody{
+	"Isolate":                     {required: []string{"Comment"}, optional: []string{"IsolationType"}},
+	"RunAntiVirusScan":            {required: []string{"Comment", "ScanType"}},
+	"StopAndQuarantineFile":       {required: []string{"Comment", "Sha1"}},
+	"Unisolate":                   {required: []string{"Comment"}},
+	"RestrictCodeExecution":       {required: []string{"Comment"}},
+	"UnrestrictCodeExecution":     {required: []string{"Comment"}},
+	"CollectInvestigationPackage": {required: []string{"Comment"}},
+	"Offboard":                    {required: []string{"Comment"}},
+}
+
+func missingParam(rep *reply, name string) {
+	rep.writeErrorf(http.StatusBadRequest, "MissingRequiredParameter", "Parameter %s is missing.", name)
+}
+
+func invalidBody(rep *reply) {
+	rep.writeError(http.StatusBadRequest, "InvalidRequestBody", "Invalid request body.")
+}
+
+// isJSONContent reports whether a Content-Type names JSON.
+func isJSONContent(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// decodeBody parses a JSON object body into its properties. An empty body
+// is an empty object.
+func decodeBody(rep *reply, req *request) (map[string]json.RawMessage, bool) {
+	props := map[string]json.RawMessage{}
+	if len(strings.TrimSpace(string(req.body))) == 0 {
+		return props, true
+	}
+	if !isJSONContent(req.r.Header.Get("Content-Type")) {
+		rep.writeError(http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Content-Type must be application/json.")
+		return nil, false
+	}
+	if err := json.Unmarshal(req.body, &props); err != nil || props == nil {
+		invalidBody(rep)
+		return nil, false
+	}
+	return props, true
+}
+
+// stringProp reads a string property: ok=false means the reply is written.
+func stringProp(rep *reply, props map[string]json.RawMessage, name string) (string, bool) {
+	raw, present := props[name]
+	if !present || string(raw) == "null" {
+		return "", true
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		invalidBody(rep)
+		return "", false
+	}
+	return v, true
+}
+
+// handleAction serves POST /api/machines/{id}/{action}.
+func (s *Server) handleAction(rep *reply, req *request) {
+	typ := req.m.arg
+	spec := actionBodies[typ]
+	props, ok := decodeBody(rep, req)
+	if !ok {
+		return
+	}
+	// Property names are case-sensitive: a wrong-case name is not the property.
+	for key := range props {
+		for _, name := range spec.optional {
+			if key != name && strings.EqualFold(key, name) {
+				invalidBody(rep)
+				return
+			}
+		}
+	}
+	vals := map[string]string{}
+	for _, name := range append(append([]string{}, spec.required...), spec.optional...) {
+		v, ok := stringProp(rep, props, name)
+		if !ok {
+			return
+		}
+		vals[name] = v
+	}
+	for _, name := range spec.required {
+		if strings.TrimSpace(vals[name]) == "" {
+			missingParam(rep, name)
+			return
+		}
+	}
+	scope := ""
+	switch typ {
+	case "Isolate":
+		scope = vals["IsolationType"]
+		switch scope {
+		case "", "Full", "Selective", "UnManagedDevice":
+		default:
+			invalidBody(rep)
+			return
+		}
+		if scope == "" {
+			scope = "Full"
+		}
+	case "RunAntiVirusScan":
+		scope = vals["ScanType"]
+		if scope != "Quick" && scope != "Full" {
+			invalidBody(rep)
+			return
+		}
+	}
+	sha1 := ""
+	if typ == "StopAndQuarantineFile" {
+		sha1 = vals["Sha1"]
+		if len(sha1) != 40 || !isHexString(sha1) {
+			rep.writeErrorf(http.StatusBadRequest, "InvalidHashValue", "Hash %s is invalid.", sha1)
+			return
+		}
+		sha1 = strings.ToLower(sha1)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.machineByIDLocked(req.m.id)
+	if m == nil {
+		rep.writeErrorf(http.StatusNotFound, "ResourceNotFound", "Machine %s was not found", req.m.id)
+		return
+	}
+	if code, msg := osSupport(m, typ, scope); code != "" {
+		rep.writeError(http.StatusBadRequest, code, msg)
+		return
+	}
+	now := s.now()
+	for _, a := range s.actions {
+		if a.MachineID != m.ID || a.Type != typ {
+			continue
+		}
+		s.advanceLocked(a, now)
+		if terminal(a.Status) || (typ == "StopAndQuarantineFile" && a.Sha1 != sha1) {
+			continue
+		}
+		if s.cfg.duplicates == ReturnPending && typ != "CollectInvestigationPackage" && typ != "StopAndQuarantineFile" {
+			rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
+			return
+		}
+		rep.writeError(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
+		return
+	}
+	a := &actionRecord{
+		Action: Action{
+			ID: newGUID(), Type: typ, Status: statusPending, MachineID: m.ID,
+			ComputerDNSName: m.ComputerDNSName, Requestor: req.claims.requestor(),
+			RequestorComment: vals["Comment"], Created: now, Updated: now, Sha1: sha1,
+		},
+		phaseStart: now,
+		outcome:    m.Outcome,
+	}
+	if typ == "Isolate" || typ == "RunAntiVirusScan" {
+		a.Scope = scope
+	}
+	if msg, ok := s.quarantine[sha1]; ok && sha1 != "" && m.Outcome.Status != statusTimeOut {
+		a.outcome = Outcome{Status: statusFailed, Error: msg, Delay: m.Outcome.Delay}
+	}
+	s.actions = append(s.actions, a)
+	s.actionByID[a.ID] = a
+	s.notifyLocked()
+	rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
+}
+
+// osSupport applies the OS rules of mde-api.md §4: Linux supports only
+// full isolation and release, macOS none of these actions, Windows 10
+// needs 1703 or 1709 depending on the action.
+func osSupport(m *Machine, typ, scope string) (code, msg string) {
+	notSupported := func() (string, string) {
+		return "OsPlatformNotSupported", m.OSPlatform + " isn't supported for this action."
+	}
+	switch {
+	case strings.EqualFold(m.OSPlatform, "macOS"):
+		return notSupported()
+	case strings.EqualFold(m.OSPlatform, "Linux"):
+		if typ == "Unisolate" || (typ == "Isolate" && scope != "Selective") {
+			return "", ""
+		}
+		return notSupported()
+	case m.OSPlatform == "Windows10":
+		need := "1703"
+		switch {
+		case typ == "Isolate" && scope == "Selective", typ == "RestrictCodeExecution",
+			typ == "UnrestrictCodeExecution", typ == "RunAntiVirusScan":
+			need = "1709"
+		}
+		if !windowsVersionAtLeast(m.Version, need) {
+			return "ClientVersionNotSupported", typ + " is supported on client version " + need + " and above."
+		}
+	}
+	return "", ""
+}
+
+// windowsVersionAtLeast compares Windows 10 versions: "1607", "1709" or
+// half-year names like "21H2" (all later than 1709).
+func windowsVersionAtLeast(v, need string) bool {
+	if len(v) == 4 && (v[2] == 'H' || v[2] == 'h') {
+		return true
+	}
+	return v >= need
+}
+
+func isHexString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func normalizeHash(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
+
+// normalizeGUID lower-cases a GUID for lookups.
+func normalizeGUID(id string) string { return strings.ToLower(id) }
+
+// isGUID reports whether id has the 8-4-4-4-12 hexadecimal GUID form.
+func isGUID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if id[i] != '-' {
+				return false
+			}
+			continue
+		}
+		if !isHexString(id[i : i+1]) {
+			return false
+		}
+	}
+	return true
+}

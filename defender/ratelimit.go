@@ -1,0 +1,169 @@
+package defender
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Family names one of MDE's rate-limited API families. MDE counts calls
+// per API; the client keeps one budget per family.
+type Family string
+
+// The API families and their MDE limits.
+const (
+	FamilyMachines       Family = "machines"       // GET machines, findbyip, findbytag: 100/min, 1,500/h
+	FamilyActions        Family = "actions"        // every action POST and cancel: 100/min, 1,500/h
+	FamilyMachineActions Family = "machineactions" // GET machineactions (one or a list): 100/min, 1,500/h
+	FamilyPackageURI     Family = "packageuri"     // getPackageUri: 2/min, 120/h
+	FamilyIndicators     Family = "indicators"     // indicators POST, DELETE, GET: 100/min, 1,500/h
+)
+
+// Families lists every Family.
+func Families() []Family {
+	return []Family{FamilyMachines, FamilyActions, FamilyMachineActions, FamilyPackageURI, FamilyIndicators}
+}
+
+// Budget is a call limit per minute and per hour; zero means unlimited.
+type Budget struct {
+	PerMinute, PerHour int
+}
+
+// DefaultBudget returns MDE's documented limit for f.
+func DefaultBudget(f Family) Budget {
+	if f == FamilyPackageURI {
+		return Budget{PerMinute: 2, PerHour: 120}
+	}
+	return Budget{PerMinute: 100, PerHour: 1500}
+}
+
+// Clock is the time source of the client: rate-limit accounting,
+// Retry-After pauses, backoff and the "did this action predate my call"
+// check use it. The default is the system clock.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits until d has passed on Now's timeline, or until ctx is
+	// done (returning ctx.Err()). A fake clock's Sleep must advance Now.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// limiter enforces one family's Budget and server-requested pauses.
+//
+// A token bucket allows burst + rate×T events in any window T, so each
+// window gets burst = limit/10 (minute) or limit/25 (hour), at least 1, and
+// rate = (limit − burst) per window: 100/min becomes 90/min burst 10,
+// 1,500/h becomes 1,440/h burst 60, and no 60 s (1 h) window ever holds
+// more than the limit.
+type limiter struct {
+	family  Family
+	perMin  *rate.Limiter // nil: unlimited
+	perHour *rate.Limiter
+
+	mu        sync.Mutex
+	notBefore time.Time // no call before this instant (a 429's Retry-After)
+}
+
+func newLimiter(f Family, b Budget) *limiter {
+	return &limiter{
+		family:  f,
+		perMin:  windowLimiter(b.PerMinute, time.Minute, 10),
+		perHour: windowLimiter(b.PerHour, time.Hour, 25),
+	}
+}
+
+func windowLimiter(limit int, window time.Duration, burstDivisor int) *rate.Limiter {
+	if limit <= 0 {
+		return nil
+	}
+	burst := max(1, limit/burstDivisor)
+	if limit == 1 {
+		// One call per window: a burst of 1 refilled once per window would
+		// allow two calls in one window; refill over twice the window.
+		return rate.NewLimiter(rate.Every(2*window), 1)
+	}
+	return rate.NewLimiter(rate.Every(window/time.Duration(limit-burst)), burst)
+}
+
+// pauseUntil makes every later wait return no earlier than t.
+func (l *limiter) pauseUntil(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.After(l.notBefore) {
+		l.notBefore = t
+	}
+}
+
+// wait blocks until a call of this family may be made: after any pause,
+// then after a slot in both windows. It fails fast when the wait would
+// outlast ctx's deadline.
+func (l *limiter) wait(ctx context.Context, clock Clock) error {
+	if err := l.waitPause(ctx, clock); err != nil {
+		return err
+	}
+	now := clock.Now()
+	var delay time.Duration
+	var rs []*rate.Reservation
+	for _, lim := range []*rate.Limiter{l.perMin, l.perHour} {
+		if lim == nil {
+			continue
+		}
+		r := lim.ReserveN(now, 1)
+		rs = append(rs, r)
+		delay = max(delay, r.DelayFrom(now))
+	}
+	cancel := func() {
+		at := clock.Now()
+		for _, r := range rs {
+			r.CancelAt(at)
+		}
+	}
+	if dl, ok := ctx.Deadline(); ok && now.Add(delay).After(dl) {
+		cancel()
+		return fmt.Errorf("defender: the %s budget needs a wait of %s, past the context deadline: %w", l.family, delay.Round(time.Millisecond), ErrRateLimited)
+	}
+	if err := clock.Sleep(ctx, delay); err != nil {
+		cancel()
+		return err
+	}
+	// A 429 seen by another call while this one slept pauses it too.
+	return l.waitPause(ctx, clock)
+}
+
+func (l *limiter) waitPause(ctx context.Context, clock Clock) error {
+	for {
+		l.mu.Lock()
+		nb := l.notBefore
+		l.mu.Unlock()
+		now := clock.Now()
+		if !now.Before(nb) {
+			return ctx.Err()
+		}
+		if dl, ok := ctx.Deadline(); ok && nb.After(dl) {
+			return fmt.Errorf("defender: the %s API asked to pause until %s, past the context deadline: %w", l.family, nb.Format(time.RFC3339), ErrRateLimited)
+		}
+		if err := clock.Sleep(ctx, nb.Sub(now)); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package defender
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestSecretNeverPrintsItsValue(t *testing.T) {
+	const uri = "https://userrequests-us.securitycenter.windows.com/safedownload/WDATP_Investigation_Package.zip?token=sup3rs3cret"
+	s := NewSecret(uri)
+	holder := struct{ URI Secret }{s}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("package", "uri", s, "holder", holder)
+	var jsonLogged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&jsonLogged, nil)).Info("package", "uri", s)
+	js, err := json.Marshal(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{
+		"%v": fmt.Sprintf("%v", s), "%s": fmt.Sprintf("%s", s), "%q": fmt.Sprintf("%q", s),
+		"%+v": fmt.Sprintf("%+v", holder), "%#v": fmt.Sprintf("%#v", holder), "%x": fmt.Sprintf("%x", s),
+		"%d": fmt.Sprintf("%d", s), "String": s.String(), "json": string(js),
+		"slog text": logged.String(), "slog json": jsonLogged.String(),
+		"error": fmt.Errorf("failed with %v", s).Error(),
+	}
+	for how, out := range outputs {
+		if strings.Contains(out, "sup3rs3cret") || strings.Contains(out, "userrequests") {
+			t.Errorf("%s printed the secret: %s", how, out)
+		}
+		if !strings.Contains(out, redacted) {
+			t.Errorf("%s = %q, want %s in it", how, out, redacted)
+		}
+	}
+	if s.Reveal() != uri {
+		t.Errorf("Reveal() = %q", s.Reveal())
+	}
+}
+
+func TestCredentialNeverPrintsTheClientSecret(t *testing.T) {
+	c := SecretCredential("hunter2-very-secret")
+	cfg := MSALConfig{TenantID: "t", ClientID: "c", Credential: c}
+	for _, out := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprint(c)} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("printed the secret: %s", out)
+		}
+	}
+}
+
+func TestPackageURILosesItsStrayQuotes(t *testing.T) {
+	tests := map[string]string{
+		`"https://x.test/p.zip?token=a"`: "https://x.test/p.zip?token=a",
+		`"\"https://x.test/p.zip?t=a\""`: "https://x.test/p.zip?t=a",
+		` https://x.test/p.zip `:         "https://x.test/p.zip",
+		`https://x.test/p.zip`:           "https://x.test/p.zip",
+		`"https://x.test/p.zip`:          "https://x.test/p.zip",
+		`""`:                             "",
+		`"`:                              "",
+	}
+	for in, want := range tests {
+		if got := cleanPackageURI(in); got != want {
+			t.Errorf("cleanPackageURI(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
