@@ -3,6 +3,7 @@ package slacktest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,7 +23,11 @@ func (s *Server) channelNameLocked(id string) string {
 	return "directmessage"
 }
 
-// driveLocked checks the user and channel of an interaction and registers its envelope.
+// ErrNoSuchButton is returned by ClickButton when the message has no button
+// with the action ID.
+var ErrNoSuchButton = errors.New("slacktest: no such button")
+
+// newEnvelopeLocked registers an envelope about to be sent.
 func (s *Server) newEnvelopeLocked(kind, user, channel string) *sentEnvelope {
 	env := &sentEnvelope{id: s.nextEnvelopeIDLocked(), kind: kind, user: user, channel: channel}
 	s.envelopes[env.id] = env
@@ -101,7 +106,7 @@ func (s *Server) ClickButton(ctx context.Context, userID string, msg MessageRef,
 	blockID, button, ok := findButton(m.Blocks, actionID)
 	if !ok {
 		s.mu.Unlock()
-		return Envelope{}, fmt.Errorf("%w: %q in message %s/%s", errNoSuchButton, actionID, msg.Channel, msg.TS)
+		return Envelope{}, fmt.Errorf("%w: %q in message %s/%s", ErrNoSuchButton, actionID, msg.Channel, msg.TS)
 	}
 	if value == "" {
 		value, _ = button["value"].(string)

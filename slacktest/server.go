@@ -46,9 +46,12 @@ type Server struct {
 	wg          sync.WaitGroup
 }
 
+// failure is a scripted failure of a method's next calls: a Slack error,
+// or an HTTP 429 when retryAfter is set.
 type failure struct {
-	n   int
-	err string
+	n          int
+	err        string
+	retryAfter time.Duration
 }
 
 // Option configures a Server.

@@ -3,7 +3,6 @@ package slacktest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -136,7 +135,6 @@ func (s *Server) writeLoop(c *socketConn) {
 			continue
 		}
 		err := s.write(c, f.data)
-		sent := time.Now()
 		s.mu.Lock()
 		if err != nil {
 			if f.target == nil {
@@ -146,14 +144,9 @@ func (s *Server) writeLoop(c *socketConn) {
 			c.ws.Close()
 			return
 		}
-		f.sentAt = sent
 		close(f.written)
 		if f.disconnect {
 			c.draining = true
-		}
-		if env := s.envelopes[f.envelope]; env != nil {
-			env.sentAt = sent
-			s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: sent}})
 		}
 		s.mu.Unlock()
 	}
@@ -181,6 +174,12 @@ func (s *Server) nextFrame(c *socketConn) *outFrame {
 			s.queue = slices.Delete(s.queue, i, i+1)
 		case f.target == c || (f.target == nil && current):
 			s.queue = slices.Delete(s.queue, i, i+1)
+			// Stamp before writing: the ack may arrive before the write returns.
+			f.sentAt = time.Now()
+			if env := s.envelopes[f.envelope]; env != nil {
+				env.sentAt = f.sentAt
+				s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user}})
+			}
 			return f
 		default:
 			i++
@@ -253,7 +252,7 @@ func (s *Server) sendEnvelope(ctx context.Context, env *sentEnvelope, frame map[
 	if err := s.send(ctx, f); err != nil {
 		return Envelope{}, err
 	}
-	return Envelope{ID: env.id, SentAt: f.sentAt}, nil
+	return Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user}, nil
 }
 
 // handleAck records an ack {"envelope_id":…,"payload":…} and applies it.
@@ -399,5 +398,3 @@ func (s *Server) helloFrame() []byte {
 	})
 	return data
 }
-
-var errNoSuchButton = errors.New("slacktest: no such button")

@@ -116,8 +116,8 @@ func TestAButtonClickArrivesAsBlockActionsWithTheClickedMessage(t *testing.T) {
 	}
 
 	_, err = s.ClickButton(ctx, bob.ID, MessageRef{Channel: ops.ID, TS: ts}, "reject", "")
-	if !errors.Is(err, errNoSuchButton) {
-		t.Errorf("clicking a missing button: err = %v, want errNoSuchButton", err)
+	if !errors.Is(err, ErrNoSuchButton) {
+		t.Errorf("clicking a missing button: err = %v, want ErrNoSuchButton", err)
 	}
 }
 
