@@ -42,6 +42,7 @@ type Server struct {
 	queue       []*outFrame
 	envelopes   map[string]*sentEnvelope
 	acks        []Ack
+	ackIndex    map[string]int // envelope ID → its first ack in acks
 	subs        map[*subscriber]struct{}
 	wg          sync.WaitGroup
 }
@@ -120,6 +121,7 @@ func NewServer(opts ...Option) *Server {
 		uploads:      map[string]*upload{},
 		tickets:      map[string]bool{},
 		envelopes:    map[string]*sentEnvelope{},
+		ackIndex:     map[string]int{},
 		subs:         map[*subscriber]struct{}{},
 	}
 	for _, o := range opts {

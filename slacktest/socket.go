@@ -275,6 +275,9 @@ func (s *Server) handleAck(data []byte, at time.Time) {
 	if env != nil && !env.sentAt.IsZero() {
 		ack.Latency = at.Sub(env.sentAt)
 	}
+	if _, seen := s.ackIndex[ack.EnvelopeID]; !seen {
+		s.ackIndex[ack.EnvelopeID] = len(s.acks)
+	}
 	s.acks = append(s.acks, ack)
 	if env != nil && !env.acked {
 		env.acked = true
@@ -294,11 +297,10 @@ func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	for {
 		s.mu.Lock()
 		ch := s.changed
-		for _, a := range s.acks {
-			if a.EnvelopeID == envelopeID {
-				s.mu.Unlock()
-				return a, nil
-			}
+		if i, ok := s.ackIndex[envelopeID]; ok {
+			a := s.acks[i]
+			s.mu.Unlock()
+			return a, nil
 		}
 		s.mu.Unlock()
 		if err := s.waitChange(ctx, ch); err != nil {
