@@ -316,6 +316,23 @@ func (s *Server) Acks() []Ack {
 	return append([]Ack(nil), s.acks...)
 }
 
+// Unacked returns the envelopes written to the bot and not acked yet, in
+// the order they were written. Real Slack wants each ack within 3 s; a test
+// asserts the bot acked everything by checking this is empty once the work
+// it waits for is done.
+func (s *Server) Unacked() []Envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Envelope
+	for _, env := range s.envelopes {
+		if !env.acked && !env.sentAt.IsZero() {
+			out = append(out, Envelope{ID: env.id, SentAt: env.sentAt, Kind: env.kind, UserID: env.user})
+		}
+	}
+	slices.SortFunc(out, func(a, b Envelope) int { return a.SentAt.Compare(b.SentAt) })
+	return out
+}
+
 // UnparsedFrames returns frames from the bot that were not acks.
 func (s *Server) UnparsedFrames() [][]byte {
 	s.mu.Lock()

@@ -401,6 +401,35 @@ func TestAMalformedEnvelopeReachesTheClientAsABadMessage(t *testing.T) {
 			t.Error("the malformed envelope was acked")
 		}
 	}
+	if u := s.Unacked(); len(u) != 0 {
+		t.Errorf("unacked = %+v", u)
+	}
+}
+
+func TestUnackedListsEnvelopesTheBotIgnored(t *testing.T) {
+	s := newTestServer(t)
+	connectedBot(t, s, func(c *socketmode.Client, evt socketmode.Event) {
+		if cmd, ok := evt.Data.(slack.SlashCommand); ok && cmd.Text == "ignore me" {
+			return
+		}
+		_ = c.Ack(*evt.Request)
+	})
+	ctx := testContext(t)
+	ignored, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "ignore me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "ack me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WaitAck(ctx, acked.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := []Envelope{{ID: ignored.ID, SentAt: ignored.SentAt, Kind: "slash_commands", UserID: alice.ID}}
+	if diff := cmp.Diff(want, s.Unacked()); diff != "" {
+		t.Errorf("unacked (-want +got):\n%s", diff)
+	}
 }
 
 func TestAWrongAppTokenMakesRunContextReturnInvalidAuth(t *testing.T) {
