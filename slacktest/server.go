@@ -97,7 +97,9 @@ func WithChannels(channels ...Channel) Option {
 	}
 }
 
-// WithClock sets the Slack-side clock: message ts, trigger_id expiry, event times.
+// WithClock sets the Slack-side clock: message ts, trigger_id expiry, event
+// times (default time.Now). It is called with the server's lock held, so it
+// must not call the Server.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
