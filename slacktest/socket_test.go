@@ -256,8 +256,8 @@ func TestATriggerIDExpiresThreeSecondsAfterIssueOnTheFakeClock(t *testing.T) {
 	if _, err := webClient(s).OpenViewContext(ctx, trigger, view); slackError(err) != "expired_trigger_id" {
 		t.Errorf("views.open after 3 s: %v, want expired_trigger_id", err)
 	}
-	if _, err := webClient(s).OpenViewContext(ctx, "1.2.nope", view); slackError(err) != "invalid_trigger_id" {
-		t.Errorf("views.open with an unknown trigger: %v, want invalid_trigger_id", err)
+	if _, err := webClient(s).OpenViewContext(ctx, "1.2.nope", view); slackError(err) != "invalid_arguments" {
+		t.Errorf("views.open with an unknown trigger: %v, want invalid_arguments", err)
 	}
 }
 
