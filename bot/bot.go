@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -38,9 +39,11 @@ type Options struct {
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
 type Bot struct {
-	o   Options
-	log *slog.Logger
-	now func() time.Time
+	o        Options
+	log      *slog.Logger
+	now      func() time.Time
+	tracker  *tracker
+	machines machineCache
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -74,7 +77,9 @@ func New(o Options) (*Bot, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Bot{o: o, log: o.Logger, now: o.Now}, nil
+	b := &Bot{o: o, log: o.Logger, now: o.Now}
+	b.tracker = newTracker(b)
+	return b, nil
 }
 
 // Run connects over Socket Mode and serves until ctx ends (returning nil)
@@ -82,12 +87,39 @@ func New(o Options) (*Bot, error) {
 // ErrInvalidAuth). It also runs the MDE tracker and the expiry sweeper, and
 // on start resumes every in-flight action from the store.
 func (b *Bot) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	wg.Go(func() {
+		if err := b.resume(ctx); err != nil && ctx.Err() == nil {
+			b.log.ErrorContext(ctx, "resuming live requests failed", "error", err)
+		}
+		b.tracker.run(ctx, b.o.PollInterval)
+	})
+	wg.Go(func() {
+		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
+	})
 	loop := &socketLoop{
 		client:  b.o.Socket,
 		log:     b.log,
 		workers: b.o.Workers,
-		queue:   1024,
-		handle:  func(context.Context, socketmode.Event) {},
+		queue:   queueSize,
+		ack:     ackPayload,
+		handle:  b.handle,
 	}
 	return loop.run(ctx)
+}
+
+// queueSize is how many acked envelopes may wait for a worker.
+const queueSize = 4096
+
+// expired rewrites the cards of requests the sweeper expired.
+func (b *Bot) expired(ctx context.Context, rs []*approvals.Request) {
+	for _, r := range rs {
+		b.log.InfoContext(ctx, "request expired", "request", r.ID)
+		b.updateCard(ctx, r)
+	}
 }

@@ -57,9 +57,12 @@ func renderTags(tags []string) string {
 
 // RenderMachinePicker renders the reply to a command whose machine name
 // matched several machines: each of the first ten candidates with a "Use
-// this machine" button carrying its machine id, then how many more there
-// are. total is the number of matches, at least len(candidates).
-func RenderMachinePicker(query string, candidates []MachineView, total int) Message {
+// this machine" button, then how many more there are. total is the number
+// of matches, at least len(candidates). The button's value is
+// value(machine id) — the bot passes the command to re-run with the
+// machine id as its target — or the machine id alone when value is nil or
+// its result does not fit in a button.
+func RenderMachinePicker(query string, candidates []MachineView, total int, value func(id string) string) Message {
 	if total < len(candidates) {
 		total = len(candidates)
 	}
@@ -72,7 +75,13 @@ func RenderMachinePicker(query string, candidates []MachineView, total int) Mess
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 		line := "*" + renderEscapeTrunc(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
 			"\n" + renderEscapeTrunc(renderOrDash(os), 200) + " · " + renderEscapeTrunc(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
-		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(m.ID, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
+		v := m.ID
+		if value != nil {
+			if full := value(m.ID); textLen(full) <= slackMaxButtonValue {
+				v = full
+			}
+		}
+		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}
