@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot"
+	"github.com/mdebot/mdebot/config"
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage"
+)
+
+// Timeouts of serve's own calls.
+const (
+	// shutdownGrace bounds how long serve waits for the bot to stop once
+	// ctx ends; after it, serve gives up (exit status 1).
+	shutdownGrace = 30 * time.Second
+	// startupCheckTimeout bounds the startup checks of the Slack bot token
+	// and of the Entra ID credential.
+	startupCheckTimeout = 20 * time.Second
+	// maxSweepInterval is how often the expiry sweeper runs at most; with a
+	// short approval_ttl it runs ten times per TTL.
+	maxSweepInterval = 15 * time.Second
+	minSweepInterval = 100 * time.Millisecond
+)
+
+// serveConfig opens the database, wires Slack, the approval service and
+// the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
+// error.
+func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	db, err := storage.Open(cfg.Storage.Path, nil)
+	if err != nil {
+		return err // storage's errors name the file
+	}
+	closeDB := true
+	defer func() {
+		if !closeDB {
+			return
+		}
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing %s: %w", cfg.Storage.Path, cerr)
+		}
+	}()
+
+	api, socket := newSlack(cfg.Slack)
+	if err := checkBotToken(ctx, api, log); err != nil {
+		return err
+	}
+	svc, err := approvals.New(approvals.Config{
+		Policy: policyFrom(cfg),
+		Store:  db,
+		Groups: newSlackGroups(api, time.Now),
+		Logger: log.With("component", "approvals"),
+	})
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	mde, tokens, err := newDefender(cfg)
+	if err != nil {
+		return err
+	}
+	checkDefenderToken(ctx, tokens, log)
+
+	b, err := bot.New(bot.Options{
+		Slack:         api,
+		Socket:        socket,
+		Approvals:     svc,
+		Store:         db,
+		History:       db,
+		Defender:      mde,
+		PollInterval:  cfg.Defender.PollInterval,
+		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("mdebot serving",
+		"storage", cfg.Storage.Path,
+		"slack_api", cfg.Slack.APIURL,
+		"mde_api", cfg.Defender.APIURL,
+		"authority", cfg.Azure.AuthorityHost,
+		"tenant", cfg.Azure.TenantID,
+		"client", cfg.Azure.ClientID,
+		"credential", credentialKind(cfg.Azure),
+		"approval_ttl", cfg.Policy.ApprovalTTL,
+		"poll_interval", cfg.Defender.PollInterval)
+
+	stopped, err := runBot(ctx, b)
+	if !stopped {
+		closeDB = false // the bot may still hold a transaction; exiting releases the lock
+	}
+	if err == nil {
+		log.Info("mdebot stopped")
+	}
+	return err
+}
+
+// runBot runs b until it returns. Once ctx ends it waits shutdownGrace at
+// most; stopped is false if b had not returned by then.
+func runBot(ctx context.Context, b *bot.Bot) (stopped bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	select {
+	case err := <-done:
+		return true, runError(err)
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(shutdownGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return true, runError(err)
+	case <-grace.C:
+		return false, fmt.Errorf("the bot did not stop within %s of the signal; exiting anyway", shutdownGrace)
+	}
+}
+
+// runError turns bot.Run's error into the operator's one line.
+func runError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bot.ErrInvalidAuth):
+		return errors.New("Slack refused SLACK_APP_TOKEN (invalid_auth): set it to the app-level token (xapp-…) with the connections:write scope")
+	}
+	return err
+}
+
+// newSlack returns the Web API client (bot token) and the Socket Mode
+// client (app-level token), both calling cfg.APIURL.
+func newSlack(cfg config.Slack) (*slack.Client, *socketmode.Client) {
+	hc := newHTTPClient(slackTimeout)
+	api := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(hc))
+	socketAPI := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
+		slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(hc))
+	return api, socketmode.New(socketAPI)
+}
+
+// slackAuthErrors are the auth.test errors that mean the token is wrong,
+// not that Slack is unreachable.
+var slackAuthErrors = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "token_revoked": true,
+	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
+}
+
+// checkBotToken calls auth.test with the bot token: a refused token is
+// fatal; Slack being unreachable is only logged (Socket Mode retries).
+func checkBotToken(ctx context.Context, api *slack.Client, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	resp, err := api.AuthTestContext(ctx)
+	var serr slack.SlackErrorResponse
+	switch {
+	case err == nil:
+		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
+		return nil
+	case errors.As(err, &serr) && slackAuthErrors[serr.Err]:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
+	case slackAuthErrors[err.Error()]:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+	}
+	log.Warn("cannot check the Slack bot token now; going on", "err", err)
+	return nil
+}
+
+// policyFrom is the approval policy the configuration describes.
+func policyFrom(cfg *config.Config) approvals.Policy {
+	counts := make(map[approvals.Kind]int, len(cfg.Policy.Approvals))
+	for name, n := range cfg.Policy.Approvals {
+		counts[approvals.Kind(name)] = n
+	}
+	return approvals.Policy{
+		Approvals:  counts,
+		Requesters: cfg.Slack.Requesters,
+		Approvers:  cfg.Slack.Approvers,
+		Channels:   cfg.Slack.Channels,
+		TTL:        cfg.Policy.ApprovalTTL,
+	}
+}
+
+// sweepInterval is how often requests past their approval window are
+// expired: a tenth of the TTL, between 100ms and 15s.
+func sweepInterval(ttl time.Duration) time.Duration {
+	return min(max(ttl/10, minSweepInterval), maxSweepInterval)
+}
+
+// newDefender returns the MDE client, authenticated with MSAL against the
+// configured Entra ID app, and its token source.
+func newDefender(cfg *config.Config) (*defender.Client, *defender.MSALTokenSource, error) {
+	cred, err := credential(cfg.Azure)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := newHTTPClient(defenderTimeout)
+	tokens, err := defender.NewMSALTokenSource(defender.MSALConfig{
+		TenantID:      cfg.Azure.TenantID,
+		ClientID:      cfg.Azure.ClientID,
+		Credential:    cred,
+		AuthorityHost: cfg.Azure.AuthorityHost,
+		Scopes:        []string{cfg.Defender.Scope},
+		HTTPClient:    hc,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("Entra ID: %w", err)
+	}
+	client, err := defender.NewClient(
+		defender.WithBaseURL(cfg.Defender.APIURL),
+		defender.WithHTTPClient(hc),
+		defender.WithTokenSource(tokens),
+		defender.WithUserAgent("mdebot"),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("MDE client: %w", err)
+	}
+	return client, tokens, nil
+}
+
+// credential reads the client secret or the certificate file.
+func credential(az config.Azure) (defender.Credential, error) {
+	if !az.ClientSecret.IsZero() {
+		return defender.SecretCredential(az.ClientSecret.Reveal()), nil
+	}
+	pem, err := os.ReadFile(az.CertificatePath)
+	if err != nil {
+		return defender.Credential{}, fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH: %w", err)
+	}
+	cred, err := defender.CertificateCredential(pem, "")
+	if err != nil {
+		return defender.Credential{}, fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %s: %w", az.CertificatePath, err)
+	}
+	return cred, nil
+}
+
+// credentialKind names the kind of credential for the startup log line.
+func credentialKind(az config.Azure) string {
+	if !az.ClientSecret.IsZero() {
+		return "client secret"
+	}
+	return "certificate " + az.CertificatePath
+}
+
+// checkDefenderToken gets a first token, so that a wrong credential shows
+// in the log at startup rather than at the first approved action. It is not
+// fatal: Entra ID may be briefly unreachable, and every action retries it.
+func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	if _, err := tokens.Token(ctx); err != nil {
+		log.Error("cannot get a Defender token from Entra ID; actions will fail until this is fixed (check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential)", "err", err)
+		return
+	}
+	log.Info("Entra ID token acquired for Defender")
+}
