@@ -330,3 +330,36 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// staleCopy posts a copy of msg as it is now, whose buttons keep working
+// however the original is edited: clicking them is clicking an old card
+// (or replaying the same click).
+func (h *harness) staleCopy(msg slacktest.Message) slacktest.Message {
+	h.t.Helper()
+	var blocks slack.Blocks
+	if err := json.Unmarshal(msg.Blocks, &blocks); err != nil {
+		h.t.Fatal(err)
+	}
+	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
+	_, ts, err := c.PostMessageContext(h.ctx(), msg.Channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(blocks.BlockSet...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m, ok := h.slack.Message(slacktest.MessageRef{Channel: msg.Channel, TS: ts})
+	if !ok {
+		h.t.Fatal("the stale copy was not stored")
+	}
+	return m
+}
+
+// shown is every text of m as a person would read its source: the
+// fallback text and the blocks' JSON without HTML escaping.
+func shown(m slacktest.Message) string {
+	var v any
+	_ = json.Unmarshal(m.Blocks, &v)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return m.Text + "\n" + b.String()
+}
