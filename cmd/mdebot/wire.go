@@ -57,7 +57,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 	svc, err := approvals.New(approvals.Config{
 		Policy: policyFrom(cfg),
 		Store:  db,
-		Groups: newSlackGroups(api, time.Now),
+		Groups: bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups")),
 		Logger: log.With("component", "approvals"),
 	})
 	if err != nil {
