@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,7 @@ const (
 type spec struct {
 	approvers []string // default bob and carol
 	ttl       string   // policy.approval_ttl; default 10m
+	admin     string   // admin.listen; default off
 	mde       []defendertest.Option
 }
 
@@ -97,11 +99,11 @@ defender:
 policy:
   approval_ttl: %s
 admin:
-  listen: ""
+  listen: "%s"
 log:
   format: text
   level: debug
-`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl))
+`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin))
 
 	w.env = map[string]string{
 		childEnv:               "1",
@@ -154,11 +156,10 @@ func (w *world) start() *child {
 // changes (an empty value unsets a variable).
 func (w *world) startWith(override map[string]string, args ...string) *child {
 	w.t.Helper()
+	merged := maps.Clone(w.env)
+	maps.Copy(merged, override)
 	var env []string
-	for k, v := range w.env {
-		if o, ok := override[k]; ok {
-			v = o
-		}
+	for k, v := range merged {
 		if v != "" {
 			env = append(env, k+"="+v)
 		}

@@ -50,6 +50,14 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 		}
 	}()
 
+	if cfg.Admin.Listen != "" {
+		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"))
+		if err != nil {
+			return err
+		}
+		defer admin.stop()
+	}
+
 	api, socket := newSlack(cfg.Slack)
 	if err := checkBotToken(ctx, api, log); err != nil {
 		return err
