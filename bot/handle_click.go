@@ -17,6 +17,11 @@ import (
 // store and re-checked for the clicking user.
 func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	user, channel := cb.User.ID, clickChannel(cb)
+	switch {
+	case isPickAction(a.ActionID):
+		b.pick(ctx, a.Value, user, channel)
+		return
+	}
 	switch a.ActionID {
 	case actionApprove:
 		id, fp, ok := parseApproveValue(a.Value)
@@ -39,8 +44,6 @@ func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *
 		b.cancelRequest(ctx, a.Value, user, channel, "")
 	case actionPackageLink:
 		b.packageLink(ctx, a.Value, user, channel)
-	case actionPickMachine:
-		b.pick(ctx, a.Value, user, channel)
 	case actionHistoryMore:
 		cursor, text, _ := strings.Cut(a.Value, " ")
 		cmd, err := ParseCommand(text)

@@ -235,7 +235,7 @@ func (h *harness) wait(what string, match func(slacktest.Message) bool) slacktes
 	h.t.Helper()
 	m, err := h.slack.WaitMessage(h.ctx(), match)
 	if err != nil {
-		h.t.Fatalf("waiting for %s: %v\nmessages: %s", what, err, h.dump())
+		h.t.Fatalf("waiting for %s: %v\nmessages: %s\nlog:\n%s", what, err, h.dump(), lastLines(h.logs.String(), 15))
 	}
 	return m
 }
@@ -362,4 +362,27 @@ func shown(m slacktest.Message) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 	return m.Text + "\n" + b.String()
+}
+
+// staleCopyFor posts, ephemerally to user, a picker whose button carries
+// value.
+func (h *harness) staleCopyFor(user, value string) slacktest.Message {
+	h.t.Helper()
+	m := RenderMachinePicker("x", []MachineView{{ID: ws42, Name: "ws-0042.contoso.local"}}, 1, func(string) string { return value })
+	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
+	ts, err := c.PostEphemeralContext(h.ctx(), socChannel, user, msgOptions(m)...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	msg, ok := h.slack.Message(slacktest.MessageRef{Channel: socChannel, TS: ts})
+	if !ok {
+		h.t.Fatal("the picker copy was not stored")
+	}
+	return msg
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -81,7 +81,7 @@ func RenderMachinePicker(query string, candidates []MachineView, total int, valu
 				v = full
 			}
 		}
-		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
+		button := slack.NewButtonBlockElement(pickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}
