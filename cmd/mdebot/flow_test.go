@@ -218,22 +218,25 @@ func TestAPendingRequestSurvivesARestartAndItsOldButtonWorks(t *testing.T) {
 	}
 }
 
-func TestAQuoteInAMachineNameIsEscapedInTheODataFilter(t *testing.T) {
+func TestAQuoteInAMachineNameNeverReachesAnODataFilter(t *testing.T) {
 	w := newWorld(t, spec{mde: []defendertest.Option{quick}})
 	ctx := w.ctx()
 	c := w.start()
 	w.serving(ctx, c, 1)
 
-	w.command(ctx, alice, "isolate o'brien-pc saw something")
-	w.waitEphemeralTo(ctx, alice)
+	w.command(ctx, alice, "isolate o'brien-pc' or 1 eq 1 saw something")
+	reply := w.waitEphemeralTo(ctx, alice)
+	if !strings.Contains(reply.Text, "is not a valid target") {
+		t.Errorf("reply %q, want the target refused", reply.Text)
+	}
 	for _, call := range w.mde.Calls() {
-		if strings.HasPrefix(call.Route, "machines.") && call.Status != 200 {
-			t.Errorf("MDE answered %d to %s %s?%s", call.Status, call.Method, call.Path, call.RawQuery)
+		if strings.HasPrefix(call.Route, "machines.") {
+			t.Errorf("MDE was asked %s %s?%s", call.Method, call.Path, call.RawQuery)
 		}
 	}
 	for _, m := range w.slack.AllMessages() {
 		if isCard(m) {
-			t.Errorf("a card was posted for an unknown machine: %q", m.Text)
+			t.Errorf("a card was posted for a bad target: %q", m.Text)
 		}
 	}
 	if n := len(w.mde.Actions()); n != 0 {

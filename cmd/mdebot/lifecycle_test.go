@@ -123,3 +123,17 @@ func assertNoSecrets(t *testing.T, w *world, c *child) {
 		t.Error("the output shows SLACK_APP_TOKEN")
 	}
 }
+
+func TestASlackAPIURLThatIsNotTheWebAPIIsOneClearLine(t *testing.T) {
+	w := newWorld(t, spec{})
+	ctx := w.ctx()
+	wrong := w.env["SLACK_API_URL"] + "/nope/"
+	c := w.startWith(map[string]string{"SLACK_API_URL": wrong}, "serve", "--config", w.config)
+	if code := c.wait(ctx); code != exitFatal {
+		t.Fatalf("exit %d, want %d", code, exitFatal)
+	}
+	lines := c.errorLines()
+	if len(lines) != 1 || !strings.Contains(lines[0], "SLACK_API_URL "+wrong+" answered 404") {
+		t.Errorf("error lines %q", lines)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -59,7 +60,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 	}
 
 	api, socket := newSlack(cfg.Slack)
-	if err := checkBotToken(ctx, api, log); err != nil {
+	if err := checkBotToken(ctx, api, cfg.Slack.APIURL, log); err != nil {
 		return err
 	}
 	svc, err := approvals.New(approvals.Config{
@@ -162,13 +163,15 @@ var slackAuthErrors = map[string]bool{
 	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
 }
 
-// checkBotToken calls auth.test with the bot token: a refused token is
-// fatal; Slack being unreachable is only logged (Socket Mode retries).
-func checkBotToken(ctx context.Context, api *slack.Client, log *slog.Logger) error {
+// checkBotToken calls auth.test with the bot token: a refused token, or an
+// SLACK_API_URL that is not a Web API (404), is fatal; Slack being
+// unreachable is only logged (Socket Mode retries).
+func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	resp, err := api.AuthTestContext(ctx)
 	var serr slack.SlackErrorResponse
+	var status slack.StatusCodeError
 	switch {
 	case err == nil:
 		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
@@ -177,6 +180,8 @@ func checkBotToken(ctx context.Context, api *slack.Client, log *slog.Logger) err
 		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
 	case slackAuthErrors[err.Error()]:
 		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+	case errors.As(err, &status) && status.Code == http.StatusNotFound:
+		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}
 	log.Warn("cannot check the Slack bot token now; going on", "err", err)
 	return nil
