@@ -38,6 +38,7 @@ func TestAScanNeedsNoApprovalAndReachesSucceeded(t *testing.T) {
 	if n := w.mde.CallCount("actions.runAntiVirusScan"); n != 1 {
 		t.Errorf("%d scan POSTs, want 1", n)
 	}
+	assertNoSecrets(t, w, c)
 }
 
 func TestAnIsolationNeedsASecondPersonWhoIsAnApprover(t *testing.T) {
@@ -85,7 +86,7 @@ func TestADenialNeedsAReasonAndNothingRuns(t *testing.T) {
 		t.Fatalf("no deny modal: %v", err)
 	}
 	env, err := w.slack.SubmitView(ctx, bob, v.ID, map[string]map[string]string{
-		"mde_deny_reason_input": {"mde_deny_reason": "beacon is the backup agent"},
+		"mde_deny_reason_input": {"mde_deny_reason": "beacon is the backup agent <!channel>"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,8 +95,12 @@ func TestADenialNeedsAReasonAndNothingRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	denied := w.cardState(ctx, card, ": denied")
-	if !strings.Contains(strings.Join(blockStrings(t, denied.Blocks), "\n"), "beacon is the backup agent") {
-		t.Errorf("the denied card does not show the reason: %s", denied.Blocks)
+	shown := strings.Join(append(blockStrings(t, denied.Blocks), denied.Text), "\n")
+	if !strings.Contains(shown, "beacon is the backup agent") {
+		t.Errorf("the denied card does not show the reason: %s", shown)
+	}
+	if strings.Contains(shown, "<!channel>") {
+		t.Errorf("the denied card carries a live mass mention: %s", shown)
 	}
 	if _, err := w.slack.ClickButton(ctx, carol, card.Ref(), "mde_approve", ""); err == nil {
 		t.Error("the denied card still has an Approve button")
