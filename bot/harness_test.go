@@ -48,6 +48,7 @@ type harness struct {
 	logs  *syncBuffer
 
 	offset atomic.Int64 // added to time.Now for the approvals clock
+	cfg    harnessConfig
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -78,7 +79,7 @@ func newHarness(t *testing.T, configure ...func(*harnessConfig)) *harness {
 	for _, c := range configure {
 		c(&cfg)
 	}
-	h := &harness{t: t, logs: &syncBuffer{}}
+	h := &harness{t: t, logs: &syncBuffer{}, cfg: cfg}
 	h.slack = slacktest.NewServer(
 		slacktest.WithUsers(
 			slacktest.User{ID: responder, Name: "rita", RealName: "Rita Responder"},
@@ -124,7 +125,7 @@ func newHarness(t *testing.T, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.start(cfg)
+	h.start()
 	t.Cleanup(h.stop)
 	return h
 }
@@ -136,8 +137,9 @@ func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset
 func (h *harness) advance(d time.Duration) { h.offset.Add(int64(d)) }
 
 // start runs a new Bot on the harness's store and waits for its socket.
-func (h *harness) start(cfg harnessConfig) {
+func (h *harness) start() {
 	h.t.Helper()
+	cfg := h.cfg
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
 	b, err := New(Options{
 		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
@@ -191,9 +193,9 @@ func (h *harness) stop() {
 }
 
 // restart stops the bot and starts a new one on the same store.
-func (h *harness) restart(cfg harnessConfig) {
+func (h *harness) restart() {
 	h.stop()
-	h.start(cfg)
+	h.start()
 }
 
 func (h *harness) ctx() context.Context {

@@ -31,7 +31,7 @@ func (b *Bot) resume(ctx context.Context) error {
 			b.recoverApproved(ctx, r)
 		case approvals.StateAwaiting:
 			if r.Card.TS == "" {
-				b.postMissingCard(ctx, r)
+				_ = b.postMissingCard(ctx, r)
 			}
 		}
 	}
@@ -47,6 +47,9 @@ func (b *Bot) resume(ctx context.Context) error {
 // submitted.
 func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID)
+	if r.Card.TS == "" {
+		r = b.postMissingCard(ctx, r)
+	}
 	if !r.Kind.TargetsMachine() {
 		log.InfoContext(ctx, "re-running an indicator request after a restart")
 		b.execute(ctx, r) // blocking and unblocking a hash are idempotent
@@ -72,14 +75,19 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 	b.execute(ctx, r)
 }
 
-// postMissingCard posts the card of a request whose card was never stored.
-func (b *Bot) postMissingCard(ctx context.Context, r *approvals.Request) {
+// postMissingCard posts the card of a request whose card was never stored
+// (a crash between opening it and storing the card) and returns the
+// request with its card.
+func (b *Bot) postMissingCard(ctx context.Context, r *approvals.Request) *approvals.Request {
 	ts, err := b.post(ctx, r.Channel, "", RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
 	if err != nil {
 		b.log.ErrorContext(ctx, "posting a missing card failed", "request", r.ID, "error", err)
-		return
+		return r
 	}
-	if _, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: r.Channel, TS: ts}); err != nil {
+	res, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: r.Channel, TS: ts})
+	if err != nil {
 		b.log.ErrorContext(ctx, "storing a missing card failed", "request", r.ID, "error", err)
+		return r
 	}
+	return res.Request
 }
