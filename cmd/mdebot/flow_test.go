@@ -277,3 +277,22 @@ func (w *world) waitEphemeralTo(ctx context.Context, user string) slacktest.Mess
 	}
 	return m
 }
+
+func TestHistoryIsForAuditorsOnly(t *testing.T) {
+	w := newWorld(t, spec{mde: []defendertest.Option{quick}}) // slack.auditors defaults to the approvers
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+
+	w.command(ctx, alice, "scan ws-0042 quick routine")
+	card := w.card(ctx, "requested by")
+	w.reply(ctx, card, "Defender: Succeeded")
+
+	w.command(ctx, bob, "history")
+	w.ephemeral(ctx, bob, "mdebot history: 1 request")
+
+	w.command(ctx, mallory, "history")
+	if got := w.waitEphemeralTo(ctx, mallory); strings.Contains(got.Text, "mdebot history:") {
+		t.Errorf("mallory, not an auditor, read the history: %q", got.Text)
+	}
+}
