@@ -80,8 +80,8 @@ type Message struct {
 // newMessage clamps the fallback text and the number of blocks to Slack's
 // limits for a message.
 func newMessage(text string, blocks ...slack.Block) Message {
-	if len(blocks) > slackMaxMessageBlocks {
-		blocks = blocks[:slackMaxMessageBlocks]
+	if len(blocks) > MaxBlocksPerMessage {
+		blocks = blocks[:MaxBlocksPerMessage]
 	}
 	return Message{Text: renderClamp(text, slackMaxFallbackText), Blocks: blocks}
 }

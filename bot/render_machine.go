@@ -17,11 +17,11 @@ func RenderMachine(m MachineView) Message {
 	os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 	fields := []string{
 		"*Machine id*\n" + renderCode(m.ID, 50),
-		"*OS*\n" + renderEscapeTrunc(renderOrDash(os), 200),
-		"*Health*\n" + renderEscapeTrunc(renderOrDash(m.Health), 100),
+		"*OS*\n" + escapeTruncate(renderOrDash(os), 200),
+		"*Health*\n" + escapeTruncate(renderOrDash(m.Health), 100),
 		"*Last seen*\n" + renderDate(m.LastSeen),
-		"*Risk*\n" + renderEscapeTrunc(renderOrDash(m.Risk), 100),
-		"*Exposure*\n" + renderEscapeTrunc(renderOrDash(m.Exposure), 100),
+		"*Risk*\n" + escapeTruncate(renderOrDash(m.Risk), 100),
+		"*Exposure*\n" + escapeTruncate(renderOrDash(m.Exposure), 100),
 		"*IP address*\n" + renderCode(m.IP, 60),
 		"*Tags*\n" + renderTags(m.Tags),
 	}
@@ -29,8 +29,8 @@ func RenderMachine(m MachineView) Message {
 	for i, f := range fields {
 		objs[i] = renderMrkdwn(f, slackMaxFieldText)
 	}
-	return newMessage("Machine "+renderEscapeTrunc(name, renderMaxName)+": "+renderEscapeTrunc(renderOrDash(m.Health), 100),
-		slack.NewHeaderBlock(renderPlain(name, slackMaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
+	return newMessage("Machine "+escapeTruncate(name, renderMaxName)+": "+escapeTruncate(renderOrDash(m.Health), 100),
+		slack.NewHeaderBlock(renderPlain(name, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
 		slack.NewSectionBlock(nil, objs, nil, slack.SectionBlockOptionBlockID(blockMachineFields)),
 	)
 }
@@ -67,22 +67,22 @@ func RenderMachinePicker(query string, candidates []MachineView, total int, valu
 		total = len(candidates)
 	}
 	intro := fmt.Sprintf("%d machines match %s. Pick one:", total, renderCode(query, 200))
-	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
+	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
 	for i, m := range candidates {
 		if i == renderMaxCandidates {
 			break
 		}
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
-		line := "*" + renderEscapeTrunc(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
-			"\n" + renderEscapeTrunc(renderOrDash(os), 200) + " · " + renderEscapeTrunc(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
+		line := "*" + escapeTruncate(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
+			"\n" + escapeTruncate(renderOrDash(os), 200) + " · " + escapeTruncate(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
 		v := m.ID
 		if value != nil {
 			if full := value(m.ID); textLen(full) <= slackMaxButtonValue {
 				v = full
 			}
 		}
-		button := slack.NewButtonBlockElement(pickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
-		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
+		button := slack.NewButtonBlockElement(pickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", MaxButtonText))
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, MaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}
 	if shown := min(len(candidates), renderMaxCandidates); total > shown {
