@@ -39,7 +39,7 @@ const (
 // harness runs a Bot against the fake Slack and the fake MDE, with a real
 // bbolt store in a temporary directory.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	slack *slacktest.Server
 	mde   *defendertest.Server
 	def   *defender.Client
@@ -65,7 +65,7 @@ type harnessConfig struct {
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
-func newHarness(t *testing.T, configure ...func(*harnessConfig)) *harness {
+func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	t.Helper()
 	cfg := harnessConfig{
 		mdeOpts: []defendertest.Option{defendertest.WithProgress(50*time.Millisecond, 50*time.Millisecond), defendertest.WithRateLimits(0, 0)},
