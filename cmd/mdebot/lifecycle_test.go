@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/storage"
 )
 
@@ -135,5 +136,37 @@ func TestASlackAPIURLThatIsNotTheWebAPIIsOneClearLine(t *testing.T) {
 	lines := c.errorLines()
 	if len(lines) != 1 || !strings.Contains(lines[0], "SLACK_API_URL "+wrong+" answered 404") {
 		t.Errorf("error lines %q", lines)
+	}
+}
+
+func TestAWrongClientSecretIsOneClearLineWithEntrasReason(t *testing.T) {
+	w := newWorld(t, spec{})
+	ctx := w.ctx()
+	c := w.startWith(map[string]string{"AZURE_CLIENT_SECRET": "wrong~secret"}, "serve", "--config", w.config)
+	if code := c.wait(ctx); code != exitFatal {
+		t.Fatalf("exit %d, want %d", code, exitFatal)
+	}
+	want := []string{"mdebot: Entra ID refused the Defender credential (invalid_client): AADSTS7000215: Invalid client secret provided. " +
+		"Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
+		defendertest.ClientID + "'.; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"}
+	if diff := cmp.Diff(want, c.errorLines()); diff != "" {
+		t.Errorf("error lines (-want +got):\n%s", diff)
+	}
+	if strings.Contains(c.out.String(), "wrong~secret") {
+		t.Error("the output shows the secret")
+	}
+}
+
+func TestAnUnreachableEntraIDIsNotFatal(t *testing.T) {
+	w := newWorld(t, spec{})
+	ctx := w.ctx()
+	c := w.startWith(map[string]string{"AZURE_AUTHORITY_HOST": "https://" + freeAddr(t)}, "serve", "--config", w.config)
+	w.serving(ctx, c, 1)
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(ctx); code != exitOK {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	if !strings.Contains(c.out.String(), "cannot get a Defender token from Entra ID now") {
+		t.Errorf("no log line about Entra ID:\n%s", c.out.String())
 	}
 }

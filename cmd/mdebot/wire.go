@@ -76,7 +76,9 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 	if err != nil {
 		return err
 	}
-	checkDefenderToken(ctx, tokens, log)
+	if err := checkDefenderToken(ctx, tokens, log); err != nil {
+		return err
+	}
 
 	b, err := bot.New(bot.Options{
 		Slack:         api,
@@ -264,14 +266,20 @@ func credentialKind(az config.Azure) string {
 }
 
 // checkDefenderToken gets a first token, so that a wrong credential shows
-// in the log at startup rather than at the first approved action. It is not
-// fatal: Entra ID may be briefly unreachable, and every action retries it.
-func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, log *slog.Logger) {
+// at startup rather than at the first approved action. Entra ID refusing the
+// credential, app or tenant is fatal; Entra ID being unreachable is only
+// logged, since every action asks for a token again.
+func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
-	if _, err := tokens.Token(ctx); err != nil {
-		log.Error("cannot get a Defender token from Entra ID; actions will fail until this is fixed (check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential)", "err", err)
-		return
+	_, err := tokens.Token(ctx)
+	if err == nil {
+		log.Info("Entra ID token acquired for Defender")
+		return nil
 	}
-	log.Info("Entra ID token acquired for Defender")
+	if code, desc, ok := entraRefusal(err); ok {
+		return fmt.Errorf("Entra ID refused the Defender credential (%s): %s; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
+	}
+	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
+	return nil
 }
