@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
@@ -153,4 +156,27 @@ func (h *harness) runAs(user, value string) {
 	// Any message with a pick button will do: post one for user.
 	msg := h.staleCopyFor(user, value)
 	h.click(user, msg, pickActionID(0))
+}
+
+func TestHistoryPagesWithTheMoreButton(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.ctx()
+	for i := range HistoryPageSize + 5 {
+		res, err := h.svc.Open(ctx, approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
+			Reason: "drill " + strconv.Itoa(i), Params: approvals.Params{Machine: ws42, MachineName: "ws-0042.contoso.local", Isolation: defender.IsolationFull}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.Withdraw(ctx, res.Request.ID, responder); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.slash(approver1, socChannel, "history --kind isolate --outcome cancelled")
+	h.ephemeral(approver1, "history: 0 requests")
+	h.slash(approver2, socChannel, "history ws-0042")
+	first := h.ephemeral(approver2, "mde_history_more")
+	h.click(approver2, first, actionHistoryMore)
+	h.wait("second page", func(m slacktest.Message) bool {
+		return m.Ephemeral && m.VisibleTo == approver2 && m.TS != first.TS && strings.Contains(m.Text, "history: 5 requests")
+	})
 }
