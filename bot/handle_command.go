@@ -85,7 +85,10 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 		b.reply(ctx, channel, user, RenderUsageError("requests are not accepted in this channel", cmd.Verb.Usage()))
 		return
 	}
-	if ok, err := b.o.Approvals.IsRequester(ctx, user); err != nil || !ok {
+	if ok, err := b.o.Approvals.IsRequester(ctx, user); err != nil {
+		b.replyError(ctx, channel, user, err)
+		return
+	} else if !ok {
 		b.reply(ctx, channel, user, RenderUsageError("you are not allowed to request response actions", cmd.Verb.Usage()))
 		return
 	}
