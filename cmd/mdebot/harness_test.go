@@ -59,8 +59,11 @@ type world struct {
 	env    map[string]string
 }
 
+// newWorld makes t parallel (each world has its own fakes, files and
+// child processes) and returns the world sp describes.
 func newWorld(t *testing.T, sp spec) *world {
 	t.Helper()
+	t.Parallel()
 	if sp.approvers == nil {
 		sp.approvers = []string{bob, carol}
 	}
