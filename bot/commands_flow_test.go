@@ -180,3 +180,28 @@ func TestHistoryPagesWithTheMoreButton(t *testing.T) {
 		return m.Ephemeral && m.VisibleTo == approver2 && m.TS != first.TS && strings.Contains(m.Text, "history: 5 requests")
 	})
 }
+
+func TestStatusOfAnActionStartedOutsideMdebotIsReadFromDefender(t *testing.T) {
+	h := newHarness(t)
+	sub, err := h.def.Actions.RunAntivirusScan(h.ctx(), ws42, "Quick", "started in the portal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.slash(responder, socChannel, "status "+sub.Action.ID)
+	h.ephemeral(responder, "not requested through mdebot")
+}
+
+func TestTheRequesterWithdrawsWithTheCardButton(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "offboard ws-0042 decommissioned")
+	card := h.card("awaiting approval")
+	h.click(approver1, card, actionApprove)
+	h.wait("one approval of two on the card", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "1 of 2")
+	})
+	h.click(responder, card, actionWithdraw)
+	h.card("withdrawn")
+	if n := h.mde.CallCount("actions.offboard"); n != 0 {
+		t.Errorf("offboard POSTs = %d, want 0", n)
+	}
+}

@@ -39,6 +39,10 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		}
 	case cmd.Verb == VerbStatus:
 		r, err := b.findRequest(ctx, cmd.ID)
+		if errors.Is(err, approvals.ErrNotFound) && !strings.HasPrefix(cmd.ID, "R-") {
+			b.actionStatus(ctx, user, channel, cmd.ID)
+			return
+		}
 		if err != nil {
 			b.replyError(ctx, channel, user, err, "id", cmd.ID)
 			return
@@ -187,4 +191,21 @@ func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error)
 		return b.o.Defender.Machines.FindByIP(ctx, ip, b.now())
 	}
 	return b.o.Defender.Machines.FindByName(ctx, t.Value)
+}
+
+// actionStatus shows an MDE action mdebot did not request (started in the
+// portal, say), read from MDE.
+func (b *Bot) actionStatus(ctx context.Context, user, channel, id string) {
+	a, err := b.o.Defender.Actions.Get(ctx, strings.ToLower(id))
+	if err != nil {
+		b.replyError(ctx, channel, user, err, "action", id)
+		return
+	}
+	text := "Defender action " + renderCode(a.ID, 80) + " (" + escapeTruncate(string(a.Type), 60) + ") on " +
+		renderCode(a.ComputerDNSName, 200) + ": " + escapeTruncate(string(a.Status), 40) +
+		", requested by " + escapeTruncate(a.Requestor, 200) + ". It was not requested through mdebot."
+	if d := actionDetail(a); d != "" {
+		text += "\n" + escapeTruncate(d, 500)
+	}
+	b.reply(ctx, channel, user, renderNotice(text))
 }

@@ -95,8 +95,10 @@ func TestTheDownloadLinkIsShownOnlyToTheRequesterAndApprovers(t *testing.T) {
 			t.Errorf("the SAS URL reached %q (ephemeral %v) in %s", m.VisibleTo, m.Ephemeral, m.Channel)
 		}
 	}
-	if strings.Contains(h.logs.String(), "SECRETSIGNATURE") {
-		t.Error("the SAS URL reached the log")
+	for _, secret := range []string{"SECRETSIGNATURE", slacktest.BotToken, slacktest.AppToken, defendertest.ClientSecret} {
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("%q reached the log", secret)
+		}
 	}
 	if got := h.refusals(r.ID); len(got) != 1 || got[0] != approvals.CodeNotPermitted {
 		t.Errorf("refusals = %v, want the outsider's", got)
