@@ -139,3 +139,18 @@ func TestAnOfflineMachineTimesOut(t *testing.T) {
 	h.reply(card, "Defender: TimeOut")
 	h.card("timed out")
 }
+
+func TestAFailedQuarantineShowsDefendersErrorText(t *testing.T) {
+	h := newHarness(t)
+	h.mde.QuarantineFails(sha1Hash, "The file is signed by Microsoft & cannot be <quarantined>")
+	h.slash(responder, socChannel, "quarantine ws-0042 "+sha1Hash+" dropper")
+	card := h.card("awaiting approval")
+	h.click(approver1, card, actionApprove)
+	failed := h.reply(card, "Defender: Failed")
+	if !strings.Contains(shown(failed), "signed by Microsoft &amp; cannot be &lt;quarantined&gt;") {
+		t.Errorf("failure reply lacks MDE's escaped text: %s", shown(failed))
+	}
+	if r := h.only(); r.State != approvals.StateFailed || !strings.Contains(r.Error, "signed by Microsoft") {
+		t.Errorf("request = %s, error %q", r.State, r.Error)
+	}
+}
