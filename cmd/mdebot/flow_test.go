@@ -296,3 +296,25 @@ func TestHistoryIsForAuditorsOnly(t *testing.T) {
 		t.Errorf("mallory, not an auditor, read the history: %q", got.Text)
 	}
 }
+
+func TestAnOffboardingNeedsTwoDifferentApprovers(t *testing.T) {
+	w := newWorld(t, spec{mde: []defendertest.Option{quick}})
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+
+	w.command(ctx, alice, "offboard ws-0042 decommissioned")
+	card := w.card(ctx, "awaiting approval")
+	w.click(ctx, bob, card, "mde_approve")
+	w.cardShows(ctx, card, "1 of 2")
+	w.click(ctx, bob, card, "mde_approve")
+	w.ephemeral(ctx, bob, "This request was already decided.")
+	if n := w.mde.CallCount("actions.offboard"); n != 0 {
+		t.Fatalf("%d offboard POSTs after one approval of two", n)
+	}
+	w.click(ctx, carol, card, "mde_approve")
+	w.reply(ctx, card, "Defender: Succeeded")
+	if n := w.mde.CallCount("actions.offboard"); n != 1 {
+		t.Errorf("%d offboard POSTs, want 1", n)
+	}
+}

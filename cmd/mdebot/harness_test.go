@@ -304,6 +304,25 @@ func (w *world) cardState(ctx context.Context, card slacktest.Message, want stri
 	return m
 }
 
+// cardShows waits until a string in card's current blocks contains want.
+func (w *world) cardShows(ctx context.Context, card slacktest.Message, want string) {
+	w.t.Helper()
+	_, err := w.slack.WaitMessage(ctx, func(m slacktest.Message) bool {
+		if m.Channel != card.Channel || m.TS != card.TS {
+			return false
+		}
+		var v any
+		if json.Unmarshal(m.Blocks, &v) != nil {
+			return false
+		}
+		return strings.Contains(strings.Join(blockStrings(w.t, m.Blocks), "\n"), want)
+	})
+	if err != nil {
+		cur, _ := w.slack.Message(card.Ref())
+		w.t.Fatalf("card never showed %q: %v\ncard now: %s", want, err, cur.Blocks)
+	}
+}
+
 // reply waits for a reply in card's thread that contains want.
 func (w *world) reply(ctx context.Context, card slacktest.Message, want string) slacktest.Message {
 	w.t.Helper()
