@@ -205,3 +205,18 @@ func TestTheRequesterWithdrawsWithTheCardButton(t *testing.T) {
 		t.Errorf("offboard POSTs = %d, want 0", n)
 	}
 }
+
+func TestAMachineIsFoundByItsLastIPAddress(t *testing.T) {
+	h := newHarness(t)
+	var ip string
+	for _, m := range h.mde.Machines() {
+		if m.ID == ws42 {
+			ip = m.LastIPAddress
+		}
+	}
+	if ip == "" {
+		t.Fatal("ws-0042 has no IP in the fake")
+	}
+	h.slash(responder, socChannel, "machine "+ip)
+	h.ephemeral(responder, ws42)
+}
