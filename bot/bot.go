@@ -35,6 +35,12 @@ type Options struct {
 	Workers       int                // envelope workers; default DefaultWorkers
 	Logger        *slog.Logger       // default: discard
 	Now           func() time.Time   // default time.Now
+	// Auditors may read /mde history: Slack user ids and user-group ids
+	// (slack.auditors). Empty means the policy's approvers.
+	Auditors []string
+	// Groups resolves the user groups among Auditors; nil means a Groups
+	// on Slack (NewGroups with DefaultGroupTTL).
+	Groups approvals.Groups
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -76,6 +82,9 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Groups == nil {
+		o.Groups = NewGroups(o.Slack, DefaultGroupTTL, o.Logger)
 	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now}
 	b.tracker = newTracker(b)

@@ -220,3 +220,22 @@ func TestAMachineIsFoundByItsLastIPAddress(t *testing.T) {
 	h.slash(responder, socChannel, "machine "+ip)
 	h.ephemeral(responder, ws42)
 }
+
+func TestHistoryIsForAuditorsOnly(t *testing.T) {
+	h := newHarness(t) // no auditors configured: the approvers
+	h.slash(approver1, socChannel, "history")
+	h.ephemeral(approver1, "history: 0 requests")
+	h.slash(responder, socChannel, "history")
+	h.ephemeral(responder, "Only auditors")
+}
+
+func TestConfiguredAuditorsReadHistoryDirectlyOrThroughAGroup(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) { c.auditors = []string{outsider, "S0AUDIT"} })
+	h.slack.SetGroupMembers("S0AUDIT", responder)
+	h.slash(outsider, socChannel, "history")
+	h.ephemeral(outsider, "history: 0 requests")
+	h.slash(responder, socChannel, "history")
+	h.ephemeral(responder, "history: 0 requests")
+	h.slash(approver1, socChannel, "history")
+	h.ephemeral(approver1, "Only auditors")
+}

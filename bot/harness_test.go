@@ -61,7 +61,7 @@ type harnessConfig struct {
 	policy   approvals.Policy
 	workers  int
 	poll     time.Duration
-	noGroups bool
+	auditors []string
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -153,6 +153,7 @@ func (h *harness) start() {
 		Workers:       cfg.workers,
 		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           h.now,
+		Auditors:      cfg.auditors,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
@@ -48,6 +50,14 @@ func outcomeState(o Outcome) approvals.State {
 
 // history answers /mde history ephemerally, one page from cursor.
 func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cursor string) {
+	if ok, err := b.isAuditor(ctx, user); err != nil {
+		b.replyError(ctx, channel, user, err)
+		return
+	} else if !ok {
+		b.log.InfoContext(ctx, "history refused", "user", user)
+		b.reply(ctx, channel, user, renderNotice(":no_entry_sign: Only auditors can read the request history."))
+		return
+	}
 	if cmd.Filter.UserName != "" {
 		b.reply(ctx, channel, user, RenderUsageError("mention the user (@ and pick them) instead of typing the name", VerbHistory.Usage()))
 		return
@@ -76,4 +86,31 @@ func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cu
 		next = page.Next + " " + cmd.String()
 	}
 	b.reply(ctx, channel, user, RenderHistory(rows, next))
+}
+
+// isAuditor reports whether user may read history: listed in
+// Options.Auditors (directly or through a user group), or, when none are
+// configured, an approver.
+func (b *Bot) isAuditor(ctx context.Context, user string) (bool, error) {
+	if len(b.o.Auditors) == 0 {
+		return b.o.Approvals.IsApprover(ctx, user)
+	}
+	for _, a := range b.o.Auditors {
+		if a == user {
+			return true, nil
+		}
+	}
+	for _, a := range b.o.Auditors {
+		if !strings.HasPrefix(a, "S") {
+			continue
+		}
+		members, err := b.o.Groups.Members(ctx, a)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(members, user) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
