@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -33,8 +34,17 @@ func denyReason(cb slack.InteractionCallback) string {
 	return strings.TrimSpace(cb.View.State.Values[blockDenyReason][actionDenyReason].Value)
 }
 
+// handlerTimeout bounds the work on one envelope. That work is not
+// cancelled when Run's context ends: the envelope was acked, so Slack will
+// not send it again, and stopping halfway (a card posted but not stored, an
+// action submitted but not recorded) would leave what a restart must then
+// repair.
+const handlerTimeout = 2 * time.Minute
+
 // handle runs on a worker, after the envelope was acked.
 func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	defer cancel()
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)

@@ -81,6 +81,10 @@ func (t *tracker) tick(ctx context.Context) {
 		return
 	}
 	statuses, err := t.b.o.Defender.Actions.Statuses(ctx, ids)
+	// Statuses read are recorded and posted even if Run ends meanwhile: a
+	// status recorded but never posted would not be posted after a restart.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	defer cancel()
 	if err != nil {
 		t.b.log.WarnContext(ctx, "reading MDE action statuses failed; retrying next tick", "actions", len(ids), "read", len(statuses), "error", err)
 	}
