@@ -50,6 +50,7 @@ type Bot struct {
 	now      func() time.Time
 	tracker  *tracker
 	machines machineCache
+	cards    cardLocks
 }
 
 // New checks o, fills its defaults and returns a Bot.

@@ -124,13 +124,9 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 	r := res.Request
 	log := b.log.With("request", r.ID)
 	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", user, "target", r.Target(), "executable", res.Executable)
-	ts, err := b.post(ctx, channel, "", RenderRequestCard(requestView(r, machine), b.now()))
+	r, err = b.postCard(ctx, r, channel, machine)
 	if err != nil {
-		log.ErrorContext(ctx, "posting the card failed", "error", err)
-	} else if set, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: channel, TS: ts}); err != nil {
-		log.ErrorContext(ctx, "storing the card failed", "error", err)
-	} else {
-		r = set.Request
+		log.ErrorContext(ctx, "card failed", "error", err)
 	}
 	if res.Executable {
 		b.execute(ctx, r)

@@ -79,15 +79,9 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 // (a crash between opening it and storing the card) and returns the
 // request with its card.
 func (b *Bot) postMissingCard(ctx context.Context, r *approvals.Request) *approvals.Request {
-	ts, err := b.post(ctx, r.Channel, "", RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
+	r, err := b.postCard(ctx, r, r.Channel, b.machineFor(ctx, r))
 	if err != nil {
 		b.log.ErrorContext(ctx, "posting a missing card failed", "request", r.ID, "error", err)
-		return r
 	}
-	res, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: r.Channel, TS: ts})
-	if err != nil {
-		b.log.ErrorContext(ctx, "storing a missing card failed", "request", r.ID, "error", err)
-		return r
-	}
-	return res.Request
+	return r
 }

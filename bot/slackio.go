@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -61,8 +63,17 @@ func (b *Bot) update(ctx context.Context, channel, ts string, m Message) error {
 	return err
 }
 
-// updateCard re-renders r's card in place, logging a failure.
+// updateCard re-renders r's card in place from the request's latest stored
+// state, logging a failure. Card updates of one request are serialized and
+// each renders what the store holds when it runs, so the card never ends
+// on an older state than the store's; they also wait for a card being
+// posted to be stored (see postCard).
 func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
+	unlock := b.cards.lock(r.ID)
+	defer unlock()
+	if latest, err := b.o.Store.Get(ctx, r.ID); err == nil {
+		r = latest
+	}
 	if r.Card.TS == "" {
 		return
 	}
@@ -70,6 +81,35 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	if err := b.update(ctx, r.Card.Channel, r.Card.TS, m); err != nil {
 		b.log.WarnContext(ctx, "card update failed", "request", r.ID, "error", err)
 	}
+}
+
+// postCard posts r's card in channel and stores where it is. Until it is
+// stored, updates of the card wait, so a click that comes right after the
+// card appears still edits it.
+func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine MachineView) (*approvals.Request, error) {
+	unlock := b.cards.lock(r.ID)
+	defer unlock()
+	ts, err := b.post(ctx, channel, "", RenderRequestCard(requestView(r, machine), b.now()))
+	if err != nil {
+		return r, fmt.Errorf("posting the card: %w", err)
+	}
+	res, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: channel, TS: ts})
+	if err != nil {
+		return r, fmt.Errorf("storing the card: %w", err)
+	}
+	return res.Request, nil
+}
+
+// cardLocks serializes the card work of each request (striped by id).
+type cardLocks [64]sync.Mutex
+
+// lock locks the stripe of request id and returns its unlock.
+func (c *cardLocks) lock(id string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	m := &c[h.Sum32()%uint32(len(c))]
+	m.Lock()
+	return m.Unlock
 }
 
 // machineCache keeps the machines the bot looked up, for re-rendering cards
