@@ -63,10 +63,11 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 	if err := checkBotToken(ctx, api, cfg.Slack.APIURL, log); err != nil {
 		return err
 	}
+	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
 	svc, err := approvals.New(approvals.Config{
 		Policy: policyFrom(cfg),
 		Store:  db,
-		Groups: bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups")),
+		Groups: groups,
 		Logger: log.With("component", "approvals"),
 	})
 	if err != nil {
@@ -89,6 +90,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 		Defender:      mde,
 		PollInterval:  cfg.Defender.PollInterval,
 		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
+		Auditors:      cfg.Slack.Auditors,
+		Groups:        groups,
 		Logger:        log,
 	})
 	if err != nil {
