@@ -7,11 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
-
-	"github.com/mdebot/mdebot/slacktest"
 )
 
 // ackLatencies sends n /mde commands, every pace (all at once when pace is
@@ -90,14 +85,7 @@ func BenchmarkAckLatency(b *testing.B) {
 // reports the MDE calls it costs.
 func BenchmarkTrackerTick(b *testing.B) {
 	h := newHarness(b)
-	bot, err := New(Options{
-		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
-		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
-		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	bot := h.detachedBot()
 	for i := range 1000 {
 		bot.tracker.add(fmt.Sprintf("R-%04d", i), fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "")
 	}

@@ -394,3 +394,19 @@ func lastLines(s string, n int) string {
 func (h *harness) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// detachedBot is a Bot on the harness's dependencies that is not running,
+// for tests that drive its parts directly.
+func (h *harness) detachedBot() *Bot {
+	h.t.Helper()
+	b, err := New(Options{
+		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
+		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
+		Logger: h.logger(),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}

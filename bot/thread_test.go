@@ -21,10 +21,16 @@ func TestEachStatusTransitionIsRecordedThenPostedInTheThread(t *testing.T) {
 	card := h.card("requested by")
 	h.reply(card, "Submitted to Defender")
 	id := h.mde.Actions()[0].ID
+	if r := h.only(); r.State != approvals.StateSubmitted || r.ActionID != id {
+		t.Fatalf("when the submission was posted the store had %s/%q, want submitted/%s", r.State, r.ActionID, id)
+	}
 	if err := h.mde.SetStatus(id, "InProgress"); err != nil {
 		t.Fatal(err)
 	}
 	h.reply(card, "Defender: InProgress")
+	if r := h.only(); r.MDEStatus != "InProgress" {
+		t.Fatalf("when InProgress was posted the store had %q", r.MDEStatus)
+	}
 	h.card("running in Defender")
 	if err := h.mde.SetStatus(id, "Failed"); err != nil {
 		t.Fatal(err)
