@@ -140,26 +140,37 @@ func TestTwentyConcurrentApprovalsSubmitOnce(t *testing.T) {
 	w.command(ctx, alice, "isolate ws-0042 worm spreading")
 	card := w.card(ctx, "awaiting approval")
 
+	// Every approver clicks at once. A click the fake refuses with "no such
+	// button" came after the card had been rewritten without its buttons:
+	// no client could send it, so it is not counted.
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	errs := make(chan error, len(approvers))
+	var mu sync.Mutex
+	delivered := 0
 	for _, a := range approvers {
 		wg.Go(func() {
 			<-start
 			env, err := w.slack.ClickButton(ctx, a, card.Ref(), "mde_approve", "")
-			if err == nil {
-				_, err = w.slack.WaitAck(ctx, env.ID)
-			}
 			if err != nil {
-				errs <- fmt.Errorf("%s: %w", a, err)
+				if !strings.Contains(err.Error(), "no such button") {
+					t.Errorf("%s: %v", a, err)
+				}
+				return
 			}
+			if _, err := w.slack.WaitAck(ctx, env.ID); err != nil {
+				t.Errorf("%s: %v", a, err)
+				return
+			}
+			mu.Lock()
+			delivered++
+			mu.Unlock()
 		})
 	}
 	close(start)
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	t.Logf("%d of %d clicks delivered before the card lost its buttons", delivered, len(approvers))
+	if delivered < 2 {
+		t.Fatalf("only %d clicks reached mdebot: nothing raced", delivered)
 	}
 
 	w.reply(ctx, card, "Defender: Succeeded")
