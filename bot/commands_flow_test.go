@@ -239,3 +239,13 @@ func TestConfiguredAuditorsReadHistoryDirectlyOrThroughAGroup(t *testing.T) {
 	h.slash(approver1, socChannel, "history")
 	h.ephemeral(approver1, "Only auditors")
 }
+
+func TestAReplyWhereTheBotCannotPostGoesThroughTheResponseURL(t *testing.T) {
+	h := newHarness(t)
+	h.slack.FailNext("chat.postEphemeral", 1, "not_in_channel") // as in a channel the bot is not in
+	h.slash(responder, socChannel, "help")
+	h.ephemeral(responder, "/mde isolate")
+	if n := h.slack.CallCount("response_url"); n != 1 {
+		t.Errorf("response_url calls = %d, want 1", n)
+	}
+}

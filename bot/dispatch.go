@@ -52,7 +52,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.log.WarnContext(ctx, "slash command envelope without a command", "type", evt.Type)
 			return
 		}
-		b.handleCommand(ctx, cmd.UserID, cmd.ChannelID, cmd.Text)
+		b.handleCommand(withResponseURL(ctx, cmd.ResponseURL), cmd.UserID, cmd.ChannelID, cmd.Text)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
@@ -61,6 +61,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		}
 		switch cb.Type {
 		case slack.InteractionTypeBlockActions:
+			ctx := withResponseURL(ctx, cb.ResponseURL)
 			for _, a := range cb.ActionCallback.BlockActions {
 				b.handleClick(ctx, cb, a)
 			}

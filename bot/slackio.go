@@ -17,14 +17,37 @@ func msgOptions(m Message) []slack.MsgOption {
 	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
 
-// reply shows m to user only, in channel (chat.postEphemeral).
+// reply shows m to user only, in channel (chat.postEphemeral). Where the
+// bot cannot post (a channel it is not in, a DM), it answers through the
+// response_url of the command or click being handled, if any.
 func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
-	if channel == "" || user == "" {
-		return
+	var err error
+	if channel != "" && user != "" {
+		if _, err = b.o.Slack.PostEphemeralContext(ctx, channel, user, msgOptions(m)...); err == nil {
+			return
+		}
 	}
-	if _, err := b.o.Slack.PostEphemeralContext(ctx, channel, user, msgOptions(m)...); err != nil {
+	if url, ok := ctx.Value(responseURLKey{}).(string); ok && url != "" {
+		werr := slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{
+			Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral,
+		})
+		if werr == nil {
+			return
+		}
+		b.log.WarnContext(ctx, "reply through response_url failed", "channel", channel, "user", user, "error", werr)
+	}
+	if err != nil {
 		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)
 	}
+}
+
+// responseURLKey is the context key of the response_url of the command or
+// click being handled.
+type responseURLKey struct{}
+
+// withResponseURL returns ctx carrying url for reply.
+func withResponseURL(ctx context.Context, url string) context.Context {
+	return context.WithValue(ctx, responseURLKey{}, url)
 }
 
 // replyError shows user what went wrong (see errorMessage).
