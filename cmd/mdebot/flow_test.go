@@ -317,8 +317,7 @@ func TestAnOffboardingNeedsTwoDifferentApprovers(t *testing.T) {
 	w.command(ctx, alice, "offboard ws-0042 decommissioned")
 	card := w.card(ctx, "awaiting approval")
 	w.click(ctx, bob, card, "mde_approve")
-	// (No wait for the card's "1 of 2" here: a click that lands before the
-	// bot stored the card's location does not re-render it, see the report.)
+	w.cardShows(ctx, card, "1 of 2")
 	w.click(ctx, bob, card, "mde_approve")
 	w.ephemeral(ctx, bob, "This request was already decided.")
 	if n := w.mde.CallCount("actions.offboard"); n != 0 {
