@@ -211,6 +211,31 @@ func TestAnActionSubmittedBeforeASIGKILLIsFollowedAfterARestart(t *testing.T) {
 	}
 }
 
+func TestARunningActionIsFollowedAfterAGracefulRestart(t *testing.T) {
+	w := newWorld(t, spec{mde: []defendertest.Option{manual}})
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+
+	w.command(ctx, alice, "scan ws-0042 full weekly sweep")
+	card := w.card(ctx, "requested by")
+	w.reply(ctx, card, "Submitted to Defender")
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(ctx); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if err := w.mde.SetStatus(w.action().ID, "Failed"); err != nil {
+		t.Fatal(err)
+	}
+	c2 := w.start()
+	w.serving(ctx, c2, 2)
+	w.reply(ctx, card, "Defender: Failed")
+	w.cardState(ctx, card, ": failed")
+	if n := w.mde.CallCount("actions.runAntiVirusScan"); n != 1 {
+		t.Errorf("%d scan POSTs across the restart, want 1", n)
+	}
+}
+
 func TestAPendingRequestSurvivesARestartAndItsOldButtonWorks(t *testing.T) {
 	w := newWorld(t, spec{mde: []defendertest.Option{quick}})
 	ctx := w.ctx()
