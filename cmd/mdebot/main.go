@@ -1,5 +1,3 @@
-// Command mdebot is a Slack bot that runs Microsoft Defender for Endpoint
-// response actions under a two-person rule. Run "mdebot help" for usage.
 package main
 
 import (
