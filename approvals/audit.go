@@ -25,6 +25,7 @@ const (
 	EventCancelRequested EventType = "cancel_requested" // cancel asked for a submitted action
 	EventCancelled       EventType = "cancelled"        // cancelled before submission
 	EventRefused         EventType = "refused"          // an attempt the rules refused
+	EventPackageLink     EventType = "package_link"     // an investigation package link was shown
 )
 
 // AuditEvent is one entry of the audit log: who did (or tried) what to

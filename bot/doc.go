@@ -4,7 +4,23 @@
 // cards and threaded status replies in Block Kit, and follows each MDE
 // machine action to its end.
 //
+// New takes the dependencies in Options; Run serves until its context ends.
+// Run also runs the tracker, which polls every in-flight MDE action with
+// batched status reads, records each new status in the store and only then
+// posts it in the card's thread, and the expiry sweeper, which rewrites the
+// cards of requests nobody approved in time. On start Run resumes every live
+// request from the store: submitted actions are tracked again, and a request
+// approved but never marked submitted (a crash in between) is submitted
+// only if MDE holds no action whose comment carries its id.
+//
+// Buttons carry only request ids (Approve also the fingerprint the card
+// showed); every click is re-read and re-checked for the clicking user by
+// package approvals, which audits refusals. Groups resolves the Slack user
+// groups a policy names, for approvals.
+//
 // It knows Slack (slack-go) and nothing of storage: requests, decisions and
 // their audit trail belong to package approvals; MDE calls to package
-// defender.
+// defender. User text is escaped (escapeText) and truncated (truncateText)
+// against Slack's limits wherever it is shown, and secrets — tokens, the
+// investigation package's download URL — never reach a log line.
 package bot

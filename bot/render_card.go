@@ -24,28 +24,28 @@ const (
 // place. now only computes relative phrases such as "expires in 30 min".
 func RenderRequestCard(r RequestView, now time.Time) Message {
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), slackMaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
+		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
 		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
 	}
-	reason := "*Reason*\n" + renderEscapeTrunc(r.Reason, renderMaxReason)
+	reason := "*Reason*\n" + escapeTruncate(r.Reason, renderMaxReason)
 	if strings.TrimSpace(r.Reason) == "" {
 		reason = "*Reason*\n_none given_"
 	}
-	blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(reason, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardReason)))
+	blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(reason, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardReason)))
 	if d := renderDecisions(r.Decisions); d != "" {
-		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(d, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardDecisions)))
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(d, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardDecisions)))
 	}
 	blocks = append(blocks, slack.NewContextBlock(blockCardStatus, renderMrkdwn(renderStatusLine(r, now), slackMaxContextText)))
 	if r.State == StateAwaitingApproval && r.RequiredApprovals > 0 {
-		approve := slack.NewButtonBlockElement(actionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", slackMaxButtonText)).WithStyle(slack.StylePrimary)
+		approve := slack.NewButtonBlockElement(actionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
 		if renderDisruptive(r.Kind) {
 			approve = approve.WithConfirm(renderApproveConfirm(r))
 		}
-		deny := slack.NewButtonBlockElement(actionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", slackMaxButtonText)).WithStyle(slack.StyleDanger)
-		withdraw := slack.NewButtonBlockElement(actionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", slackMaxButtonText))
+		deny := slack.NewButtonBlockElement(actionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)
+		withdraw := slack.NewButtonBlockElement(actionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
-	text := fmt.Sprintf("%s requested by %s: %s", renderEscapeTrunc(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
+	text := fmt.Sprintf("%s requested by %s: %s", escapeTruncate(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
 	return newMessage(text, blocks...)
 }
 
@@ -73,7 +73,7 @@ func renderKindTitle(k RequestKind) string {
 	case KindOffboard:
 		return "Offboard"
 	}
-	return renderTruncate(string(k), 40)
+	return truncateText(string(k), 40)
 }
 
 // renderKindParams is the kind with its parameters, in plain text:
@@ -82,9 +82,9 @@ func renderKindParams(k RequestKind, p ParamsView) string {
 	t := renderKindTitle(k)
 	switch {
 	case k == KindIsolate && p.IsolationType != "":
-		t += " (" + renderTruncate(string(p.IsolationType), 20) + ")"
+		t += " (" + truncateText(string(p.IsolationType), 20) + ")"
 	case k == KindScan && p.ScanType != "":
-		t += " (" + renderTruncate(string(p.ScanType), 20) + ")"
+		t += " (" + truncateText(string(p.ScanType), 20) + ")"
 	}
 	return t
 }
@@ -94,11 +94,11 @@ func renderKindParams(k RequestKind, p ParamsView) string {
 func renderTarget(m MachineView, hash string) string {
 	switch {
 	case m.Name != "":
-		return renderTruncate(m.Name, renderMaxName)
+		return truncateText(m.Name, renderMaxName)
 	case m.ID != "":
 		return m.ID
 	case hash != "":
-		return renderTruncate(hash, 64)
+		return truncateText(hash, 64)
 	}
 	return "unknown machine"
 }
@@ -150,12 +150,12 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 	if m.ID != "" || m.Name != "" {
 		f = append(f, "*Machine*\n"+renderCode(m.Name, renderMaxName+2)+"\n"+renderCode(m.ID, 50))
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
-		f = append(f, "*OS · health*\n"+renderEscapeTrunc(renderOrDash(os), 200)+" · "+renderEscapeTrunc(renderOrDash(m.Health), 100))
-		f = append(f, "*Last seen · risk*\n"+renderDate(m.LastSeen)+" · "+renderEscapeTrunc(renderOrDash(m.Risk), 100))
+		f = append(f, "*OS · health*\n"+escapeTruncate(renderOrDash(os), 200)+" · "+escapeTruncate(renderOrDash(m.Health), 100))
+		f = append(f, "*Last seen · risk*\n"+renderDate(m.LastSeen)+" · "+escapeTruncate(renderOrDash(m.Risk), 100))
 	}
-	f = append(f, "*Action*\n"+renderEscape(renderKindParams(r.Kind, r.Params)))
+	f = append(f, "*Action*\n"+escapeText(renderKindParams(r.Kind, r.Params)))
 	if r.Params.FileHash != "" {
-		f = append(f, "*File*\n"+renderEscapeTrunc(renderOrDash(string(r.Params.HashType)), 20)+" "+renderCode(r.Params.FileHash, 80))
+		f = append(f, "*File*\n"+escapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+renderCode(r.Params.FileHash, 80))
 	}
 	f = append(f, "*Requested by*\n"+renderMention(r.Requester)+" · "+renderDate(r.Created))
 	f = append(f, fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals))
@@ -205,7 +205,7 @@ func renderDecisions(ds []DecisionView) string {
 		}
 		line := verb + renderMention(d.UserID) + " at " + renderDate(d.At)
 		if strings.TrimSpace(d.Reason) != "" {
-			line += ": " + renderEscapeTrunc(renderOneLine(d.Reason), renderMaxDecisionReason)
+			line += ": " + escapeTruncate(renderOneLine(d.Reason), renderMaxDecisionReason)
 		}
 		lines = append(lines, line)
 	}
@@ -236,7 +236,7 @@ func renderStatusLine(r RequestView, now time.Time) string {
 		if st == "" {
 			st = "Pending"
 		}
-		return ":gear: Defender: " + renderEscapeTrunc(st, 40)
+		return ":gear: Defender: " + escapeTruncate(st, 40)
 	case StateSucceeded:
 		return ":large_green_circle: Succeeded" + renderDurationPhrase(" in ", r.Duration)
 	case StateFailed:
@@ -264,7 +264,7 @@ func renderStatusLine(r RequestView, now time.Time) string {
 		}
 		return ":leftwards_arrow_with_hook: Withdrawn"
 	}
-	return renderEscapeTrunc(string(r.State), 40)
+	return escapeTruncate(string(r.State), 40)
 }
 
 // renderStateWord is the state in a few words, for the fallback text.
@@ -291,7 +291,7 @@ func renderStateWord(r RequestView) string {
 	case StateWithdrawn:
 		return "withdrawn"
 	}
-	return renderEscapeTrunc(string(r.State), 40)
+	return escapeTruncate(string(r.State), 40)
 }
 
 func renderApprovers(ds []DecisionView) []string {
@@ -330,5 +330,5 @@ func renderDetail(s string) string {
 	if s == "" {
 		return ""
 	}
-	return ": " + renderEscapeTrunc(s, renderMaxDetail)
+	return ": " + escapeTruncate(s, renderMaxDetail)
 }

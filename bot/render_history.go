@@ -20,18 +20,18 @@ func RenderHistory(rows []HistoryRow, cursor string) Message {
 	if len(rows) == 0 {
 		title = "*History*: no requests yet."
 	}
-	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(title, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockHistoryTitle))}
+	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(title, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockHistoryTitle))}
 	for i, row := range rows {
 		if i == HistoryPageSize {
 			note := fmt.Sprintf("%d more rows not shown.", len(rows)-i)
 			blocks = append(blocks, slack.NewContextBlock(blockHistoryPrefix+"cut", renderMrkdwn(note, slackMaxContextText)))
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderHistoryRow(row), slackMaxSectionText), nil, nil,
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderHistoryRow(row), MaxSectionText), nil, nil,
 			slack.SectionBlockOptionBlockID(blockHistoryPrefix+strconv.Itoa(i))))
 	}
 	if cursor != "" {
-		more := slack.NewButtonBlockElement(actionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", slackMaxButtonText))
+		more := slack.NewButtonBlockElement(actionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockHistoryMore, more))
 	}
 	return newMessage("mdebot history: "+renderPlural(len(rows), "request"), blocks...)
@@ -45,7 +45,7 @@ func renderHistoryRow(row HistoryRow) string {
 	}
 	parts := []string{
 		"*" + renderDate(row.When) + "*",
-		renderEscape(renderKindTitle(row.Kind)) + " " + renderCode(target, renderMaxName+2),
+		escapeText(renderKindTitle(row.Kind)) + " " + renderCode(target, renderMaxName+2),
 		"by " + renderMention(row.Requester),
 	}
 	approvers := row.Approvers
@@ -91,5 +91,5 @@ func renderHistoryOutcome(s RequestState) string {
 	case StateWithdrawn:
 		return ":leftwards_arrow_with_hook: withdrawn"
 	}
-	return renderEscapeTrunc(string(s), 40)
+	return escapeTruncate(string(s), 40)
 }

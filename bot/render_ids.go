@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -13,7 +14,7 @@ const (
 	actionWithdraw    = "mde_withdraw"     // value: request id
 	actionCancel      = "mde_cancel"       // value: request id; cancels its MDE action
 	actionPackageLink = "mde_package_link" // value: request id of a finished collection
-	actionPickMachine = "mde_pick_machine" // value: machine id
+	actionPickMachine = "mde_pick_machine" // + "_" + candidate index (unique per message); value: the command to re-run, or a machine id
 	actionHistoryMore = "mde_history_more" // value: history cursor
 	actionDenyReason  = "mde_deny_reason"  // the deny modal's reason input
 )
@@ -79,8 +80,19 @@ type Message struct {
 // newMessage clamps the fallback text and the number of blocks to Slack's
 // limits for a message.
 func newMessage(text string, blocks ...slack.Block) Message {
-	if len(blocks) > slackMaxMessageBlocks {
-		blocks = blocks[:slackMaxMessageBlocks]
+	if len(blocks) > MaxBlocksPerMessage {
+		blocks = blocks[:MaxBlocksPerMessage]
 	}
 	return Message{Text: renderClamp(text, slackMaxFallbackText), Blocks: blocks}
+}
+
+// pickActionID is the action id of the n-th "Use this machine" button:
+// action ids stay unique within a message.
+func pickActionID(n int) string {
+	return actionPickMachine + "_" + strconv.Itoa(n)
+}
+
+// isPickAction reports whether actionID is a "Use this machine" button.
+func isPickAction(actionID string) bool {
+	return strings.HasPrefix(actionID, actionPickMachine+"_")
 }

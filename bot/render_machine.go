@@ -17,11 +17,11 @@ func RenderMachine(m MachineView) Message {
 	os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 	fields := []string{
 		"*Machine id*\n" + renderCode(m.ID, 50),
-		"*OS*\n" + renderEscapeTrunc(renderOrDash(os), 200),
-		"*Health*\n" + renderEscapeTrunc(renderOrDash(m.Health), 100),
+		"*OS*\n" + escapeTruncate(renderOrDash(os), 200),
+		"*Health*\n" + escapeTruncate(renderOrDash(m.Health), 100),
 		"*Last seen*\n" + renderDate(m.LastSeen),
-		"*Risk*\n" + renderEscapeTrunc(renderOrDash(m.Risk), 100),
-		"*Exposure*\n" + renderEscapeTrunc(renderOrDash(m.Exposure), 100),
+		"*Risk*\n" + escapeTruncate(renderOrDash(m.Risk), 100),
+		"*Exposure*\n" + escapeTruncate(renderOrDash(m.Exposure), 100),
 		"*IP address*\n" + renderCode(m.IP, 60),
 		"*Tags*\n" + renderTags(m.Tags),
 	}
@@ -29,8 +29,8 @@ func RenderMachine(m MachineView) Message {
 	for i, f := range fields {
 		objs[i] = renderMrkdwn(f, slackMaxFieldText)
 	}
-	return newMessage("Machine "+renderEscapeTrunc(name, renderMaxName)+": "+renderEscapeTrunc(renderOrDash(m.Health), 100),
-		slack.NewHeaderBlock(renderPlain(name, slackMaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
+	return newMessage("Machine "+escapeTruncate(name, renderMaxName)+": "+escapeTruncate(renderOrDash(m.Health), 100),
+		slack.NewHeaderBlock(renderPlain(name, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
 		slack.NewSectionBlock(nil, objs, nil, slack.SectionBlockOptionBlockID(blockMachineFields)),
 	)
 }
@@ -57,23 +57,32 @@ func renderTags(tags []string) string {
 
 // RenderMachinePicker renders the reply to a command whose machine name
 // matched several machines: each of the first ten candidates with a "Use
-// this machine" button carrying its machine id, then how many more there
-// are. total is the number of matches, at least len(candidates).
-func RenderMachinePicker(query string, candidates []MachineView, total int) Message {
+// this machine" button, then how many more there are. total is the number
+// of matches, at least len(candidates). The button's value is
+// value(machine id) — the bot passes the command to re-run with the
+// machine id as its target — or the machine id alone when value is nil or
+// its result does not fit in a button.
+func RenderMachinePicker(query string, candidates []MachineView, total int, value func(id string) string) Message {
 	if total < len(candidates) {
 		total = len(candidates)
 	}
 	intro := fmt.Sprintf("%d machines match %s. Pick one:", total, renderCode(query, 200))
-	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
+	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
 	for i, m := range candidates {
 		if i == renderMaxCandidates {
 			break
 		}
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
-		line := "*" + renderEscapeTrunc(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
-			"\n" + renderEscapeTrunc(renderOrDash(os), 200) + " · " + renderEscapeTrunc(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
-		button := slack.NewButtonBlockElement(actionPickMachine, renderValue(m.ID, slackMaxButtonValue), renderPlain("Use this machine", slackMaxButtonText))
-		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, slackMaxSectionText), nil, slack.NewAccessory(button),
+		line := "*" + escapeTruncate(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
+			"\n" + escapeTruncate(renderOrDash(os), 200) + " · " + escapeTruncate(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
+		v := m.ID
+		if value != nil {
+			if full := value(m.ID); textLen(full) <= slackMaxButtonValue {
+				v = full
+			}
+		}
+		button := slack.NewButtonBlockElement(pickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", MaxButtonText))
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, MaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}
 	if shown := min(len(candidates), renderMaxCandidates); total > shown {

@@ -24,7 +24,7 @@ func pickCandidates(n int) []MachineView {
 }
 
 func TestPickerOffersEachCandidate(t *testing.T) {
-	m := RenderMachinePicker("ws-fin", pickCandidates(3), 3)
+	m := RenderMachinePicker("ws-fin", pickCandidates(3), 3, nil)
 	checkGoldenMessage(t, m)
 	if n := countButtons(m, actionPickMachine); n != 3 {
 		t.Errorf("%d buttons, want 3", n)
@@ -32,7 +32,7 @@ func TestPickerOffersEachCandidate(t *testing.T) {
 }
 
 func TestPickerListsTenCandidatesAndCountsTheRest(t *testing.T) {
-	m := RenderMachinePicker("ws", pickCandidates(12), 37)
+	m := RenderMachinePicker("ws", pickCandidates(12), 37, nil)
 	checkGoldenMessage(t, m)
 	if n := countButtons(m, actionPickMachine); n != 10 {
 		t.Errorf("%d buttons, want 10", n)
@@ -45,7 +45,7 @@ func TestMachineRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
 	for i := range ms {
 		ms[i] = cardHostileMachine(i)
 	}
-	checkLimits(t, RenderMachinePicker(cardHostile, ms, 5), nil, nil)
+	checkLimits(t, RenderMachinePicker(cardHostile, ms, 5, func(id string) string { return "isolate " + id + " " + cardHostile }), nil, nil)
 }
 
 // countButtons counts the buttons with actionID in m, in section
@@ -54,7 +54,7 @@ func countButtons(m Message, actionID string) int {
 	n := 0
 	for _, b := range m.Blocks {
 		if s, ok := b.(*slack.SectionBlock); ok && s.Accessory != nil && s.Accessory.ButtonElement != nil &&
-			s.Accessory.ButtonElement.ActionID == actionID {
+			(s.Accessory.ButtonElement.ActionID == actionID || actionID == actionPickMachine && isPickAction(s.Accessory.ButtonElement.ActionID)) {
 			n++
 		}
 	}

@@ -12,7 +12,7 @@ const renderMaxDenyReason = 3000
 // callbackDenyModal and its private_metadata is r's id; the reason comes
 // back in the submission's state under blockDenyReason / actionDenyReason.
 func RenderDenyModal(r RequestView) slack.ModalViewRequest {
-	summary := "*" + renderEscapeTrunc(renderOneLine(renderHeadline(r)), 300) + "*\nrequested by " + renderMention(r.Requester)
+	summary := "*" + escapeTruncate(renderOneLine(renderHeadline(r)), 300) + "*\nrequested by " + renderMention(r.Requester)
 	input := slack.NewPlainTextInputBlockElement(renderPlain("Why is this request denied?", 150), actionDenyReason).
 		WithMultiline(true).
 		WithMaxLength(renderMaxDenyReason)
@@ -26,7 +26,7 @@ func RenderDenyModal(r RequestView) slack.ModalViewRequest {
 		Close:           renderPlain("Back", slackMaxModalTitle),
 		PrivateMetadata: renderValue(r.ID, slackMaxPrivateMetadata),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(renderMrkdwn(summary, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockDenySummary)),
+			slack.NewSectionBlock(renderMrkdwn(summary, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockDenySummary)),
 			reason,
 		}},
 	}

@@ -46,7 +46,7 @@ func RenderRefusal(why Refusal) Message {
 // RenderUsageError renders the ephemeral reply to a command that did not
 // parse: what is wrong, then how to write it, as code.
 func RenderUsageError(problem, usage string) Message {
-	text := ":warning: " + renderEscapeTrunc(renderOneLine(problem), 1000)
+	text := ":warning: " + escapeTruncate(renderOneLine(problem), 1000)
 	if usage != "" {
 		text += "\nUsage: " + renderCode(usage, 1000)
 	}
@@ -62,10 +62,10 @@ func RenderInternalError(ref string) Message {
 // RenderWorking renders an ephemeral "working on it" notice: doing says what,
 // in a few words ("Looking up ws-01").
 func RenderWorking(doing string) Message {
-	return renderNotice(":hourglass_flowing_sand: " + renderEscapeTrunc(renderOneLine(doing), 500) + "…")
+	return renderNotice(":hourglass_flowing_sand: " + escapeTruncate(renderOneLine(doing), 500) + "…")
 }
 
 // renderNotice is a one-section ephemeral message whose fallback is its text.
 func renderNotice(mrkdwn string) Message {
-	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)))
+	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)))
 }

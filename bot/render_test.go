@@ -176,7 +176,7 @@ func checkLimits(t *testing.T, m Message, users, urls []string) {
 	}
 	c := &limitChecker{t: t, users: users, urls: urls, ids: map[string]bool{}}
 	c.mrkdwn("text", m.Text, slackMaxFallbackText)
-	c.blocks(blocks, slackMaxMessageBlocks)
+	c.blocks(blocks, MaxBlocksPerMessage)
 }
 
 // checkViewLimits is checkLimits for a modal.
@@ -200,10 +200,10 @@ func checkViewLimits(t *testing.T, v slack.ModalViewRequest, users []string) {
 		c.text(name, obj, slackMaxModalTitle)
 	}
 	c.id("callback_id", view.CallbackID)
-	if renderLen(view.PrivateMetadata) > slackMaxPrivateMetadata {
-		t.Errorf("private_metadata has %d characters", renderLen(view.PrivateMetadata))
+	if textLen(view.PrivateMetadata) > slackMaxPrivateMetadata {
+		t.Errorf("private_metadata has %d characters", textLen(view.PrivateMetadata))
 	}
-	c.blocks(view.Blocks, slackMaxViewBlocks)
+	c.blocks(view.Blocks, MaxBlocksPerView)
 }
 
 type limitChecker struct {
@@ -228,13 +228,13 @@ func (c *limitChecker) blocks(blocks []map[string]any, max int) {
 		}
 		switch b["type"] {
 		case "header":
-			c.text(where, b["text"].(map[string]any), slackMaxHeaderText)
+			c.text(where, b["text"].(map[string]any), MaxHeaderText)
 			if b["text"].(map[string]any)["type"] != "plain_text" {
 				c.t.Errorf("block %d: a header holds plain_text only", i)
 			}
 		case "section":
 			if txt, ok := b["text"].(map[string]any); ok {
-				c.text(where, txt, slackMaxSectionText)
+				c.text(where, txt, MaxSectionText)
 			}
 			fields, _ := b["fields"].([]any)
 			if len(fields) > slackMaxFields {
@@ -248,7 +248,7 @@ func (c *limitChecker) blocks(blocks []map[string]any, max int) {
 			}
 		case "context":
 			els := b["elements"].([]any)
-			if len(els) > slackMaxContextElements {
+			if len(els) > MaxContextElements {
 				c.t.Errorf("block %d has %d context elements", i, len(els))
 			}
 			for _, e := range els {
@@ -279,9 +279,9 @@ func (c *limitChecker) element(e map[string]any) {
 	c.id("action_id", e["action_id"].(string))
 	switch e["type"] {
 	case "button":
-		c.text("button", e["text"].(map[string]any), slackMaxButtonText)
-		if v, _ := e["value"].(string); renderLen(v) > slackMaxButtonValue {
-			c.t.Errorf("button value has %d characters", renderLen(v))
+		c.text("button", e["text"].(map[string]any), MaxButtonText)
+		if v, _ := e["value"].(string); textLen(v) > slackMaxButtonValue {
+			c.t.Errorf("button value has %d characters", textLen(v))
 		}
 		if cf, ok := e["confirm"].(map[string]any); ok {
 			c.text("confirm title", cf["title"].(map[string]any), slackMaxConfirmTitle)
@@ -319,8 +319,8 @@ func (c *limitChecker) text(where string, obj map[string]any, max int) {
 		c.mrkdwn(where, s, max)
 		return
 	}
-	if renderLen(s) > max {
-		c.t.Errorf("%s: %d characters, more than %d", where, renderLen(s), max)
+	if textLen(s) > max {
+		c.t.Errorf("%s: %d characters, more than %d", where, textLen(s), max)
 	}
 }
 
@@ -328,8 +328,8 @@ var limitTokenRE = regexp.MustCompile(`<[^<>]*>`)
 
 func (c *limitChecker) mrkdwn(where, s string, max int) {
 	c.t.Helper()
-	if renderLen(s) > max {
-		c.t.Errorf("%s: %d characters, more than %d", where, renderLen(s), max)
+	if textLen(s) > max {
+		c.t.Errorf("%s: %d characters, more than %d", where, textLen(s), max)
 	}
 	for _, tok := range limitTokenRE.FindAllString(s, -1) {
 		body := tok[1 : len(tok)-1]
@@ -350,7 +350,7 @@ func (c *limitChecker) mrkdwn(where, s string, max int) {
 	}
 	rest := limitTokenRE.ReplaceAllString(s, "")
 	if strings.ContainsAny(rest, "<>") {
-		c.t.Errorf("%s: unescaped < or > in %q", where, renderTruncate(rest, 200))
+		c.t.Errorf("%s: unescaped < or > in %q", where, truncateText(rest, 200))
 	}
 	for _, a := range limitAmpRE.FindAllString(rest, -1) {
 		if a != "&amp;" && a != "&lt;" && a != "&gt;" {
@@ -372,16 +372,16 @@ func limitContains(list []string, s string) bool {
 
 func TestTextHelpersKeepWithinLimitsWithoutSplittingEntities(t *testing.T) {
 	for _, max := range []int{1, 2, 5, 10, 99, 100, 3000} {
-		got := renderEscapeTrunc(cardHostile, max)
-		if renderLen(got) > max {
-			t.Errorf("renderEscapeTrunc(max %d) has %d characters", max, renderLen(got))
+		got := escapeTruncate(cardHostile, max)
+		if textLen(got) > max {
+			t.Errorf("escapeTruncate(max %d) has %d characters", max, textLen(got))
 		}
 		if i := strings.LastIndexByte(got, '&'); i >= 0 && !strings.Contains(got[i:], ";") {
-			t.Errorf("renderEscapeTrunc(max %d) ends in half an entity: %q", max, got)
+			t.Errorf("escapeTruncate(max %d) ends in half an entity: %q", max, got)
 		}
-		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+renderEscape(cardHostile), max)
-		if renderLen(clamped) > max {
-			t.Errorf("renderClamp(max %d) has %d characters", max, renderLen(clamped))
+		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+escapeText(cardHostile), max)
+		if textLen(clamped) > max {
+			t.Errorf("renderClamp(max %d) has %d characters", max, textLen(clamped))
 		}
 		if rest := limitTokenRE.ReplaceAllString(clamped, ""); strings.ContainsAny(rest, "<>") {
 			t.Errorf("renderClamp(max %d) left half a token: %q", max, clamped)
@@ -390,7 +390,7 @@ func TestTextHelpersKeepWithinLimitsWithoutSplittingEntities(t *testing.T) {
 }
 
 func TestEscapeNeutralisesMentionsAndLinks(t *testing.T) {
-	got := renderEscape("<!channel> <@U123> a & b <https://x|y>")
+	got := escapeText("<!channel> <@U123> a & b <https://x|y>")
 	want := "&lt;!channel&gt; &lt;@U123&gt; a &amp; b &lt;https://x|y&gt;"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Error(diff)
@@ -482,11 +482,11 @@ func FuzzEscapeTruncNeverExceedsNorLeaksMarkup(f *testing.F) {
 			return
 		}
 		for name, got := range map[string]string{
-			"renderEscapeTrunc": renderEscapeTrunc(s, max),
-			"renderClamp":       renderClamp(renderEscape(s), max),
+			"escapeTruncate": escapeTruncate(s, max),
+			"renderClamp":    renderClamp(escapeText(s), max),
 		} {
-			if renderLen(got) > max {
-				t.Errorf("%s(%q, %d) has %d characters", name, s, max, renderLen(got))
+			if textLen(got) > max {
+				t.Errorf("%s(%q, %d) has %d characters", name, s, max, textLen(got))
 			}
 			if strings.ContainsAny(got, "<>") {
 				t.Errorf("%s(%q, %d) = %q holds < or >", name, s, max, got)

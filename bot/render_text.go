@@ -6,23 +6,17 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf16"
 
 	"github.com/slack-go/slack"
 )
 
-// Slack's Block Kit limits. Lengths are counted by renderLen in UTF-16 code
-// units, never fewer than Slack's characters.
+// More of Slack's Block Kit limits (see also MaxSectionText and the others
+// in text.go). Lengths are counted by textLen in UTF-16 code units, never
+// fewer than Slack's characters.
 const (
-	slackMaxMessageBlocks   = 50
-	slackMaxViewBlocks      = 100
-	slackMaxSectionText     = 3000
-	slackMaxHeaderText      = 150
-	slackMaxButtonText      = 75
 	slackMaxButtonValue     = 2000
 	slackMaxFieldText       = 2000
 	slackMaxFields          = 10
-	slackMaxContextElements = 10
 	slackMaxContextText     = 2000 // a text object holds 3000; kept lower on purpose
 	slackMaxActionElements  = 25
 	slackMaxID              = 255 // action_id, block_id, callback_id
@@ -38,110 +32,16 @@ const (
 	slackMaxFallbackText = 3000
 )
 
-// renderLen is the length Slack's limits are checked against.
-func renderLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n += renderRuneLen(r) // invalid UTF-8 counts 2: be pessimistic
-	}
-	return n
-}
-
-// renderEscape escapes the three characters Slack's mrkdwn treats as control
-// characters, so that user text can never form a mention (<!channel>, <@U…>)
-// or a link.
-func renderEscape(s string) string {
-	if !strings.ContainsAny(s, "&<>") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for _, r := range s {
-		b.WriteString(renderEscapeRune(r))
-	}
-	return b.String()
-}
-
-// renderEscapeRune is r as mrkdwn text.
-func renderEscapeRune(r rune) string {
-	switch r {
-	case '&':
-		return "&amp;"
-	case '<':
-		return "&lt;"
-	case '>':
-		return "&gt;"
-	}
-	return string(r)
-}
-
-// renderRuneLen is renderLen of one rune.
-func renderRuneLen(r rune) int {
-	if r == unicode.ReplacementChar {
-		return 2
-	}
-	return utf16.RuneLen(r)
-}
-
-// renderTruncate cuts plain text s to at most max units, ending it with "…"
-// when it was cut.
-func renderTruncate(s string, max int) string {
-	if renderLen(s) <= max {
-		return s
-	}
-	if max <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		l := renderRuneLen(r)
-		if n+l > max-1 {
-			break
-		}
-		b.WriteRune(r)
-		n += l
-	}
-	return b.String() + "…"
-}
-
-// renderEscapeTrunc escapes user text s for mrkdwn and cuts the result to at
-// most max units without splitting an entity.
-func renderEscapeTrunc(s string, max int) string {
-	if max <= 0 {
-		return ""
-	}
-	// Work stays proportional to max, however long s is.
-	var b strings.Builder
-	n, cut := 0, -1 // cut: length of b when it last fitted in max-1
-	for _, r := range s {
-		piece := renderEscapeRune(r)
-		l := renderLen(piece)
-		if n+l > max {
-			if cut < 0 {
-				cut = b.Len()
-			}
-			return b.String()[:cut] + "…"
-		}
-		if n+l > max-1 && cut < 0 {
-			cut = b.Len()
-		}
-		b.WriteString(piece)
-		n += l
-	}
-	return b.String()
-}
-
 // renderClamp is the last guard on composed mrkdwn: it cuts s to at most
 // max units without leaving half an entity or half a <…> token behind.
 func renderClamp(s string, max int) string {
-	if renderLen(s) <= max {
+	if textLen(s) <= max {
 		return s
 	}
 	if max <= 0 {
 		return ""
 	}
-	cut := []rune(renderTruncate(s, max))
+	cut := []rune(truncateText(s, max))
 	cut = cut[:len(cut)-1] // drop the ellipsis, put back below
 	str := string(cut)
 	if lt, gt := strings.LastIndexByte(str, '<'), strings.LastIndexByte(str, '>'); lt > gt {
@@ -172,7 +72,7 @@ func renderCode(s string, max int) string {
 		return "—"
 	}
 	s = strings.ReplaceAll(renderOneLine(s), "`", "ˋ")
-	return "`" + renderEscapeTrunc(s, max-2) + "`"
+	return "`" + escapeTruncate(s, max-2) + "`"
 }
 
 // renderMention is the mrkdwn mention of a Slack user id. mdebot builds it
@@ -242,7 +142,7 @@ func renderIn(t, now time.Time) string {
 // renderSafeURL reports whether u may go into a <url|text> link untouched:
 // an absolute https URL with no character that would end the link early.
 func renderSafeURL(u string) bool {
-	if u == "" || len(u) > slackMaxSectionText-200 || strings.ContainsAny(u, "<>| \"") {
+	if u == "" || len(u) > MaxSectionText-200 || strings.ContainsAny(u, "<>| \"") {
 		return false
 	}
 	for _, r := range u {
@@ -258,15 +158,15 @@ func renderSafeURL(u string) bool {
 // when u is not safe to link.
 func renderLink(u, text string) string {
 	if !renderSafeURL(u) {
-		return renderEscape(text)
+		return escapeText(text)
 	}
-	return "<" + u + "|" + renderEscape(text) + ">"
+	return "<" + u + "|" + escapeText(text) + ">"
 }
 
 // renderPlain is a plain_text object holding s cut to max. Slack shows
 // plain_text literally: it forms no mention and no link.
 func renderPlain(s string, max int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, renderTruncate(s, max), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, truncateText(s, max), false, false)
 }
 
 // renderMrkdwn is a mrkdwn object holding composed (already escaped) s,
@@ -281,7 +181,7 @@ func renderMrkdwn(s string, max int) *slack.TextBlockObject {
 // private_metadata) to max. Ids are mdebot's own and short; a cut value
 // simply matches nothing when it comes back.
 func renderValue(s string, max int) string {
-	return renderTruncate(s, max)
+	return truncateText(s, max)
 }
 
 // renderPlural is "1 approval", "2 approvals".

@@ -15,7 +15,7 @@ func RenderSubmitted(r RequestView) Message {
 	if st == "" {
 		st = defender.StatusPending
 	}
-	text := ":outbox_tray: Submitted to Defender: action " + renderCode(r.ActionID, 80) + ", status " + renderEscapeTrunc(string(st), 40)
+	text := ":outbox_tray: Submitted to Defender: action " + renderCode(r.ActionID, 80) + ", status " + escapeTruncate(string(st), 40)
 	return renderReply(text)
 }
 
@@ -42,7 +42,7 @@ func RenderStatusReply(r RequestView) Message {
 		}
 		text += renderDetail(r.StatusDetail) + renderAfter(r.Duration)
 	default:
-		text = "Defender: " + renderEscapeTrunc(renderOrDash(string(r.MDEStatus)), 40)
+		text = "Defender: " + escapeTruncate(renderOrDash(string(r.MDEStatus)), 40)
 	}
 	return renderReply(text)
 }
@@ -63,7 +63,7 @@ func RenderCancelReply(r RequestView) Message {
 		text := "Defender action " + renderCode(r.ActionID, 80) + " is no longer running; nothing to cancel."
 		return renderReply(text)
 	}
-	text := "Defender action " + renderCode(r.ActionID, 80) + " is " + renderEscapeTrunc(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
+	text := "Defender action " + renderCode(r.ActionID, 80) + " is " + escapeTruncate(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
 	target := renderTarget(r.Machine, r.Params.FileHash)
 	confirm := slack.NewConfirmationBlockObject(
 		renderPlain("Cancel the Defender action?", slackMaxConfirmTitle),
@@ -71,9 +71,9 @@ func RenderCancelReply(r RequestView) Message {
 		renderPlain("Cancel action", slackMaxConfirmButton),
 		renderPlain("Back", slackMaxConfirmButton),
 	).WithStyle(slack.StyleDanger)
-	button := slack.NewButtonBlockElement(actionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", slackMaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	button := slack.NewButtonBlockElement(actionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", MaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
 	return newMessage(text,
-		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
+		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockCancel, button),
 	)
 }
@@ -86,9 +86,9 @@ func RenderPackageReady(r RequestView) Message {
 		return renderReply("No investigation package to download for this request.")
 	}
 	text := ":package: The investigation package of " + renderCode(renderTarget(r.Machine, ""), renderMaxName+2) + " is ready."
-	button := slack.NewButtonBlockElement(actionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", slackMaxButtonText))
+	button := slack.NewButtonBlockElement(actionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", MaxButtonText))
 	return newMessage(text,
-		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
+		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockPackage, button),
 	)
 }
@@ -104,11 +104,11 @@ func RenderDownloadLink(sasURL string) Message {
 	text := ":package: " + renderLink(sasURL, "Download the investigation package") +
 		"\n:warning: This link works for a short time only and gives access to the package to anyone who has it: do not share it or paste it anywhere else."
 	return newMessage("Your investigation package download link (short-lived, do not share).",
-		slack.NewSectionBlock(renderMrkdwn(text, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)),
+		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)),
 	)
 }
 
 // renderReply is a one-section thread reply whose fallback is its text.
 func renderReply(mrkdwn string) Message {
-	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, slackMaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)))
+	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)))
 }

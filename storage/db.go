@@ -52,7 +52,10 @@ type DB struct {
 	historyReads atomic.Int64 // requests History loaded, for tests
 }
 
-var _ approvals.Store = (*DB)(nil)
+var (
+	_ approvals.Store   = (*DB)(nil)
+	_ approvals.History = (*DB)(nil)
+)
 
 // Options configure Open.
 type Options struct {

@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/defender"
 )
 
 // MaxHistoryLimit caps HistoryQuery.Limit; DefaultHistoryLimit is used
@@ -21,25 +19,11 @@ const (
 	MaxHistoryLimit     = 500
 )
 
-// HistoryQuery selects requests for History. Zero fields do not filter;
-// set fields all apply.
-type HistoryQuery struct {
-	Machine defender.MachineID
-	User    string // the requester or anyone who approved or denied
-	Kind    approvals.Kind
-	Outcome approvals.State // the request's current state
-	Since   time.Time       // created at or after (inclusive)
-	Until   time.Time       // created before (exclusive)
-	Limit   int             // page size; 0 means DefaultHistoryLimit
-	Cursor  string          // HistoryPage.Next of the previous page
-}
+// HistoryQuery is approvals.HistoryQuery, kept here for callers of History.
+type HistoryQuery = approvals.HistoryQuery
 
-// HistoryPage is one page of History, newest first.
-type HistoryPage struct {
-	Requests []*approvals.Request
-	// Next is the cursor of the following page; empty on the last page.
-	Next string
-}
+// HistoryPage is approvals.HistoryPage, kept here for callers of History.
+type HistoryPage = approvals.HistoryPage
 
 // ErrBadCursor is returned by History for a cursor it did not issue.
 var ErrBadCursor = errors.New("storage: malformed history cursor")
@@ -111,7 +95,7 @@ func (db *DB) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) 
 				return err
 			}
 			db.historyReads.Add(1)
-			if !q.matches(r) {
+			if !matches(q, r) {
 				continue
 			}
 			if len(page.Requests) == limit {
@@ -131,7 +115,7 @@ func (db *DB) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) 
 	return page, err
 }
 
-func (q HistoryQuery) matches(r *approvals.Request) bool {
+func matches(q HistoryQuery, r *approvals.Request) bool {
 	return (q.Machine == "" || r.Params.Machine == q.Machine) &&
 		(q.User == "" || slices.Contains(r.Users(), q.User)) &&
 		(q.Kind == "" || r.Kind == q.Kind) &&

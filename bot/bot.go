@@ -1,0 +1,135 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultPollInterval  = 15 * time.Second
+	DefaultSweepInterval = 15 * time.Second
+	DefaultWorkers       = 8
+)
+
+// Options are the bot's dependencies; cmd/mdebot wires them.
+type Options struct {
+	Slack         *slack.Client      // Web API client with the bot token (xoxb-)
+	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-)
+	Approvals     *approvals.Service // the approval workflow
+	Store         approvals.Store    // the store Approvals uses (Live, ByActionID, Append)
+	History       approvals.History  // history queries for /mde history
+	Defender      *defender.Client   // the MDE API
+	PollInterval  time.Duration      // tracker tick; default DefaultPollInterval; down to 100ms works
+	SweepInterval time.Duration      // expiry sweeper tick; default DefaultSweepInterval
+	Workers       int                // envelope workers; default DefaultWorkers
+	Logger        *slog.Logger       // default: discard
+	Now           func() time.Time   // default time.Now
+	// Auditors may read /mde history: Slack user ids and user-group ids
+	// (slack.auditors). Empty means the policy's approvers.
+	Auditors []string
+	// Groups resolves the user groups among Auditors; nil means a Groups
+	// on Slack (NewGroups with DefaultGroupTTL).
+	Groups approvals.Groups
+}
+
+// Bot serves /mde over Socket Mode. Create it with New and start it with Run.
+type Bot struct {
+	o        Options
+	log      *slog.Logger
+	now      func() time.Time
+	tracker  *tracker
+	machines machineCache
+	cards    cardLocks
+}
+
+// New checks o, fills its defaults and returns a Bot.
+func New(o Options) (*Bot, error) {
+	switch {
+	case o.Slack == nil:
+		return nil, errors.New("bot: Options.Slack is required")
+	case o.Socket == nil:
+		return nil, errors.New("bot: Options.Socket is required")
+	case o.Approvals == nil:
+		return nil, errors.New("bot: Options.Approvals is required")
+	case o.Store == nil:
+		return nil, errors.New("bot: Options.Store is required")
+	case o.History == nil:
+		return nil, errors.New("bot: Options.History is required")
+	case o.Defender == nil:
+		return nil, errors.New("bot: Options.Defender is required")
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Groups == nil {
+		o.Groups = NewGroups(o.Slack, DefaultGroupTTL, o.Logger)
+	}
+	b := &Bot{o: o, log: o.Logger, now: o.Now}
+	b.tracker = newTracker(b)
+	return b, nil
+}
+
+// Run connects over Socket Mode and serves until ctx ends (returning nil)
+// or Slack refuses the app token (returning an error wrapping
+// ErrInvalidAuth). It also runs the MDE tracker and the expiry sweeper, and
+// on start resumes every in-flight action from the store.
+func (b *Bot) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	wg.Go(func() {
+		if err := b.resume(ctx); err != nil && ctx.Err() == nil {
+			b.log.ErrorContext(ctx, "resuming live requests failed", "error", err)
+		}
+		b.tracker.run(ctx, b.o.PollInterval)
+	})
+	wg.Go(func() {
+		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
+	})
+	loop := &socketLoop{
+		client:  b.o.Socket,
+		log:     b.log,
+		workers: b.o.Workers,
+		queue:   queueSize,
+		ack:     ackPayload,
+		handle:  b.handle,
+	}
+	return loop.run(ctx)
+}
+
+// queueSize is how many acked envelopes may wait for a worker.
+const queueSize = 4096
+
+// expired rewrites the cards of requests the sweeper expired.
+func (b *Bot) expired(ctx context.Context, rs []*approvals.Request) {
+	for _, r := range rs {
+		b.log.InfoContext(ctx, "request expired", "request", r.ID)
+		b.updateCard(ctx, r)
+	}
+}

@@ -1,0 +1,222 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// maxComment bounds the comment sent to MDE; the request id comes first so
+// it is never cut.
+const maxComment = 1000
+
+// mdeComment is the Comment an action is sent with: the request id (which
+// the defender client and crash recovery use to recognise the action),
+// who asked, who approved, and why.
+func mdeComment(r *approvals.Request) string {
+	approvers := r.Approvals()
+	by := "no approval needed"
+	if len(approvers) > 0 {
+		by = "approved by " + strings.Join(approvers, ", ")
+	}
+	c := fmt.Sprintf("mdebot %s: requested by %s, %s: %s", r.ID, r.Requester, by, r.Reason)
+	return truncateText(c, maxComment)
+}
+
+// actionType is the MDE action type of kind ("" for indicators).
+func actionType(k approvals.Kind) defender.ActionType {
+	switch k {
+	case approvals.KindIsolate:
+		return defender.ActionIsolate
+	case approvals.KindUnisolate:
+		return defender.ActionUnisolate
+	case approvals.KindRestrict:
+		return defender.ActionRestrictCodeExecution
+	case approvals.KindUnrestrict:
+		return defender.ActionUnrestrictCodeExecution
+	case approvals.KindScan:
+		return defender.ActionRunAntiVirusScan
+	case approvals.KindCollect:
+		return defender.ActionCollectInvestigationPackage
+	case approvals.KindQuarantine:
+		return defender.ActionStopAndQuarantineFile
+	case approvals.KindOffboard:
+		return defender.ActionOffboard
+	}
+	return ""
+}
+
+// submit sends approved request r to MDE.
+func (b *Bot) submit(ctx context.Context, r *approvals.Request) (defender.Submission, error) {
+	a, id, c := b.o.Defender.Actions, r.Params.Machine, mdeComment(r)
+	switch r.Kind {
+	case approvals.KindIsolate:
+		return a.Isolate(ctx, id, r.Params.Isolation, c)
+	case approvals.KindUnisolate:
+		return a.Unisolate(ctx, id, c)
+	case approvals.KindRestrict:
+		return a.RestrictCodeExecution(ctx, id, c)
+	case approvals.KindUnrestrict:
+		return a.UnrestrictCodeExecution(ctx, id, c)
+	case approvals.KindScan:
+		return a.RunAntivirusScan(ctx, id, r.Params.Scan, c)
+	case approvals.KindCollect:
+		return a.CollectInvestigationPackage(ctx, id, c)
+	case approvals.KindQuarantine:
+		return a.StopAndQuarantineFile(ctx, id, r.Params.FileHash, c)
+	case approvals.KindOffboard:
+		return a.Offboard(ctx, id, c)
+	}
+	return defender.Submission{}, fmt.Errorf("bot: kind %s is not a machine action", r.Kind)
+}
+
+// execute runs approved request r: exactly one caller per request gets
+// here (approvals' Result.Executable), or crash recovery after it checked
+// that MDE has no action for r yet.
+func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
+	log := b.log.With("request", r.ID, "kind", r.Kind)
+	if !r.Kind.TargetsMachine() {
+		b.executeIndicator(ctx, r)
+		return
+	}
+	sub, err := b.submit(ctx, r)
+	if err != nil {
+		if errors.Is(err, defender.ErrOutcomeUnknown) || ctx.Err() != nil {
+			// The action may exist: leave the request approved, so recovery
+			// looks for it (by the request id in its comment) before any retry.
+			log.ErrorContext(ctx, "MDE submission outcome unknown; left approved for recovery", "error", err)
+			b.postThread(ctx, r, b.errorMessage(ctx, err, "request", r.ID))
+			return
+		}
+		b.failSubmission(ctx, r, err)
+		return
+	}
+	log.InfoContext(ctx, "submitted to MDE", "action", sub.Action.ID, "existing", sub.Existing, "status", sub.Action.Status)
+	b.submitted(ctx, r, sub.Action)
+}
+
+// failSubmission records that MDE refused r and tells the thread why.
+func (b *Bot) failSubmission(ctx context.Context, r *approvals.Request, err error) {
+	msg := b.errorMessage(ctx, err, "request", r.ID)
+	res, merr := b.o.Approvals.MarkFailed(ctx, r.ID, msg.Text)
+	if merr != nil {
+		b.log.ErrorContext(ctx, "recording the failed submission failed", "request", r.ID, "error", merr)
+		return
+	}
+	b.postThread(ctx, res.Request, msg)
+	b.updateCard(ctx, res.Request)
+}
+
+// submitted records that r runs as MDE action a (MarkSubmitted, then its
+// first status), tells the thread, and hands it to the tracker.
+func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
+	log := b.log.With("request", r.ID, "action", a.ID)
+	res, err := b.o.Approvals.MarkSubmitted(ctx, r.ID, a.ID)
+	if errors.Is(err, approvals.ErrIllegal) {
+		// Cancelled while it was being submitted: cancel it in MDE too.
+		log.InfoContext(ctx, "request cancelled during submission; cancelling the MDE action")
+		if _, cerr := b.o.Defender.Actions.Cancel(ctx, a.ID, "mdebot "+r.ID+": cancelled before submission completed"); cerr != nil {
+			log.ErrorContext(ctx, "cancelling the MDE action failed", "error", cerr)
+		}
+		return
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "recording the submission failed", "error", err)
+		return
+	}
+	r = res.Request
+	status := a.Status
+	if status == "" {
+		status = defender.StatusPending
+	}
+	if rec, err := b.o.Approvals.RecordStatus(ctx, r.ID, status, actionDetail(a)); err != nil {
+		log.ErrorContext(ctx, "recording the first status failed", "error", err)
+	} else {
+		r = rec.Request
+	}
+	view := requestView(r, b.machineFor(ctx, r))
+	b.postThread(ctx, r, RenderSubmitted(view))
+	cancelTS := ""
+	if !status.Terminal() {
+		cancelTS = b.postThread(ctx, r, RenderCancelReply(view))
+	}
+	b.updateCard(ctx, r)
+	if status.Terminal() {
+		b.finished(ctx, r)
+		return
+	}
+	b.tracker.add(r.ID, a.ID, cancelTS)
+}
+
+// executeIndicator blocks or unblocks r's file hash: no machine action to
+// track, so the request ends at once.
+func (b *Bot) executeIndicator(ctx context.Context, r *approvals.Request) {
+	var actionID string
+	var err error
+	switch r.Kind {
+	case approvals.KindBlock:
+		var ind defender.Indicator
+		ind, err = b.o.Defender.Indicators.BlockFile(ctx, defender.FileBlock{
+			Hash:          r.Params.FileHash,
+			Action:        defender.IndicatorBlock,
+			Title:         truncateText("mdebot "+r.ID+": block file", 100),
+			Description:   mdeComment(r),
+			GenerateAlert: true,
+		})
+		actionID = "indicator-" + ind.ID + "-" + r.ID
+	case approvals.KindUnblock:
+		var n int
+		n, err = b.o.Defender.Indicators.UnblockFile(ctx, r.Params.FileHash)
+		actionID = fmt.Sprintf("unblock-%d-%s", n, r.ID)
+	default:
+		err = fmt.Errorf("bot: kind %s is not an indicator", r.Kind)
+	}
+	if err != nil {
+		b.failSubmission(ctx, r, err)
+		return
+	}
+	res, err := b.o.Approvals.MarkSubmitted(ctx, r.ID, actionID)
+	if err != nil {
+		b.log.ErrorContext(ctx, "recording the indicator failed", "request", r.ID, "error", err)
+		return
+	}
+	b.finishIndicator(ctx, res.Request)
+}
+
+// finishIndicator records a submitted indicator request as succeeded.
+func (b *Bot) finishIndicator(ctx context.Context, r *approvals.Request) {
+	rec, err := b.o.Approvals.RecordStatus(ctx, r.ID, defender.StatusSucceeded, "")
+	if err != nil {
+		b.log.ErrorContext(ctx, "recording the indicator status failed", "request", r.ID, "error", err)
+		return
+	}
+	r = rec.Request
+	verb := "blocked"
+	if r.Kind == approvals.KindUnblock {
+		verb = "unblocked"
+	}
+	b.postThread(ctx, r, renderReply(":large_green_circle: Defender: file "+renderCode(r.Params.FileHash, 80)+" "+verb+" tenant-wide."))
+	b.updateCard(ctx, r)
+	b.log.InfoContext(ctx, "indicator done", "request", r.ID, "kind", r.Kind)
+}
+
+// actionDetail is MDE's text about a: the failure for a failed action,
+// the cancellation comment for a cancelled one.
+func actionDetail(a defender.MachineAction) string {
+	switch a.Status {
+	case defender.StatusFailed, defender.StatusTimeOut:
+		var s string
+		if err := json.Unmarshal(a.TroubleshootInfo, &s); err != nil {
+			s = strings.TrimSpace(string(a.TroubleshootInfo)) // an object: show it as sent
+		}
+		return truncateText(s, 500)
+	case defender.StatusCancelled:
+		return truncateText(a.CancellationComment, 500)
+	}
+	return ""
+}

@@ -1,0 +1,31 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/slacktest"
+)
+
+func TestAScanNeedsNoApprovalAndItsStatusesAppearInTheThread(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "scan ws-0042 quick suspicious process")
+	card := h.card("requested by")
+	h.reply(card, "Submitted to Defender")
+	h.reply(card, "InProgress")
+	h.reply(card, "Succeeded")
+	h.card("succeeded")
+	r := h.only()
+	if r.State != approvals.StateSucceeded || r.Card.TS != card.TS {
+		t.Errorf("request = %s on card %s, want succeeded on %s", r.State, r.Card.TS, card.TS)
+	}
+	if n := h.mde.CallCount("actions.runAntiVirusScan"); n != 1 {
+		t.Errorf("scan POSTs = %d, want 1", n)
+	}
+	a := h.mde.Actions()[0]
+	if !strings.Contains(a.RequestorComment, r.ID) || !strings.Contains(a.RequestorComment, responder) {
+		t.Errorf("MDE comment %q does not name the request and requester", a.RequestorComment)
+	}
+	_ = slacktest.BotUserID
+}

@@ -1,0 +1,412 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/slacktest"
+	"github.com/mdebot/mdebot/storage"
+)
+
+// The people and places of the fake workspace.
+const (
+	responder   = "U0RESP"
+	approver1   = "U0APPR1"
+	approver2   = "U0APPR2"
+	outsider    = "U0OUTSIDE"
+	approverSet = "S0APPROVERS"
+	socChannel  = "C0SOC"
+	elsewhere   = "C0RANDOM"
+	ws42        = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
+	harnessWait = 20 * time.Second
+)
+
+// harness runs a Bot against the fake Slack and the fake MDE, with a real
+// bbolt store in a temporary directory.
+type harness struct {
+	t     testing.TB
+	slack *slacktest.Server
+	mde   *defendertest.Server
+	def   *defender.Client
+	db    *storage.DB
+	svc   *approvals.Service
+	logs  *syncBuffer
+
+	offset atomic.Int64 // added to time.Now for the approvals clock
+	cfg    harnessConfig
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan error
+	runs   int
+}
+
+type harnessConfig struct {
+	mdeOpts  []defendertest.Option
+	policy   approvals.Policy
+	workers  int
+	poll     time.Duration
+	auditors []string
+}
+
+// newHarness starts the fakes and the store; start runs the bot.
+func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
+	t.Helper()
+	cfg := harnessConfig{
+		mdeOpts: []defendertest.Option{defendertest.WithProgress(50*time.Millisecond, 50*time.Millisecond), defendertest.WithRateLimits(0, 0)},
+		policy: approvals.Policy{
+			Approvers: []string{approverSet},
+			Channels:  []string{socChannel},
+			TTL:       10 * time.Minute,
+		},
+		poll: 50 * time.Millisecond,
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h := &harness{t: t, logs: &syncBuffer{}, cfg: cfg}
+	h.slack = slacktest.NewServer(
+		slacktest.WithUsers(
+			slacktest.User{ID: responder, Name: "rita", RealName: "Rita Responder"},
+			slacktest.User{ID: approver1, Name: "alan", RealName: "Alan Approver"},
+			slacktest.User{ID: approver2, Name: "anna", RealName: "Anna Approver"},
+			slacktest.User{ID: outsider, Name: "otto", RealName: "Otto Outsider"},
+		),
+		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"}),
+		slacktest.WithUserGroups(slacktest.UserGroup{ID: approverSet, Handle: "soc-approvers", Name: "SOC approvers", Members: []string{approver1, approver2}}),
+	)
+	t.Cleanup(h.slack.Close)
+	h.mde = defendertest.NewServer(cfg.mdeOpts...)
+	t.Cleanup(h.mde.Close)
+
+	ts, err := defender.NewMSALTokenSource(defender.MSALConfig{
+		TenantID:      defendertest.TenantID,
+		ClientID:      defendertest.ClientID,
+		Credential:    defender.SecretCredential(defendertest.ClientSecret),
+		AuthorityHost: h.mde.AuthorityHost(),
+		HTTPClient:    h.mde.HTTPClient(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.def, err = defender.NewClient(defender.WithBaseURL(h.mde.URL()), defender.WithHTTPClient(h.mde.HTTPClient()),
+		defender.WithTokenSource(ts), defender.WithoutRateLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db, err = storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.db.Close() })
+	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.svc, err = approvals.New(approvals.Config{
+		Policy: cfg.policy,
+		Store:  h.db,
+		Groups: NewGroups(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), time.Minute, logger),
+		Now:    h.now,
+		Logger: logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// now is the approvals clock: the wall clock plus what advance added.
+func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }
+
+// advance moves the approvals clock (expiry) forward.
+func (h *harness) advance(d time.Duration) { h.offset.Add(int64(d)) }
+
+// start runs a new Bot on the harness's store and waits for its socket.
+func (h *harness) start() {
+	h.t.Helper()
+	cfg := h.cfg
+	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
+	b, err := New(Options{
+		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Socket:        socketmode.New(api),
+		Approvals:     h.svc,
+		Store:         h.db,
+		History:       h.db,
+		Defender:      h.def,
+		PollInterval:  cfg.poll,
+		SweepInterval: 50 * time.Millisecond,
+		Workers:       cfg.workers,
+		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:           h.now,
+		Auditors:      cfg.auditors,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	h.mu.Lock()
+	h.cancel, h.done = cancel, done
+	h.runs++
+	n := h.runs
+	h.mu.Unlock()
+	wctx, wcancel := context.WithTimeout(context.Background(), harnessWait)
+	defer wcancel()
+	if err := h.slack.WaitConnected(wctx, n); err != nil {
+		h.t.Fatalf("bot did not connect: %v", err)
+	}
+}
+
+// stop ends Run and checks it returned nil.
+func (h *harness) stop() {
+	h.mu.Lock()
+	cancel, done := h.cancel, h.done
+	h.cancel = nil
+	h.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			h.t.Errorf("Run = %v, want nil after cancel", err)
+		}
+	case <-time.After(harnessWait):
+		h.t.Error("Run did not return after cancel")
+	}
+}
+
+// restart stops the bot and starts a new one on the same store.
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(h.t.Context(), harnessWait)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// slash types /mde text as user in channel and waits for the ack.
+func (h *harness) slash(user, channel, text string) {
+	h.t.Helper()
+	ctx := h.ctx()
+	env, err := h.slack.SlashCommand(ctx, user, channel, "/mde", text)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.slack.WaitAck(ctx, env.ID); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// click clicks actionID in msg as user and waits for the ack.
+func (h *harness) click(user string, msg slacktest.Message, actionID string) slacktest.Ack {
+	h.t.Helper()
+	ctx := h.ctx()
+	env, err := h.slack.ClickButton(ctx, user, msg.Ref(), actionID, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ack, err := h.slack.WaitAck(ctx, env.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ack
+}
+
+// wait returns the first message match accepts.
+func (h *harness) wait(what string, match func(slacktest.Message) bool) slacktest.Message {
+	h.t.Helper()
+	m, err := h.slack.WaitMessage(h.ctx(), match)
+	if err != nil {
+		h.t.Fatalf("waiting for %s: %v\nmessages: %s\nlog:\n%s", what, err, h.dump(), lastLines(h.logs.String(), 15))
+	}
+	return m
+}
+
+// card waits for the request card (the first top-level bot message in the
+// SOC channel) whose text contains want.
+func (h *harness) card(want string) slacktest.Message {
+	h.t.Helper()
+	return h.wait("card with "+want, func(m slacktest.Message) bool {
+		return m.Channel == socChannel && m.ThreadTS == "" && !m.Ephemeral && m.User == slacktest.BotUserID && strings.Contains(m.Text, want)
+	})
+}
+
+// reply waits for a thread reply under card whose text contains want.
+func (h *harness) reply(card slacktest.Message, want string) slacktest.Message {
+	h.t.Helper()
+	return h.wait("thread reply with "+want, func(m slacktest.Message) bool {
+		return m.ThreadTS == card.TS && strings.Contains(m.Text, want)
+	})
+}
+
+// ephemeral waits for an ephemeral message to user containing want.
+func (h *harness) ephemeral(user, want string) slacktest.Message {
+	h.t.Helper()
+	return h.wait("ephemeral to "+user+" with "+want, func(m slacktest.Message) bool {
+		return m.Ephemeral && m.VisibleTo == user && strings.Contains(m.Text+string(m.Blocks), want)
+	})
+}
+
+// only returns the one request in the store.
+func (h *harness) only() *approvals.Request {
+	h.t.Helper()
+	page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 10})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(page.Requests) != 1 {
+		h.t.Fatalf("%d requests stored, want 1", len(page.Requests))
+	}
+	return page.Requests[0]
+}
+
+// audit returns the audit events of request id.
+func (h *harness) audit(id string) []storage.AuditRecord {
+	h.t.Helper()
+	recs, err := h.db.RequestAudit(h.ctx(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return recs
+}
+
+// dump lists every message, for failure messages.
+func (h *harness) dump() string {
+	var b strings.Builder
+	for _, m := range h.slack.AllMessages() {
+		j, _ := json.Marshal(struct {
+			Channel, TS, ThreadTS, VisibleTo, Text string
+			Edited                                 int
+		}{m.Channel, m.TS, m.ThreadTS, m.VisibleTo, m.Text, m.Edited})
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// posted counts the bot's non-ephemeral messages.
+func (h *harness) posted() int {
+	n := 0
+	for _, m := range h.slack.AllMessages() {
+		if !m.Ephemeral {
+			n++
+		}
+	}
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (the log).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// staleCopy posts a copy of msg as it is now, whose buttons keep working
+// however the original is edited: clicking them is clicking an old card
+// (or replaying the same click).
+func (h *harness) staleCopy(msg slacktest.Message) slacktest.Message {
+	h.t.Helper()
+	var blocks slack.Blocks
+	if err := json.Unmarshal(msg.Blocks, &blocks); err != nil {
+		h.t.Fatal(err)
+	}
+	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
+	_, ts, err := c.PostMessageContext(h.ctx(), msg.Channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(blocks.BlockSet...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m, ok := h.slack.Message(slacktest.MessageRef{Channel: msg.Channel, TS: ts})
+	if !ok {
+		h.t.Fatal("the stale copy was not stored")
+	}
+	return m
+}
+
+// shown is every text of m as a person would read its source: the
+// fallback text and the blocks' JSON without HTML escaping.
+func shown(m slacktest.Message) string {
+	var v any
+	_ = json.Unmarshal(m.Blocks, &v)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return m.Text + "\n" + b.String()
+}
+
+// staleCopyFor posts, ephemerally to user, a picker whose button carries
+// value.
+func (h *harness) staleCopyFor(user, value string) slacktest.Message {
+	h.t.Helper()
+	m := RenderMachinePicker("x", []MachineView{{ID: ws42, Name: "ws-0042.contoso.local"}}, 1, func(string) string { return value })
+	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
+	ts, err := c.PostEphemeralContext(h.ctx(), socChannel, user, msgOptions(m)...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	msg, ok := h.slack.Message(slacktest.MessageRef{Channel: socChannel, TS: ts})
+	if !ok {
+		h.t.Fatal("the picker copy was not stored")
+	}
+	return msg
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// logger writes to the harness's log buffer.
+func (h *harness) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// detachedBot is a Bot on the harness's dependencies that is not running,
+// for tests that drive its parts directly.
+func (h *harness) detachedBot() *Bot {
+	h.t.Helper()
+	b, err := New(Options{
+		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
+		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
+		Logger: h.logger(),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,95 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/defender/defendertest"
+)
+
+func TestARestartResumesTrackingAndOldButtonsStillWork(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	isoCard := h.card("Isolate")
+	h.slash(responder, socChannel, "scan srv-sql01 quick odd job")
+	scanCard := h.card("Antivirus scan")
+	h.reply(scanCard, "Submitted to Defender")
+
+	h.stop()
+	scan := h.mde.Actions()[0]
+	if err := h.mde.SetStatus(scan.ID, "Succeeded"); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+
+	h.reply(scanCard, "Defender: Succeeded")
+	h.click(approver2, isoCard, actionApprove)
+	h.reply(isoCard, "Submitted to Defender")
+	if n := h.mde.CallCount("actions.isolate"); n != 1 {
+		t.Errorf("isolate POSTs = %d, want 1", n)
+	}
+	if n := h.mde.CallCount("actions.runAntiVirusScan"); n != 1 {
+		t.Errorf("scan POSTs = %d, want 1", n)
+	}
+}
+
+// approvedButNotSubmitted leaves, with the bot stopped, an isolate request
+// approved but never marked submitted: a crash between the two.
+func approvedButNotSubmitted(t *testing.T, h *harness) *approvals.Request {
+	t.Helper()
+	h.stop()
+	ctx := h.ctx()
+	res, err := h.svc.Open(ctx, approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
+		Reason: "crash test", Params: approvals.Params{Machine: ws42, MachineName: "ws-0042.contoso.local", Isolation: defender.IsolationFull}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Request
+	res, err = h.svc.Approve(ctx, r.ID, approver1, r.Fingerprint())
+	if err != nil || !res.Executable {
+		t.Fatalf("Approve = %v, %v", res.Executable, err)
+	}
+	return res.Request
+}
+
+func TestRecoveryFindsTheActionSubmittedBeforeACrash(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	r := approvedButNotSubmitted(t, h)
+	sub, err := h.def.Actions.Isolate(context.Background(), ws42, defender.IsolationFull, mdeComment(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	err = h.mde.WaitFor(h.ctx(), func(_ *defendertest.Server) bool {
+		got, err := h.db.Get(context.Background(), r.ID)
+		return err == nil && got.State == approvals.StateSubmitted
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.db.Get(context.Background(), r.ID)
+	if got.ActionID != sub.Action.ID {
+		t.Errorf("recovered action %s, want %s", got.ActionID, sub.Action.ID)
+	}
+	if n := h.mde.CallCount("actions.isolate"); n != 1 {
+		t.Errorf("isolate POSTs = %d, want 1 (not submitted again)", n)
+	}
+}
+
+func TestRecoverySubmitsAnApprovedRequestThatNeverReachedDefender(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	r := approvedButNotSubmitted(t, h)
+	h.start()
+	if err := h.mde.WaitFor(h.ctx(), func(s *defendertest.Server) bool { return s.CallCount("actions.isolate") == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	card := h.card("Isolate")
+	h.reply(card, "Submitted to Defender")
+	a := h.mde.Actions()
+	if len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) {
+		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
+	}
+}

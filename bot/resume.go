@@ -1,0 +1,87 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// resume picks up every live request after a start: submitted actions go
+// back to the tracker, approved requests that never reached
+// MarkSubmitted (a crash in between) are recovered without submitting
+// twice, and awaiting requests whose card was never posted get one.
+func (b *Bot) resume(ctx context.Context) error {
+	live, err := b.o.Store.Live(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range live {
+		switch r.State {
+		case approvals.StateSubmitted:
+			if !r.Kind.TargetsMachine() {
+				b.finishIndicator(ctx, r) // the indicator call had completed
+				continue
+			}
+			b.tracker.add(r.ID, r.ActionID, "")
+			b.log.InfoContext(ctx, "tracking resumed", "request", r.ID, "action", r.ActionID)
+		case approvals.StateApproved:
+			b.recoverApproved(ctx, r)
+		case approvals.StateAwaiting:
+			if r.Card.TS == "" {
+				_ = b.postMissingCard(ctx, r)
+			}
+		}
+	}
+	if b.tracker.len() > 0 {
+		b.tracker.poke()
+	}
+	return nil
+}
+
+// recoverApproved finishes approved request r after a crash between
+// approval and MarkSubmitted: if MDE already has our action (its comment
+// carries the request id), it is recorded; only if none exists is r
+// submitted.
+func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
+	log := b.log.With("request", r.ID)
+	if r.Card.TS == "" {
+		r = b.postMissingCard(ctx, r)
+	}
+	if !r.Kind.TargetsMachine() {
+		log.InfoContext(ctx, "re-running an indicator request after a restart")
+		b.execute(ctx, r) // blocking and unblocking a hash are idempotent
+		return
+	}
+	actions, err := b.o.Defender.Actions.List(ctx, defender.ActionFilter{
+		MachineID:    r.Params.Machine,
+		Types:        []defender.ActionType{actionType(r.Kind)},
+		CreatedAfter: r.Created.Add(-time.Minute),
+	}, defender.ListOptions{})
+	if err != nil {
+		log.ErrorContext(ctx, "looking for the MDE action of an approved request failed; will retry on next start", "error", err)
+		return
+	}
+	for _, a := range actions {
+		if strings.Contains(a.RequestorComment, r.ID) {
+			log.InfoContext(ctx, "found the MDE action of an approved request", "action", a.ID)
+			b.submitted(ctx, r, a)
+			return
+		}
+	}
+	log.InfoContext(ctx, "approved request was never submitted; submitting it now")
+	b.execute(ctx, r)
+}
+
+// postMissingCard posts the card of a request whose card was never stored
+// (a crash between opening it and storing the card) and returns the
+// request with its card.
+func (b *Bot) postMissingCard(ctx context.Context, r *approvals.Request) *approvals.Request {
+	r, err := b.postCard(ctx, r, r.Channel, b.machineFor(ctx, r))
+	if err != nil {
+		b.log.ErrorContext(ctx, "posting a missing card failed", "request", r.ID, "error", err)
+	}
+	return r
+}

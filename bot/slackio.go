@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// msgOptions are the chat options that send m.
+func msgOptions(m Message) []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+}
+
+// reply shows m to user only, in channel (chat.postEphemeral). Where the
+// bot cannot post (a channel it is not in, a DM), it answers through the
+// response_url of the command or click being handled, if any.
+func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
+	var err error
+	if channel != "" && user != "" {
+		if _, err = b.o.Slack.PostEphemeralContext(ctx, channel, user, msgOptions(m)...); err == nil {
+			return
+		}
+	}
+	if url, ok := ctx.Value(responseURLKey{}).(string); ok && url != "" {
+		werr := slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{
+			Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral,
+		})
+		if werr == nil {
+			return
+		}
+		b.log.WarnContext(ctx, "reply through response_url failed", "channel", channel, "user", user, "error", werr)
+	}
+	if err != nil {
+		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)
+	}
+}
+
+// responseURLKey is the context key of the response_url of the command or
+// click being handled.
+type responseURLKey struct{}
+
+// withResponseURL returns ctx carrying url for reply.
+func withResponseURL(ctx context.Context, url string) context.Context {
+	return context.WithValue(ctx, responseURLKey{}, url)
+}
+
+// replyError shows user what went wrong (see errorMessage).
+func (b *Bot) replyError(ctx context.Context, channel, user string, err error, attrs ...any) {
+	b.reply(ctx, channel, user, b.errorMessage(ctx, err, append(attrs, "user", user)...))
+}
+
+// post posts m in channel, in the thread of threadTS when it is set, and
+// returns the new message's ts.
+func (b *Bot) post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
+	opts := msgOptions(m)
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	_, ts, err := b.o.Slack.PostMessageContext(ctx, channel, opts...)
+	return ts, err
+}
+
+// postThread posts m under r's card (or in r's channel when it has none),
+// logging a failure.
+func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m Message) string {
+	channel := r.Card.Channel
+	if channel == "" {
+		channel = r.Channel
+	}
+	ts, err := b.post(ctx, channel, r.Card.TS, m)
+	if err != nil {
+		b.log.WarnContext(ctx, "thread reply failed", "request", r.ID, "error", err)
+	}
+	return ts
+}
+
+// update edits the message channel/ts to m (chat.update).
+func (b *Bot) update(ctx context.Context, channel, ts string, m Message) error {
+	_, _, _, err := b.o.Slack.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
+	return err
+}
+
+// updateCard re-renders r's card in place from the request's latest stored
+// state, logging a failure. Card updates of one request are serialized and
+// each renders what the store holds when it runs, so the card never ends
+// on an older state than the store's; they also wait for a card being
+// posted to be stored (see postCard).
+func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
+	unlock := b.cards.lock(r.ID)
+	defer unlock()
+	if latest, err := b.o.Store.Get(ctx, r.ID); err == nil {
+		r = latest
+	}
+	if r.Card.TS == "" {
+		return
+	}
+	m := RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now())
+	if err := b.update(ctx, r.Card.Channel, r.Card.TS, m); err != nil {
+		b.log.WarnContext(ctx, "card update failed", "request", r.ID, "error", err)
+	}
+}
+
+// postCard posts r's card in channel and stores where it is. Until it is
+// stored, updates of the card wait, so a click that comes right after the
+// card appears still edits it.
+func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine MachineView) (*approvals.Request, error) {
+	unlock := b.cards.lock(r.ID)
+	defer unlock()
+	ts, err := b.post(ctx, channel, "", RenderRequestCard(requestView(r, machine), b.now()))
+	if err != nil {
+		return r, fmt.Errorf("posting the card: %w", err)
+	}
+	res, err := b.o.Approvals.SetCard(ctx, r.ID, approvals.Card{Channel: channel, TS: ts})
+	if err != nil {
+		return r, fmt.Errorf("storing the card: %w", err)
+	}
+	return res.Request, nil
+}
+
+// cardLocks serializes the card work of each request (striped by id).
+type cardLocks [64]sync.Mutex
+
+// lock locks the stripe of request id and returns its unlock.
+func (c *cardLocks) lock(id string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	m := &c[h.Sum32()%uint32(len(c))]
+	m.Lock()
+	return m.Unlock
+}
+
+// machineCache keeps the machines the bot looked up, for re-rendering cards
+// without calling MDE each time.
+type machineCache struct {
+	mu sync.Mutex
+	m  map[defender.MachineID]MachineView
+}
+
+func (c *machineCache) put(m MachineView) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[defender.MachineID]MachineView{}
+	}
+	c.m[defender.MachineID(m.ID)] = m
+}
+
+func (c *machineCache) get(id defender.MachineID) (MachineView, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.m[id]
+	return m, ok
+}
+
+// machineFor is r's machine as last looked up; after a restart it is read
+// from MDE once, and if that fails the card shows the stored name and id.
+func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) MachineView {
+	if !r.Kind.TargetsMachine() {
+		return MachineView{}
+	}
+	if m, ok := b.machines.get(r.Params.Machine); ok {
+		return m
+	}
+	dm, err := b.o.Defender.Machines.Get(ctx, r.Params.Machine)
+	if err != nil {
+		b.log.WarnContext(ctx, "machine lookup for a card failed", "request", r.ID, "machine", r.Params.Machine, "error", err)
+		m := MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
+		b.machines.put(m)
+		return m
+	}
+	m := machineView(dm)
+	b.machines.put(m)
+	return m
+}

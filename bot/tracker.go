@@ -1,0 +1,149 @@
+package bot
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// tracker follows every in-flight MDE action. Each tick reads all their
+// statuses with batched Actions.Statuses calls (about N/50 calls for N
+// actions), records each new status (approvals.RecordStatus, written to the
+// store) and only then posts it in the card's thread.
+type tracker struct {
+	b    *Bot
+	kick chan struct{}
+
+	mu    sync.Mutex
+	items map[string]*tracked // by lowercase action id
+}
+
+// tracked is one in-flight action.
+type tracked struct {
+	requestID string
+	actionID  string
+	cancelTS  string // the thread reply with the Cancel button, when known
+}
+
+func newTracker(b *Bot) *tracker {
+	return &tracker{b: b, kick: make(chan struct{}, 1), items: map[string]*tracked{}}
+}
+
+// add starts following action actionID of request requestID.
+func (t *tracker) add(requestID, actionID, cancelTS string) {
+	t.mu.Lock()
+	t.items[strings.ToLower(actionID)] = &tracked{requestID: requestID, actionID: actionID, cancelTS: cancelTS}
+	t.mu.Unlock()
+}
+
+// poke asks for a tick now (after a cancel, say).
+func (t *tracker) poke() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// len is how many actions are followed.
+func (t *tracker) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.items)
+}
+
+// run ticks every interval until ctx ends.
+func (t *tracker) run(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-t.kick:
+		}
+		t.tick(ctx)
+	}
+}
+
+// tick polls every followed action once and handles what changed.
+func (t *tracker) tick(ctx context.Context) {
+	t.mu.Lock()
+	ids := slices.Sorted(maps.Keys(t.items))
+	t.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	statuses, err := t.b.o.Defender.Actions.Statuses(ctx, ids)
+	// Statuses read are recorded and posted even if Run ends meanwhile: a
+	// status recorded but never posted would not be posted after a restart.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	defer cancel()
+	if err != nil {
+		t.b.log.WarnContext(ctx, "reading MDE action statuses failed; retrying next tick", "actions", len(ids), "read", len(statuses), "error", err)
+	}
+	for _, id := range ids {
+		a, ok := statuses[id]
+		if !ok || a.Status == "" {
+			continue
+		}
+		t.mu.Lock()
+		it := t.items[id]
+		t.mu.Unlock()
+		if it != nil {
+			t.observe(ctx, it, a)
+		}
+	}
+}
+
+// observe records a's status for it's request and, if it is new, tells the
+// thread and refreshes the card.
+func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAction) {
+	b := t.b
+	log := b.log.With("request", it.requestID, "action", it.actionID)
+	res, err := b.o.Approvals.RecordStatus(ctx, it.requestID, a.Status, actionDetail(a))
+	if err != nil {
+		log.WarnContext(ctx, "recording an MDE status failed", "status", a.Status, "error", err)
+		if r, gerr := b.o.Store.Get(ctx, it.requestID); gerr == nil && r.State.Final() {
+			t.remove(it)
+		}
+		return
+	}
+	r := res.Request
+	if res.Changed {
+		log.InfoContext(ctx, "MDE status", "status", a.Status)
+		b.postThread(ctx, r, RenderStatusReply(requestView(r, b.machineFor(ctx, r))))
+		b.updateCard(ctx, r)
+	}
+	if r.State.Final() {
+		t.remove(it)
+		if res.Changed {
+			if it.cancelTS != "" {
+				if err := b.update(ctx, r.Card.Channel, it.cancelTS, RenderCancelReply(requestView(r, b.machineFor(ctx, r)))); err != nil {
+					log.WarnContext(ctx, "retiring the cancel button failed", "error", err)
+				}
+			}
+			b.finished(ctx, r)
+		}
+	}
+}
+
+func (t *tracker) remove(it *tracked) {
+	t.mu.Lock()
+	delete(t.items, strings.ToLower(it.actionID))
+	t.mu.Unlock()
+}
+
+// finished posts what follows a final status: the download button of a
+// collected investigation package.
+func (b *Bot) finished(ctx context.Context, r *approvals.Request) {
+	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded {
+		b.postThread(ctx, r, RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
+	}
+}

@@ -1,0 +1,22 @@
+// Command mdebot is a Slack bot that runs Microsoft Defender for Endpoint
+// response actions under a two-person rule. Run "mdebot help" for usage.
+//
+//	mdebot serve --config FILE   serve /mde over Socket Mode until SIGINT/SIGTERM
+//	mdebot manifest              print the Slack app manifest
+//	mdebot help                  usage, environment variables, exit codes
+//
+// The YAML file holds policy and routing (package config documents every
+// key; config/example.yaml is a complete example); secrets and endpoints
+// come from the environment (SLACK_*, AZURE_*, MDE_*). serve opens the bbolt
+// database, checks the Slack bot token and the Entra ID credential, wires
+// package approvals, package defender (MSAL) and package bot together, and
+// runs the bot. All HTTP uses Go's default trust store, so SSL_CERT_FILE
+// works for private CAs.
+//
+// Exit status: 0 after a graceful stop, 1 for a bad configuration or
+// a fatal error (stderr's "mdebot: …" line says which), 2 for a bad
+// command line.
+//
+// Main is the whole program; main only wires signals and os.Exit, so tests
+// run Main end to end, in-process or as a child process.
+package main

@@ -1,0 +1,36 @@
+package main
+
+// usage is what "mdebot help" prints.
+const usage = `mdebot runs Microsoft Defender for Endpoint response actions from Slack
+(isolate, release, restrict, scan, collect, quarantine, block, offboard), with a
+second person approving the ones your policy names.
+
+Usage:
+  mdebot serve --config FILE   connect to Slack over Socket Mode and serve /mde
+  mdebot manifest              print the Slack app manifest to create the app from
+  mdebot help                  show this help
+
+Getting started:
+  1. Create the Slack app from the manifest (api.slack.com/apps → "From a
+     manifest"): mdebot manifest > manifest.yaml
+  2. Write the configuration file from config/example.yaml (channels, requesters,
+     approvers, approvals per action, storage.path). Unknown keys are errors.
+  3. Set the environment below and run: mdebot serve --config /etc/mdebot/mdebot.yaml
+
+Environment (secrets and endpoints; never in the file):
+  SLACK_APP_TOKEN                xapp-… app-level token with connections:write (Socket Mode)
+  SLACK_BOT_TOKEN                xoxb-… bot token
+  SLACK_API_URL                  Slack Web API base URL (default https://slack.com/api/)
+  AZURE_TENANT_ID                Entra ID tenant (directory) id
+  AZURE_CLIENT_ID                Entra ID application (client) id
+  AZURE_CLIENT_SECRET            client secret, or instead:
+  AZURE_CLIENT_CERTIFICATE_PATH  PEM file holding the client certificate and its key
+  AZURE_AUTHORITY_HOST           Entra ID login host (default https://login.microsoftonline.com)
+  MDE_API_URL                    Defender API (default https://api.security.microsoft.com)
+  MDE_SCOPE                      token scope (default https://api.securitycenter.microsoft.com/.default)
+  SSL_CERT_FILE                  a PEM CA bundle Go trusts in place of the system CA file
+                                 (the system CA directories still apply)
+
+Exit status: 0 after SIGINT or SIGTERM (a graceful stop), 1 for a bad configuration
+or a fatal error (the last line of stderr says which), 2 for a bad command line.
+`

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot"
+	"github.com/mdebot/mdebot/config"
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage"
+)
+
+// Timeouts of serve's own calls.
+const (
+	// shutdownGrace bounds how long serve waits for the bot to stop once
+	// ctx ends; after it, serve gives up (exit status 1).
+	shutdownGrace = 30 * time.Second
+	// startupCheckTimeout bounds the startup checks of the Slack bot token
+	// and of the Entra ID credential.
+	startupCheckTimeout = 20 * time.Second
+	// maxSweepInterval is how often the expiry sweeper runs at most; with a
+	// short approval_ttl it runs ten times per TTL.
+	maxSweepInterval = 15 * time.Second
+	minSweepInterval = 100 * time.Millisecond
+)
+
+// serveConfig opens the database, wires Slack, the approval service and
+// the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
+// error.
+func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	db, err := storage.Open(cfg.Storage.Path, nil)
+	if err != nil {
+		return err // storage's errors name the file
+	}
+	closeDB := true
+	defer func() {
+		if !closeDB {
+			return
+		}
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing %s: %w", cfg.Storage.Path, cerr)
+		}
+	}()
+
+	if cfg.Admin.Listen != "" {
+		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"))
+		if err != nil {
+			return err
+		}
+		defer admin.stop()
+	}
+
+	api, socket := newSlack(cfg.Slack)
+	if err := checkBotToken(ctx, api, cfg.Slack.APIURL, log); err != nil {
+		return err
+	}
+	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
+	svc, err := approvals.New(approvals.Config{
+		Policy: policyFrom(cfg),
+		Store:  db,
+		Groups: groups,
+		Logger: log.With("component", "approvals"),
+	})
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	mde, tokens, err := newDefender(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkDefenderToken(ctx, tokens, log); err != nil {
+		return err
+	}
+
+	b, err := bot.New(bot.Options{
+		Slack:         api,
+		Socket:        socket,
+		Approvals:     svc,
+		Store:         db,
+		History:       db,
+		Defender:      mde,
+		PollInterval:  cfg.Defender.PollInterval,
+		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
+		Auditors:      cfg.Slack.Auditors,
+		Groups:        groups,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("mdebot serving",
+		"storage", cfg.Storage.Path,
+		"slack_api", cfg.Slack.APIURL,
+		"mde_api", cfg.Defender.APIURL,
+		"authority", cfg.Azure.AuthorityHost,
+		"tenant", cfg.Azure.TenantID,
+		"client", cfg.Azure.ClientID,
+		"credential", credentialKind(cfg.Azure),
+		"approval_ttl", cfg.Policy.ApprovalTTL,
+		"poll_interval", cfg.Defender.PollInterval)
+
+	stopped, err := runBot(ctx, b)
+	if !stopped {
+		closeDB = false // the bot may still hold a transaction; exiting releases the lock
+	}
+	if err == nil {
+		log.Info("mdebot stopped")
+	}
+	return err
+}
+
+// runBot runs b until it returns. Once ctx ends it waits shutdownGrace at
+// most; stopped is false if b had not returned by then.
+func runBot(ctx context.Context, b *bot.Bot) (stopped bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	select {
+	case err := <-done:
+		return true, runError(err)
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(shutdownGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return true, runError(err)
+	case <-grace.C:
+		return false, fmt.Errorf("the bot did not stop within %s of the signal; exiting anyway", shutdownGrace)
+	}
+}
+
+// runError turns bot.Run's error into the operator's one line.
+func runError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bot.ErrInvalidAuth):
+		return errors.New("Slack refused SLACK_APP_TOKEN (invalid_auth): set it to the app-level token (xapp-…) with the connections:write scope")
+	}
+	return err
+}
+
+// newSlack returns the Web API client (bot token) and the Socket Mode
+// client (app-level token), both calling cfg.APIURL.
+func newSlack(cfg config.Slack) (*slack.Client, *socketmode.Client) {
+	hc := newHTTPClient(slackTimeout)
+	api := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(hc))
+	socketAPI := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
+		slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(hc))
+	return api, socketmode.New(socketAPI)
+}
+
+// slackAuthErrors are the auth.test errors that mean the token is wrong,
+// not that Slack is unreachable.
+var slackAuthErrors = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "token_revoked": true,
+	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
+}
+
+// checkBotToken calls auth.test with the bot token: a refused token, or an
+// SLACK_API_URL that is not a Web API (404), is fatal; Slack being
+// unreachable is only logged (Socket Mode retries).
+func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	resp, err := api.AuthTestContext(ctx)
+	var serr slack.SlackErrorResponse
+	var status slack.StatusCodeError
+	switch {
+	case err == nil:
+		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
+		return nil
+	case errors.As(err, &serr) && slackAuthErrors[serr.Err]:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
+	case slackAuthErrors[err.Error()]:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+	case errors.As(err, &status) && status.Code == http.StatusNotFound:
+		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
+	}
+	log.Warn("cannot check the Slack bot token now; going on", "err", err)
+	return nil
+}
+
+// policyFrom is the approval policy the configuration describes.
+func policyFrom(cfg *config.Config) approvals.Policy {
+	counts := make(map[approvals.Kind]int, len(cfg.Policy.Approvals))
+	for name, n := range cfg.Policy.Approvals {
+		counts[approvals.Kind(name)] = n
+	}
+	return approvals.Policy{
+		Approvals:  counts,
+		Requesters: cfg.Slack.Requesters,
+		Approvers:  cfg.Slack.Approvers,
+		Channels:   cfg.Slack.Channels,
+		TTL:        cfg.Policy.ApprovalTTL,
+	}
+}
+
+// sweepInterval is how often requests past their approval window are
+// expired: a tenth of the TTL, between 100ms and 15s.
+func sweepInterval(ttl time.Duration) time.Duration {
+	return min(max(ttl/10, minSweepInterval), maxSweepInterval)
+}
+
+// newDefender returns the MDE client, authenticated with MSAL against the
+// configured Entra ID app, and its token source.
+func newDefender(cfg *config.Config) (*defender.Client, *defender.MSALTokenSource, error) {
+	cred, err := credential(cfg.Azure)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := newHTTPClient(defenderTimeout)
+	tokens, err := defender.NewMSALTokenSource(defender.MSALConfig{
+		TenantID:      cfg.Azure.TenantID,
+		ClientID:      cfg.Azure.ClientID,
+		Credential:    cred,
+		AuthorityHost: cfg.Azure.AuthorityHost,
+		Scopes:        []string{cfg.Defender.Scope},
+		HTTPClient:    hc,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("Entra ID: %w", err)
+	}
+	client, err := defender.NewClient(
+		defender.WithBaseURL(cfg.Defender.APIURL),
+		defender.WithHTTPClient(hc),
+		defender.WithTokenSource(tokens),
+		defender.WithUserAgent("mdebot"),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("MDE client: %w", err)
+	}
+	return client, tokens, nil
+}
+
+// credential reads the client secret or the certificate file.
+func credential(az config.Azure) (defender.Credential, error) {
+	if !az.ClientSecret.IsZero() {
+		return defender.SecretCredential(az.ClientSecret.Reveal()), nil
+	}
+	pem, err := os.ReadFile(az.CertificatePath)
+	if err != nil {
+		return defender.Credential{}, fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH: %w", err)
+	}
+	cred, err := defender.CertificateCredential(pem, "")
+	if err != nil {
+		return defender.Credential{}, fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %s: %w", az.CertificatePath, err)
+	}
+	return cred, nil
+}
+
+// credentialKind names the kind of credential for the startup log line.
+func credentialKind(az config.Azure) string {
+	if !az.ClientSecret.IsZero() {
+		return "client secret"
+	}
+	return "certificate " + az.CertificatePath
+}
+
+// checkDefenderToken gets a first token, so that a wrong credential shows
+// at startup rather than at the first approved action. Entra ID refusing the
+// credential, app or tenant is fatal; Entra ID being unreachable is only
+// logged, since every action asks for a token again.
+func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	_, err := tokens.Token(ctx)
+	if err == nil {
+		log.Info("Entra ID token acquired for Defender")
+		return nil
+	}
+	if code, desc, ok := entraRefusal(err); ok {
+		return fmt.Errorf("Entra ID refused the Defender credential (%s): %s; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
+	}
+	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
+	return nil
+}

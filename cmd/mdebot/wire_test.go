@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mdebot/mdebot/bot"
+	"github.com/mdebot/mdebot/config"
+	"github.com/mdebot/mdebot/defender/defendertest"
+)
+
+func TestACertificateCredentialAuthenticatesToEntraID(t *testing.T) {
+	cert, pemData := newClientCertificate(t)
+	w := newWorld(t, spec{mde: []defendertest.Option{quick, defendertest.WithCertificate(cert)}})
+	certPath := filepath.Join(w.dir, "client.pem")
+	w.writeFile(certPath, string(pemData))
+	ctx := w.ctx()
+	c := w.startWith(map[string]string{"AZURE_CLIENT_SECRET": "", "AZURE_CLIENT_CERTIFICATE_PATH": certPath},
+		"serve", "--config", w.config)
+	w.serving(ctx, c, 1)
+
+	w.command(ctx, alice, "scan ws-0042 quick cert check")
+	card := w.card(ctx, "requested by")
+	w.reply(ctx, card, "Defender: Succeeded")
+	var assertions int
+	for _, call := range w.mde.Calls() {
+		if call.Route == "token" && call.Status == http.StatusOK && bytes.Contains(call.Body, []byte("client_assertion=")) {
+			assertions++
+		}
+	}
+	if assertions == 0 {
+		t.Error("no token was issued for a client assertion")
+	}
+	if strings.Contains(c.out.String(), "PRIVATE KEY") {
+		t.Error("the output shows the private key")
+	}
+}
+
+func TestTheAdminListenerAnswersHealthzWhileServing(t *testing.T) {
+	addr := freeAddr(t)
+	w := newWorld(t, spec{admin: addr})
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
+		t.Errorf("GET /healthz = %d %q", resp.StatusCode, body)
+	}
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(ctx); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestABusyAdminPortIsOneClearLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	w := newWorld(t, spec{admin: ln.Addr().String()})
+	ctx := w.ctx()
+	c := w.start()
+	if code := c.wait(ctx); code != exitFatal {
+		t.Fatalf("exit %d, want %d", code, exitFatal)
+	}
+	lines := c.errorLines()
+	if len(lines) != 1 || !strings.Contains(lines[0], "admin.listen "+ln.Addr().String()) {
+		t.Errorf("error lines %q", lines)
+	}
+}
+
+func TestTheLoggerFollowsLogFormatAndLevel(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, config.Log{Format: config.LogJSON, Level: slog.LevelWarn})
+	log.Info("hidden")
+	log.Warn("shown", "secret", config.NewSecret("xoxb-123"))
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("not one JSON line: %q", buf.String())
+	}
+	delete(got, "time")
+	if diff := cmp.Diff(map[string]any{"level": "WARN", "msg": "shown", "secret": "[redacted]"}, got); diff != "" {
+		t.Error(diff)
+	}
+
+	buf.Reset()
+	newLogger(&buf, config.Log{Format: config.LogText, Level: slog.LevelDebug}).Debug("seen")
+	if !strings.Contains(buf.String(), "level=DEBUG msg=seen") {
+		t.Errorf("text log %q", buf.String())
+	}
+}
+
+func TestRunErrorNamesTheAppTokenForInvalidAuthOnly(t *testing.T) {
+	if runError(nil) != nil {
+		t.Error("runError(nil) != nil")
+	}
+	if err := runError(fmt.Errorf("%w: invalid_auth", bot.ErrInvalidAuth)); !strings.HasPrefix(err.Error(), "Slack refused SLACK_APP_TOKEN (invalid_auth)") {
+		t.Errorf("runError(ErrInvalidAuth) = %q", err)
+	}
+	if err := runError(io.EOF); err != io.EOF {
+		t.Errorf("runError(EOF) = %v", err)
+	}
+}
+
+// newClientCertificate returns a self-signed RSA certificate and the PEM
+// file holding it and its key, as AZURE_CLIENT_CERTIFICATE_PATH expects.
+func newClientCertificate(t *testing.T) (*x509.Certificate, []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "mdebot test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+	pem.Encode(&buf, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	return cert, buf.Bytes()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
