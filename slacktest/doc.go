@@ -1,0 +1,21 @@
+// Package slacktest is a stateful fake of Slack's Web API and Socket Mode for
+// tests, in the spirit of net/http/httptest.
+//
+// A Server listens on 127.0.0.1 (plain HTTP and ws://) and is driven by the
+// real slack-go client: point slack.OptionAPIURL at Server.APIURL and give the
+// client AppToken and BotToken. The fake answers the Web API methods the bot
+// uses with Slack's response shapes and error strings, enforces Slack's Block
+// Kit limits, and speaks Socket Mode the way Slack does: a hello frame,
+// websocket pings, envelopes with real payload shapes, acks tracked per
+// envelope, disconnect frames and reconnects.
+//
+// Tests drive the bot with SlashCommand, ClickButton, SubmitView and
+// OpenAppHome, then observe what it did with Messages, Views, Acks and Calls,
+// or wait for it with WaitMessage, WaitView and WaitAck (a context bounds the
+// wait; nothing sleeps). Subscribe streams every state change, for a viewer
+// that renders the fake workspace.
+//
+// Slack-side time (message ts, trigger_id expiry, event times) comes from the
+// clock given with WithClock; socket latencies use the monotonic wall clock.
+// A Server is safe for concurrent use.
+package slacktest

@@ -1,0 +1,404 @@
+package slacktest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// verificationToken is the deprecated token Slack still puts in payloads.
+const verificationToken = "fakeverificationtoken"
+
+func (s *Server) wireUserRef(u User) map[string]any {
+	return map[string]any{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": s.teamID}
+}
+
+func (s *Server) channelNameLocked(id string) string {
+	if c, ok := s.channels[id]; ok {
+		return c.Name
+	}
+	return "directmessage"
+}
+
+// driveLocked checks the user and channel of an interaction and registers its envelope.
+func (s *Server) newEnvelopeLocked(kind, user, channel string) *sentEnvelope {
+	env := &sentEnvelope{id: s.nextEnvelopeIDLocked(), kind: kind, user: user, channel: channel}
+	s.envelopes[env.id] = env
+	return env
+}
+
+func (s *Server) nextEnvelopeIDLocked() string {
+	s.seq++
+	return fmt.Sprintf("env-%04d-%08x-fake", s.seq, uint32(s.seq)*2654435761)
+}
+
+func (s *Server) userLocked(id string) (User, error) {
+	u, ok := s.users[id]
+	if !ok {
+		return User{}, fmt.Errorf("slacktest: unknown user %q (add it with WithUsers)", id)
+	}
+	return u, nil
+}
+
+// SlashCommand sends a slash_commands envelope as if userID typed
+// "command text" in channelID, and returns once it is written.
+func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, text string) (Envelope, error) {
+	s.mu.Lock()
+	u, err := s.userLocked(userID)
+	if err != nil {
+		s.mu.Unlock()
+		return Envelope{}, err
+	}
+	channel, ok := s.resolveChannelLocked(channelID)
+	if !ok {
+		s.mu.Unlock()
+		return Envelope{}, fmt.Errorf("slacktest: unknown channel %q (add it with WithChannels)", channelID)
+	}
+	env := s.newEnvelopeLocked("slash_commands", userID, channel)
+	payload := map[string]any{
+		"token":                 verificationToken,
+		"team_id":               s.teamID,
+		"team_domain":           s.teamDomain,
+		"channel_id":            channel,
+		"channel_name":          s.channelNameLocked(channel),
+		"user_id":               u.ID,
+		"user_name":             u.Name,
+		"command":               command,
+		"text":                  text,
+		"api_app_id":            AppID,
+		"is_enterprise_install": "false",
+		"response_url":          s.responseURLLocked(env),
+		"trigger_id":            s.issueTriggerLocked(userID),
+	}
+	s.mu.Unlock()
+	return s.sendEnvelope(ctx, env, map[string]any{
+		"envelope_id": env.id, "type": "slash_commands", "accepts_response_payload": true, "payload": payload,
+	})
+}
+
+// ClickButton sends a block_actions envelope as if userID clicked the button
+// with actionID in the stored message. The payload carries the message as
+// Slack would (blocks included) and the button's block_id. An empty value
+// sends the button's own value. It fails if the message has no such button.
+func (s *Server) ClickButton(ctx context.Context, userID string, msg MessageRef, actionID, value string) (Envelope, error) {
+	s.mu.Lock()
+	u, err := s.userLocked(userID)
+	if err != nil {
+		s.mu.Unlock()
+		return Envelope{}, err
+	}
+	m := s.findMessageLocked(msg.Channel, msg.TS)
+	if m == nil || m.Deleted {
+		s.mu.Unlock()
+		return Envelope{}, fmt.Errorf("slacktest: no message %s/%s", msg.Channel, msg.TS)
+	}
+	if m.Ephemeral && m.VisibleTo != userID {
+		s.mu.Unlock()
+		return Envelope{}, fmt.Errorf("slacktest: ephemeral message %s is not visible to %s", msg.TS, userID)
+	}
+	blockID, button, ok := findButton(m.Blocks, actionID)
+	if !ok {
+		s.mu.Unlock()
+		return Envelope{}, fmt.Errorf("%w: %q in message %s/%s", errNoSuchButton, actionID, msg.Channel, msg.TS)
+	}
+	if value == "" {
+		value, _ = button["value"].(string)
+	}
+	env := s.newEnvelopeLocked("block_actions", userID, m.Channel)
+	env.messageTS = m.TS
+	action := map[string]any{
+		"action_id": actionID,
+		"block_id":  blockID,
+		"text":      button["text"],
+		"value":     value,
+		"type":      "button",
+		"action_ts": s.nextActionTSLocked(),
+	}
+	if st, ok := button["style"]; ok {
+		action["style"] = st
+	}
+	container := map[string]any{"type": "message", "message_ts": m.TS, "channel_id": m.Channel, "is_ephemeral": m.Ephemeral}
+	if m.ThreadTS != "" {
+		container["thread_ts"] = m.ThreadTS
+	}
+	payload := map[string]any{
+		"type":                  "block_actions",
+		"user":                  s.wireUserRef(u),
+		"api_app_id":            AppID,
+		"token":                 verificationToken,
+		"container":             container,
+		"trigger_id":            s.issueTriggerLocked(userID),
+		"team":                  map[string]any{"id": s.teamID, "domain": s.teamDomain},
+		"enterprise":            nil,
+		"is_enterprise_install": false,
+		"channel":               map[string]any{"id": m.Channel, "name": s.channelNameLocked(m.Channel)},
+		"state":                 map[string]any{"values": map[string]any{}},
+		"response_url":          s.responseURLLocked(env),
+		"actions":               []any{action},
+	}
+	if !m.Ephemeral {
+		payload["message"] = s.wireMessage(m)
+	}
+	s.mu.Unlock()
+	return s.sendEnvelope(ctx, env, map[string]any{
+		"envelope_id": env.id, "type": "interactive", "accepts_response_payload": false, "payload": payload,
+	})
+}
+
+func (s *Server) nextActionTSLocked() string {
+	micro := s.now().UnixMicro()
+	return fmt.Sprintf("%d.%06d", micro/1e6, micro%1e6)
+}
+
+// findButton returns the block_id and JSON of the button with actionID, in
+// an actions block or a section accessory.
+func findButton(blocks json.RawMessage, actionID string) (string, map[string]any, bool) {
+	var parsed []map[string]any
+	if json.Unmarshal(blocks, &parsed) != nil {
+		return "", nil, false
+	}
+	for _, b := range parsed {
+		blockID, _ := b["block_id"].(string)
+		var candidates []any
+		if els, ok := b["elements"].([]any); ok && b["type"] == "actions" {
+			candidates = els
+		}
+		if acc, ok := b["accessory"]; ok {
+			candidates = append(candidates, acc)
+		}
+		for _, c := range candidates {
+			el, _ := c.(map[string]any)
+			if el != nil && el["type"] == "button" && el["action_id"] == actionID {
+				return blockID, el, true
+			}
+		}
+	}
+	return "", nil, false
+}
+
+// SubmitView sends a view_submission envelope for the user's open modal.
+// values maps block_id → action_id → the value the user entered: text for
+// text inputs, an option value for selects and radio buttons,
+// comma-separated values for multi-selects and checkboxes, a user ID for
+// users_select. It fails if the view is not an open modal of userID or a
+// value names no input of the view.
+func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values map[string]map[string]string) (Envelope, error) {
+	s.mu.Lock()
+	u, err := s.userLocked(userID)
+	if err != nil {
+		s.mu.Unlock()
+		return Envelope{}, err
+	}
+	v := s.findViewLocked(viewID)
+	if v == nil || v.Type != "modal" || v.Closed || v.UserID != userID {
+		s.mu.Unlock()
+		return Envelope{}, fmt.Errorf("slacktest: no open modal %q for user %s", viewID, userID)
+	}
+	state, err := viewState(v.JSON, values)
+	if err != nil {
+		s.mu.Unlock()
+		return Envelope{}, err
+	}
+	env := s.newEnvelopeLocked("view_submission", userID, "")
+	env.viewID = v.ID
+	payload := map[string]any{
+		"type":                  "view_submission",
+		"team":                  map[string]any{"id": s.teamID, "domain": s.teamDomain},
+		"user":                  s.wireUserRef(u),
+		"api_app_id":            AppID,
+		"token":                 verificationToken,
+		"trigger_id":            s.issueTriggerLocked(userID),
+		"view":                  s.wireView(v, map[string]any{"values": state}),
+		"response_urls":         []any{},
+		"enterprise":            nil,
+		"is_enterprise_install": false,
+	}
+	s.mu.Unlock()
+	return s.sendEnvelope(ctx, env, map[string]any{
+		"envelope_id": env.id, "type": "interactive", "accepts_response_payload": true, "payload": payload,
+	})
+}
+
+// viewState builds view.state.values from the view's input blocks.
+func viewState(view json.RawMessage, values map[string]map[string]string) (map[string]any, error) {
+	var v struct {
+		Blocks []map[string]any `json:"blocks"`
+	}
+	if err := json.Unmarshal(view, &v); err != nil {
+		return nil, fmt.Errorf("slacktest: stored view: %w", err)
+	}
+	state := map[string]any{}
+	used := 0
+	for _, b := range v.Blocks {
+		blockID, _ := b["block_id"].(string)
+		var els []map[string]any
+		if el, ok := b["element"].(map[string]any); ok && b["type"] == "input" {
+			els = append(els, el)
+		}
+		for _, el := range els {
+			actionID, _ := el["action_id"].(string)
+			if blockID == "" || actionID == "" {
+				continue
+			}
+			val, given := values[blockID][actionID]
+			if given {
+				used++
+			}
+			entry, err := elementState(el, val, given)
+			if err != nil {
+				return nil, fmt.Errorf("slacktest: %s/%s: %w", blockID, actionID, err)
+			}
+			if state[blockID] == nil {
+				state[blockID] = map[string]any{}
+			}
+			state[blockID].(map[string]any)[actionID] = entry
+		}
+	}
+	n := 0
+	for _, as := range values {
+		n += len(as)
+	}
+	if used != n {
+		return nil, fmt.Errorf("slacktest: values name inputs the view does not have (view has %v)", keys(state))
+	}
+	return state, nil
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for b, as := range m {
+		for a := range as.(map[string]any) {
+			out = append(out, b+"/"+a)
+		}
+	}
+	return out
+}
+
+// elementState is one input's entry in view.state.values.
+func elementState(el map[string]any, val string, given bool) (map[string]any, error) {
+	typ, _ := el["type"].(string)
+	entry := map[string]any{"type": typ}
+	option := func(v string) (any, error) {
+		opts, _ := el["options"].([]any)
+		if groups, ok := el["option_groups"].([]any); ok {
+			for _, g := range groups {
+				if gm, ok := g.(map[string]any); ok {
+					more, _ := gm["options"].([]any)
+					opts = append(opts, more...)
+				}
+			}
+		}
+		for _, o := range opts {
+			if om, ok := o.(map[string]any); ok && om["value"] == v {
+				return om, nil
+			}
+		}
+		return nil, fmt.Errorf("no option with value %q", v)
+	}
+	switch typ {
+	case "static_select", "radio_buttons", "external_select":
+		entry["selected_option"] = nil
+		if given {
+			o, err := option(val)
+			if err != nil && typ != "external_select" {
+				return nil, err
+			}
+			if o == nil {
+				o = map[string]any{"text": map[string]any{"type": "plain_text", "text": val}, "value": val}
+			}
+			entry["selected_option"] = o
+		}
+	case "multi_static_select", "checkboxes":
+		selected := []any{}
+		if given && val != "" {
+			for _, v := range strings.Split(val, ",") {
+				o, err := option(v)
+				if err != nil {
+					return nil, err
+				}
+				selected = append(selected, o)
+			}
+		}
+		entry["selected_options"] = selected
+	case "users_select":
+		entry["selected_user"] = nullable(val, given)
+	case "multi_users_select":
+		entry["selected_users"] = splitList(val)
+	case "conversations_select":
+		entry["selected_conversation"] = nullable(val, given)
+	case "channels_select":
+		entry["selected_channel"] = nullable(val, given)
+	case "datepicker":
+		entry["selected_date"] = nullable(val, given)
+	case "timepicker":
+		entry["selected_time"] = nullable(val, given)
+	case "datetimepicker":
+		if n, err := strconv.ParseInt(val, 10, 64); given && err == nil {
+			entry["selected_date_time"] = n
+		} else {
+			entry["selected_date_time"] = nil
+		}
+	default:
+		entry["value"] = nullable(val, given)
+	}
+	return entry, nil
+}
+
+func nullable(v string, given bool) any {
+	if !given {
+		return nil
+	}
+	return v
+}
+
+func splitList(v string) []string {
+	if v == "" {
+		return []string{}
+	}
+	return strings.Split(v, ",")
+}
+
+// OpenAppHome sends an events_api app_home_opened envelope for userID's
+// Home tab (with the published home view, if any).
+func (s *Server) OpenAppHome(ctx context.Context, userID string) (Envelope, error) {
+	s.mu.Lock()
+	if _, err := s.userLocked(userID); err != nil {
+		s.mu.Unlock()
+		return Envelope{}, err
+	}
+	channel := dmChannelID(userID)
+	env := s.newEnvelopeLocked("events_api", userID, channel)
+	now := s.now()
+	event := map[string]any{
+		"type":     "app_home_opened",
+		"user":     userID,
+		"channel":  channel,
+		"tab":      "home",
+		"event_ts": s.nextActionTSLocked(),
+	}
+	for _, v := range s.views {
+		if v.Type == "home" && v.UserID == userID {
+			event["view"] = s.wireView(v, nil)
+		}
+	}
+	payload := map[string]any{
+		"token":      verificationToken,
+		"team_id":    s.teamID,
+		"api_app_id": AppID,
+		"type":       "event_callback",
+		"event_id":   fmt.Sprintf("Ev%010d", s.seq),
+		"event_time": now.Unix(),
+		"authorizations": []any{map[string]any{
+			"enterprise_id": nil, "team_id": s.teamID, "user_id": BotUserID, "is_bot": true, "is_enterprise_install": false,
+		}},
+		"is_ext_shared_channel": false,
+		"event":                 event,
+	}
+	s.mu.Unlock()
+	return s.sendEnvelope(ctx, env, map[string]any{
+		"envelope_id": env.id, "type": "events_api", "accepts_response_payload": false,
+		"retry_attempt": 0, "retry_reason": "", "payload": payload,
+	})
+}
