@@ -1,0 +1,39 @@
+package playground
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// contentSecurityPolicy lets the page run its own script and style only:
+// even if some text reached the DOM as HTML, it could not run.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// handler routes the page's assets, its API and its event stream.
+func (p *Playground) handler() http.Handler {
+	static, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		panic(err) // the embedded tree always has web/
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /api/state", p.handleState)
+	mux.HandleFunc("POST /api/command", p.handleCommand)
+	mux.HandleFunc("POST /api/click", p.handleClick)
+	mux.HandleFunc("POST /api/submit", p.handleSubmit)
+	mux.HandleFunc("POST /api/close", p.handleClose)
+	mux.HandleFunc("POST /api/home", p.handleHome)
+	mux.HandleFunc("GET /events", p.handleEvents)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		mux.ServeHTTP(w, r)
+	})
+}
