@@ -20,7 +20,10 @@ const (
 // Person is one seeded member of the fake workspace, with the role the
 // playground's configuration gives them.
 type Person struct {
-	ID, Name, RealName, Role string
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	RealName string `json:"realName"`
+	Role     string `json:"role"`
 }
 
 // People returns the seeded members in the order the page lists them:

@@ -12,6 +12,9 @@ const page = {
   threadTS: "", // the open thread's parent ts
   modalKey: "", // id + JSON of the rendered modal, to keep typed input
   fetchSeq: 0,
+  channelCache: new Map(), // ts → { key, node } of the channel's message elements
+  threadCache: new Map(),
+  threadReplies: new Map(),
 };
 
 function el(tag, cls, text) {
@@ -115,16 +118,37 @@ function renderChannel(st) {
   ensureChannelPane();
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.replaceChildren();
   if (!st.messages.length) {
+    page.channelCache = new Map();
     const empty = el("div", "empty");
     empty.appendChild(el("div", "empty-title", "This is the very beginning of #incident"));
     empty.appendChild(el("div", "", "Type /mde help below to start. Switch people with the menu at the top right."));
-    list.appendChild(empty);
+    list.replaceChildren(empty);
+  } else {
+    if (!page.channelCache.size) list.replaceChildren();
+    page.channelCache = syncList(list, st.messages, page.channelCache, (m) => messageEl(m, st, { inThread: false }));
   }
-  for (const m of st.messages) list.appendChild(messageEl(m, st, { inThread: false }));
   if (atBottom || !page.rendered) list.scrollTop = list.scrollHeight;
   page.rendered = true;
+}
+
+// syncList makes container's children the rendered items, reusing the node
+// of every item whose content did not change, so that the DOM stays stable
+// (focus, hover and a pending click survive an update).
+function syncList(container, items, cache, build) {
+  const next = new Map();
+  const nodes = items.map((m) => {
+    const key = JSON.stringify(m);
+    const hit = cache.get(m.ts);
+    const node = hit && hit.key === key ? hit.node : build(m);
+    next.set(m.ts, { key, node });
+    return node;
+  });
+  nodes.forEach((node, i) => {
+    if (container.children[i] !== node) container.insertBefore(node, container.children[i] || null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild.remove();
+  return next;
 }
 
 function initials(name) {
@@ -201,36 +225,43 @@ function renderThread(st) {
   const parent = page.threadTS && page.view === "channel" ? findMessage(st, page.threadTS) : null;
   if (!parent) {
     if (pane) pane.remove();
+    page.threadCache = new Map();
+    page.threadReplies = new Map();
     return;
   }
-  const keepScroll = pane ? pane.querySelector(".thread-body").scrollTop : -1;
-  if (!pane) {
+  if (!pane || pane.dataset.ts !== parent.ts) {
+    if (pane) pane.remove();
+    page.threadCache = new Map();
+    page.threadReplies = new Map();
     pane = el("aside", "thread");
     pane.dataset.testid = "thread";
+    pane.dataset.ts = parent.ts;
+    const head = el("div", "pane-header");
+    head.appendChild(el("span", "pane-title", "Thread"));
+    head.appendChild(el("span", "pane-topic", "# " + st.channel.name));
+    const close = el("button", "close-x", "×");
+    close.type = "button";
+    close.title = "Close thread";
+    close.addEventListener("click", () => {
+      page.threadTS = "";
+      render();
+    });
+    head.appendChild(close);
+    pane.appendChild(head);
+    const body = el("div", "thread-body");
+    body.append(el("div", "thread-parent"), el("div", "thread-sep"), el("div", "thread-replies"));
+    pane.appendChild(body);
     document.querySelector(".app").appendChild(pane);
   }
-  pane.replaceChildren();
-  const head = el("div", "pane-header");
-  head.appendChild(el("span", "pane-title", "Thread"));
-  head.appendChild(el("span", "pane-topic", "# " + st.channel.name));
-  const close = el("button", "close-x", "×");
-  close.type = "button";
-  close.title = "Close thread";
-  close.addEventListener("click", () => {
-    page.threadTS = "";
-    render();
-  });
-  head.appendChild(close);
-  pane.appendChild(head);
-  const body = el("div", "thread-body");
-  body.appendChild(messageEl(parent, st, { inThread: true }));
+  const body = pane.querySelector(".thread-body");
+  const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 40;
   const n = parent.replies?.length || 0;
-  const sep = el("div", "thread-sep");
-  sep.appendChild(el("span", "", `${n} ${n === 1 ? "reply" : "replies"}`));
-  body.appendChild(sep);
-  for (const r of parent.replies || []) body.appendChild(messageEl(r, st, { inThread: true }));
-  pane.appendChild(body);
-  body.scrollTop = keepScroll >= 0 ? keepScroll : body.scrollHeight;
+  page.threadCache = syncList(pane.querySelector(".thread-parent"), [{ ...parent, replies: undefined }],
+    page.threadCache, (m) => messageEl(m, st, { inThread: true }));
+  pane.querySelector(".thread-sep").replaceChildren(el("span", "", `${n} ${n === 1 ? "reply" : "replies"}`));
+  page.threadReplies = syncList(pane.querySelector(".thread-replies"), parent.replies || [],
+    page.threadReplies || new Map(), (m) => messageEl(m, st, { inThread: true }));
+  if (atBottom) body.scrollTop = body.scrollHeight;
 }
 
 function renderHome(st) {
@@ -399,6 +430,8 @@ function setUser(id) {
   page.user = id;
   page.threadTS = "";
   page.modalKey = "\u0000"; // force the modal (another user's) to re-render
+  page.channelCache = new Map();
+  page.threadReplies = new Map();
   localStorage.setItem("mdebot-playground-user", id);
   const url = new URL(location.href);
   url.searchParams.set("user", id);

@@ -1,0 +1,168 @@
+package playground
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts a headless chromium with a fresh profile and returns a
+// chromedp context for one tab.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser test skipped: %s is not installed (apt-get install chromium)", chromiumPath)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+	)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*1e9)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelTab()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// artifactDir is where browser tests save screenshots: $MDEBOT_ARTIFACTS, or
+// the test's temporary directory.
+func artifactDir(t *testing.T) string {
+	if dir := os.Getenv("MDEBOT_ARTIFACTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return t.TempDir()
+}
+
+// screenshot saves the page as name.png in the artifact directory.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// switchUser picks id in the user switcher, as a person would.
+func switchUser(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[string](`(() => {
+		const s = document.querySelector('[data-testid="user-switcher"]');
+		s.value = `+"`"+id+"`"+`;
+		s.dispatchEvent(new Event("change"));
+		return s.selectedOptions[0].textContent;
+	})()`)(ctx, t)
+		return err
+	})
+}
+
+func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
+	ctx := browser(t)
+	p := startPlayground(t)
+	bot := connectBot(t, p, func(evt socketmode.Event) any {
+		if evt.Type == socketmode.EventTypeSlashCommand {
+			return map[string]any{"response_type": "ephemeral", "text": "*Usage:* `/mde isolate <machine> <reason>`\n```/mde scan ws-0042 quick```"}
+		}
+		return nil
+	})
+	dir := artifactDir(t)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(p.URL()),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="composer"]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="user-switcher"] option[value="`+ManagerID+`"]`)),
+	); err != nil {
+		t.Fatalf("loading the page: %v", err)
+	}
+	options, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('[data-testid="user-switcher"] option')].map(o => o.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(options) != 4 || options[0] != "Riley Responder (responder)" || options[3] != "Morgan Manager (manager)" {
+		t.Errorf("switcher options = %q", options)
+	}
+
+	// Riley types a command; the bot's ephemeral answer shows for Riley only.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="composer"]`), "/mde help\r")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := nextEvent(t, bot, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)
+	if cmd.UserID != ResponderID || cmd.Text != "help" {
+		t.Errorf("slash command = %+v", cmd)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="ephemeral"]`))); err != nil {
+		t.Fatalf("the ephemeral answer did not show: %v", err)
+	}
+
+	// The bot posts a card with a thread reply; Alex approves through the confirm dialog.
+	ts := postCard(t, p)
+	if _, _, err := botClient(p).PostMessageContext(testContext(t), ChannelID,
+		slack.MsgOptionText(":gear: Submitted to Defender by <@"+Approver1ID+">", false), slack.MsgOptionTS(ts)); err != nil {
+		t.Fatal(err)
+	}
+	const approve = `//div[@data-testid="message"]//button[text()="Approve"]`
+	if err := chromedp.Do(ctx,
+		switchUser(Approver1ID),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="ephemeral"]`)),
+		chromedp.WaitVisible(approve),
+	); err != nil {
+		t.Fatalf("switching to Alex: %v", err)
+	}
+	mention, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('[data-testid="message"] .b-fields .mention').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//button[text()="1 reply"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="thread"]`)),
+		chromedp.Click(approve),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm"]`)),
+	); err != nil {
+		t.Fatalf("approving: %v", err)
+	}
+	if mention != "@Riley Responder" {
+		t.Errorf("mention rendered as %q", mention)
+	}
+	screenshot(t, ctx, dir, "playground-confirm")
+	select {
+	case evt := <-bot:
+		t.Fatalf("the click reached the bot before it was confirmed: %+v", evt)
+	default:
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="confirm"]`))); err != nil {
+		t.Fatal(err)
+	}
+	cb := nextEvent(t, bot, socketmode.EventTypeInteractive).Data.(slack.InteractionCallback)
+	if cb.User.ID != Approver1ID || cb.ActionCallback.BlockActions[0].ActionID != "mde_approve" {
+		t.Errorf("block action = %+v", cb)
+	}
+	screenshot(t, ctx, dir, "playground")
+}
