@@ -79,7 +79,7 @@ func TestTheTenantsActionsTakeBelievableTimes(t *testing.T) {
 	offline := startAction(t, srv, "ws-0077.contoso.local", "isolate", `{"Comment":"c","IsolationType":"Full"}`)
 	quarantine := startAction(t, srv, "ws-0042.contoso.local", "StopAndQuarantineFile", `{"Comment":"c","Sha1":"`+SignedFileSHA1+`"}`)
 	steps := []struct {
-		after                         time.Duration
+		after                        time.Duration
 		isolate, offline, quarantine string
 	}{
 		{after: 0, isolate: "Pending", offline: "Pending", quarantine: "Pending"},
