@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
@@ -165,4 +166,97 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 		t.Errorf("block action = %+v", cb)
 	}
 	screenshot(t, ctx, dir, "playground")
+}
+
+func TestInABrowserMrkdwnRendersWithoutInjectingHTML(t *testing.T) {
+	ctx := browser(t)
+	p := startPlayground(t)
+	text := "*bold* _italic_ ~strike~ `code` <https://example.com/a?b=1&amp;c=2|a link> <http://plain.example|not a link> " +
+		"<javascript:alert(1)|js> <img src=x onerror=window.pwned=1> &lt;b&gt;escaped&lt;/b&gt; <@" + ManagerID + "> " +
+		"<!date^1795434300^{date_num}|fallback>\n```block *not bold*```"
+	if _, _, err := botClient(p).PostMessageContext(testContext(t), ChannelID, slack.MsgOptionText(text, false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(p.URL()), chromedp.WaitVisible(chromedp.CSS(`[data-testid="message"] pre`))); err != nil {
+		t.Fatalf("loading the page: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(() => {
+		const m = document.querySelector('[data-testid="message"] .body');
+		const links = [...m.querySelectorAll("a")];
+		return {
+			b: m.querySelector("b")?.textContent, i: m.querySelector("i")?.textContent,
+			s: m.querySelector("s")?.textContent, code: m.querySelector("code")?.textContent,
+			pre: m.querySelector("pre")?.textContent, mention: m.querySelector(".mention")?.textContent,
+			links: links.map(a => a.href + " " + a.textContent).join(";"),
+			injected: m.querySelectorAll("img, script, [onerror]").length + (m.querySelector("b b") ? 1 : 0),
+			pwned: window.pwned === undefined ? "no" : "yes",
+			escaped: m.textContent.includes("<b>escaped</b>"),
+			date: /2026-11-2[234]/.test(m.querySelector(".date")?.textContent || ""),
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"b": "bold", "i": "italic", "s": "strike", "code": "code", "pre": "block *not bold*", "mention": "@Morgan Manager",
+		"links": "https://example.com/a?b=1&c=2 a link", "injected": float64(0), "pwned": "no", "escaped": true, "date": true,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rendered mrkdwn (-want +got):\n%s", diff)
+	}
+}
+
+func TestInABrowserAModalAndAppHomeWork(t *testing.T) {
+	ctx := browser(t)
+	p := startPlayground(t)
+	bot := connectBot(t, p, nil)
+	dir := artifactDir(t)
+	ts := postCard(t, p)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(p.URL()+"?user="+Approver2ID),
+		chromedp.WaitVisible(`//div[@data-testid="message"]//button[text()="Deny"]`),
+		chromedp.Click(`//div[@data-testid="message"]//button[text()="Deny"]`),
+	); err != nil {
+		t.Fatalf("clicking Deny: %v", err)
+	}
+	cb := nextEvent(t, bot, socketmode.EventTypeInteractive).Data.(slack.InteractionCallback)
+	if cb.User.ID != Approver2ID || cb.Container.MessageTs != ts {
+		t.Fatalf("click = %+v", cb)
+	}
+	if _, err := botClient(p).OpenViewContext(testContext(t), cb.TriggerID, denyModal()); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="modal"] textarea`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="modal"] textarea`), "Known admin tool"),
+	); err != nil {
+		t.Fatalf("filling the modal: %v", err)
+	}
+	screenshot(t, ctx, dir, "playground-modal")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//div[@data-testid="modal"]//button[text()="Deny"]`),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="modal"]`)),
+	); err != nil {
+		t.Fatalf("submitting the modal: %v", err)
+	}
+	sub := nextEvent(t, bot, socketmode.EventTypeInteractive).Data.(slack.InteractionCallback)
+	if got := sub.View.State.Values["mde_deny_reason_input"]["mde_deny_reason"].Value; sub.User.ID != Approver2ID || got != "Known admin tool" {
+		t.Errorf("submission by %s: reason %q", sub.User.ID, got)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#nav-home`))); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, bot, socketmode.EventTypeEventsAPI)
+	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "mdebot for Sam", false, false)),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "You have *1* request waiting for approval.", false, false), nil, nil),
+	}}}
+	if _, err := botClient(p).PublishViewContext(testContext(t), slack.PublishViewContextRequest{UserID: Approver2ID, View: home}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//*[@data-testid="app-home"]//div[text()="mdebot for Sam"]`)); err != nil {
+		t.Fatalf("the Home view did not show: %v", err)
+	}
+	screenshot(t, ctx, dir, "playground-home")
 }
