@@ -110,3 +110,26 @@ func TestEveryMachineRunsItsActionsForTenToThirtySeconds(t *testing.T) {
 		t.Error("run times do not vary between machines")
 	}
 }
+
+func TestATenantActionReachesTheStateAndTheEventStream(t *testing.T) {
+	clock := &manualClock{now: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}
+	p, err := Start(t.Context(), Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	events := sseStream(t, p)
+	waitSSE(t, events, "hello", "connected")
+	startAction(t, p.Tenant(), "ws-0042.contoso.local", "runAntiVirusScan", `{"Comment":"c","ScanType":"Quick"}`)
+	waitSSE(t, events, "update", "tenant")
+	acts := getState(t, p, ManagerID).Actions
+	if len(acts) != 1 || acts[0].Type != "RunAntiVirusScan" || acts[0].Machine != "ws-0042.contoso.local" || acts[0].Status != "Pending" {
+		t.Errorf("actions = %+v", acts)
+	}
+	clock.Advance(pendingFor)
+	p.Tenant().Tick()
+	waitSSE(t, events, "update", "tenant")
+	if acts := getState(t, p, ManagerID).Actions; len(acts) != 1 || acts[0].Status != "InProgress" {
+		t.Errorf("after %v: actions = %+v", pendingFor, acts)
+	}
+}

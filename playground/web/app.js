@@ -196,7 +196,13 @@ function messageEl(m, st, { inThread }) {
   };
   if (m.blocks && m.blocks.length) body.appendChild(renderBlocks(m.blocks, ctx));
   else body.appendChild(mrkdwn(m.text, st.names));
-  if (m.edited) body.appendChild(el("span", "edited", "(edited)"));
+  if (m.edited) {
+    // Slack shows "(edited)" right after the text, not on a line of its own.
+    const texts = body.querySelectorAll(".blocks > .b-section .b-text, .blocks > .b-context");
+    const last = body.querySelector(".blocks")?.lastElementChild;
+    const target = last && [...texts].find((t) => last.contains(t)) ? [...texts].pop() : body;
+    target.appendChild(el("span", "edited", "(edited)"));
+  }
   content.appendChild(body);
   if (!inThread && m.replies?.length) {
     const link = el("button", "replies", `${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}`);
