@@ -46,18 +46,27 @@ func dmChannelID(userID string) string {
 }
 
 // resolveChannelLocked maps a channel parameter to a stored channel ID: a
-// known channel, a user's DM channel, or a user ID (posting to a user posts
-// to the DM with the bot, as Slack does).
+// known channel or a user's DM channel.
 func (s *Server) resolveChannelLocked(id string) (string, bool) {
 	if _, ok := s.channels[id]; ok {
 		return id, true
 	}
 	for uid := range s.users {
-		if id == uid || id == dmChannelID(uid) {
-			return dmChannelID(uid), true
+		if id == dmChannelID(uid) {
+			return id, true
 		}
 	}
 	return "", false
+}
+
+// resolveTargetLocked is resolveChannelLocked that also takes a user ID:
+// posting to a user posts to their DM with the bot, as Slack does for
+// chat.postMessage (chat.update and chat.delete want the DM's ID).
+func (s *Server) resolveTargetLocked(id string) (string, bool) {
+	if _, ok := s.users[id]; ok {
+		return dmChannelID(id), true
+	}
+	return s.resolveChannelLocked(id)
 }
 
 func (s *Server) findMessageLocked(channel, ts string) *Message {
@@ -161,7 +170,7 @@ func (s *Server) postLocked(m *Message) {
 
 // chatPostMessage answers chat.postMessage.
 func (s *Server) chatPostMessage(c *call) (map[string]any, *apiError) {
-	channel, ok := s.resolveChannelLocked(c.param("channel"))
+	channel, ok := s.resolveTargetLocked(c.param("channel"))
 	if !ok {
 		return nil, fail("channel_not_found")
 	}
@@ -176,7 +185,7 @@ func (s *Server) chatPostMessage(c *call) (map[string]any, *apiError) {
 
 // chatPostEphemeral answers chat.postEphemeral.
 func (s *Server) chatPostEphemeral(c *call) (map[string]any, *apiError) {
-	channel, ok := s.resolveChannelLocked(c.param("channel"))
+	channel, ok := s.resolveTargetLocked(c.param("channel"))
 	if !ok {
 		return nil, fail("channel_not_found")
 	}

@@ -9,13 +9,26 @@
 // websocket pings, envelopes with real payload shapes, acks tracked per
 // envelope, disconnect frames and reconnects.
 //
+// Web API methods: apps.connections.open, auth.test, chat.postMessage,
+// chat.update, chat.postEphemeral, chat.delete, chat.getPermalink,
+// users.info, usergroups.users.list, conversations.open, views.open,
+// views.push, views.update, views.publish, files.getUploadURLExternal (with
+// an upload URL on the fake) and files.completeUploadExternal. Any other
+// method answers unknown_method. Interactions also get a working
+// response_url, and a slash command's ack payload is posted as Slack does.
+//
 // Tests drive the bot with SlashCommand, ClickButton, SubmitView and
 // OpenAppHome, then observe what it did with Messages, Views, Acks and Calls,
 // or wait for it with WaitMessage, WaitView and WaitAck (a context bounds the
-// wait; nothing sleeps). Subscribe streams every state change, for a viewer
-// that renders the fake workspace.
+// wait; nothing sleeps). FailNext and RateLimitNext script failures;
+// DropConnection and Disconnect exercise reconnection. Subscribe streams
+// every state change, for a viewer that renders the fake workspace.
 //
 // Slack-side time (message ts, trigger_id expiry, event times) comes from the
 // clock given with WithClock; socket latencies use the monotonic wall clock.
 // A Server is safe for concurrent use.
+//
+// Not modelled: channel membership (user_not_in_channel), thread_ts
+// existence, multi-person DMs, pagination, and events other than
+// app_home_opened.
 package slacktest

@@ -92,7 +92,7 @@ func (s *Server) filesCompleteUploadExternal(c *call) (map[string]any, *apiError
 	}
 	if channel != "" {
 		var ok bool
-		if channel, ok = s.resolveChannelLocked(channel); !ok {
+		if channel, ok = s.resolveTargetLocked(channel); !ok {
 			return nil, fail("channel_not_found")
 		}
 	}

@@ -20,14 +20,14 @@ var (
 	ops   = Channel{ID: "C0OPS", Name: "secops"}
 )
 
-func newTestServer(t *testing.T, opts ...Option) *Server {
+func newTestServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := NewServer(append([]Option{WithUsers(alice, bob), WithChannels(ops)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)
@@ -47,7 +47,7 @@ type testBot struct {
 
 // startBot runs a socketmode client; handle (if not nil) is called for each
 // event with a request, otherwise every request is acked without payload.
-func startBot(t *testing.T, s *Server, appToken string, handle func(*socketmode.Client, socketmode.Event)) *testBot {
+func startBot(t testing.TB, s *Server, appToken string, handle func(*socketmode.Client, socketmode.Event)) *testBot {
 	t.Helper()
 	api := slack.New(BotToken, slack.OptionAPIURL(s.APIURL()), slack.OptionAppLevelToken(appToken))
 	b := &testBot{
@@ -88,7 +88,7 @@ func startBot(t *testing.T, s *Server, appToken string, handle func(*socketmode.
 }
 
 // waitEvent returns the next event of type typ.
-func (b *testBot) waitEvent(t *testing.T, typ socketmode.EventType) socketmode.Event {
+func (b *testBot) waitEvent(t testing.TB, typ socketmode.EventType) socketmode.Event {
 	t.Helper()
 	ctx := testContext(t)
 	for {
@@ -104,7 +104,7 @@ func (b *testBot) waitEvent(t *testing.T, typ socketmode.EventType) socketmode.E
 }
 
 // connectedBot starts a bot and waits for its hello.
-func connectedBot(t *testing.T, s *Server, handle func(*socketmode.Client, socketmode.Event)) *testBot {
+func connectedBot(t testing.TB, s *Server, handle func(*socketmode.Client, socketmode.Event)) *testBot {
 	t.Helper()
 	b := startBot(t, s, AppToken, handle)
 	b.waitEvent(t, socketmode.EventTypeHello)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Messages returns the channel's messages in post order with their current
@@ -130,17 +132,52 @@ func (s *Server) FailNext(method string, n int, slackError string) {
 	s.failures[method] = &failure{n: n, err: slackError}
 }
 
+// RateLimitNext makes the next n calls of method answer HTTP 429 with a
+// Retry-After header of retryAfter (whole seconds, at least 1), which
+// slack-go turns into *slack.RateLimitedError. They are recorded in Calls
+// with Error "ratelimited".
+func (s *Server) RateLimitNext(method string, n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = &failure{n: n, err: "ratelimited", retryAfter: max(retryAfter, time.Second)}
+}
+
+// Channels returns the configured channels.
+func (s *Server) Channels() []Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Channel, 0, len(s.channels))
+	for _, c := range s.channels {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Channel) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Users returns the workspace members, the bot included.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // waitChange blocks until ch is closed or ctx ends.
 func (s *Server) waitChange(ctx context.Context, ch <-chan struct{}) error {
 	select {
+	case <-s.done:
+		return errServerClosed
+	default:
+	}
+	select {
 	case <-ch:
-		s.mu.Lock()
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
-			return errServerClosed
-		}
 		return nil
+	case <-s.done:
+		return errServerClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -42,13 +42,17 @@ type Server struct {
 	queue       []*outFrame
 	envelopes   map[string]*sentEnvelope
 	acks        []Ack
+	ackIndex    map[string]int // envelope ID → its first ack in acks
 	subs        map[*subscriber]struct{}
 	wg          sync.WaitGroup
 }
 
+// failure is a scripted failure of a method's next calls: a Slack error,
+// or an HTTP 429 when retryAfter is set.
 type failure struct {
-	n   int
-	err string
+	n          int
+	err        string
+	retryAfter time.Duration
 }
 
 // Option configures a Server.
@@ -93,7 +97,9 @@ func WithChannels(channels ...Channel) Option {
 	}
 }
 
-// WithClock sets the Slack-side clock: message ts, trigger_id expiry, event times.
+// WithClock sets the Slack-side clock: message ts, trigger_id expiry, event
+// times (default time.Now). It is called with the server's lock held, so it
+// must not call the Server.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
@@ -117,6 +123,7 @@ func NewServer(opts ...Option) *Server {
 		uploads:      map[string]*upload{},
 		tickets:      map[string]bool{},
 		envelopes:    map[string]*sentEnvelope{},
+		ackIndex:     map[string]int{},
 		subs:         map[*subscriber]struct{}{},
 	}
 	for _, o := range opts {

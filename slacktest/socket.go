@@ -3,7 +3,6 @@ package slacktest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -136,7 +135,6 @@ func (s *Server) writeLoop(c *socketConn) {
 			continue
 		}
 		err := s.write(c, f.data)
-		sent := time.Now()
 		s.mu.Lock()
 		if err != nil {
 			if f.target == nil {
@@ -146,14 +144,9 @@ func (s *Server) writeLoop(c *socketConn) {
 			c.ws.Close()
 			return
 		}
-		f.sentAt = sent
 		close(f.written)
 		if f.disconnect {
 			c.draining = true
-		}
-		if env := s.envelopes[f.envelope]; env != nil {
-			env.sentAt = sent
-			s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: sent}})
 		}
 		s.mu.Unlock()
 	}
@@ -181,6 +174,12 @@ func (s *Server) nextFrame(c *socketConn) *outFrame {
 			s.queue = slices.Delete(s.queue, i, i+1)
 		case f.target == c || (f.target == nil && current):
 			s.queue = slices.Delete(s.queue, i, i+1)
+			// Stamp before writing: the ack may arrive before the write returns.
+			f.sentAt = time.Now()
+			if env := s.envelopes[f.envelope]; env != nil {
+				env.sentAt = f.sentAt
+				s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user}})
+			}
 			return f
 		default:
 			i++
@@ -253,7 +252,7 @@ func (s *Server) sendEnvelope(ctx context.Context, env *sentEnvelope, frame map[
 	if err := s.send(ctx, f); err != nil {
 		return Envelope{}, err
 	}
-	return Envelope{ID: env.id, SentAt: f.sentAt}, nil
+	return Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user}, nil
 }
 
 // handleAck records an ack {"envelope_id":…,"payload":…} and applies it.
@@ -276,6 +275,9 @@ func (s *Server) handleAck(data []byte, at time.Time) {
 	if env != nil && !env.sentAt.IsZero() {
 		ack.Latency = at.Sub(env.sentAt)
 	}
+	if _, seen := s.ackIndex[ack.EnvelopeID]; !seen {
+		s.ackIndex[ack.EnvelopeID] = len(s.acks)
+	}
 	s.acks = append(s.acks, ack)
 	if env != nil && !env.acked {
 		env.acked = true
@@ -295,11 +297,10 @@ func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	for {
 		s.mu.Lock()
 		ch := s.changed
-		for _, a := range s.acks {
-			if a.EnvelopeID == envelopeID {
-				s.mu.Unlock()
-				return a, nil
-			}
+		if i, ok := s.ackIndex[envelopeID]; ok {
+			a := s.acks[i]
+			s.mu.Unlock()
+			return a, nil
 		}
 		s.mu.Unlock()
 		if err := s.waitChange(ctx, ch); err != nil {
@@ -313,6 +314,23 @@ func (s *Server) Acks() []Ack {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Ack(nil), s.acks...)
+}
+
+// Unacked returns the envelopes written to the bot and not acked yet, in
+// the order they were written. Real Slack wants each ack within 3 s; a test
+// asserts the bot acked everything by checking this is empty once the work
+// it waits for is done.
+func (s *Server) Unacked() []Envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Envelope
+	for _, env := range s.envelopes {
+		if !env.acked && !env.sentAt.IsZero() {
+			out = append(out, Envelope{ID: env.id, SentAt: env.sentAt, Kind: env.kind, UserID: env.user})
+		}
+	}
+	slices.SortFunc(out, func(a, b Envelope) int { return a.SentAt.Compare(b.SentAt) })
+	return out
 }
 
 // UnparsedFrames returns frames from the bot that were not acks.
@@ -399,5 +417,3 @@ func (s *Server) helloFrame() []byte {
 	})
 	return data
 }
-
-var errNoSuchButton = errors.New("slacktest: no such button")

@@ -116,8 +116,8 @@ func TestAButtonClickArrivesAsBlockActionsWithTheClickedMessage(t *testing.T) {
 	}
 
 	_, err = s.ClickButton(ctx, bob.ID, MessageRef{Channel: ops.ID, TS: ts}, "reject", "")
-	if !errors.Is(err, errNoSuchButton) {
-		t.Errorf("clicking a missing button: err = %v, want errNoSuchButton", err)
+	if !errors.Is(err, ErrNoSuchButton) {
+		t.Errorf("clicking a missing button: err = %v, want ErrNoSuchButton", err)
 	}
 }
 
@@ -256,8 +256,8 @@ func TestATriggerIDExpiresThreeSecondsAfterIssueOnTheFakeClock(t *testing.T) {
 	if _, err := webClient(s).OpenViewContext(ctx, trigger, view); slackError(err) != "expired_trigger_id" {
 		t.Errorf("views.open after 3 s: %v, want expired_trigger_id", err)
 	}
-	if _, err := webClient(s).OpenViewContext(ctx, "1.2.nope", view); slackError(err) != "invalid_trigger_id" {
-		t.Errorf("views.open with an unknown trigger: %v, want invalid_trigger_id", err)
+	if _, err := webClient(s).OpenViewContext(ctx, "1.2.nope", view); slackError(err) != "invalid_arguments" {
+		t.Errorf("views.open with an unknown trigger: %v, want invalid_arguments", err)
 	}
 }
 
@@ -400,6 +400,35 @@ func TestAMalformedEnvelopeReachesTheClientAsABadMessage(t *testing.T) {
 		if a.EnvelopeID == "bad-1" {
 			t.Error("the malformed envelope was acked")
 		}
+	}
+	if u := s.Unacked(); len(u) != 0 {
+		t.Errorf("unacked = %+v", u)
+	}
+}
+
+func TestUnackedListsEnvelopesTheBotIgnored(t *testing.T) {
+	s := newTestServer(t)
+	connectedBot(t, s, func(c *socketmode.Client, evt socketmode.Event) {
+		if cmd, ok := evt.Data.(slack.SlashCommand); ok && cmd.Text == "ignore me" {
+			return
+		}
+		_ = c.Ack(*evt.Request)
+	})
+	ctx := testContext(t)
+	ignored, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "ignore me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "ack me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WaitAck(ctx, acked.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := []Envelope{{ID: ignored.ID, SentAt: ignored.SentAt, Kind: "slash_commands", UserID: alice.ID}}
+	if diff := cmp.Diff(want, s.Unacked()); diff != "" {
+		t.Errorf("unacked (-want +got):\n%s", diff)
 	}
 }
 

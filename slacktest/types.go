@@ -102,6 +102,10 @@ type APICall struct {
 type Envelope struct {
 	ID     string
 	SentAt time.Time
+	// Kind is "slash_commands", "block_actions", "view_submission" or "events_api".
+	Kind string
+	// UserID is the user whose action the envelope carries.
+	UserID string
 }
 
 // Ack is the bot's acknowledgement of an envelope.

@@ -25,14 +25,14 @@ func (s *Server) issueTriggerLocked(user string) string {
 	return id
 }
 
-// useTriggerLocked exchanges a trigger_id, once, within its lifetime.
+// useTriggerLocked exchanges a trigger_id, once, within its lifetime:
+// exchanged_trigger_id on reuse, expired_trigger_id after 3 s.
 func (s *Server) useTriggerLocked(id string) (*trigger, *apiError) {
 	t, ok := s.triggers[id]
 	switch {
-	case id == "":
-		return nil, fail("invalid_arguments", "[ERROR] missing required field: trigger_id [json-pointer:/trigger_id]")
 	case !ok:
-		return nil, fail("invalid_trigger_id")
+		// Slack answers an unknown or missing trigger_id this way.
+		return nil, fail("invalid_arguments", "invalid `trigger_id`")
 	case t.used:
 		return nil, fail("exchanged_trigger_id")
 	case s.now().Sub(t.issued) > triggerLifetime:

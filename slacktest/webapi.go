@@ -7,7 +7,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 var errServerClosed = errors.New("slacktest: server closed")
@@ -15,8 +17,9 @@ var errServerClosed = errors.New("slacktest: server closed")
 // apiError is a failed Web API reply: {"ok":false,"error":code} with optional
 // response_metadata.messages, as Slack sends for block errors.
 type apiError struct {
-	code     string
-	messages []string
+	code       string
+	messages   []string
+	retryAfter time.Duration // answer HTTP 429 with Retry-After
 }
 
 func (e *apiError) Error() string { return e.code }
@@ -77,6 +80,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.changeLocked()
 	s.mu.Unlock()
 
+	if aerr != nil && aerr.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(aerr.retryAfter/time.Second)))
+		w.WriteHeader(http.StatusTooManyRequests)
+		writeJSON(w, map[string]any{"ok": false, "error": aerr.code})
+		return
+	}
 	if aerr != nil {
 		out := map[string]any{"ok": false, "error": aerr.code}
 		if len(aerr.messages) > 0 {
@@ -99,7 +108,7 @@ func (s *Server) dispatchLocked(c *call) (map[string]any, *apiError) {
 	}
 	if f := s.failures[c.method]; f != nil && f.n > 0 {
 		f.n--
-		return nil, fail(f.err)
+		return nil, &apiError{code: f.err, retryAfter: f.retryAfter}
 	}
 	return h(s, c)
 }

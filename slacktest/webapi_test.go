@@ -329,8 +329,15 @@ func TestConversationsOpenGivesADMChannelTheBotCanPostTo(t *testing.T) {
 	if _, _, err := api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText("psst", false)); err != nil {
 		t.Fatal(err)
 	}
-	if msgs := s.Messages(ch.ID); len(msgs) != 1 || msgs[0].Text != "psst" {
+	if _, _, err := api.PostMessageContext(ctx, bob.ID, slack.MsgOptionText("by user ID", false)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.Messages(ch.ID)
+	if len(msgs) != 2 || msgs[0].Text != "psst" || msgs[1].Text != "by user ID" {
 		t.Errorf("DM messages = %+v", msgs)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, bob.ID, msgs[0].TS, slack.MsgOptionText("x", false)); slackError(err) != "channel_not_found" {
+		t.Errorf("chat.update with a user ID: %v, want channel_not_found", err)
 	}
 	if _, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{"U0NOPE"}}); slackError(err) != "user_not_found" {
 		t.Errorf("unknown user: %v", err)
