@@ -73,6 +73,9 @@ type apiResult struct {
 	EnvelopeID string `json:"envelopeId,omitempty"`
 	Hint       string `json:"hint,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Errors are the bot's validation errors for a submitted modal, by
+	// block_id (its ack's response_action "errors").
+	Errors map[string]string `json:"errors,omitempty"`
 }
 
 // handleState answers GET /api/state?user=U….
@@ -121,15 +124,32 @@ func (p *Playground) handleClick(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleSubmit answers POST /api/submit: the user submitted a modal.
+// handleSubmit answers POST /api/submit: the user submitted a modal. It
+// waits for the bot's ack, so that the page can show the bot's validation
+// errors as Slack shows them, under the inputs.
 func (p *Playground) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	var req submitRequest
 	if !decodeRequest(w, r, &req) {
 		return
 	}
-	p.send(w, r, func(ctx context.Context) (slacktest.Envelope, error) {
-		return p.slack.SubmitView(ctx, req.User, req.ViewID, req.Values)
-	})
+	ctx, cancel := context.WithTimeout(r.Context(), p.sendTimeout)
+	defer cancel()
+	env, err := p.slack.SubmitView(ctx, req.User, req.ViewID, req.Values)
+	if err != nil {
+		p.sendFailed(w, r, err)
+		return
+	}
+	res := apiResult{OK: true, EnvelopeID: env.ID}
+	if ack, err := p.slack.WaitAck(ctx, env.ID); err == nil {
+		var body struct {
+			ResponseAction string            `json:"response_action"`
+			Errors         map[string]string `json:"errors"`
+		}
+		if json.Unmarshal(ack.Payload, &body) == nil && body.ResponseAction == "errors" {
+			res.OK, res.Errors = false, body.Errors
+		}
+	}
+	writeJSONBody(w, http.StatusOK, res)
 }
 
 // handleClose answers POST /api/close: the user closed a modal. The fake
@@ -163,15 +183,21 @@ func (p *Playground) send(w http.ResponseWriter, r *http.Request, do func(contex
 	ctx, cancel := context.WithTimeout(r.Context(), p.sendTimeout)
 	defer cancel()
 	env, err := do(ctx)
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		writeAPIError(w, &apiError{status: http.StatusServiceUnavailable, msg: "mdebot is not connected: is the bot running?"})
-	case err != nil:
-		p.log.Debug("playground request refused", "path", r.URL.Path, "err", err)
-		writeAPIError(w, badRequest("%s", strings.TrimPrefix(err.Error(), "slacktest: ")))
-	default:
-		writeJSONBody(w, http.StatusOK, apiResult{OK: true, EnvelopeID: env.ID})
+	if err != nil {
+		p.sendFailed(w, r, err)
+		return
 	}
+	writeJSONBody(w, http.StatusOK, apiResult{OK: true, EnvelopeID: env.ID})
+}
+
+// sendFailed answers why an envelope could not be handed to the bot.
+func (p *Playground) sendFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		writeAPIError(w, &apiError{status: http.StatusServiceUnavailable, msg: "mdebot is not connected: is the bot running?"})
+		return
+	}
+	p.log.Debug("playground request refused", "path", r.URL.Path, "err", err)
+	writeAPIError(w, badRequest("%s", strings.TrimPrefix(err.Error(), "slacktest: ")))
 }
 
 // decodeRequest reads a JSON body naming a seeded user. Requiring the JSON

@@ -281,3 +281,27 @@ func TestWithoutTheBotACommandSaysItIsNotConnected(t *testing.T) {
 		t.Errorf("POST /api/command without a bot: %d %+v", status, res)
 	}
 }
+
+func TestOnLoopbackThePageAnswersToLocalNamesOnly(t *testing.T) {
+	p := startPlayground(t)
+	for host, want := range map[string]int{
+		"": http.StatusOK, "localhost:8080": http.StatusOK, "[::1]:8080": http.StatusOK,
+		"rebind.example:8080": http.StatusForbidden, "10.0.0.1": http.StatusForbidden,
+	} {
+		req, err := http.NewRequest(http.MethodGet, p.URL()+"api/state", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %q: %s, want %d", host, res.Status, want)
+		}
+	}
+}

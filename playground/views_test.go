@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -110,5 +111,25 @@ func TestOpeningAppHomeTellsTheBotAndShowsThePublishedView(t *testing.T) {
 	}
 	if st := getState(t, p, ResponderID); st.Home != nil {
 		t.Errorf("Riley sees Morgan's Home: %+v", st.Home)
+	}
+}
+
+func TestTheBotsValidationErrorsComeBackAndKeepTheModalOpen(t *testing.T) {
+	p := startPlayground(t)
+	bot := connectBot(t, p, func(evt socketmode.Event) any {
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{"mde_deny_reason_input": "Say why, in a few words."})
+		}
+		return nil
+	})
+	viewID := openDenyModal(t, p, bot, Approver1ID)
+	status, res := post(t, p, "/api/submit", submitRequest{User: Approver1ID, ViewID: viewID,
+		Values: map[string]map[string]string{"mde_deny_reason_input": {"mde_deny_reason": "x"}}})
+	want := apiResult{EnvelopeID: res.EnvelopeID, Errors: map[string]string{"mde_deny_reason_input": "Say why, in a few words."}}
+	if diff := cmp.Diff(want, res); status != http.StatusOK || diff != "" {
+		t.Errorf("POST /api/submit: %d (-want +got):\n%s", status, diff)
+	}
+	if st := getState(t, p, Approver1ID); st.Modal == nil || st.Modal.ID != viewID {
+		t.Errorf("the modal closed despite the errors: %+v", st.Modal)
 	}
 }

@@ -3,7 +3,9 @@ package playground
 import (
 	"embed"
 	"io/fs"
+	"net"
 	"net/http"
+	"strings"
 )
 
 //go:embed web
@@ -29,11 +31,38 @@ func (p *Playground) handler() http.Handler {
 	mux.HandleFunc("POST /api/close", p.handleClose)
 	mux.HandleFunc("POST /api/home", p.handleHome)
 	mux.HandleFunc("GET /events", p.handleEvents)
+	loopback := isLoopback(p.ln.Addr())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if loopback && !loopbackHost(r.Host) {
+			// A page on another site whose name resolves to 127.0.0.1 (DNS
+			// rebinding) must not drive the playground.
+			http.Error(w, "the playground answers to localhost only", http.StatusForbidden)
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isLoopback reports whether addr is a loopback TCP address.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// or a loopback IP, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -381,18 +381,24 @@ function renderModal(st) {
     submit.type = "button";
     submit.addEventListener("click", async () => {
       const values = {};
+      let missing = false;
+      error.textContent = "";
       for (const i of inputs) {
         const v = i.value();
-        if (!v && !i.optional) {
-          error.textContent = `${i.label}: please fill this in.`;
-          return;
-        }
+        i.error.textContent = !v && !i.optional ? "Please fill out this field." : "";
+        missing ||= !v && !i.optional;
         (values[i.blockId] ||= {})[i.actionId] = v;
       }
+      if (missing) return;
       submit.disabled = true;
       const out = await api("/api/submit", { viewId: viewID, values });
       submit.disabled = false;
       if (out.error) error.textContent = out.error;
+      for (const [blockId, msg] of Object.entries(out.errors || {})) {
+        const i = inputs.find((x) => x.blockId === blockId);
+        if (i) i.error.textContent = msg;
+        else error.textContent = msg;
+      }
       scheduleRefresh();
     });
     foot.appendChild(submit);

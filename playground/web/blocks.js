@@ -86,7 +86,12 @@ const RENDER = {
     const field = inputElement(b.element || {}, id, ctx);
     w.appendChild(field.node);
     if (b.hint) w.appendChild(el("div", "b-hint", plainText(b.hint)));
-    ctx.inputs?.push({ blockId: b.block_id || "", actionId: b.element?.action_id || "", value: field.value, optional: !!b.optional, label: plainText(b.label) });
+    const error = el("div", "b-input-error");
+    w.appendChild(error);
+    ctx.inputs?.push({
+      blockId: b.block_id || "", actionId: b.element?.action_id || "", value: field.value,
+      optional: !!b.optional, label: plainText(b.label), error,
+    });
     return w;
   },
 };
