@@ -26,6 +26,9 @@ func TestTheEmbeddedAssetsAreServedWithTheirContentTypes(t *testing.T) {
 		"app.js":     "text/javascript; charset=utf-8",
 		"blocks.js":  "text/javascript; charset=utf-8",
 		"mrkdwn.js":  "text/javascript; charset=utf-8",
+		"dom.js":     "text/javascript; charset=utf-8",
+		"message.js": "text/javascript; charset=utf-8",
+		"dialogs.js": "text/javascript; charset=utf-8",
 		"app.css":    "text/css; charset=utf-8",
 		"index.html": "", // redirected to /
 	} {
@@ -53,8 +56,12 @@ func TestTheEmbeddedAssetsAreServedWithTheirContentTypes(t *testing.T) {
 func TestThePageHasTheStableTestHooks(t *testing.T) {
 	p := startPlayground(t)
 	var all strings.Builder
-	for _, f := range []string{"index.html", "app.js"} {
-		data, err := webFiles.ReadFile("web/" + f)
+	files, err := webFiles.ReadDir("web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := webFiles.ReadFile("web/" + f.Name())
 		if err != nil {
 			t.Fatal(err)
 		}

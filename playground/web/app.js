@@ -1,7 +1,9 @@
 // The playground page: a Slack-like #incident channel over the fake workspace.
 
-import { mrkdwn, plainText } from "./mrkdwn.js";
-import { renderBlocks, confirmParts } from "./blocks.js";
+import { renderBlocks } from "./blocks.js";
+import { el, syncList } from "./dom.js";
+import { messageEl } from "./message.js";
+import { showConfirm, showModal } from "./dialogs.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,13 +18,6 @@ const page = {
   threadCache: new Map(),
   threadReplies: new Map(),
 };
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 async function api(path, body) {
   const res = await fetch(path, {
@@ -126,92 +121,10 @@ function renderChannel(st) {
     list.replaceChildren(empty);
   } else {
     if (!page.channelCache.size) list.replaceChildren();
-    page.channelCache = syncList(list, st.messages, page.channelCache, (m) => messageEl(m, st, { inThread: false }));
+    page.channelCache = syncList(list, st.messages, page.channelCache, (m) => messageEl(m, st, { inThread: false, onButton: clickButton, onThread: openThread }));
   }
   if (atBottom || !page.rendered) list.scrollTop = list.scrollHeight;
   page.rendered = true;
-}
-
-// syncList makes container's children the rendered items, reusing the node
-// of every item whose content did not change, so that the DOM stays stable
-// (focus, hover and a pending click survive an update).
-function syncList(container, items, cache, build) {
-  const next = new Map();
-  const nodes = items.map((m) => {
-    const key = JSON.stringify(m);
-    const hit = cache.get(m.ts);
-    const node = hit && hit.key === key ? hit.node : build(m);
-    next.set(m.ts, { key, node });
-    return node;
-  });
-  nodes.forEach((node, i) => {
-    if (container.children[i] !== node) container.insertBefore(node, container.children[i] || null);
-  });
-  while (container.children.length > nodes.length) container.lastElementChild.remove();
-  return next;
-}
-
-function initials(name) {
-  return name.split(/\s+/).map((w) => w[0] || "").join("").slice(0, 2).toUpperCase();
-}
-
-const AVATAR_COLORS = ["#e8912d", "#2bac76", "#1264a3", "#cd2553", "#8d4fa8", "#4a154b"];
-function avatarColor(id) {
-  let h = 0;
-  for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return AVATAR_COLORS[h % AVATAR_COLORS.length];
-}
-
-function timeOf(ts) {
-  const d = new Date(Number(ts) * 1000);
-  return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
-function messageEl(m, st, { inThread }) {
-  const name = st.names[m.user] || m.user;
-  const row = el("div", "message" + (m.ephemeral ? " is-ephemeral" : ""));
-  row.dataset.testid = "message";
-  row.dataset.ts = m.ts;
-  const avatar = el("div", "avatar" + (m.isBot ? " bot" : ""), m.isBot ? "M" : initials(name));
-  if (!m.isBot) avatar.style.background = avatarColor(m.user);
-  row.appendChild(avatar);
-  const content = el("div", "content");
-  if (m.ephemeral) {
-    const note = el("div", "ephemeral-note", "👁 Only visible to you");
-    note.dataset.testid = "ephemeral";
-    content.appendChild(note);
-  }
-  const meta = el("div", "meta");
-  meta.appendChild(el("span", "name", name));
-  if (m.isBot) meta.appendChild(el("span", "app-badge", "APP"));
-  const time = el("span", "time", timeOf(m.ts));
-  time.title = new Date(Number(m.ts) * 1000).toLocaleString();
-  meta.appendChild(time);
-  content.appendChild(meta);
-  const body = el("div", "body");
-  const ctx = {
-    names: st.names,
-    people: st.people,
-    onButton: (b, btn) => clickButton(m, b, btn),
-  };
-  if (m.blocks && m.blocks.length) body.appendChild(renderBlocks(m.blocks, ctx));
-  else body.appendChild(mrkdwn(m.text, st.names));
-  if (m.edited) {
-    // Slack shows "(edited)" right after the text, not on a line of its own.
-    const texts = body.querySelectorAll(".blocks > .b-section .b-text, .blocks > .b-context");
-    const last = body.querySelector(".blocks")?.lastElementChild;
-    const target = last && [...texts].find((t) => last.contains(t)) ? [...texts].pop() : body;
-    target.appendChild(el("span", "edited", "(edited)"));
-  }
-  content.appendChild(body);
-  if (!inThread && m.replies?.length) {
-    const link = el("button", "replies", `${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}`);
-    link.type = "button";
-    link.addEventListener("click", () => openThread(m.ts));
-    content.appendChild(link);
-  }
-  row.appendChild(content);
-  return row;
 }
 
 function findMessage(st, ts) {
@@ -263,10 +176,10 @@ function renderThread(st) {
   const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 40;
   const n = parent.replies?.length || 0;
   page.threadCache = syncList(pane.querySelector(".thread-parent"), [{ ...parent, replies: undefined }],
-    page.threadCache, (m) => messageEl(m, st, { inThread: true }));
+    page.threadCache, (m) => messageEl(m, st, { inThread: true, onButton: clickButton, onThread: openThread }));
   pane.querySelector(".thread-sep").replaceChildren(el("span", "", `${n} ${n === 1 ? "reply" : "replies"}`));
   page.threadReplies = syncList(pane.querySelector(".thread-replies"), parent.replies || [],
-    page.threadReplies || new Map(), (m) => messageEl(m, st, { inThread: true }));
+    page.threadReplies || new Map(), (m) => messageEl(m, st, { inThread: true, onButton: clickButton, onThread: openThread }));
   if (atBottom) body.scrollTop = body.scrollHeight;
 }
 
@@ -305,107 +218,15 @@ function clickButton(m, b, btn) {
     if (b.url && /^https:\/\//i.test(b.url)) window.open(b.url, "_blank", "noopener,noreferrer");
     scheduleRefresh();
   };
-  if (b.confirm) showConfirm(b.confirm, go);
+  if (b.confirm) showConfirm(b.confirm, page.state.names, go);
   else go();
-}
-
-function showConfirm(c, onConfirm) {
-  const parts = confirmParts(c, page.state.names);
-  const backdrop = el("div", "backdrop");
-  const dlg = el("div", "dialog confirm-dialog");
-  dlg.setAttribute("role", "alertdialog");
-  dlg.appendChild(el("h2", "dialog-title", parts.title));
-  const text = el("div", "dialog-text");
-  text.appendChild(parts.text);
-  dlg.appendChild(text);
-  const foot = el("div", "dialog-foot");
-  const deny = el("button", "b-button", parts.deny);
-  deny.type = "button";
-  const ok = el("button", "b-button " + parts.style, parts.confirm);
-  ok.type = "button";
-  ok.dataset.testid = "confirm";
-  const done = () => backdrop.remove();
-  deny.addEventListener("click", done);
-  ok.addEventListener("click", () => {
-    done();
-    onConfirm();
-  });
-  backdrop.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") done();
-  });
-  foot.append(deny, ok);
-  dlg.appendChild(foot);
-  backdrop.appendChild(dlg);
-  $("overlays").appendChild(backdrop);
-  ok.focus();
 }
 
 function renderModal(st) {
   const key = st.modal ? st.modal.id + JSON.stringify(st.modal.view) : "";
   if (key === page.modalKey) return;
   page.modalKey = key;
-  const old = document.querySelector(".modal-backdrop");
-  if (old) old.remove();
-  if (!st.modal) return;
-  const view = st.modal.view;
-  const viewID = st.modal.id;
-  const backdrop = el("div", "backdrop modal-backdrop");
-  const dlg = el("div", "dialog modal");
-  dlg.dataset.testid = "modal";
-  dlg.setAttribute("role", "dialog");
-  const head = el("div", "modal-head");
-  head.appendChild(el("h2", "dialog-title", plainText(view.title)));
-  const x = el("button", "close-x", "×");
-  x.type = "button";
-  x.title = "Close";
-  head.appendChild(x);
-  dlg.appendChild(head);
-  const inputs = [];
-  const body = el("div", "modal-body");
-  body.appendChild(renderBlocks(view.blocks, { names: st.names, people: st.people, onButton: null, inputs }));
-  dlg.appendChild(body);
-  const error = el("div", "modal-error");
-  dlg.appendChild(error);
-  const foot = el("div", "dialog-foot");
-  const close = async () => {
-    await api("/api/close", { viewId: viewID });
-    scheduleRefresh();
-  };
-  x.addEventListener("click", close);
-  const closeBtn = el("button", "b-button", plainText(view.close) || "Cancel");
-  closeBtn.type = "button";
-  closeBtn.addEventListener("click", close);
-  foot.appendChild(closeBtn);
-  if (view.submit) {
-    const submit = el("button", "b-button primary", plainText(view.submit));
-    submit.type = "button";
-    submit.addEventListener("click", async () => {
-      const values = {};
-      let missing = false;
-      error.textContent = "";
-      for (const i of inputs) {
-        const v = i.value();
-        i.error.textContent = !v && !i.optional ? "Please fill out this field." : "";
-        missing ||= !v && !i.optional;
-        (values[i.blockId] ||= {})[i.actionId] = v;
-      }
-      if (missing) return;
-      submit.disabled = true;
-      const out = await api("/api/submit", { viewId: viewID, values });
-      submit.disabled = false;
-      if (out.error) error.textContent = out.error;
-      for (const [blockId, msg] of Object.entries(out.errors || {})) {
-        const i = inputs.find((x) => x.blockId === blockId);
-        if (i) i.error.textContent = msg;
-        else error.textContent = msg;
-      }
-      scheduleRefresh();
-    });
-    foot.appendChild(submit);
-  }
-  dlg.appendChild(foot);
-  backdrop.appendChild(dlg);
-  $("overlays").prepend(backdrop);
+  showModal(st, api, scheduleRefresh);
 }
 
 function hint(text, isError) {
