@@ -2,10 +2,14 @@ package playground
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
@@ -35,12 +39,34 @@ func browser(t *testing.T) context.Context {
 		chromedp.WindowSize(1400, 900),
 	)
 	ctx, cancelTab := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*1e9)
+	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
+	var mu sync.Mutex
+	var exceptions []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg = d.Exception.Description
+			}
+			exceptions = append(exceptions, fmt.Sprintf("%s:%d: %s", d.URL, d.LineNumber+1, msg))
+			mu.Unlock()
+		}
+	})
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()
 		cancelAlloc()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range exceptions {
+			t.Errorf("the page threw: %s", e)
+		}
 	})
+	if err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
 	return ctx
 }
 
