@@ -136,8 +136,11 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 		t.Errorf("switcher options = %q", options)
 	}
 
-	// Riley types a command; the bot's ephemeral answer shows for Riley only.
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="composer"]`), "/mde help\r")); err != nil {
+	// Riley picks a command to try and sends it; the bot's ephemeral answer shows for Riley only.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//button[@class="example" and text()="/mde help"]`),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="composer"]`), "\r"),
+	); err != nil {
 		t.Fatal(err)
 	}
 	cmd := nextEvent(t, bot, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)

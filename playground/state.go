@@ -36,6 +36,8 @@ type State struct {
 	BotConnected bool `json:"botConnected"`
 	// Actions are the tenant's most recent machine actions, newest first.
 	Actions []StateAction `json:"actions"`
+	// Examples are commands to try.
+	Examples []Example `json:"examples"`
 }
 
 // StateMessage is a message as the page renders it.
@@ -77,6 +79,7 @@ func (p *Playground) state(user string) State {
 	st.Messages = visibleMessages(p.slack.Messages(ChannelID), user)
 	st.Modal, st.Home = p.views(user)
 	st.BotConnected = p.slack.Connected()
+	st.Examples = Examples()
 	acts := p.tenant.Actions()
 	for i := len(acts) - 1; i >= 0 && len(st.Actions) < recentActions; i-- {
 		a := acts[i]

@@ -36,3 +36,11 @@ func TestVisibleMessagesNestRepliesAndHideOtherPeoplesEphemerals(t *testing.T) {
 		t.Errorf("Alex's messages = %+v", alex)
 	}
 }
+
+func TestEveryExampleIsAnMdeCommandWithANote(t *testing.T) {
+	for _, ex := range Examples() {
+		if len(ex.Command) < len(SlashCommand)+2 || ex.Command[:len(SlashCommand)+1] != SlashCommand+" " || ex.Note == "" {
+			t.Errorf("example %+v", ex)
+		}
+	}
+}

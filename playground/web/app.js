@@ -61,6 +61,7 @@ function render() {
   const st = page.state;
   renderSwitcher(st);
   renderTenant(st);
+  renderExamples(st);
   const status = $("bot-status");
   status.textContent = st.botConnected ? "● mdebot connected" : "○ mdebot not connected";
   status.className = "bot-status " + (st.botConnected ? "online" : "offline");
@@ -99,6 +100,28 @@ function renderTenant(st) {
     li.appendChild(el("span", "tenant-machine", a.machine.split(".")[0]));
     li.appendChild(el("span", "tenant-status", a.status));
     li.title = `${a.type} on ${a.machine}: ${a.status}${a.error ? " (" + a.error + ")" : ""}`;
+    ul.appendChild(li);
+  }
+}
+
+function renderExamples(st) {
+  const ul = $("examples");
+  if (ul.childElementCount === st.examples.length) return;
+  ul.replaceChildren();
+  for (const ex of st.examples) {
+    const li = el("li");
+    const b = el("button", "example", ex.command);
+    b.type = "button";
+    b.title = `${ex.note} (click to put it in the message box)`;
+    b.addEventListener("click", () => {
+      page.view = "channel";
+      render();
+      const box = $("composer");
+      box.value = ex.command;
+      box.focus();
+      hint(ex.note, false);
+    });
+    li.appendChild(b);
     ul.appendChild(li);
   }
 }
