@@ -14,7 +14,7 @@ const PollInterval = "1s"
 // seeded workspace: /mde in #incident only; the responder and the approvers
 // may request; the approvers' user group approves; the manager and the
 // approvers read history; actions poll every PollInterval; the database is
-// DBFile in DataDir.
+// DBFileName in DataDir.
 func (p *Playground) ConfigYAML() []byte {
 	return fmt.Appendf(nil, `# mdebot playground configuration (generated).
 storage:
@@ -35,6 +35,6 @@ policy:
 log:
   format: text
   level: info
-`, strconv.Quote(filepath.Join(p.dataDir, DBFile)),
+`, strconv.Quote(filepath.Join(p.dataDir, DBFileName)),
 		ChannelID, ResponderID, ApproversID, ApproversID, ManagerID, ApproversID, PollInterval)
 }

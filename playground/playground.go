@@ -24,11 +24,11 @@ const (
 
 // Files the playground keeps in DataDir.
 const (
-	// CertFile holds the simulated tenant's TLS certificate (PEM), rewritten
+	// CertFileName holds the simulated tenant's TLS certificate (PEM), rewritten
 	// at every start; SSL_CERT_FILE points at it.
-	CertFile = "tenant-cert.pem"
-	// DBFile is the bot's bbolt database (storage.path).
-	DBFile = "mdebot.db"
+	CertFileName = "tenant-cert.pem"
+	// DBFileName is the bot's bbolt database (storage.path).
+	DBFileName = "mdebot.db"
 )
 
 // Options configures Start. Zero fields take the defaults.
@@ -124,7 +124,7 @@ func (p *Playground) URL() string {
 
 // CertFile returns the path of the PEM file holding the tenant's certificate.
 func (p *Playground) CertFile() string {
-	return filepath.Join(p.dataDir, CertFile)
+	return filepath.Join(p.dataDir, CertFileName)
 }
 
 // Slack returns the fake workspace, for tests and in-process wiring.

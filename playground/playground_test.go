@@ -90,7 +90,7 @@ func TestEnvAndConfigParseAsTheBotReadsThem(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.Parse: %v\n%s", err, p.ConfigYAML())
 	}
-	if cfg.Storage.Path != filepath.Join(p.dataDir, DBFile) {
+	if cfg.Storage.Path != filepath.Join(p.dataDir, DBFileName) {
 		t.Errorf("storage.path = %q, want inside %q", cfg.Storage.Path, p.dataDir)
 	}
 	if diff := cmp.Diff([]string{ApproversID}, cfg.Slack.Approvers); diff != "" {
@@ -141,7 +141,7 @@ func TestASecondStartReusesTheDataDirectory(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, DBFile), []byte("the bot's data"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, DBFileName), []byte("the bot's data"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	second, err := Start(t.Context(), Options{Listen: "127.0.0.1:0", DataDir: dir})
@@ -155,7 +155,7 @@ func TestASecondStartReusesTheDataDirectory(t *testing.T) {
 	if diff := cmp.Diff(firstUsers, getState(t, second, ResponderID).Names); diff != "" {
 		t.Errorf("people changed (-first +second):\n%s", diff)
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, DBFile)); err != nil || string(data) != "the bot's data" {
+	if data, err := os.ReadFile(filepath.Join(dir, DBFileName)); err != nil || string(data) != "the bot's data" {
 		t.Errorf("the database was not kept: %q, %v", data, err)
 	}
 	if pem, err := os.ReadFile(second.CertFile()); err != nil || string(pem) != string(second.Tenant().CertificatePEM()) {
