@@ -34,6 +34,7 @@ const (
 // Options configures Start. Zero fields take the defaults.
 type Options struct {
 	// Listen is the web page's host:port (DefaultListen); port 0 picks one.
+	// On a loopback address the page answers to localhost names only.
 	Listen string
 	// DataDir holds the bot's database and the tenant's certificate
 	// (DefaultDataDir); it is created if missing.
@@ -42,6 +43,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the fake workspace and the tenant (default time.Now).
 	Now func() time.Time
+
+	// sendTimeout overrides how long an API call waits for the bot's socket.
+	sendTimeout time.Duration
 }
 
 // Playground is a running fake Slack workspace, simulated Defender tenant and
@@ -82,6 +86,9 @@ func Start(ctx context.Context, o Options) (*Playground, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.sendTimeout == 0 {
+		o.sendTimeout = sendTimeout
+	}
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("playground data directory: %w", err)
@@ -103,7 +110,7 @@ func Start(ctx context.Context, o Options) (*Playground, error) {
 		dismissed: map[string]bool{},
 		changed:   make(chan struct{}),
 
-		sendTimeout: sendTimeout,
+		sendTimeout: o.sendTimeout,
 		serveErr:    make(chan error, 1),
 	}
 	p.tenant.QuarantineFails(SignedFileSHA1, signedFileError)

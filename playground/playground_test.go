@@ -281,8 +281,11 @@ func TestTheAPIRefusesUnknownUsersAndNonJSONBodies(t *testing.T) {
 }
 
 func TestWithoutTheBotACommandSaysItIsNotConnected(t *testing.T) {
-	p := startPlayground(t)
-	p.sendTimeout = 100 * time.Millisecond
+	p, err := Start(t.Context(), Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), sendTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
 	status, res := post(t, p, "/api/command", commandRequest{User: ResponderID, Text: "/mde help"})
 	if status != http.StatusServiceUnavailable || !strings.Contains(res.Error, "not connected") {
 		t.Errorf("POST /api/command without a bot: %d %+v", status, res)
