@@ -100,5 +100,10 @@ export function showModal(st, api, refresh) {
   }
   dlg.appendChild(foot);
   backdrop.appendChild(dlg);
+  backdrop.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+  });
   document.getElementById("overlays").prepend(backdrop);
+  const first = body.querySelector("input, textarea, select");
+  if (first) first.focus();
 }
