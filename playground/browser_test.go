@@ -150,6 +150,7 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="ephemeral"]`))); err != nil {
 		t.Fatalf("the ephemeral answer did not show: %v", err)
 	}
+	screenshot(t, ctx, dir, "playground-ephemeral")
 
 	// The bot posts a card with a thread reply; Alex approves through the confirm dialog.
 	ts := postCard(t, p)

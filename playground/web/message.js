@@ -32,7 +32,7 @@ export function messageEl(m, st, { inThread, onButton, onThread }) {
   row.appendChild(avatar);
   const content = el("div", "content");
   if (m.ephemeral) {
-    const note = el("div", "ephemeral-note", "👁 Only visible to you");
+    const note = el("div", "ephemeral-note", "Only visible to you");
     note.dataset.testid = "ephemeral";
     content.appendChild(note);
   }
