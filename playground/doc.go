@@ -1,0 +1,25 @@
+// Package playground runs mdebot's stand-ins for a try-out in a browser: a fake
+// Slack workspace (package slacktest) with seeded people and an #incident
+// channel, a simulated Defender tenant (package defendertest, over TLS with a
+// throwaway certificate) with believable action timings, and a web page that
+// looks and behaves like a Slack channel on top of the fake workspace.
+//
+// Start brings the three up; the caller then runs the unmodified bot against
+// them with the environment from Env (or, in-process, with HTTPClient for the
+// tenant) and the configuration from ConfigYAML:
+//
+//	p, err := playground.Start(ctx, playground.Options{Listen: "127.0.0.1:8080", DataDir: "./mdebot-playground"})
+//	…
+//	defer p.Close()
+//	fmt.Println("open", p.URL())
+//
+// The page talks to the package's JSON API: GET /api/state (the channel as
+// one person sees it), POST /api/command, /api/click, /api/submit,
+// /api/close and /api/home (what that person does), and GET /events, a
+// server-sent event stream that says when to fetch the state again. The
+// page builds its DOM with textContent only: message text never becomes HTML.
+//
+// The workspace and the tenant live in memory; only the bot's bbolt file (and
+// the tenant's certificate, rewritten at every start) lives in DataDir. The
+// seeded people, the channel and the machines keep their IDs across starts.
+package playground

@@ -1,0 +1,58 @@
+package playground
+
+import (
+	"hash/fnv"
+	"time"
+
+	"github.com/mdebot/mdebot/defender/defendertest"
+)
+
+// SignedFileSHA1 is the SHA-1 of a Microsoft-signed file in the simulated
+// tenant: stopping and quarantining it fails, as MDE refuses to quarantine
+// files signed by Microsoft or a trusted publisher.
+const SignedFileSHA1 = "3f786850e387550fdab836ed7e6dc881de23001b"
+
+// signedFileError is the failure MDE reports for SignedFileSHA1.
+const signedFileError = "Stop and quarantine file failed: the file is signed by Microsoft and cannot be quarantined."
+
+// The simulated tenant's timings: every action stays Pending for
+// pendingFor; on a healthy machine it then runs for minRun to minRun+runSpread
+// (depending on the machine) and succeeds. On the offline machine actions
+// stay Pending for offlineTimeout, then time out.
+const (
+	pendingFor     = 4 * time.Second
+	minRun         = 10 * time.Second
+	runSpread      = 20 * time.Second
+	offlineTimeout = 50 * time.Second
+)
+
+// tenantOptions configures the simulated tenant: DefaultMachines with
+// per-machine run times, the playground's clock, and no rate limits (a
+// person clicking around never hits them, but a 1s poll of many actions might).
+func tenantOptions(now func() time.Time) []defendertest.Option {
+	ms := defendertest.DefaultMachines()
+	for i := range ms {
+		o := &ms[i].Outcome
+		if o.Status == "TimeOut" {
+			o.Delay = offlineTimeout
+			continue
+		}
+		if o.Delay == 0 {
+			o.Delay = pendingFor + runTime(ms[i].ComputerDNSName)
+		}
+	}
+	return []defendertest.Option{
+		defendertest.WithMachines(ms...),
+		defendertest.WithProgress(pendingFor, minRun+runSpread/2),
+		defendertest.WithClock(now),
+		defendertest.WithRateLimits(0, 0),
+	}
+}
+
+// runTime is how long actions on the machine named name stay InProgress:
+// a stable value between minRun and minRun+runSpread.
+func runTime(name string) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return minRun + time.Duration(h.Sum32()%uint32(runSpread/time.Second))*time.Second
+}
