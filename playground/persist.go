@@ -130,3 +130,6 @@ func durable(k slacktest.EventKind) bool {
 	}
 	return false
 }
+
+// DataDir returns the absolute path of the data directory.
+func (p *Playground) DataDir() string { return p.dataDir }
