@@ -7,9 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -284,5 +288,59 @@ func TestPlaygroundHelpExplainsTheFlagsAndBadFlagsAreUsageErrors(t *testing.T) {
 	}
 	if _, out, _ := runMain(t, nil, "help"); !strings.Contains(out, "mdebot playground") {
 		t.Error("mdebot help does not mention the playground")
+	}
+}
+
+func TestPlaygroundInAProcessStopsOnSIGINTWithExitStatus0(t *testing.T) {
+	ctx := playgroundContext(t)
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "playground", "--listen", "127.0.0.1:0", "--data", dir)
+	cmd.Env = []string{childEnv + "=1"}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+		done <- cmd.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	select {
+	case line := <-lines:
+		if !urlLine.MatchString(line) {
+			t.Fatalf("first line %q does not match %s", line, urlLine)
+		}
+	case <-ctx.Done():
+		t.Fatalf("no URL line:\n%s", stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d after SIGINT, want 0:\n%s", code, stderr.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("the playground did not stop after SIGINT:\n%s", stderr.String())
+	}
+	for _, name := range []string{playground.DBFileName, playground.SlackStateFileName, playground.TenantStateFileName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("after SIGINT: %v", err)
+		}
 	}
 }
