@@ -19,7 +19,10 @@
 // server-sent event stream that says when to fetch the state again. The
 // page builds its DOM with textContent only: message text never becomes HTML.
 //
-// The workspace and the tenant live in memory; only the bot's bbolt file (and
-// the tenant's certificate, rewritten at every start) lives in DataDir. The
-// seeded people, the channel and the machines keep their IDs across starts.
+// The workspace and the tenant live in memory and are saved to DataDir
+// (SlackStateFileName, TenantStateFileName) half a second after each change
+// and on Close, and restored by the next Start, so the messages and actions
+// the bot's database (DBFileName) points at are still there. The seeded
+// people, the channel and the machines keep their IDs across starts; the
+// tenant's certificate is new at every start.
 package playground

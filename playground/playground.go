@@ -43,6 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the fake workspace and the tenant (default time.Now).
 	Now func() time.Time
+	// ActionTime, when set, is how long every action takes in the simulated
+	// tenant from creation to its end (a third of it Pending), in place of
+	// the believable 14 to 34 seconds that depend on the machine.
+	ActionTime time.Duration
 
 	// sendTimeout overrides how long an API call waits for the bot's socket.
 	sendTimeout time.Duration
@@ -63,6 +67,10 @@ type Playground struct {
 	changed   chan struct{}   // closed and replaced by nudge
 
 	sendTimeout time.Duration // how long an API call waits for the bot's socket
+
+	saveMu   sync.Mutex    // serialises save
+	saveStop chan struct{} // closed by Close to stop saving
+	saveDone chan struct{} // closed when saving has stopped
 
 	closeOnce sync.Once
 	serveErr  chan error
@@ -103,7 +111,7 @@ func Start(ctx context.Context, o Options) (*Playground, error) {
 	}
 	p := &Playground{
 		slack:     slacktest.NewServer(append(slackOptions(), slacktest.WithClock(o.Now))...),
-		tenant:    defendertest.NewServer(tenantOptions(o.Now)...),
+		tenant:    defendertest.NewServer(tenantOptions(o.Now, o.ActionTime)...),
 		ln:        ln,
 		dataDir:   dir,
 		log:       o.Logger,
@@ -114,6 +122,11 @@ func Start(ctx context.Context, o Options) (*Playground, error) {
 		serveErr:    make(chan error, 1),
 	}
 	p.tenant.QuarantineFails(SignedFileSHA1, signedFileError)
+	if err := p.restore(); err != nil {
+		_ = p.Close()
+		return nil, err
+	}
+	p.startSaving()
 	if err := writeFileAtomic(p.CertFile(), p.tenant.CertificatePEM()); err != nil {
 		_ = p.Close()
 		return nil, fmt.Errorf("writing the tenant certificate: %w", err)
@@ -163,8 +176,8 @@ func (p *Playground) Env() map[string]string {
 	}
 }
 
-// Close stops the web page, the fake workspace and the tenant. It is safe
-// to call more than once.
+// Close stops the web page, saves the workspace's and the tenant's state to
+// DataDir, and stops them. It is safe to call more than once.
 func (p *Playground) Close() error {
 	var err error
 	p.closeOnce.Do(func() {
@@ -175,6 +188,10 @@ func (p *Playground) Close() error {
 			}
 		} else {
 			err = p.ln.Close()
+		}
+		p.stopSaving()
+		if p.saveStop != nil {
+			err = errors.Join(err, p.save())
 		}
 		p.slack.Close()
 		p.tenant.Close()

@@ -27,10 +27,22 @@ const (
 )
 
 // tenantOptions configures the simulated tenant: DefaultMachines with
-// per-machine run times, the playground's clock, and no rate limits (a
-// person clicking around never hits them, but a 1s poll of many actions might).
-func tenantOptions(now func() time.Time) []defendertest.Option {
+// per-machine run times (or every action taking actionTime, when set), the
+// playground's clock, and no rate limits (a person clicking around never
+// hits them, but a 1s poll of many actions might).
+func tenantOptions(now func() time.Time, actionTime time.Duration) []defendertest.Option {
 	ms := defendertest.DefaultMachines()
+	if actionTime > 0 {
+		for i := range ms {
+			ms[i].Outcome.Delay = actionTime
+		}
+		return []defendertest.Option{
+			defendertest.WithMachines(ms...),
+			defendertest.WithProgress(actionTime/3, actionTime-actionTime/3),
+			defendertest.WithClock(now),
+			defendertest.WithRateLimits(0, 0),
+		}
+	}
 	for i := range ms {
 		o := &ms[i].Outcome
 		if o.Status == "TimeOut" {

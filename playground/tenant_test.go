@@ -72,7 +72,7 @@ func startAction(t *testing.T, srv *defendertest.Server, name, path, body string
 
 func TestTheTenantsActionsTakeBelievableTimes(t *testing.T) {
 	clock := &manualClock{now: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}
-	srv := defendertest.NewServer(append(tenantOptions(clock.Now), defendertest.WithInMemory())...)
+	srv := defendertest.NewServer(append(tenantOptions(clock.Now, 0), defendertest.WithInMemory())...)
 	defer srv.Close()
 	srv.QuarantineFails(SignedFileSHA1, signedFileError)
 	isolate := startAction(t, srv, "ws-0042.contoso.local", "isolate", `{"Comment":"c","IsolationType":"Full"}`)

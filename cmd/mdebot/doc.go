@@ -3,6 +3,7 @@
 //
 //	mdebot serve --config FILE   serve /mde over Socket Mode until SIGINT/SIGTERM
 //	mdebot manifest              print the Slack app manifest
+//	mdebot playground            try it in a browser against local stand-ins
 //	mdebot help                  usage, environment variables, exit codes
 //
 // The YAML file holds policy and routing (package config documents every
@@ -12,6 +13,12 @@
 // package approvals, package defender (MSAL) and package bot together, and
 // runs the bot. All HTTP uses Go's default trust store, so SSL_CERT_FILE
 // works for private CAs.
+//
+// playground starts package playground (a fake Slack workspace, a simulated
+// Defender tenant over TLS and a Slack-like web page) and runs the same
+// wiring as serve against it, with the tenant's certificate trusted by the
+// Defender HTTP client alone; the bbolt file and the fakes' state live in
+// its --data directory.
 //
 // Exit status: 0 after a graceful stop, 1 for a bad configuration or
 // a fatal error (stderr's "mdebot: …" line says which), 2 for a bad

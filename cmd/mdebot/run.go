@@ -55,6 +55,8 @@ func (m *Main) Run(ctx context.Context) int {
 		return m.manifest(args)
 	case "serve":
 		return m.serve(ctx, args)
+	case "playground":
+		return m.playground(ctx, args)
 	}
 	fmt.Fprintf(m.Stderr, "mdebot: unknown command %q (run \"mdebot help\" for the commands)\n", cmd)
 	return exitUsage

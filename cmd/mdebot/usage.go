@@ -8,6 +8,7 @@ second person approving the ones your policy names.
 Usage:
   mdebot serve --config FILE   connect to Slack over Socket Mode and serve /mde
   mdebot manifest              print the Slack app manifest to create the app from
+  mdebot playground            try it in a browser: a fake Slack and Defender on this machine
   mdebot help                  show this help
 
 Getting started:

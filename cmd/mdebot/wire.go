@@ -36,7 +36,13 @@ const (
 // serveConfig opens the database, wires Slack, the approval service and
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
-func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	return serveWith(ctx, cfg, log, nil)
+}
+
+// serveWith is serveConfig with defenderHTTP, when not nil, as the HTTP
+// client of Entra ID and MDE (the playground's, trusting its tenant).
+func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defenderHTTP *http.Client) (err error) {
 	db, err := storage.Open(cfg.Storage.Path, nil)
 	if err != nil {
 		return err // storage's errors name the file
@@ -73,7 +79,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	mde, tokens, err := newDefender(cfg)
+	mde, tokens, err := newDefender(cfg, defenderHTTP)
 	if err != nil {
 		return err
 	}
@@ -214,13 +220,16 @@ func sweepInterval(ttl time.Duration) time.Duration {
 }
 
 // newDefender returns the MDE client, authenticated with MSAL against the
-// configured Entra ID app, and its token source.
-func newDefender(cfg *config.Config) (*defender.Client, *defender.MSALTokenSource, error) {
+// configured Entra ID app, and its token source; hc (newHTTPClient's when
+// nil) carries both.
+func newDefender(cfg *config.Config, hc *http.Client) (*defender.Client, *defender.MSALTokenSource, error) {
 	cred, err := credential(cfg.Azure)
 	if err != nil {
 		return nil, nil, err
 	}
-	hc := newHTTPClient(defenderTimeout)
+	if hc == nil {
+		hc = newHTTPClient(defenderTimeout)
+	}
 	tokens, err := defender.NewMSALTokenSource(defender.MSALConfig{
 		TenantID:      cfg.Azure.TenantID,
 		ClientID:      cfg.Azure.ClientID,
