@@ -31,6 +31,9 @@ const docsScreenshot = "../../docs/playground.png"
 func browserTab(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("MDEBOT_REQUIRE_BROWSER") != "" {
+			t.Fatalf("MDEBOT_REQUIRE_BROWSER is set but %s is missing: %v", chromiumPath, err)
+		}
 		t.Skipf("browser test skipped: %s is not installed (apt-get install chromium)", chromiumPath)
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
