@@ -103,6 +103,7 @@ type (
 			Name      string `yaml:"name"`
 			MountPath string `yaml:"mountPath"`
 			SubPath   string `yaml:"subPath"`
+			ReadOnly  bool   `yaml:"readOnly"`
 		} `yaml:"volumeMounts"`
 	}
 
@@ -184,6 +185,16 @@ func (c container) volumeMount(t *testing.T, name string) string {
 		}
 	}
 	return ""
+}
+
+// readOnly reports whether the volume named name is mounted read-only.
+func (c container) readOnly(name string) bool {
+	for _, m := range c.VolumeMounts {
+		if m.Name == name {
+			return m.ReadOnly
+		}
+	}
+	return false
 }
 
 // volumeWhere returns the name of the pod's first volume for which match
@@ -329,6 +340,9 @@ func TestTheConfigMapIsMountedWhereTheContainerReadsIt(t *testing.T) {
 	if vol == "" {
 		t.Fatalf("no volume holds the ConfigMap %s", gen.Name)
 	}
+	if !k.c.readOnly(vol) {
+		t.Errorf("the configuration volume %s is not mounted read-only", vol)
+	}
 	file := path.Join(k.c.volumeMount(t, vol), gen.Files[0])
 	if got := configArg(append(k.c.Command, k.c.Args...)); got != file {
 		t.Errorf("the container reads --config %q, but the ConfigMap's file is mounted at %q", got, file)
@@ -384,10 +398,17 @@ func TestTheSecretsComeFromTheGeneratedSecretAndNameOnlyConfigVariables(t *testi
 			t.Errorf("%s.example holds a value %q: leave the values empty", gen.Envs[0], v)
 		}
 	}
-	cfg := parseConfig(t, "kubernetes/mdebot.yaml")
-	if cert := k.pod.volumeWhere(func(v volume) bool { return v.Secret != nil }); cert != "" {
-		if mount := k.c.volumeMount(t, cert); mount == "" || path.Dir(mount) == path.Dir(cfg.Storage.Path) {
-			t.Errorf("the certificate volume is mounted at %q", mount)
+	// The certificate volume is for AZURE_CLIENT_CERTIFICATE_PATH only: a
+	// deployment with a client secret has no such Secret, and must start.
+	for _, v := range k.pod.Volumes {
+		if v.Secret == nil {
+			continue
+		}
+		if !v.Secret.Optional {
+			t.Errorf("secret volume %s is not optional: the pod would not start with a client secret", v.Name)
+		}
+		if !k.c.readOnly(v.Name) {
+			t.Errorf("secret volume %s is not mounted read-only", v.Name)
 		}
 	}
 }
