@@ -55,6 +55,10 @@ func (m *Main) Run(ctx context.Context) int {
 		return m.manifest(args)
 	case "serve":
 		return m.serve(ctx, args)
+	case "audit":
+		return m.audit(ctx, args)
+	case "export":
+		return m.export(ctx, args)
 	}
 	fmt.Fprintf(m.Stderr, "mdebot: unknown command %q (run \"mdebot help\" for the commands)\n", cmd)
 	return exitUsage

@@ -8,6 +8,10 @@ second person approving the ones your policy names.
 Usage:
   mdebot serve --config FILE   connect to Slack over Socket Mode and serve /mde
   mdebot manifest              print the Slack app manifest to create the app from
+  mdebot audit verify --config FILE
+                               check the audit log's hash chain (bot stopped)
+  mdebot export --config FILE [--since 30d] [--format csv|json]
+                               write the requests to stdout (bot stopped)
   mdebot help                  show this help
 
 Getting started:
