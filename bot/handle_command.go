@@ -57,6 +57,8 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		b.cancelRequest(ctx, r.ID, user, channel, cmd.Reason)
 	case cmd.Verb == VerbHistory:
 		b.history(ctx, user, channel, cmd, "")
+	case cmd.Verb == VerbExport:
+		b.export(ctx, user, channel, cmd)
 	case cmd.Verb.IsAction():
 		b.request(ctx, user, channel, cmd)
 	default:
