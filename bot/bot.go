@@ -41,6 +41,9 @@ type Options struct {
 	// Groups resolves the user groups among Auditors; nil means a Groups
 	// on Slack (NewGroups with DefaultGroupTTL).
 	Groups approvals.Groups
+	// Marks records the notifications sent and the permalinks found
+	// (storage.DB); nil keeps them in memory, so a restart may repeat them.
+	Marks Marks
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -87,6 +90,9 @@ func New(o Options) (*Bot, error) {
 	if o.Groups == nil {
 		o.Groups = NewGroups(o.Slack, DefaultGroupTTL, o.Logger)
 	}
+	if o.Marks == nil {
+		o.Marks = &memMarks{}
+	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now}
 	b.tracker = newTracker(b)
 	return b, nil
@@ -112,6 +118,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() {
 		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
 	})
+	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	loop := &socketLoop{
 		client:  b.o.Socket,
 		log:     b.log,

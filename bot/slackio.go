@@ -97,6 +97,7 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	if latest, err := b.o.Store.Get(ctx, r.ID); err == nil {
 		r = latest
 	}
+	defer b.afterChange(ctx, r)
 	if r.Card.TS == "" {
 		return
 	}

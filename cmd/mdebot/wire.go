@@ -92,6 +92,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (err
 		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
 		Auditors:      cfg.Slack.Auditors,
 		Groups:        groups,
+		Marks:         db,
 		Logger:        log,
 	})
 	if err != nil {
