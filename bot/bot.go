@@ -44,6 +44,13 @@ type Options struct {
 	// Marks records the notifications sent and the permalinks found
 	// (storage.DB); nil keeps them in memory, so a restart may repeat them.
 	Marks Marks
+	// Observer is told of envelopes, commands and the socket's state, for
+	// metrics and readiness; nil observes nothing.
+	Observer Observer
+	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
+	// action to MDE: the request is closed with a "DRY RUN" note in its
+	// audit trail, card and thread instead (mdebot serve --dry-run).
+	DryRun bool
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -93,6 +100,9 @@ func New(o Options) (*Bot, error) {
 	if o.Marks == nil {
 		o.Marks = &memMarks{}
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now}
 	b.tracker = newTracker(b)
 	return b, nil
@@ -126,6 +136,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		queue:   queueSize,
 		ack:     ackPayload,
 		handle:  b.handle,
+		observe: b.o.Observer,
 	}
 	return loop.run(ctx)
 }

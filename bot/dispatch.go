@@ -52,7 +52,9 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.log.WarnContext(ctx, "slash command envelope without a command", "type", evt.Type)
 			return
 		}
-		b.handleCommand(withResponseURL(ctx, cmd.ResponseURL), cmd.UserID, cmd.ChannelID, cmd.Text)
+		b.observeCommand(withResponseURL(ctx, cmd.ResponseURL), func(ctx context.Context) {
+			b.handleCommand(ctx, cmd.UserID, cmd.ChannelID, cmd.Text)
+		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {

@@ -52,6 +52,7 @@ func withResponseURL(ctx context.Context, url string) context.Context {
 
 // replyError shows user what went wrong (see errorMessage).
 func (b *Bot) replyError(ctx context.Context, channel, user string, err error, attrs ...any) {
+	noteCommand(ctx, "", CommandFailed)
 	b.reply(ctx, channel, user, b.errorMessage(ctx, err, append(attrs, "user", user)...))
 }
 
