@@ -61,6 +61,7 @@ type Bot struct {
 	tracker  *tracker
 	machines machineCache
 	cards    cardLocks
+	homes    homes
 }
 
 // New checks o, fills its defaults and returns a Bot.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -65,12 +66,18 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		case slack.InteractionTypeBlockActions:
 			ctx := withResponseURL(ctx, cb.ResponseURL)
 			for _, a := range cb.ActionCallback.BlockActions {
-				b.handleClick(ctx, cb, a)
+				if !b.homeClick(ctx, cb, a) {
+					b.handleClick(ctx, cb, a)
+				}
 			}
 		case slack.InteractionTypeViewSubmission:
 			if cb.View.CallbackID == callbackDenyModal {
 				b.handleDenySubmission(ctx, cb)
 			}
+		}
+	case socketmode.EventTypeEventsAPI:
+		if e, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			b.handleEvent(ctx, e)
 		}
 	default:
 		b.log.DebugContext(ctx, "envelope ignored", "type", evt.Type)

@@ -161,4 +161,5 @@ func (b *Bot) permalink(ctx context.Context, r *approvals.Request) string {
 // concerns.
 func (b *Bot) afterChange(ctx context.Context, r *approvals.Request) {
 	b.notify(ctx, r)
+	b.republishHomes(ctx, r)
 }

@@ -39,6 +39,12 @@ func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
 	if err != nil {
 		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)
 	}
+	if channel == "" && user != "" {
+		// A click in the App Home has neither a channel nor a response_url.
+		if derr := b.dm(ctx, user, m); derr != nil {
+			b.log.WarnContext(ctx, "reply by DM failed", "user", user, "error", derr)
+		}
+	}
 }
 
 // responseURLKey is the context key of the response_url of the command or
