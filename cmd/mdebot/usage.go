@@ -6,7 +6,14 @@ const usage = `mdebot runs Microsoft Defender for Endpoint response actions from
 second person approving the ones your policy names.
 
 Usage:
-  mdebot serve --config FILE   connect to Slack over Socket Mode and serve /mde
+  mdebot serve --config FILE [--dry-run]
+                               connect to Slack over Socket Mode and serve /mde
+                               (--dry-run: approved actions are not sent to Defender)
+  mdebot check --config FILE   check the configuration, tokens, Defender access and
+                               user groups, one ✓/✗ line each (exit 0 if all pass)
+  mdebot backup --config FILE --out BACKUP
+                               copy the database (online through admin.listen's
+                               POST /backup while the bot runs, else from the file)
   mdebot manifest              print the Slack app manifest to create the app from
   mdebot audit verify --config FILE
                                check the audit log's hash chain (bot stopped)
