@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -178,36 +179,43 @@ func entraFix(err error) string {
 	return fmt.Sprintf("Entra ID refused the credential (%s: %s): check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
 }
 
-// checkGroups resolves every user group (S…) the policy names.
+// checkGroups resolves every user group (S…) the policy names, once each.
 func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack) []checkResult {
-	var rs []checkResult
-	seen := map[string]bool{}
+	var order []string
+	keys := map[string][]string{}
 	for _, list := range []struct {
 		key string
 		ids []string
 	}{{"slack.requesters", cfg.Requesters}, {"slack.approvers", cfg.Approvers}, {"slack.auditors", cfg.Auditors}} {
 		for _, id := range list.ids {
-			if !strings.HasPrefix(id, "S") || seen[list.key+id] {
+			if !strings.HasPrefix(id, "S") || slices.Contains(keys[id], list.key) {
 				continue
 			}
-			seen[list.key+id] = true
-			members, err := api.GetUserGroupMembersContext(ctx, id)
-			switch {
-			case err == nil && len(members) == 0:
-				rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) has no members: nobody gets its rights; add people to it or fix %s", id, list.key, list.key)})
-			case err == nil:
-				rs = append(rs, checkResult{ok: true, text: fmt.Sprintf("user group %s (%s) resolves to %d members", id, list.key, len(members))})
-			default:
-				code := slackErrorCode(err)
-				switch code {
-				case "no_such_subteam", "subteam_not_found":
-					rs = append(rs, checkResult{text: fmt.Sprintf("user group %s not found: check %s; the bot needs usergroups:read", id, list.key)})
-				case "missing_scope":
-					rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) cannot be read: add the usergroups:read bot scope and reinstall the app", id, list.key)})
-				default:
-					rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) could not be resolved (%s): check %s; the bot needs usergroups:read", id, list.key, code, list.key)})
-				}
+			if keys[id] == nil {
+				order = append(order, id)
 			}
+			keys[id] = append(keys[id], list.key)
+		}
+	}
+	var rs []checkResult
+	for _, id := range order {
+		where := strings.Join(keys[id], ", ")
+		members, err := api.GetUserGroupMembersContext(ctx, id)
+		if err == nil && len(members) == 0 {
+			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) has no members, so it grants nobody anything: add people to it or fix %s", id, where, where)})
+			continue
+		}
+		if err == nil {
+			rs = append(rs, checkResult{ok: true, text: fmt.Sprintf("user group %s (%s) resolves to %d members", id, where, len(members))})
+			continue
+		}
+		switch code := slackErrorCode(err); code {
+		case "no_such_subteam", "subteam_not_found":
+			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s not found: check %s; the bot needs usergroups:read", id, where)})
+		case "missing_scope":
+			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) cannot be read: add the usergroups:read bot scope and reinstall the app", id, where)})
+		default:
+			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) could not be resolved (%s): check %s; the bot needs usergroups:read", id, where, code, where)})
 		}
 	}
 	return rs
