@@ -133,6 +133,7 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
 	}
+	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)
 	}

@@ -28,6 +28,16 @@ func (h *homes) set(user string, f HomeFilter) {
 	h.m[user] = f
 }
 
+func (h *homes) users() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	users := make([]string, 0, len(h.m))
+	for u := range h.m {
+		users = append(users, u)
+	}
+	return users
+}
+
 func (h *homes) get(user string) (HomeFilter, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -166,9 +176,22 @@ func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView
 }
 
 // republishHomes republishes the App Home of the people r concerns who
-// opened theirs: its requester and those who decided on it.
+// opened theirs: its requester and those who decided on it and, while r
+// awaits approval or has just left that state, every approver (whose list
+// of requests to approve changed).
 func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
-	for _, u := range r.Users() {
+	users := r.Users()
+	if r.State != approvals.StateSubmitted && !r.MDEStatus.Terminal() {
+		for _, u := range b.homes.users() {
+			if slices.Contains(users, u) {
+				continue
+			}
+			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
+				users = append(users, u)
+			}
+		}
+	}
+	for _, u := range users {
 		if f, ok := b.homes.get(u); ok {
 			b.publishHome(ctx, u, f, "")
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
@@ -192,4 +193,14 @@ func TestTheAppHomeStaysWithinSlacksBlockLimitWithManyRequests(t *testing.T) {
 			t.Errorf("the home does not say %q", want)
 		}
 	}
+}
+
+func TestAnOpenAppHomeIsRepublishedWhenARequestAwaitsTheViewer(t *testing.T) {
+	h := newHarness(t)
+	h.openHome(approver1, homeHas("Nothing awaits your approval."))
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	h.home(approver1, homeHas("beaconing", actionApprove))
+	h.advance(11 * time.Minute) // it expires
+	h.card("expired")
+	h.home(approver1, func(v slacktest.View) bool { return !strings.Contains(string(v.JSON), actionApprove) })
 }
