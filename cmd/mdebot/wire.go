@@ -77,7 +77,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	mde, tokens, err := newDefender(cfg, defender.WithObserver(mets))
+	mde, tokens, err := newDefender(cfg, defender.WithObserver(mdeLogObserver{next: mets, log: log.With("component", "defender")}))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Groups:        groups,
 		Marks:         db,
 		Logger:        log,
-		Observer:      ready.observer(mets),
+		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
 	})
 	if err != nil {
