@@ -62,6 +62,7 @@ type harnessConfig struct {
 	workers  int
 	poll     time.Duration
 	auditors []string
+	observer Observer
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -155,6 +156,7 @@ func (h *harness) start() {
 		Now:           h.now,
 		Auditors:      cfg.auditors,
 		Marks:         h.db,
+		Observer:      cfg.observer,
 	})
 	if err != nil {
 		h.t.Fatal(err)
