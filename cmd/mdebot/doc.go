@@ -1,7 +1,11 @@
 // Command mdebot is a Slack bot that runs Microsoft Defender for Endpoint
 // response actions under a two-person rule. Run "mdebot help" for usage.
 //
-//	mdebot serve --config FILE   serve /mde over Socket Mode until SIGINT/SIGTERM
+//	mdebot serve --config FILE [--dry-run]
+//	                             serve /mde over Socket Mode until SIGINT/SIGTERM
+//	mdebot check --config FILE   check the configuration, tokens, Defender and groups
+//	mdebot backup --config FILE --out BACKUP
+//	                             copy the database, online or offline
 //	mdebot manifest              print the Slack app manifest
 //	mdebot help                  usage, environment variables, exit codes
 //
@@ -12,6 +16,10 @@
 // package approvals, package defender (MSAL) and package bot together, and
 // runs the bot. All HTTP uses Go's default trust store, so SSL_CERT_FILE
 // works for private CAs.
+//
+// With admin.listen set, serve also answers GET /healthz, GET /readyz
+// (Socket Mode up and the database writable), GET /metrics (package
+// metrics) and POST /backup (loopback clients only).
 //
 // Exit status: 0 after a graceful stop, 1 for a bad configuration or
 // a fatal error (stderr's "mdebot: …" line says which), 2 for a bad
