@@ -181,7 +181,7 @@ func renderPendingRow(r RequestView) string {
 			approvals++
 		}
 	}
-	return fmt.Sprintf("*%s* · by %s · %d of %d approvals · expires %s\n> %s", escapeText(renderHeadline(r)),
+	return fmt.Sprintf("*%s* · by %s · %d of %d approvals · expires %s\nReason: %s", escapeText(renderHeadline(r)),
 		renderMention(r.Requester), approvals, r.RequiredApprovals, renderDate(r.Expires), escapeTruncate(renderOneLine(r.Reason), 300))
 }
 
