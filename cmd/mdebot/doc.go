@@ -6,6 +6,10 @@
 //	mdebot check --config FILE   check the configuration, tokens, Defender and groups
 //	mdebot backup --config FILE --out BACKUP
 //	                             copy the database, online or offline
+//	mdebot audit verify --config FILE
+//	                             check the audit log's hash chain (bot stopped)
+//	mdebot export --config FILE [--since 30d] [--format csv|json]
+//	                             the requests as CSV or JSON on stdout (bot stopped)
 //	mdebot manifest              print the Slack app manifest
 //	mdebot help                  usage, environment variables, exit codes
 //
