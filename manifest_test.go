@@ -48,7 +48,7 @@ func TestManifestDeclaresWhatTheBotNeeds(t *testing.T) {
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/mde" || !m.Features.SlashCommands[0].ShouldEscape {
 		t.Errorf("want exactly the /mde slash command with should_escape, got %+v", m.Features.SlashCommands)
 	}
-	for _, scope := range []string{"commands", "chat:write", "users:read", "usergroups:read"} {
+	for _, scope := range []string{"commands", "chat:write", "users:read", "usergroups:read", "im:write", "files:write"} {
 		if !slices.Contains(m.OAuth.Scopes.Bot, scope) {
 			t.Errorf("bot scope %q is missing", scope)
 		}

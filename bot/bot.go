@@ -41,6 +41,16 @@ type Options struct {
 	// Groups resolves the user groups among Auditors; nil means a Groups
 	// on Slack (NewGroups with DefaultGroupTTL).
 	Groups approvals.Groups
+	// Marks records the notifications sent and the permalinks found
+	// (storage.DB); nil keeps them in memory, so a restart may repeat them.
+	Marks Marks
+	// Observer is told of envelopes, commands and the socket's state, for
+	// metrics and readiness; nil observes nothing.
+	Observer Observer
+	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
+	// action to MDE: the request is closed with a "DRY RUN" note in its
+	// audit trail, card and thread instead (mdebot serve --dry-run).
+	DryRun bool
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -51,6 +61,7 @@ type Bot struct {
 	tracker  *tracker
 	machines machineCache
 	cards    cardLocks
+	homes    homes
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -87,6 +98,12 @@ func New(o Options) (*Bot, error) {
 	if o.Groups == nil {
 		o.Groups = NewGroups(o.Slack, DefaultGroupTTL, o.Logger)
 	}
+	if o.Marks == nil {
+		o.Marks = &memMarks{}
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now}
 	b.tracker = newTracker(b)
 	return b, nil
@@ -112,6 +129,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() {
 		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
 	})
+	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	loop := &socketLoop{
 		client:  b.o.Socket,
 		log:     b.log,
@@ -119,6 +137,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		queue:   queueSize,
 		ack:     ackPayload,
 		handle:  b.handle,
+		observe: b.o.Observer,
 	}
 	return loop.run(ctx)
 }

@@ -34,12 +34,13 @@ const (
 	VerbStatus     Verb = "status"
 	VerbCancel     Verb = "cancel"
 	VerbHistory    Verb = "history"
+	VerbExport     Verb = "export"
 )
 
 // verbs lists the verbs in the order HelpText shows them.
 func verbs() []Verb {
 	return []Verb{VerbHelp, VerbMachine, VerbScan, VerbIsolate, VerbUnisolate, VerbRestrict, VerbUnrestrict,
-		VerbCollect, VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard, VerbStatus, VerbCancel, VerbHistory}
+		VerbCollect, VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard, VerbStatus, VerbCancel, VerbHistory, VerbExport}
 }
 
 // lookupVerb returns the verb a word names, case-insensitively, aliases
@@ -153,6 +154,8 @@ type Command struct {
 	ID            string
 	Reason        string
 	Filter        HistoryFilter
+	// Format is export's --format: FormatCSV, FormatJSON, or "" (CSV).
+	Format string
 }
 
 // UsageError is a command that cannot be parsed. Its Message is meant for
@@ -307,6 +310,11 @@ func (p *parser) parse() (Command, error) {
 		return c, nil
 	case VerbHistory:
 		if err := p.history(&c); err != nil {
+			return Command{}, err
+		}
+		return c, nil
+	case VerbExport:
+		if err := p.export(&c); err != nil {
 			return Command{}, err
 		}
 		return c, nil

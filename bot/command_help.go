@@ -58,6 +58,9 @@ func helpFor(v Verb) (verbHelp, bool) {
 	case VerbHistory:
 		return verbHelp{"/mde history [target|@user] [--since 7d] [--from 2026-11-01] [--to 2026-11-20] [--kind isolate] [--outcome succeeded]",
 			"list past requests (auditors)", "/mde history laptop-042 --since 2w --kind isolate"}, true
+	case VerbExport:
+		return verbHelp{"/mde export [--since 30d] [--format csv|json]",
+			"send yourself a file of the requests, one row each (auditors)", "/mde export --since 30d --format csv"}, true
 	}
 	return verbHelp{}, false
 }

@@ -27,6 +27,13 @@ func (c Command) String() string {
 		add(c.Hash)
 	case VerbStatus, VerbCancel:
 		add(c.ID)
+	case VerbExport:
+		if c.Filter.Since != 0 {
+			add("--since", formatSince(c.Filter.Since))
+		}
+		if c.Format != "" {
+			add("--format", c.Format)
+		}
 	case VerbHistory:
 		f := c.Filter
 		add(c.Target.Value)

@@ -182,6 +182,18 @@ func commandCases() []commandCase {
 		{name: "history refuses a malformed mention", text: "history <@alice>", errVerb: VerbHistory, errMsg: `"<@alice>" is not a user mention`},
 		{name: "history refuses a malformed user name", text: "history @al'ice", errVerb: VerbHistory, errMsg: `"@al'ice" is not a user name`},
 
+		// export
+		{name: "export takes no arguments", text: "export", want: Command{Verb: VerbExport}},
+		{name: "export takes --since and --format", text: "export --since 30d --format JSON",
+			want: Command{Verb: VerbExport, Filter: HistoryFilter{Since: 30 * 24 * time.Hour}, Format: FormatJSON}},
+		{name: "export takes --format=csv", text: "EXPORT --format=csv", want: Command{Verb: VerbExport, Format: FormatCSV}},
+		{name: "export refuses an unknown format", text: "export --format xlsx", errVerb: VerbExport, errMsg: `--format: "xlsx" is not csv or json`},
+		{name: "export refuses a history filter", text: "export --kind scan", errVerb: VerbExport, errMsg: `unknown option "--kind"`},
+		{name: "export refuses a subject", text: "export host1", errVerb: VerbExport, errMsg: `unexpected "host1"`},
+		{name: "export refuses a repeated option", text: "export --since 1d --since 2d", errVerb: VerbExport, errMsg: "--since is given twice"},
+		{name: "export refuses a bad duration", text: "export --since soon", errVerb: VerbExport, errMsg: `"soon" is not a duration`},
+		{name: "export suggests a misspelled option", text: "export --fromat csv", errVerb: VerbExport, errMsg: "did you mean --format?"},
+
 		// hostile and malformed input
 		{name: "an unknown verb suggests the closest verb", text: "isolat host1 x", errMsg: `unknown command "isolat" (did you mean "isolate"?)`},
 		{name: "an unknown verb far from any verb gets no suggestion", text: "reboot host1 x", errMsg: `unknown command "reboot"; /mde help`},

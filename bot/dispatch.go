@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -52,7 +53,9 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.log.WarnContext(ctx, "slash command envelope without a command", "type", evt.Type)
 			return
 		}
-		b.handleCommand(withResponseURL(ctx, cmd.ResponseURL), cmd.UserID, cmd.ChannelID, cmd.Text)
+		b.observeCommand(withResponseURL(ctx, cmd.ResponseURL), func(ctx context.Context) {
+			b.handleCommand(ctx, cmd.UserID, cmd.ChannelID, cmd.Text)
+		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
@@ -63,12 +66,18 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		case slack.InteractionTypeBlockActions:
 			ctx := withResponseURL(ctx, cb.ResponseURL)
 			for _, a := range cb.ActionCallback.BlockActions {
-				b.handleClick(ctx, cb, a)
+				if !b.homeClick(ctx, cb, a) {
+					b.handleClick(ctx, cb, a)
+				}
 			}
 		case slack.InteractionTypeViewSubmission:
 			if cb.View.CallbackID == callbackDenyModal {
 				b.handleDenySubmission(ctx, cb)
 			}
+		}
+	case socketmode.EventTypeEventsAPI:
+		if e, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			b.handleEvent(ctx, e)
 		}
 	default:
 		b.log.DebugContext(ctx, "envelope ignored", "type", evt.Type)

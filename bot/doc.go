@@ -18,6 +18,18 @@
 // package approvals, which audits refusals. Groups resolves the Slack user
 // groups a policy names, for approvals.
 //
+// For managers and auditors: /mde history answers one page at a time,
+// ephemerally, with a "More" button, each row linking the card's thread
+// (chat.getPermalink, stored once found). /mde export uploads a CSV or JSON
+// file of the requests (package report) to an auditor's DM. The App Home
+// (app_home_opened → views.publish) shows the viewer what awaits their
+// approval, with Approve and Deny that work as on the card, their open
+// requests, the running actions and filtered history, within Slack's 100
+// blocks; it is republished when a request it shows changes. The requester
+// gets a DM when their request is approved, denied, expired or finished, and
+// approvers a thread reply half-way to expiry; each is marked in Marks before
+// it is sent, so a restart never sends it twice.
+//
 // It knows Slack (slack-go) and nothing of storage: requests, decisions and
 // their audit trail belong to package approvals; MDE calls to package
 // defender. User text is escaped (escapeText) and truncated (truncateText)

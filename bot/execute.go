@@ -80,6 +80,10 @@ func (b *Bot) submit(ctx context.Context, r *approvals.Request) (defender.Submis
 // that MDE has no action for r yet.
 func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID, "kind", r.Kind)
+	if b.o.DryRun {
+		b.dryRun(ctx, r)
+		return
+	}
 	if !r.Kind.TargetsMachine() {
 		b.executeIndicator(ctx, r)
 		return

@@ -18,12 +18,14 @@ func (b *Bot) handleCommand(ctx context.Context, user, channel, text string) {
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
+			noteCommand(ctx, ue.Verb, CommandInvalid)
 			b.reply(ctx, channel, user, RenderUsageError(ue.Message, ue.Usage()))
 			return
 		}
 		b.replyError(ctx, channel, user, err)
 		return
 	}
+	noteCommand(ctx, cmd.Verb, "")
 	b.runCommand(ctx, user, channel, cmd)
 }
 
@@ -57,6 +59,8 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		b.cancelRequest(ctx, r.ID, user, channel, cmd.Reason)
 	case cmd.Verb == VerbHistory:
 		b.history(ctx, user, channel, cmd, "")
+	case cmd.Verb == VerbExport:
+		b.export(ctx, user, channel, cmd)
 	case cmd.Verb.IsAction():
 		b.request(ctx, user, channel, cmd)
 	default:
@@ -122,12 +126,14 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 		return
 	}
 	r := res.Request
+	noteCommand(ctx, "", CommandAccepted)
 	log := b.log.With("request", r.ID)
 	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", user, "target", r.Target(), "executable", res.Executable)
 	r, err = b.postCard(ctx, r, channel, machine)
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
 	}
+	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)
 	}

@@ -62,6 +62,7 @@ type harnessConfig struct {
 	workers  int
 	poll     time.Duration
 	auditors []string
+	observer Observer
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -154,6 +155,8 @@ func (h *harness) start() {
 		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           h.now,
 		Auditors:      cfg.auditors,
+		Marks:         h.db,
+		Observer:      cfg.observer,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -403,7 +406,7 @@ func (h *harness) detachedBot() *Bot {
 		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
 		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
 		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
-		Logger: h.logger(),
+		Logger: h.logger(), Now: h.now, Marks: h.db,
 	})
 	if err != nil {
 		h.t.Fatal(err)

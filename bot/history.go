@@ -79,7 +79,7 @@ func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cu
 	}
 	rows := make([]HistoryRow, len(page.Requests))
 	for i, r := range page.Requests {
-		rows[i] = historyRow(r, "")
+		rows[i] = historyRow(r, b.permalink(ctx, r))
 	}
 	next := ""
 	if page.Next != "" {

@@ -39,6 +39,12 @@ func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
 	if err != nil {
 		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)
 	}
+	if channel == "" && user != "" {
+		// A click in the App Home has neither a channel nor a response_url.
+		if derr := b.dm(ctx, user, m); derr != nil {
+			b.log.WarnContext(ctx, "reply by DM failed", "user", user, "error", derr)
+		}
+	}
 }
 
 // responseURLKey is the context key of the response_url of the command or
@@ -52,6 +58,7 @@ func withResponseURL(ctx context.Context, url string) context.Context {
 
 // replyError shows user what went wrong (see errorMessage).
 func (b *Bot) replyError(ctx context.Context, channel, user string, err error, attrs ...any) {
+	noteCommand(ctx, "", CommandFailed)
 	b.reply(ctx, channel, user, b.errorMessage(ctx, err, append(attrs, "user", user)...))
 }
 
@@ -97,6 +104,7 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	if latest, err := b.o.Store.Get(ctx, r.ID); err == nil {
 		r = latest
 	}
+	defer b.afterChange(ctx, r)
 	if r.Card.TS == "" {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack/socketmode"
 )
@@ -29,8 +30,9 @@ type socketLoop struct {
 	queue   int
 	ack     ackFunc
 	handle  func(ctx context.Context, evt socketmode.Event)
-	// connected is told when the socket comes up (true) or drops (false).
-	connected func(up bool)
+	// observe is told of each envelope and of the socket coming up or
+	// going down; nil observes nothing.
+	observe Observer
 }
 
 // run consumes client.Events until ctx ends or Slack refuses the token. It
@@ -82,10 +84,16 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs ch
 	case socketmode.EventTypeInvalidAuth:
 		return ErrInvalidAuth
 	case socketmode.EventTypeConnected:
-		l.setConnected(true)
+		reconnect := false
+		if ce, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
+			reconnect = ce.ConnectionCount > 0
+		}
+		l.setConnected(true, reconnect)
 		return nil
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
+		l.setConnected(false, false)
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeConnectionError:
-		l.setConnected(false)
+		l.setConnected(false, false)
 		l.log.Warn("slack socket error; slack-go reconnects", "event", evt.Type, "error", fmt.Sprint(evt.Data))
 		return nil
 	case socketmode.EventTypeErrorBadMessage:
@@ -110,12 +118,16 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs ch
 	if evt.Request == nil || evt.Request.EnvelopeID == "" {
 		return nil // hello, connecting, disconnect…: nothing to ack or handle
 	}
+	read := time.Now()
 	var payload any
 	if l.ack != nil {
 		payload = l.ack(evt)
 	}
 	if err := l.client.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil {
 		l.log.Warn("ack failed", "envelope_id", evt.Request.EnvelopeID, "error", err)
+	}
+	if l.observe != nil {
+		l.observe.Envelope(evt.Request.Type, time.Since(read))
 	}
 	select {
 	case jobs <- evt:
@@ -126,9 +138,9 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs ch
 	return nil
 }
 
-func (l *socketLoop) setConnected(up bool) {
-	if l.connected != nil {
-		l.connected(up)
+func (l *socketLoop) setConnected(up, reconnect bool) {
+	if l.observe != nil {
+		l.observe.SocketConnected(up, reconnect)
 	}
 }
 

@@ -31,6 +31,7 @@ type Client struct {
 	userAgent   string
 	maxAttempts int
 	limiters    map[Family]*limiter
+	observer    Observer
 }
 
 // Option configures a Client.
@@ -44,6 +45,7 @@ type config struct {
 	userAgent   string
 	maxAttempts int
 	budgets     map[Family]Budget
+	observer    Observer
 }
 
 // WithBaseURL sets the MDE API base URL (default [DefaultBaseURL]); paths
@@ -157,6 +159,10 @@ func NewClient(opts ...Option) (*Client, error) {
 		userAgent:   cfg.userAgent,
 		maxAttempts: cfg.maxAttempts,
 		limiters:    map[Family]*limiter{},
+		observer:    cfg.observer,
+	}
+	if c.observer == nil {
+		c.observer = nopObserver{}
 	}
 	for f, b := range cfg.budgets {
 		c.limiters[f] = newLimiter(f, b)
@@ -209,16 +215,20 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		if lim != nil {
+			start := c.clock.Now()
 			if err := lim.wait(ctx, c.clock); err != nil {
 				return 0, errors.Join(err, lastErr)
 			}
+			c.observer.RateLimitWait(req.family, c.clock.Now().Sub(start))
 		}
 		token, err := c.token(ctx, refreshNow)
 		refreshNow = false
 		if err != nil {
 			return 0, err
 		}
+		sent := c.clock.Now()
 		status, retry, err := c.send(ctx, req, target, displayPath, body, token, out)
+		c.observer.MDECall(req.family, req.method, status, c.clock.Now().Sub(sent))
 		if err == nil {
 			return status, nil
 		}

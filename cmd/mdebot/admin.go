@@ -10,8 +10,21 @@ import (
 	"time"
 )
 
-// adminServer is the local admin HTTP listener (admin.listen): GET /healthz
-// answers 200 "ok" while serve runs.
+// adminRoutes are what the admin listener serves besides /healthz; a nil
+// field leaves its endpoint out.
+type adminRoutes struct {
+	metrics http.Handler // GET /metrics
+	ready   *readiness   // GET /readyz
+	backup  backupFunc   // POST /backup (loopback clients only)
+}
+
+// adminServer is the local admin HTTP listener (admin.listen):
+//
+//	GET  /healthz  200 "ok" while serve runs
+//	GET  /readyz   200 "ready" while the Socket Mode connection is up and
+//	               the database takes writes, else 503 and the reason
+//	GET  /metrics  the Prometheus metrics
+//	POST /backup   a consistent copy of the database (loopback only)
 type adminServer struct {
 	srv  *http.Server
 	ln   net.Listener
@@ -20,7 +33,7 @@ type adminServer struct {
 
 // startAdmin listens on addr and serves the admin endpoints in the
 // background. A port in use is an error, so serve stops at once.
-func startAdmin(addr string, log *slog.Logger) (*adminServer, error) {
+func startAdmin(addr string, log *slog.Logger, routes adminRoutes) (*adminServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("admin.listen %s: %w", addr, err)
@@ -30,6 +43,15 @@ func startAdmin(addr string, log *slog.Logger) (*adminServer, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	if routes.ready != nil {
+		mux.Handle("GET /readyz", routes.ready)
+	}
+	if routes.metrics != nil {
+		mux.Handle("GET /metrics", routes.metrics)
+	}
+	if routes.backup != nil {
+		mux.Handle("POST /backup", backupHandler(routes.backup, log))
+	}
 	a := &adminServer{
 		srv: &http.Server{
 			Handler:           mux,

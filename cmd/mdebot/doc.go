@@ -1,7 +1,15 @@
 // Command mdebot is a Slack bot that runs Microsoft Defender for Endpoint
 // response actions under a two-person rule. Run "mdebot help" for usage.
 //
-//	mdebot serve --config FILE   serve /mde over Socket Mode until SIGINT/SIGTERM
+//	mdebot serve --config FILE [--dry-run]
+//	                             serve /mde over Socket Mode until SIGINT/SIGTERM
+//	mdebot check --config FILE   check the configuration, tokens, Defender and groups
+//	mdebot backup --config FILE --out BACKUP
+//	                             copy the database, online or offline
+//	mdebot audit verify --config FILE
+//	                             check the audit log's hash chain (bot stopped)
+//	mdebot export --config FILE [--since 30d] [--format csv|json]
+//	                             the requests as CSV or JSON on stdout (bot stopped)
 //	mdebot manifest              print the Slack app manifest
 //	mdebot playground            try it in a browser against local stand-ins
 //	mdebot help                  usage, environment variables, exit codes
@@ -19,6 +27,10 @@
 // wiring as serve against it, with the tenant's certificate trusted by the
 // Defender HTTP client alone; the bbolt file and the fakes' state live in
 // its --data directory.
+//
+// With admin.listen set, serve also answers GET /healthz, GET /readyz
+// (Socket Mode up and the database writable), GET /metrics (package
+// metrics) and POST /backup (loopback clients only).
 //
 // Exit status: 0 after a graceful stop, 1 for a bad configuration or
 // a fatal error (stderr's "mdebot: …" line says which), 2 for a bad

@@ -110,7 +110,7 @@ func (m *Main) runPlayground(ctx context.Context, f playgroundFlags) (err error)
 			fmt.Fprintf(m.Stdout, "mdebot playground: open %s in your browser\n", p.URL())
 		}
 	}()
-	if err := serveWith(serveCtx, cfg, newLogger(m.Stderr, cfg.Log), hc); err != nil {
+	if err := serveConfig(serveCtx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{defenderHTTP: hc}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "mdebot playground: stopped; the data stays in %s\n", p.DataDir())

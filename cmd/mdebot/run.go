@@ -57,6 +57,14 @@ func (m *Main) Run(ctx context.Context) int {
 		return m.serve(ctx, args)
 	case "playground":
 		return m.playground(ctx, args)
+	case "audit":
+		return m.audit(ctx, args)
+	case "export":
+		return m.export(ctx, args)
+	case "backup":
+		return m.backup(ctx, args)
+	case "check":
+		return m.check(ctx, args)
 	}
 	fmt.Fprintf(m.Stderr, "mdebot: unknown command %q (run \"mdebot help\" for the commands)\n", cmd)
 	return exitUsage

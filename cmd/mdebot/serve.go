@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/mdebot/mdebot/config"
 )
 
 // serveUsage heads "mdebot serve -h".
-const serveUsage = `Usage: mdebot serve --config FILE
+const serveUsage = `Usage: mdebot serve --config FILE [--dry-run]
 
 Connects to Slack over Socket Mode and serves /mde until SIGINT or SIGTERM,
 then stops gracefully (exit status 0). The file holds the policy and routing
@@ -28,6 +29,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("mdebot serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	configPath := fs.String("config", "", "the YAML configuration `FILE` (see config/example.yaml)")
+	dryRun := fs.Bool("dry-run", false, "run the whole flow but send no action to Defender: approved requests close with a DRY RUN note")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printFlags(m.Stdout, fs)
@@ -51,11 +53,21 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		m.printConfigError(err)
 		return exitFatal
 	}
-	if err := serveConfig(ctx, cfg, newLogger(m.Stderr, cfg.Log)); err != nil {
+	if err := serveConfig(ctx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{dryRun: *dryRun}); err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot: %v\n", err)
 		return exitFatal
 	}
 	return exitOK
+}
+
+// serveOptions are serve's flags beyond the configuration file.
+type serveOptions struct {
+	// dryRun runs the whole flow without sending any action to MDE
+	// (bot.Options.DryRun).
+	dryRun bool
+	// defenderHTTP, when not nil, is the HTTP client of Entra ID and MDE
+	// (the playground's, trusting its simulated tenant).
+	defenderHTTP *http.Client
 }
 
 // printFlags writes serve's usage and flags to w.

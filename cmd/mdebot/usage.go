@@ -6,9 +6,20 @@ const usage = `mdebot runs Microsoft Defender for Endpoint response actions from
 second person approving the ones your policy names.
 
 Usage:
-  mdebot serve --config FILE   connect to Slack over Socket Mode and serve /mde
+  mdebot serve --config FILE [--dry-run]
+                               connect to Slack over Socket Mode and serve /mde
+                               (--dry-run: approved actions are not sent to Defender)
+  mdebot check --config FILE   check the configuration, tokens, Defender access and
+                               user groups, one ✓/✗ line each (exit 0 if all pass)
+  mdebot backup --config FILE --out BACKUP
+                               copy the database (online through admin.listen's
+                               POST /backup while the bot runs, else from the file)
   mdebot manifest              print the Slack app manifest to create the app from
   mdebot playground            try it in a browser: a fake Slack and Defender on this machine
+  mdebot audit verify --config FILE
+                               check the audit log's hash chain (bot stopped)
+  mdebot export --config FILE [--since 30d] [--format csv|json]
+                               write the requests to stdout (bot stopped)
   mdebot help                  show this help
 
 Getting started:

@@ -16,6 +16,7 @@ import (
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/metrics"
 	"github.com/mdebot/mdebot/storage"
 )
 
@@ -36,13 +37,7 @@ const (
 // serveConfig opens the database, wires Slack, the approval service and
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
-func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	return serveWith(ctx, cfg, log, nil)
-}
-
-// serveWith is serveConfig with defenderHTTP, when not nil, as the HTTP
-// client of Entra ID and MDE (the playground's, trusting its tenant).
-func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defenderHTTP *http.Client) (err error) {
+func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
 	db, err := storage.Open(cfg.Storage.Path, nil)
 	if err != nil {
 		return err // storage's errors name the file
@@ -57,8 +52,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defend
 		}
 	}()
 
+	mets := metrics.New()
+	ready := newReadiness(db)
 	if cfg.Admin.Listen != "" {
-		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"))
+		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"),
+			adminRoutes{metrics: mets.Handler(), ready: ready, backup: db.Backup})
 		if err != nil {
 			return err
 		}
@@ -72,14 +70,14 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defend
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
 	svc, err := approvals.New(approvals.Config{
 		Policy: policyFrom(cfg),
-		Store:  db,
+		Store:  mets.Store(db),
 		Groups: groups,
 		Logger: log.With("component", "approvals"),
 	})
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	mde, tokens, err := newDefender(cfg, defenderHTTP)
+	mde, tokens, err := newDefender(cfg, opts.defenderHTTP, defender.WithObserver(mdeLogObserver{next: mets, log: log.With("component", "defender")}))
 	if err != nil {
 		return err
 	}
@@ -98,11 +96,15 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defend
 		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
 		Auditors:      cfg.Slack.Auditors,
 		Groups:        groups,
+		Marks:         db,
 		Logger:        log,
+		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
+		DryRun:        opts.dryRun,
 	})
 	if err != nil {
 		return err
 	}
+	mets.SetInFlight(b.InFlight)
 	log.Info("mdebot serving",
 		"storage", cfg.Storage.Path,
 		"slack_api", cfg.Slack.APIURL,
@@ -112,7 +114,8 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, defend
 		"client", cfg.Azure.ClientID,
 		"credential", credentialKind(cfg.Azure),
 		"approval_ttl", cfg.Policy.ApprovalTTL,
-		"poll_interval", cfg.Defender.PollInterval)
+		"poll_interval", cfg.Defender.PollInterval,
+		"dry_run", opts.dryRun)
 
 	stopped, err := runBot(ctx, b)
 	if !stopped {
@@ -222,7 +225,7 @@ func sweepInterval(ttl time.Duration) time.Duration {
 // newDefender returns the MDE client, authenticated with MSAL against the
 // configured Entra ID app, and its token source; hc (newHTTPClient's when
 // nil) carries both.
-func newDefender(cfg *config.Config, hc *http.Client) (*defender.Client, *defender.MSALTokenSource, error) {
+func newDefender(cfg *config.Config, hc *http.Client, opts ...defender.Option) (*defender.Client, *defender.MSALTokenSource, error) {
 	cred, err := credential(cfg.Azure)
 	if err != nil {
 		return nil, nil, err
@@ -241,12 +244,12 @@ func newDefender(cfg *config.Config, hc *http.Client) (*defender.Client, *defend
 	if err != nil {
 		return nil, nil, fmt.Errorf("Entra ID: %w", err)
 	}
-	client, err := defender.NewClient(
+	client, err := defender.NewClient(append([]defender.Option{
 		defender.WithBaseURL(cfg.Defender.APIURL),
 		defender.WithHTTPClient(hc),
 		defender.WithTokenSource(tokens),
 		defender.WithUserAgent("mdebot"),
-	)
+	}, opts...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("MDE client: %w", err)
 	}

@@ -1,0 +1,64 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mdebot/mdebot/slacktest"
+)
+
+// historyReply waits for a history page to user other than the ones in
+// seen, whose text contains want.
+func (h *harness) historyReply(user, want string, seen ...slacktest.Message) slacktest.Message {
+	h.t.Helper()
+	return h.wait("history with "+want, func(m slacktest.Message) bool {
+		for _, s := range seen {
+			if s.TS == m.TS {
+				return false
+			}
+		}
+		return m.Ephemeral && m.VisibleTo == user && strings.Contains(m.Text, "history") && strings.Contains(m.Text, want)
+	})
+}
+
+func TestHistoryFiltersByApproverOutcomeAndTimeAndLinksTheThread(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) { c.auditors = []string{approver2} })
+	// One isolation approved by approver1 that succeeds, one scan still
+	// waiting, one old withdrawn request a day back.
+	h.openWithdrawn(1, func(int) string { return "old drill" })
+	h.advance(24 * time.Hour)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	isolation := h.card("awaiting approval")
+	h.click(approver1, isolation, actionApprove)
+	h.card("succeeded")
+	h.slash(responder, socChannel, "unisolate ws-0042 all clear")
+	h.card("Release from isolation")
+
+	var seen []slacktest.Message
+	page := func(text, want string) slacktest.Message {
+		t.Helper()
+		h.slash(approver2, socChannel, "history "+text)
+		m := h.historyReply(approver2, want, seen...)
+		seen = append(seen, m)
+		return m
+	}
+	byApprover := page("<@"+approver1+">", "1 request")
+	if !strings.Contains(shown(byApprover), "approved by <@"+approver1+">") || !strings.Contains(shown(byApprover), "|thread>") {
+		t.Errorf("the approver's row lacks who approved or the thread link: %s", shown(byApprover))
+	}
+	if !strings.Contains(shown(byApprover), "Defender took") {
+		t.Errorf("the row does not say how long Defender took: %s", shown(byApprover))
+	}
+	page("--outcome pending", "1 request")
+	page("--outcome succeeded --kind isolate", "1 request")
+	page("--since 1h", "2 requests")
+	page("<@"+responder+">", "3 requests")
+	page("--kind offboard", "0 requests")
+	if n := h.slack.CallCount("chat.getPermalink"); n == 0 || n > 3 {
+		t.Errorf("chat.getPermalink called %d times for 2 cards, want them cached", n)
+	}
+	// Another user is not an auditor.
+	h.slash(approver1, socChannel, "history")
+	h.ephemeral(approver1, "Only auditors")
+}

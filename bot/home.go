@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
+)
+
+// homes remembers who opened the App Home and with which filter, so the
+// bot can republish it when a request they care about changes.
+type homes struct {
+	mu sync.Mutex
+	m  map[string]HomeFilter
+}
+
+func (h *homes) set(user string, f HomeFilter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = map[string]HomeFilter{}
+	}
+	h.m[user] = f
+}
+
+func (h *homes) users() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	users := make([]string, 0, len(h.m))
+	for u := range h.m {
+		users = append(users, u)
+	}
+	return users
+}
+
+func (h *homes) get(user string) (HomeFilter, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, ok := h.m[user]
+	return f, ok
+}
+
+// handleEvent handles an Events API envelope: app_home_opened publishes
+// the viewer's App Home.
+func (b *Bot) handleEvent(ctx context.Context, e slackevents.EventsAPIEvent) {
+	var user, tab string
+	switch ev := e.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		user, tab = ev.User, ev.Tab
+	case slackevents.AppHomeOpenedEvent:
+		user, tab = ev.User, ev.Tab
+	default:
+		b.log.DebugContext(ctx, "event ignored", "type", e.InnerEvent.Type)
+		return
+	}
+	if tab != "home" || user == "" {
+		return
+	}
+	f, _ := b.homes.get(user)
+	b.publishHome(ctx, user, f, "")
+}
+
+// homeClick handles a click in a home view: a filter change republishes
+// it; other buttons (Approve, Deny) run as on the card, then the view is
+// republished. It reports whether the click came from a home view.
+func (b *Bot) homeClick(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) bool {
+	if cb.View.Type != slack.VTHomeTab {
+		return false
+	}
+	user := cb.User.ID
+	f := parseHomeFilter(cb.View.PrivateMetadata)
+	switch homeAction(a.ActionID) {
+	case actionHomeKind:
+		f.setKind(a.SelectedOption.Value)
+	case actionHomeOutcome:
+		f.setOutcome(a.SelectedOption.Value)
+	case actionApprove:
+		id, fp, ok := parseApproveValue(a.Value)
+		if !ok {
+			b.log.WarnContext(ctx, "malformed approve value", "user", user)
+			return true
+		}
+		res, err := b.o.Approvals.Approve(ctx, id, user, fp)
+		if err != nil {
+			b.publishHome(ctx, user, f, b.errorMessage(ctx, err, "request", id, "user", user).Text)
+			return true
+		}
+		b.log.InfoContext(ctx, "request approved from the App Home", "request", id, "user", user, "executable", res.Executable)
+		b.updateCard(ctx, res.Request)
+		b.publishHome(ctx, user, f, "")
+		if res.Executable {
+			b.execute(ctx, res.Request)
+		}
+		return true
+	case actionDeny:
+		b.openDeny(ctx, a.Value, user, "", cb.TriggerID)
+	default:
+		return false
+	}
+	b.publishHome(ctx, user, f, "")
+	return true
+}
+
+// publishHome renders and publishes user's App Home with filter f and an
+// optional notice (mrkdwn) on top.
+func (b *Bot) publishHome(ctx context.Context, user string, f HomeFilter, notice string) {
+	b.homes.set(user, f)
+	v, err := b.homeView(ctx, user, f)
+	if err != nil {
+		b.log.WarnContext(ctx, "reading the App Home failed", "user", user, "error", err)
+		return
+	}
+	v.Notice = notice
+	if _, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: RenderHome(v)}); err != nil {
+		b.log.WarnContext(ctx, "views.publish failed", "user", user, "error", err)
+	}
+}
+
+// homeView reads what user's App Home shows.
+func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView, error) {
+	v := HomeView{Viewer: user, Filter: f}
+	isApprover, err := b.o.Approvals.IsApprover(ctx, user)
+	if err != nil {
+		return v, err
+	}
+	v.ApproverFor = isApprover
+	live, err := b.o.Store.Live(ctx)
+	if err != nil {
+		return v, err
+	}
+	now := b.now()
+	var pending []*approvals.Request
+	for _, r := range live {
+		switch {
+		case r.State == approvals.StateAwaiting && isApprover && r.Requester != user && now.Before(r.Expires) &&
+			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }):
+			pending = append(pending, r)
+		case r.State == approvals.StateApproved || r.State == approvals.StateSubmitted:
+			v.InFlightTotal++
+			if len(v.InFlight) < HomeMaxInFlight {
+				v.InFlight = append(v.InFlight, historyRow(r, ""))
+			}
+		}
+		if r.Requester == user {
+			v.OwnTotal++
+			if len(v.Own) < HomeMaxOwn {
+				v.Own = append(v.Own, historyRow(r, ""))
+			}
+		}
+	}
+	slices.SortStableFunc(pending, func(a, b *approvals.Request) int { return a.Expires.Compare(b.Expires) })
+	v.PendingTotal = len(pending)
+	for _, r := range pending[:min(len(pending), HomeMaxPending)] {
+		v.Pending = append(v.Pending, requestView(r, MachineView{}))
+	}
+	if v.CanHistory, err = b.isAuditor(ctx, user); err != nil {
+		return v, err
+	}
+	if v.CanHistory {
+		q := b.historyQuery(HistoryFilter{Kind: f.Kind, Outcome: f.Outcome}, defender.MachineID(""))
+		q.Limit = HomeMaxHistory
+		page, err := b.o.History.History(ctx, q)
+		if err != nil {
+			return v, err
+		}
+		for _, r := range page.Requests {
+			v.History = append(v.History, historyRow(r, ""))
+		}
+	}
+	return v, nil
+}
+
+// republishHomes republishes the App Home of the people r concerns who
+// opened theirs: its requester and those who decided on it and, while r
+// awaits approval or has just left that state, every approver (whose list
+// of requests to approve changed).
+func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
+	users := r.Users()
+	if r.State != approvals.StateSubmitted && !r.MDEStatus.Terminal() {
+		for _, u := range b.homes.users() {
+			if slices.Contains(users, u) {
+				continue
+			}
+			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
+				users = append(users, u)
+			}
+		}
+	}
+	for _, u := range users {
+		if f, ok := b.homes.get(u); ok {
+			b.publishHome(ctx, u, f, "")
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Observer is told what the bot does, for metrics and readiness. Package
+// bot does not know what it does with it; cmd/mdebot wires package
+// metrics. Its methods must be fast and safe for concurrent use.
+type Observer interface {
+	// Envelope is one Socket Mode envelope of kind ("slash_commands",
+	// "interactive", "events_api"…), acked ackLatency after it was read.
+	Envelope(kind string, ackLatency time.Duration)
+	// Command is one /mde command by verb ("isolate", or "unknown" when
+	// it did not parse) and its outcome (see the Command… constants).
+	Command(verb string, outcome string)
+	// SocketConnected is told when the Socket Mode connection comes up
+	// (up; reconnect when it is not the first one) or goes down.
+	SocketConnected(up, reconnect bool)
+}
+
+// The outcomes of an /mde command, as Observer.Command is told.
+const (
+	// CommandAccepted: an action command opened a request.
+	CommandAccepted = "accepted"
+	// CommandRejected: an action command was answered without a request
+	// (policy, no such machine, several machines to choose from).
+	CommandRejected = "rejected"
+	// CommandInvalid: the text did not parse; the usage was shown.
+	CommandInvalid = "invalid"
+	// CommandFailed: the bot showed an error (Slack, MDE or the store failed).
+	CommandFailed = "error"
+	// CommandAnswered: a read command (help, machine, status, history…) answered.
+	CommandAnswered = "ok"
+)
+
+// nopObserver observes nothing.
+type nopObserver struct{}
+
+func (nopObserver) Envelope(string, time.Duration) {}
+func (nopObserver) Command(string, string)         {}
+func (nopObserver) SocketConnected(bool, bool)     {}
+
+// InFlight returns how many MDE actions the bot is following now.
+func (b *Bot) InFlight() int { return b.tracker.len() }
+
+// commandRecord collects what one /mde command came to, for
+// Observer.Command. It travels in the handler's context.
+type commandRecord struct {
+	mu      sync.Mutex
+	verb    Verb
+	outcome string
+}
+
+type commandRecordKey struct{}
+
+// withCommandRecord returns ctx carrying a new commandRecord.
+func withCommandRecord(ctx context.Context) (context.Context, *commandRecord) {
+	rec := &commandRecord{}
+	return context.WithValue(ctx, commandRecordKey{}, rec), rec
+}
+
+// noteCommand records, for the command ctx carries, its verb (when verb is
+// set) and its outcome (when outcome is set and none was recorded before:
+// the first outcome wins).
+func noteCommand(ctx context.Context, verb Verb, outcome string) {
+	rec, ok := ctx.Value(commandRecordKey{}).(*commandRecord)
+	if !ok {
+		return
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if verb != "" {
+		rec.verb = verb
+	}
+	if outcome != "" && rec.outcome == "" {
+		rec.outcome = outcome
+	}
+}
+
+// result is the verb label and the outcome the command came to.
+func (rec *commandRecord) result() (verb, outcome string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	verb = strings.ToLower(string(rec.verb))
+	if verb == "" {
+		verb = "unknown"
+	}
+	outcome = rec.outcome
+	switch {
+	case outcome != "":
+	case rec.verb.IsAction():
+		outcome = CommandRejected
+	default:
+		outcome = CommandAnswered
+	}
+	return verb, outcome
+}
+
+// observeCommand runs handle for one slash command and tells the Observer
+// its verb and outcome.
+func (b *Bot) observeCommand(ctx context.Context, handle func(ctx context.Context)) {
+	ctx, rec := withCommandRecord(ctx)
+	handle(ctx)
+	b.o.Observer.Command(rec.result())
+}

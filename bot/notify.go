@@ -1,0 +1,165 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mdebot/mdebot/approvals"
+)
+
+// Marks records one-time facts durably: a notification sent, a reminder
+// posted, a card's permalink. storage.DB implements it; the bot marks
+// before it sends, so a restart never sends one twice.
+type Marks interface {
+	// Mark records value under key unless it is recorded; first reports
+	// whether this call recorded it.
+	Mark(ctx context.Context, key, value string) (first bool, err error)
+	// Marked returns the value recorded under key.
+	Marked(ctx context.Context, key string) (value string, ok bool, err error)
+}
+
+// memMarks is the in-memory Marks used when Options.Marks is nil.
+type memMarks struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (m *memMarks) Mark(_ context.Context, key, value string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.m[key]; ok {
+		return false, nil
+	}
+	if m.m == nil {
+		m.m = map[string]string{}
+	}
+	m.m[key] = value
+	return true, nil
+}
+
+func (m *memMarks) Marked(_ context.Context, key string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.m[key]
+	return v, ok, nil
+}
+
+// notices are the DMs r's requester is owed in its current state, in the
+// order they happened.
+func notices(r *approvals.Request) []Notice {
+	approved := r.Required > 0 && len(r.Approvals()) >= r.Required
+	switch r.State {
+	case approvals.StateApproved, approvals.StateSubmitted:
+		if approved {
+			return []Notice{NoticeApproved}
+		}
+	case approvals.StateSucceeded, approvals.StateFailed, approvals.StateTimedOut, approvals.StateCancelled:
+		if approved {
+			return []Notice{NoticeApproved, NoticeFinished}
+		}
+		return []Notice{NoticeFinished}
+	case approvals.StateDenied:
+		return []Notice{NoticeDenied}
+	case approvals.StateExpired:
+		return []Notice{NoticeExpired}
+	}
+	return nil
+}
+
+// notify sends r's requester the DMs owed for r's state, each once (marked
+// first, so at most once across restarts).
+func (b *Bot) notify(ctx context.Context, r *approvals.Request) {
+	for _, n := range notices(r) {
+		first, err := b.o.Marks.Mark(ctx, "notice/"+r.ID+"/"+string(n), b.now().UTC().Format(time.RFC3339))
+		if err != nil {
+			b.log.WarnContext(ctx, "recording a notification failed", "request", r.ID, "notice", n, "error", err)
+			return
+		}
+		if !first {
+			continue
+		}
+		m := RenderRequesterNotice(requestView(r, MachineView{}), n, b.permalink(ctx, r))
+		if err := b.dm(ctx, r.Requester, m); err != nil {
+			b.log.WarnContext(ctx, "requester notification failed", "request", r.ID, "notice", n, "error", err)
+			continue
+		}
+		b.log.InfoContext(ctx, "requester notified", "request", r.ID, "notice", n)
+	}
+}
+
+// halfway is when r is half-way to expiry.
+func halfway(r *approvals.Request) time.Time {
+	return r.Created.Add(r.Expires.Sub(r.Created) / 2)
+}
+
+// remind posts, under the card of every request half-way to expiry, one
+// reply mentioning the approvers (marked first: once, across restarts).
+func (b *Bot) remind(ctx context.Context) {
+	live, err := b.o.Store.Live(ctx)
+	if err != nil {
+		b.log.WarnContext(ctx, "listing requests for reminders failed", "error", err)
+		return
+	}
+	now := b.now()
+	for _, r := range live {
+		if r.State != approvals.StateAwaiting || now.Before(halfway(r)) || !now.Before(r.Expires) || r.Card.TS == "" {
+			continue
+		}
+		first, err := b.o.Marks.Mark(ctx, "reminder/"+r.ID, now.UTC().Format(time.RFC3339))
+		if err != nil {
+			b.log.WarnContext(ctx, "recording a reminder failed", "request", r.ID, "error", err)
+			continue
+		}
+		if !first {
+			continue
+		}
+		b.postThread(ctx, r, RenderReminder(requestView(r, MachineView{}), b.o.Approvals.Policy().Approvers))
+		b.log.InfoContext(ctx, "approvers reminded", "request", r.ID)
+	}
+}
+
+// runReminders runs remind every interval until ctx ends.
+func (b *Bot) runReminders(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.remind(ctx)
+		}
+	}
+}
+
+// permalink is the https link to r's card (chat.getPermalink), stored
+// once found; "" when r has no card or Slack does not answer.
+func (b *Bot) permalink(ctx context.Context, r *approvals.Request) string {
+	if r.Card.TS == "" {
+		return ""
+	}
+	key := "permalink/" + r.ID
+	if v, ok, err := b.o.Marks.Marked(ctx, key); err == nil && ok {
+		return v
+	}
+	link, err := b.o.Slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: r.Card.Channel, Ts: r.Card.TS})
+	if err != nil {
+		b.log.WarnContext(ctx, "chat.getPermalink failed", "request", r.ID, "error", err)
+		return ""
+	}
+	if _, err := b.o.Marks.Mark(ctx, key, link); err != nil {
+		b.log.WarnContext(ctx, "storing a permalink failed", "request", r.ID, "error", err)
+	}
+	return link
+}
+
+// afterChange runs after a request's card was re-rendered for a change:
+// the requester's notifications, and the App Home of the people it
+// concerns.
+func (b *Bot) afterChange(ctx context.Context, r *approvals.Request) {
+	b.notify(ctx, r)
+	b.republishHomes(ctx, r)
+}

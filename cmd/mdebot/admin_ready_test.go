@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakePinger is a database whose writes succeed or fail as told.
+type fakePinger struct{ err error }
+
+func (p *fakePinger) Ping(context.Context) error { return p.err }
+
+// nopBotObserver is a bot.Observer that does nothing.
+type nopBotObserver struct{}
+
+func (nopBotObserver) Envelope(string, time.Duration) {}
+func (nopBotObserver) Command(string, string)         {}
+func (nopBotObserver) SocketConnected(bool, bool)     {}
+
+func readyz(t *testing.T, r *readiness) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	body, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(body)
+}
+
+func TestReadinessNeedsTheSocketUpAndTheDatabaseWritable(t *testing.T) {
+	db := &fakePinger{}
+	r := newReadiness(db)
+	r.now = func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	obs := r.observer(nopBotObserver{})
+	type answer struct {
+		Code int
+		Body string
+	}
+	var got []answer
+	add := func() {
+		code, body := readyz(t, r)
+		got = append(got, answer{code, body})
+	}
+	add()
+	obs.SocketConnected(true, false)
+	add()
+	db.err = errors.New("storage: writing to /var/lib/mdebot.db: read-only file system")
+	add()
+	db.err = nil
+	obs.SocketConnected(false, false)
+	add()
+	obs.SocketConnected(true, true)
+	add()
+	want := []answer{
+		{503, "not ready: Slack Socket Mode not connected yet\n"},
+		{200, "ready\n"},
+		{503, "not ready: database not writable: storage: writing to /var/lib/mdebot.db: read-only file system\n"},
+		{503, "not ready: Slack Socket Mode disconnected since 2026-11-23T12:00:00Z\n"},
+		{200, "ready\n"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("/readyz answers (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackupIsServedToLoopbackClientsOnly(t *testing.T) {
+	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, "bbolt bytes")
+		return int64(n), err
+	}, discardLogger())
+	for _, tc := range []struct {
+		remote string
+		want   int
+	}{
+		{"127.0.0.1:5555", http.StatusOK},
+		{"[::1]:5555", http.StatusOK},
+		{"10.0.0.7:5555", http.StatusForbidden},
+		{"[2001:db8::1]:5555", http.StatusForbidden},
+		{"garbage", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/backup", nil)
+		req.RemoteAddr = tc.remote
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("POST /backup from %s = %d, want %d", tc.remote, rec.Code, tc.want)
+		}
+	}
+}
+
+func TestAFailedBackupSaysSoInItsTrailer(t *testing.T) {
+	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
+		n, _ := io.WriteString(w, "half a datab")
+		return int64(n), errors.New("disk on fire")
+	}, discardLogger())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var sink discardWriter
+	err := fetchBackup(t.Context(), srv.URL+"/backup", &sink)
+	if err == nil || err.Error() != "the running bot's backup is incomplete (failed: disk on fire)" {
+		t.Errorf("fetchBackup = %v, want it to refuse the cut copy", err)
+	}
+}
+
+type discardWriter struct{}
+
+func (*discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestLoopbackAddrDialsLoopbackForAnUnspecifiedHost(t *testing.T) {
+	for in, want := range map[string]string{
+		":9464":          "127.0.0.1:9464",
+		"0.0.0.0:9464":   "127.0.0.1:9464",
+		"[::]:9464":      "127.0.0.1:9464",
+		"127.0.0.1:9464": "127.0.0.1:9464",
+		"[::1]:9464":     "[::1]:9464",
+	} {
+		if got := loopbackAddr(in); got != want {
+			t.Errorf("loopbackAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

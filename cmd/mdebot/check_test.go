@@ -1,0 +1,115 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mdebot/mdebot/slacktest"
+)
+
+// approverGroup is a user group of approvers in the check tests.
+const approverGroup = "S0APPROVE1"
+
+// runCheck runs "mdebot check" in a child (so that SSL_CERT_FILE trusts the
+// fake MDE) and returns its exit code and its report's lines.
+func runCheck(t *testing.T, w *world, override map[string]string) (int, []string) {
+	t.Helper()
+	c := w.startWith(override, "check", "--config", w.config)
+	code := c.wait(w.ctx())
+	var lines []string
+	for l := range strings.Lines(c.out.String()) {
+		lines = append(lines, strings.TrimSuffix(l, "\n"))
+	}
+	return code, lines
+}
+
+// hasLine reports whether a line of lines starts with prefix and holds
+// every one of parts.
+func hasLine(lines []string, prefix string, parts ...string) bool {
+next:
+	for _, l := range lines {
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func TestCheckPassesEveryCheckOnAGoodSetup(t *testing.T) {
+	w := newWorld(t, spec{approvers: []string{bob, approverGroup}})
+	w.slack.AddUserGroup(slacktest.UserGroup{ID: approverGroup, Handle: "ir-approvers", Members: []string{bob, carol}})
+	code, lines := runCheck(t, w, nil)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; report:\n%s", code, strings.Join(lines, "\n"))
+	}
+	for _, want := range [][]string{
+		{"configuration", "is valid"},
+		{"Slack accepted SLACK_BOT_TOKEN (auth.test"},
+		{"Slack accepted SLACK_APP_TOKEN"},
+		{"Entra ID issued a Defender token"},
+		{"Defender answered GET /api/machines?$top=1 (1 machine)"},
+		{"user group " + approverGroup + " (slack.approvers, slack.auditors) resolves to 2 members"},
+	} {
+		if !hasLine(lines, "✓ ", want...) {
+			t.Errorf("no ✓ line with %q; report:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	if hasLine(lines, "✗") {
+		t.Errorf("a ✗ line on a good setup:\n%s", strings.Join(lines, "\n"))
+	}
+	t.Logf("report:\n%s", strings.Join(lines, "\n"))
+	if n := w.mde.CallCount("machines.list"); n != 1 {
+		t.Errorf("%d machine lists, want 1", n)
+	}
+}
+
+func TestCheckNamesAWrongClientSecretAndHowToFixIt(t *testing.T) {
+	w := newWorld(t, spec{})
+	code, lines := runCheck(t, w, map[string]string{"AZURE_CLIENT_SECRET": "not-the-secret"})
+	if code == exitOK {
+		t.Fatalf("exit 0 with a wrong secret; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if !hasLine(lines, "✗ AZURE_CLIENT_SECRET was refused by Entra ID (AADSTS7000215): create a new client secret") {
+		t.Errorf("no ✗ line naming the secret; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if !hasLine(lines, "✓ Slack accepted SLACK_BOT_TOKEN") {
+		t.Errorf("the Slack checks did not run on; report:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "not-the-secret") {
+			t.Errorf("the report shows the secret: %q", l)
+		}
+	}
+}
+
+func TestCheckNamesAnUnknownUserGroupAndTheScopeItNeeds(t *testing.T) {
+	w := newWorld(t, spec{approvers: []string{bob, "S0NOSUCH01"}})
+	code, lines := runCheck(t, w, nil)
+	if code == exitOK {
+		t.Fatalf("exit 0 with an unknown group; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if !hasLine(lines, "✗ user group S0NOSUCH01 not found: check slack.approvers, slack.auditors; the bot needs usergroups:read") {
+		t.Errorf("no ✗ line naming the group; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if !hasLine(lines, "✓ Defender answered") {
+		t.Errorf("the Defender checks did not pass; report:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+func TestCheckOfABadConfigurationStopsAtTheConfiguration(t *testing.T) {
+	w := newWorld(t, spec{})
+	w.writeFile(w.config, "storage:\n  path: x.db\nslack:\n  aprovers: [U0BOB00001]\n")
+	code, lines := runCheck(t, w, nil)
+	if code != exitFatal || !hasLine(lines, "✗ ", "aprovers") {
+		t.Errorf("exit %d; report:\n%s", code, strings.Join(lines, "\n"))
+	}
+	if n := w.mde.CallCount("token"); n != 0 {
+		t.Errorf("%d token requests after a bad configuration", n)
+	}
+}

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"time"
+
+	"github.com/mdebot/mdebot/approvals"
+)
+
+// Row is one request in an export. Times are UTC; a zero time means the
+// request never got there.
+type Row struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Machine     string    `json:"machine,omitempty"`      // MDE machine id
+	MachineName string    `json:"machine_name,omitempty"` // its DNS name when requested
+	FileHash    string    `json:"file_hash,omitempty"`    // quarantine, block, unblock
+	Requester   string    `json:"requester"`              // Slack user id
+	Approvers   []string  `json:"approvers"`              // Slack user ids, in order
+	Denier      string    `json:"denier,omitempty"`       // Slack user id
+	DenyReason  string    `json:"deny_reason,omitempty"`
+	Reason      string    `json:"reason"`
+	State       string    `json:"state"` // the request's state: its outcome once final
+	Created     time.Time `json:"created"`
+	Decided     time.Time `json:"decided,omitzero"`   // the last approval or the denial
+	Submitted   time.Time `json:"submitted,omitzero"` // first MDE status recorded
+	Finished    time.Time `json:"finished,omitzero"`  // when it reached a final state
+	ActionID    string    `json:"mde_action_id,omitempty"`
+	// Duration is how long MDE took, from its first to its final status.
+	Duration time.Duration `json:"-"`
+	// DurationSeconds is Duration in seconds, for JSON.
+	DurationSeconds float64 `json:"duration_seconds,omitempty"`
+}
+
+// FromRequest is r as an export row.
+func FromRequest(r *approvals.Request) Row {
+	row := Row{
+		ID: r.ID, Kind: string(r.Kind), Machine: string(r.Params.Machine), MachineName: r.Params.MachineName,
+		FileHash: r.Params.FileHash, Requester: r.Requester, Approvers: []string{}, Reason: r.Reason,
+		State: string(r.State), Created: r.Created.UTC(), ActionID: r.ActionID,
+	}
+	for _, d := range r.Decisions {
+		if d.Verdict == approvals.Approve {
+			row.Approvers = append(row.Approvers, d.Actor)
+		} else {
+			row.Denier, row.DenyReason = d.Actor, d.Reason
+		}
+		row.Decided = d.At.UTC()
+	}
+	if n := len(r.StatusHistory); n > 0 {
+		row.Submitted = r.StatusHistory[0].At.UTC()
+		if r.MDEStatus.Terminal() {
+			row.Duration = r.StatusHistory[n-1].At.Sub(r.StatusHistory[0].At)
+			row.DurationSeconds = row.Duration.Seconds()
+		}
+	}
+	if r.State.Final() {
+		row.Finished = r.Updated.UTC()
+	}
+	return row
+}
