@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -97,4 +99,26 @@ func BenchmarkTrackerTick(b *testing.B) {
 		ticks++
 	}
 	b.ReportMetric(float64(h.mde.CallCount("machineactions.list")-before)/float64(ticks), "MDE-calls/tick")
+	// The live heap after tracking 1,000 actions: the bot together with the
+	// in-process fakes, so an upper bound of the bot's own.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+	if rss, err := residentMiB(); err == nil {
+		b.ReportMetric(rss, "rss-MiB")
+	}
+}
+
+// residentMiB reads the test process's resident set size from /proc.
+func residentMiB() (float64, error) {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, err
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(data), &size, &resident); err != nil {
+		return 0, err
+	}
+	return float64(resident*int64(os.Getpagesize())) / (1 << 20), nil
 }
