@@ -86,7 +86,10 @@ func (b *Bot) openDeny(ctx context.Context, id, user, channel, triggerID string)
 		return
 	}
 	if user == r.Requester || !isApprover || r.State != approvals.StateAwaiting || !b.now().Before(r.Expires) {
-		_, err := b.o.Approvals.Deny(ctx, id, user, "(refused before the reason was asked)")
+		// No reason: should the rules have changed since the checks above
+		// (a user group resolved this time), the denial is still refused
+		// and audited, never recorded without the approver's reason.
+		_, err := b.o.Approvals.Deny(ctx, id, user, "")
 		if err == nil {
 			// Cannot happen: every case above is refused. Show the result anyway.
 			b.updateCard(ctx, r)
