@@ -77,6 +77,7 @@ func (b *Bot) approve(ctx context.Context, id, fingerprint, user, channel string
 func (b *Bot) openDeny(ctx context.Context, id, user, channel, triggerID string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "deny", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -127,6 +128,7 @@ func (b *Bot) handleDenySubmission(ctx context.Context, cb slack.InteractionCall
 func (b *Bot) cancelRequest(ctx context.Context, id, user, channel, reason string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "cancel", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -163,6 +165,7 @@ func (b *Bot) cancelRequest(ctx context.Context, id, user, channel, reason strin
 func (b *Bot) packageLink(ctx context.Context, id, user, channel string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "package link", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -208,4 +211,17 @@ func (b *Bot) pick(ctx context.Context, value, user, channel string) {
 		return
 	}
 	b.runCommand(ctx, user, channel, cmd)
+}
+
+// auditNotFound audits user's attempt of op on request id as refused when
+// err says the request does not exist (a forged or mistyped id), as
+// approvals does for the attempts that reach it.
+func (b *Bot) auditNotFound(ctx context.Context, op, id, user string, err error) {
+	if !errors.Is(err, approvals.ErrNotFound) {
+		return
+	}
+	if aerr := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, RequestID: id,
+		Actor: user, Code: approvals.CodeNotFound, Detail: op + ": request not found"}); aerr != nil {
+		b.log.ErrorContext(ctx, "auditing a refused attempt failed", "user", user, "error", aerr)
+	}
 }

@@ -53,6 +53,7 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 	case cmd.Verb == VerbCancel:
 		r, err := b.findRequest(ctx, cmd.ID)
 		if err != nil {
+			b.auditNotFound(ctx, "cancel", cmd.ID, user, err)
 			b.replyError(ctx, channel, user, err, "id", cmd.ID)
 			return
 		}

@@ -1,0 +1,58 @@
+package bot
+
+import (
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/slacktest"
+)
+
+// postForged posts m in the SOC channel as if mdebot had: its buttons carry
+// whatever values m was rendered with.
+func (h *harness) postForged(m Message) slacktest.Message {
+	h.t.Helper()
+	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
+	_, ts, err := c.PostMessageContext(h.ctx(), socChannel, msgOptions(m)...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	msg, ok := h.slack.Message(slacktest.MessageRef{Channel: socChannel, TS: ts})
+	if !ok {
+		h.t.Fatal("the forged message was not stored")
+	}
+	return msg
+}
+
+func TestEveryAttemptOnARequestThatDoesNotExistIsAuditedAsRefused(t *testing.T) {
+	const ghost = "R-GHOST00000"
+	ghostView := RequestView{ID: ghost, Kind: KindCollect, State: StateAwaitingApproval, RequiredApprovals: 1,
+		Machine: MachineView{ID: ws42, Name: "ws-0042"}, Requester: responder, Reason: "x",
+		Created: time.Now(), Expires: time.Now().Add(time.Hour), ActionID: "a1", MDEStatus: defender.StatusInProgress}
+	for _, tc := range []struct {
+		name string
+		try  func(h *harness)
+	}{
+		{"a Deny click", func(h *harness) {
+			h.click(approver1, h.postForged(RenderRequestCard(ghostView, time.Now())), actionDeny)
+		}},
+		{"a Cancel click", func(h *harness) { h.click(approver1, h.postForged(RenderCancelReply(ghostView)), actionCancel) }},
+		{"a download link click", func(h *harness) {
+			v := ghostView
+			v.State, v.MDEStatus = StateSucceeded, defender.StatusSucceeded
+			h.click(approver1, h.postForged(RenderPackageReady(v)), actionPackageLink)
+		}},
+		{"/mde cancel", func(h *harness) { h.slash(approver1, socChannel, "cancel "+ghost+" oops") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			tc.try(h)
+			h.ephemeral(approver1, "No such request")
+			if got := h.refusals(ghost); len(got) != 1 {
+				t.Errorf("refusals of %s = %v, want one", ghost, got)
+			}
+		})
+	}
+}
