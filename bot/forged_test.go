@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
@@ -54,5 +55,24 @@ func TestEveryAttemptOnARequestThatDoesNotExistIsAuditedAsRefused(t *testing.T) 
 				t.Errorf("refusals of %s = %v, want one", ghost, got)
 			}
 		})
+	}
+}
+
+func TestAHistoryReadBySomeoneWhoIsNotAnAuditorIsAuditedAsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.slash(outsider, socChannel, "history")
+	h.ephemeral(outsider, "Only auditors")
+	recs, err := h.db.AuditLog(h.ctx(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused int
+	for _, r := range recs {
+		if r.Type == approvals.EventRefused && r.Actor == outsider && r.Code == approvals.CodeNotPermitted {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d refusals of %s audited, want 1: %+v", refused, outsider, recs)
 	}
 }
