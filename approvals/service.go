@@ -249,7 +249,8 @@ func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error
 // cancelled. For a submitted request Cancel records who asked
 // (Request.CancelRequested) and leaves it submitted: the caller then
 // cancels the MDE action, and RecordStatus(Cancelled) ends it. A request
-// awaiting approval is withdrawn, not cancelled (ErrIllegal).
+// awaiting approval is withdrawn, not cancelled (ErrIllegal); an approved
+// block or unblock is being applied and cannot be cancelled (ErrIllegal).
 func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
