@@ -76,3 +76,26 @@ func TestAHistoryReadBySomeoneWhoIsNotAnAuditorIsAuditedAsRefused(t *testing.T) 
 		t.Errorf("%d refusals of %s audited, want 1: %+v", refused, outsider, recs)
 	}
 }
+
+func TestARequestRefusedForItsChannelOrRequesterIsAudited(t *testing.T) {
+	for _, tc := range []struct {
+		name, user, channel string
+	}{
+		{"a disallowed channel", responder, elsewhere},
+		{"a requester not allowed", outsider, socChannel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *harnessConfig) { c.policy.Requesters = []string{responder} })
+			h.slash(tc.user, tc.channel, "isolate ws-0042 full check")
+			h.ephemeral(tc.user, "/mde")
+			recs, err := h.db.AuditLog(h.ctx(), 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 1 || recs[0].Type != approvals.EventRefused || recs[0].Actor != tc.user ||
+				recs[0].Code != approvals.CodeNotPermitted || recs[0].Kind != approvals.KindIsolate {
+				t.Errorf("audit log = %+v, want one not_permitted refusal of %s's isolate", recs, tc.user)
+			}
+		})
+	}
+}
