@@ -99,3 +99,20 @@ func TestARequestRefusedForItsChannelOrRequesterIsAudited(t *testing.T) {
 		})
 	}
 }
+
+func TestAnApproveClickWithAMalformedValueIsRefusedAuditedAndExplained(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	h.card("awaiting approval")
+	r := h.only()
+	v := requestView(r, MachineView{})
+	v.Fingerprint = "" // the button's value is the request id and a bare separator
+	h.click(approver1, h.postForged(RenderRequestCard(v, time.Now())), actionApprove)
+	h.ephemeral(approver1, "")
+	if got := h.refusals(r.ID); len(got) != 1 || got[0] != approvals.CodeFingerprint {
+		t.Errorf("refusals = %v, want [fingerprint]", got)
+	}
+	if got := h.only(); got.State != approvals.StateAwaiting || len(got.Decisions) != 0 {
+		t.Errorf("request = %s %+v, want awaiting with no decision", got.State, got.Decisions)
+	}
+}

@@ -24,11 +24,7 @@ func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *
 	}
 	switch a.ActionID {
 	case actionApprove:
-		id, fp, ok := parseApproveValue(a.Value)
-		if !ok {
-			b.log.WarnContext(ctx, "malformed approve value", "user", user)
-			return
-		}
+		id, fp := b.approveTarget(ctx, a.Value, user)
 		b.approve(ctx, id, fp, user, channel)
 	case actionDeny:
 		b.openDeny(ctx, a.Value, user, channel, cb.TriggerID)
@@ -224,4 +220,17 @@ func (b *Bot) auditNotFound(ctx context.Context, op, id, user string, err error)
 		Actor: user, Code: approvals.CodeNotFound, Detail: op + ": request not found"}); aerr != nil {
 		b.log.ErrorContext(ctx, "auditing a refused attempt failed", "user", user, "error", aerr)
 	}
+}
+
+// approveTarget is the request id and fingerprint an Approve click carries.
+// A malformed value is still handed to approvals, with an empty
+// fingerprint that never matches: the click is refused, audited and
+// explained like any other refused click.
+func (b *Bot) approveTarget(ctx context.Context, value, user string) (id, fingerprint string) {
+	id, fingerprint, ok := parseApproveValue(value)
+	if !ok {
+		b.log.WarnContext(ctx, "malformed approve value", "user", user)
+		return strings.TrimSuffix(value, approveSep), ""
+	}
+	return id, fingerprint
 }
