@@ -170,3 +170,23 @@ func TestAnAttemptOnAnUnknownRequestIsRefusedAndAudited(t *testing.T) {
 	_, err = f.svc.Get(ctx, "R-NOPE")
 	wantCode(t, err, approvals.CodeNotFound)
 }
+
+func TestAnApprovedBlockOrUnblockCannotBeCancelledWhileDefenderAppliesIt(t *testing.T) {
+	ctx := context.Background()
+	for _, k := range []approvals.Kind{approvals.KindBlock, approvals.KindUnblock} {
+		t.Run(string(k), func(t *testing.T) {
+			f := newFixture(t, testPolicy())
+			r := f.inState(t, k, approvals.StateApproved)
+			_, err := f.svc.Cancel(ctx, r.ID, requester, "changed my mind")
+			wantCode(t, err, approvals.CodeIllegal)
+			if ev := f.lastEvent(t); ev.Type != approvals.EventRefused || ev.Actor != requester {
+				t.Errorf("last event %+v, want the refusal audited", ev)
+			}
+			// The indicator call in flight is recorded as it completes.
+			res, err := f.svc.MarkSubmitted(ctx, r.ID, "indicator-1")
+			if err != nil || res.Request.State != approvals.StateSubmitted {
+				t.Fatalf("MarkSubmitted after the refused cancel = %v, %v; want submitted", res.Request, err)
+			}
+		})
+	}
+}

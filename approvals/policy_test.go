@@ -83,3 +83,66 @@ func TestParseKindAcceptsOnlyTheExactNames(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		try  func(svc *approvals.Service, r *approvals.Request) error
+	}{
+		{"approve", func(svc *approvals.Service, r *approvals.Request) error {
+			_, err := svc.Approve(ctx, r.ID, approver1, r.Fingerprint())
+			return err
+		}},
+		{"deny", func(svc *approvals.Service, r *approvals.Request) error {
+			_, err := svc.Deny(ctx, r.ID, approver1, "wrong machine")
+			return err
+		}},
+		{"withdraw", func(svc *approvals.Service, r *approvals.Request) error {
+			_, err := svc.Withdraw(ctx, r.ID, approver1)
+			return err
+		}},
+		{"cancel", func(svc *approvals.Service, r *approvals.Request) error {
+			_, err := svc.Cancel(ctx, r.ID, approver1, "not needed")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &approvalstest.Store{}
+			svc, err := approvals.New(approvals.Config{
+				Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: store, Groups: failingGroups{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Open(ctx, draft(approvals.KindIsolate))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(store.Events())
+			wantCode(t, tc.try(svc, res.Request), approvals.CodeGroupLookup)
+			ev := store.Events()
+			if len(ev) != before+1 {
+				t.Fatalf("%d events audited, want 1 refusal", len(ev)-before)
+			}
+			got := ev[len(ev)-1]
+			if got.Type != approvals.EventRefused || got.Code != approvals.CodeGroupLookup || got.Actor != approver1 ||
+				got.RequestID != res.Request.ID || !contains(got.Detail, tc.name) {
+				t.Errorf("audited %+v, want a group_lookup refusal of %s by %s on %s", got, tc.name, approver1, res.Request.ID)
+			}
+		})
+	}
+	t.Run("open", func(t *testing.T) {
+		st := &approvalstest.Store{}
+		svc, err := approvals.New(approvals.Config{
+			Policy: approvals.Policy{Approvers: []string{approver1}, Requesters: []string{"SREQUESTERS"}}, Store: st, Groups: failingGroups{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Open(ctx, draft(approvals.KindIsolate))
+		wantCode(t, err, approvals.CodeGroupLookup)
+		ev := st.Events()
+		if len(ev) != 1 || ev[0].Type != approvals.EventRefused || ev[0].Code != approvals.CodeGroupLookup || ev[0].Actor != requester {
+			t.Errorf("audited %+v, want one group_lookup refusal of the requester", ev)
+		}
+	})
+}

@@ -111,7 +111,7 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	d = nd
 	ok, err := s.IsRequester(ctx, d.Requester)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refuseLookup(ctx, "open", d.Requester, "", err)
 	}
 	if !ok {
 		return refuseOpen(&Error{Code: CodeNotPermitted, Msg: d.Requester + " may not request response actions"})
@@ -138,6 +138,20 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 		return Result{}, err
 	}
 	return Result{Request: r.Clone(), Executable: r.State == StateApproved, Changed: true}, nil
+}
+
+// refuseLookup audits op by actor on request id (empty for an open),
+// refused because membership could not be checked (err), and returns err.
+func (s *Service) refuseLookup(ctx context.Context, op, actor, id string, err error) error {
+	ev := AuditEvent{At: s.now(), Type: EventRefused, RequestID: id, Actor: truncate(actor, 64), Code: CodeGroupLookup, Detail: op + ": " + err.Error()}
+	var ae *Error
+	if errors.As(err, &ae) {
+		ev.Code = ae.Code
+	}
+	if aerr := s.store.Append(ctx, ev); aerr != nil {
+		return fmt.Errorf("approvals: auditing refused %s: %w (refused because: %w)", op, aerr, err)
+	}
+	return err
 }
 
 // opened checks r against the live requests holding its conflict key and
@@ -193,7 +207,7 @@ func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *R
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refuseLookup(ctx, "approve", actor, id, err)
 	}
 	executable := false
 	res, err := s.update(ctx, "approve", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
@@ -209,7 +223,7 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refuseLookup(ctx, "deny", actor, id, err)
 	}
 	reason = truncate(trimSpace(reason), MaxReasonLen)
 	return s.update(ctx, "deny", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
@@ -223,7 +237,7 @@ func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, e
 func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refuseLookup(ctx, "withdraw", actor, id, err)
 	}
 	return s.update(ctx, "withdraw", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return withdraw(r, actor, isApprover, now)
@@ -235,11 +249,12 @@ func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error
 // cancelled. For a submitted request Cancel records who asked
 // (Request.CancelRequested) and leaves it submitted: the caller then
 // cancels the MDE action, and RecordStatus(Cancelled) ends it. A request
-// awaiting approval is withdrawn, not cancelled (ErrIllegal).
+// awaiting approval is withdrawn, not cancelled (ErrIllegal); an approved
+// block or unblock is being applied and cannot be cancelled (ErrIllegal).
 func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refuseLookup(ctx, "cancel", actor, id, err)
 	}
 	return s.update(ctx, "cancel", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return cancel(r, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)

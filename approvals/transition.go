@@ -114,6 +114,12 @@ func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]Au
 	}
 	switch r.State {
 	case StateApproved:
+		if !r.Kind.TargetsMachine() {
+			// An approved indicator is being sent (or re-sent by recovery):
+			// there is no MDE action to cancel afterwards, so a cancel now
+			// would leave the block applied under a cancelled request.
+			return refuse(r, op, actor, now, CodeIllegal, "is being applied in Defender and cannot be cancelled; unblock it afterwards")
+		}
 		r.ClosedBy = actor
 		r.Error = reason
 		r.setState(StateCancelled, now)

@@ -145,8 +145,12 @@ func (b *Bot) Run(ctx context.Context) error {
 // queueSize is how many acked envelopes may wait for a worker.
 const queueSize = 4096
 
-// expired rewrites the cards of requests the sweeper expired.
+// expired rewrites the cards of requests the sweeper expired. It finishes
+// even if Run ends meanwhile: the expiry is stored, and a restart would
+// not find the request live to rewrite its card or tell its requester.
 func (b *Bot) expired(ctx context.Context, rs []*approvals.Request) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	defer cancel()
 	for _, r := range rs {
 		b.log.InfoContext(ctx, "request expired", "request", r.ID)
 		b.updateCard(ctx, r)

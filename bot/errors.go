@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
@@ -100,6 +101,28 @@ func (b *Bot) errorMessage(ctx context.Context, err error, attrs ...any) Message
 		return m
 	}
 	ref := newRef()
-	b.log.ErrorContext(ctx, "internal error", append(attrs, "ref", ref, "error", err.Error())...)
+	b.log.ErrorContext(ctx, "internal error", append(attrs, "ref", ref, "error", logSafe(err))...)
 	return RenderInternalError(ref)
+}
+
+// logSafe is err's text for a log line with the URL of any *url.Error in
+// it cut to its scheme and host: Slack's response_url and upload URLs
+// carry their secret in the path, signed URLs in the query.
+func logSafe(err error) string {
+	msg := err.Error()
+	for e := err; e != nil; {
+		var ue *url.Error
+		if !errors.As(e, &ue) {
+			break
+		}
+		if ue.URL != "" {
+			short := "[redacted URL]"
+			if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+				short = u.Scheme + "://" + u.Host + "/[redacted]"
+			}
+			msg = strings.ReplaceAll(msg, ue.URL, short)
+		}
+		e = ue.Err
+	}
+	return msg
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -81,4 +83,21 @@ func TestAMissingPermissionIsNamed(t *testing.T) {
 	h.slash(responder, socChannel, "scan ws-0042 quick check")
 	card := h.card("requested by")
 	h.reply(card, "Machine.Scan")
+}
+
+func TestAReplyThroughAResponseURLThatFailsNeverLogsTheURLsSecretPath(t *testing.T) {
+	h := newHarness(t)
+	b := h.detachedBot()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL + "/commands/T0TEAM/123456/s3cr3tT0k3n"
+	dead.Close() // the POST fails in the transport: slack-go's error quotes the URL
+	ctx := withResponseURL(h.ctx(), url)
+	b.reply(ctx, "", "", renderNotice("hello"))
+	logs := h.logs.String()
+	if !strings.Contains(logs, "reply through response_url failed") {
+		t.Fatalf("the failure was not logged:\n%s", logs)
+	}
+	if strings.Contains(logs, "s3cr3tT0k3n") {
+		t.Errorf("the response_url's secret reached the log:\n%s", lastLines(logs, 3))
+	}
 }

@@ -24,11 +24,7 @@ func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *
 	}
 	switch a.ActionID {
 	case actionApprove:
-		id, fp, ok := parseApproveValue(a.Value)
-		if !ok {
-			b.log.WarnContext(ctx, "malformed approve value", "user", user)
-			return
-		}
+		id, fp := b.approveTarget(ctx, a.Value, user)
 		b.approve(ctx, id, fp, user, channel)
 	case actionDeny:
 		b.openDeny(ctx, a.Value, user, channel, cb.TriggerID)
@@ -77,6 +73,7 @@ func (b *Bot) approve(ctx context.Context, id, fingerprint, user, channel string
 func (b *Bot) openDeny(ctx context.Context, id, user, channel, triggerID string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "deny", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -86,7 +83,10 @@ func (b *Bot) openDeny(ctx context.Context, id, user, channel, triggerID string)
 		return
 	}
 	if user == r.Requester || !isApprover || r.State != approvals.StateAwaiting || !b.now().Before(r.Expires) {
-		_, err := b.o.Approvals.Deny(ctx, id, user, "(refused before the reason was asked)")
+		// No reason: should the rules have changed since the checks above
+		// (a user group resolved this time), the denial is still refused
+		// and audited, never recorded without the approver's reason.
+		_, err := b.o.Approvals.Deny(ctx, id, user, "")
 		if err == nil {
 			// Cannot happen: every case above is refused. Show the result anyway.
 			b.updateCard(ctx, r)
@@ -124,6 +124,7 @@ func (b *Bot) handleDenySubmission(ctx context.Context, cb slack.InteractionCall
 func (b *Bot) cancelRequest(ctx context.Context, id, user, channel, reason string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "cancel", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -160,6 +161,7 @@ func (b *Bot) cancelRequest(ctx context.Context, id, user, channel, reason strin
 func (b *Bot) packageLink(ctx context.Context, id, user, channel string) {
 	r, err := b.o.Approvals.Get(ctx, id)
 	if err != nil {
+		b.auditNotFound(ctx, "package link", id, user, err)
 		b.replyError(ctx, channel, user, err, "request", id)
 		return
 	}
@@ -205,4 +207,30 @@ func (b *Bot) pick(ctx context.Context, value, user, channel string) {
 		return
 	}
 	b.runCommand(ctx, user, channel, cmd)
+}
+
+// auditNotFound audits user's attempt of op on request id as refused when
+// err says the request does not exist (a forged or mistyped id), as
+// approvals does for the attempts that reach it.
+func (b *Bot) auditNotFound(ctx context.Context, op, id, user string, err error) {
+	if !errors.Is(err, approvals.ErrNotFound) {
+		return
+	}
+	if aerr := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, RequestID: id,
+		Actor: user, Code: approvals.CodeNotFound, Detail: op + ": request not found"}); aerr != nil {
+		b.log.ErrorContext(ctx, "auditing a refused attempt failed", "user", user, "error", aerr)
+	}
+}
+
+// approveTarget is the request id and fingerprint an Approve click carries.
+// A malformed value is still handed to approvals, with an empty
+// fingerprint that never matches: the click is refused, audited and
+// explained like any other refused click.
+func (b *Bot) approveTarget(ctx context.Context, value, user string) (id, fingerprint string) {
+	id, fingerprint, ok := parseApproveValue(value)
+	if !ok {
+		b.log.WarnContext(ctx, "malformed approve value", "user", user)
+		return strings.TrimSuffix(value, approveSep), ""
+	}
+	return id, fingerprint
 }

@@ -53,6 +53,7 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 	case cmd.Verb == VerbCancel:
 		r, err := b.findRequest(ctx, cmd.ID)
 		if err != nil {
+			b.auditNotFound(ctx, "cancel", cmd.ID, user, err)
 			b.replyError(ctx, channel, user, err, "id", cmd.ID)
 			return
 		}
@@ -88,16 +89,24 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 		return
 	}
 	// Refuse what the policy forbids before anything reaches MDE.
+	// Each refusal is audited as approvals.Open would audit it.
+	refuse := func(detail, msg string) {
+		if err := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
+			Kind: kind, Code: approvals.CodeNotPermitted, Detail: "open: " + detail}); err != nil {
+			b.log.ErrorContext(ctx, "auditing a refused request failed", "user", user, "error", err)
+		}
+		b.reply(ctx, channel, user, RenderUsageError(msg, cmd.Verb.Usage()))
+	}
 	pol := b.o.Approvals.Policy()
 	if len(pol.Channels) > 0 && !slices.Contains(pol.Channels, channel) {
-		b.reply(ctx, channel, user, RenderUsageError("requests are not accepted in this channel", cmd.Verb.Usage()))
+		refuse("requests are not accepted in channel "+channel, "requests are not accepted in this channel")
 		return
 	}
 	if ok, err := b.o.Approvals.IsRequester(ctx, user); err != nil {
 		b.replyError(ctx, channel, user, err)
 		return
 	} else if !ok {
-		b.reply(ctx, channel, user, RenderUsageError("you are not allowed to request response actions", cmd.Verb.Usage()))
+		refuse(user+" may not request response actions", "you are not allowed to request response actions")
 		return
 	}
 	d := approvals.Draft{Kind: kind, Requester: user, Channel: channel, Reason: cmd.Reason}

@@ -63,6 +63,8 @@ type harnessConfig struct {
 	poll     time.Duration
 	auditors []string
 	observer Observer
+	// groups, when set, resolves the user groups instead of Slack.
+	groups approvals.Groups
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -116,10 +118,14 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	t.Cleanup(func() { _ = h.db.Close() })
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	groups := cfg.groups
+	if groups == nil {
+		groups = NewGroups(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), time.Minute, logger)
+	}
 	h.svc, err = approvals.New(approvals.Config{
 		Policy: cfg.policy,
 		Store:  h.db,
-		Groups: NewGroups(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), time.Minute, logger),
+		Groups: groups,
 		Now:    h.now,
 		Logger: logger,
 	})

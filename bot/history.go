@@ -54,6 +54,10 @@ func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cu
 		b.replyError(ctx, channel, user, err)
 		return
 	} else if !ok {
+		if err := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
+			Code: approvals.CodeNotPermitted, Detail: "history: not an auditor"}); err != nil {
+			b.log.ErrorContext(ctx, "auditing a refused history read failed", "user", user, "error", err)
+		}
 		b.log.InfoContext(ctx, "history refused", "user", user)
 		b.reply(ctx, channel, user, renderNotice(":no_entry_sign: Only auditors can read the request history."))
 		return

@@ -80,11 +80,7 @@ func (b *Bot) homeClick(ctx context.Context, cb slack.InteractionCallback, a *sl
 	case actionHomeOutcome:
 		f.setOutcome(a.SelectedOption.Value)
 	case actionApprove:
-		id, fp, ok := parseApproveValue(a.Value)
-		if !ok {
-			b.log.WarnContext(ctx, "malformed approve value", "user", user)
-			return true
-		}
+		id, fp := b.approveTarget(ctx, a.Value, user)
 		res, err := b.o.Approvals.Approve(ctx, id, user, fp)
 		if err != nil {
 			b.publishHome(ctx, user, f, b.errorMessage(ctx, err, "request", id, "user", user).Text)

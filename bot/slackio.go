@@ -34,7 +34,7 @@ func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
 		if werr == nil {
 			return
 		}
-		b.log.WarnContext(ctx, "reply through response_url failed", "channel", channel, "user", user, "error", werr)
+		b.log.WarnContext(ctx, "reply through response_url failed", "channel", channel, "user", user, "error", logSafe(werr))
 	}
 	if err != nil {
 		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -24,12 +25,13 @@ const backupTimeout = 10 * time.Minute
 
 // backupHandler serves POST /backup: the database, read in one bbolt read
 // transaction while the bot keeps running, as application/octet-stream.
-// Only loopback clients are served (403 otherwise), whatever address
+// Only loopback clients naming a loopback host (127.0.0.1, ::1,
+// localhost) are served (403 otherwise), whatever address
 // admin.listen binds. The backupTrailer trailer says whether the copy is
 // whole, since a failure half-way comes after the 200 status.
 func backupHandler(backup backupFunc, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLoopback(r.RemoteAddr) {
+		if !isLoopback(r.RemoteAddr) || !isLoopbackHost(r.Host) {
 			http.Error(w, "backup is served to loopback clients only", http.StatusForbidden)
 			return
 		}
@@ -54,6 +56,22 @@ func isLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// isLoopbackHost reports whether a request's Host names this machine by a
+// loopback address or "localhost". A browser on the bot's host steered to
+// the admin port by DNS rebinding sends another name, so a web page can
+// never read the database through it.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()

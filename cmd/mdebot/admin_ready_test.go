@@ -84,12 +84,42 @@ func TestBackupIsServedToLoopbackClientsOnly(t *testing.T) {
 		{"[2001:db8::1]:5555", http.StatusForbidden},
 		{"garbage", http.StatusForbidden},
 	} {
-		req := httptest.NewRequest(http.MethodPost, "/backup", nil)
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9464/backup", nil)
 		req.RemoteAddr = tc.remote
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != tc.want {
 			t.Errorf("POST /backup from %s = %d, want %d", tc.remote, rec.Code, tc.want)
+		}
+	}
+}
+
+func TestBackupRefusesALoopbackRequestNamingAnotherHost(t *testing.T) {
+	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, "bbolt bytes")
+		return int64(n), err
+	}, discardLogger())
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:9464", http.StatusOK},
+		{"[::1]:9464", http.StatusOK},
+		{"localhost:9464", http.StatusOK},
+		{"127.0.0.1", http.StatusOK},
+		// A browser on the bot's host led there by DNS rebinding sends the
+		// attacker's name: it must not read the database.
+		{"evil.example:9464", http.StatusForbidden},
+		{"evil.example", http.StatusForbidden},
+		{"", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/backup", nil)
+		req.RemoteAddr = "127.0.0.1:5555"
+		req.Host = tc.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("POST /backup with Host %q = %d, want %d", tc.host, rec.Code, tc.want)
 		}
 	}
 }
