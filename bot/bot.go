@@ -120,10 +120,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 
+	// Read the live requests before Slack can deliver a click: a request
+	// approved after this point is executed by its approving click, so
+	// recovery never runs alongside it.
+	live, err := b.o.Store.Live(ctx)
+	if err != nil && ctx.Err() == nil {
+		b.log.ErrorContext(ctx, "reading live requests to resume failed", "error", err)
+	}
 	wg.Go(func() {
-		if err := b.resume(ctx); err != nil && ctx.Err() == nil {
-			b.log.ErrorContext(ctx, "resuming live requests failed", "error", err)
-		}
+		b.resume(ctx, live)
 		b.tracker.run(ctx, b.o.PollInterval)
 	})
 	wg.Go(func() {

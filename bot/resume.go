@@ -9,15 +9,12 @@ import (
 	"github.com/mdebot/mdebot/defender"
 )
 
-// resume picks up every live request after a start: submitted actions go
+// resume picks up the live requests read at start (before Slack could
+// deliver a click): submitted actions go
 // back to the tracker, approved requests that never reached
 // MarkSubmitted (a crash in between) are recovered without submitting
 // twice, and awaiting requests whose card was never posted get one.
-func (b *Bot) resume(ctx context.Context) error {
-	live, err := b.o.Store.Live(ctx)
-	if err != nil {
-		return err
-	}
+func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 	for _, r := range live {
 		switch r.State {
 		case approvals.StateSubmitted:
@@ -38,7 +35,6 @@ func (b *Bot) resume(ctx context.Context) error {
 	if b.tracker.len() > 0 {
 		b.tracker.poke()
 	}
-	return nil
 }
 
 // recoverApproved finishes approved request r after a crash between
