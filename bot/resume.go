@@ -9,11 +9,11 @@ import (
 	"github.com/mdebot/mdebot/defender"
 )
 
-// resume picks up the live requests read at start (before Slack could
-// deliver a click): submitted actions go
-// back to the tracker, approved requests that never reached
-// MarkSubmitted (a crash in between) are recovered without submitting
-// twice, and awaiting requests whose card was never posted get one.
+// resume picks up the live requests read at start, before Slack could
+// deliver a click: submitted actions go back to the tracker, approved
+// requests that never reached MarkSubmitted (a crash in between) are
+// recovered without submitting twice, and awaiting requests whose card was
+// never posted get one.
 func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 	for _, r := range live {
 		switch r.State {
