@@ -12,8 +12,8 @@ import (
 )
 
 func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
-	ctx := browsertest.NewTab(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	bot := connectBot(t, p, func(evt socketmode.Event) any {
 		if evt.Type == socketmode.EventTypeSlashCommand {
 			return map[string]any{"response_type": "ephemeral", "text": "*Usage:* `/mde isolate <machine> <reason>`\n```/mde scan ws-0042 quick```"}
@@ -101,8 +101,8 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 }
 
 func TestInABrowserMrkdwnRendersWithoutInjectingHTML(t *testing.T) {
-	ctx := browsertest.NewTab(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	text := "*bold* _italic_ ~strike~ `code` <https://example.com/a?b=1&amp;c=2|a link> <http://plain.example|not a link> " +
 		"<javascript:alert(1)|js> <img src=x onerror=window.pwned=1> &lt;b&gt;escaped&lt;/b&gt; <@" + ManagerID + "> " +
 		"<!date^1795434300^{date_num}|fallback>\n```block *not bold*```"
@@ -139,8 +139,8 @@ func TestInABrowserMrkdwnRendersWithoutInjectingHTML(t *testing.T) {
 }
 
 func TestInABrowserAModalAndAppHomeWork(t *testing.T) {
-	ctx := browsertest.NewTab(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	bot := connectBot(t, p, nil)
 	dir := browsertest.ArtifactDir(t)
 	ts := postCard(t, p)

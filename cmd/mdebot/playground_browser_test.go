@@ -19,12 +19,12 @@ const updateDocsEnv = "MDEBOT_UPDATE_DOCS"
 const docsScreenshot = "../../docs/playground.png"
 
 func TestInABrowserAnIsolationIsRefusedToItsRequesterThenApprovedAndSucceeds(t *testing.T) {
-	tab := browsertest.NewTab(t)
 	ctx := playgroundContext(t)
 	dir := browsertest.ArtifactDir(t)
 	// Pending for 2s, then InProgress for 4s: the bot, polling every second,
 	// sees each status.
 	r := startPlaygroundMain(t, ctx, t.TempDir(), "--action-time", "6s")
+	tab := browsertest.NewTab(t)
 
 	const (
 		card     = `//div[@data-testid="message"][.//button[text()="Approve"]]`

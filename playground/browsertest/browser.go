@@ -26,7 +26,10 @@ const ArtifactsEnv = "MDEBOT_ARTIFACTS"
 
 // NewTab starts a headless chromium with a fresh profile and returns a
 // chromedp context for one tab, cancelled after a minute or at the end of the
-// test; an exception the page throws fails the test.
+// test; an exception the page throws fails the test. Call it after starting
+// the servers the page talks to: cleanups run last-registered first, so the
+// tab then closes before they do, and a fetch cut by their closing cannot
+// fail the test.
 func NewTab(t testing.TB) context.Context {
 	t.Helper()
 	if reason, ok := missing(ChromiumPath, os.Getenv(RequireEnv) != ""); reason != "" {
