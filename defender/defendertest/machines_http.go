@@ -18,7 +18,8 @@ func (s *Server) machineContext(entity bool) string {
 	return s.URL() + "/api/$metadata#Machines"
 }
 
-// handleMachinesList serves GET /api/machines with OData options.
+// handleMachinesList serves GET /api/machines with OData options, or 404
+// when the tenant has no machine at all.
 func (s *Server) handleMachinesList(rep *reply, req *request) {
 	q, err := parseODataQuery(req.r.URL.RawQuery, machineSchema)
 	if err != nil {
@@ -26,6 +27,13 @@ func (s *Server) handleMachinesList(rep *reply, req *request) {
 		return
 	}
 	s.mu.Lock()
+	if len(s.machines) == 0 {
+		s.mu.Unlock()
+		// MDE documents a 404 when no machine was seen within the
+		// retention period; the body is not documented.
+		rep.writeError(http.StatusNotFound, "ResourceNotFound", "No machines were found")
+		return
+	}
 	views := make([]machineView, len(s.machines))
 	for i, m := range s.machines {
 		views[i] = machineView{*m}
