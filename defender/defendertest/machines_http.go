@@ -39,15 +39,7 @@ func (s *Server) handleMachinesList(rep *reply, req *request) {
 		views[i] = machineView{*m}
 	}
 	s.mu.Unlock()
-	page, next := apply(q, views)
-	body := listBody[machineJSON]{Context: s.machineContext(false), Value: []machineJSON{}}
-	for _, v := range page {
-		body.Value = append(body.Value, v.m.toJSON())
-	}
-	if next > 0 {
-		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
-	}
-	rep.writeOData(http.StatusOK, body)
+	writeList(s, rep, req, q, views, s.machineContext(false), func(v machineView) machineJSON { return v.m.toJSON() })
 }
 
 // handleMachineGet serves GET /api/machines/{id}.
