@@ -155,3 +155,65 @@ func TestAMissingRoleIsErrForbiddenNamingThePermission(t *testing.T) {
 		t.Errorf("%d actions created", n)
 	}
 }
+
+// heldTokenTransport passes requests to the fake but holds token requests
+// until released (or their context ends), saying when one arrives.
+type heldTokenTransport struct {
+	next    http.RoundTripper
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (h heldTokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+		h.arrived <- struct{}{}
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
+func TestARefreshWaitingBehindAnotherGivesUpWhenItsContextEnds(t *testing.T) {
+	srv := defendertest.NewServer()
+	defer srv.Close()
+	held := heldTokenTransport{next: srv.HTTPClient().Transport, arrived: make(chan struct{}, 1), release: make(chan struct{})}
+	ts, err := defender.NewMSALTokenSource(defender.MSALConfig{
+		TenantID: defendertest.TenantID, ClientID: defendertest.ClientID,
+		Credential:    defender.SecretCredential(defendertest.ClientSecret),
+		AuthorityHost: srv.AuthorityHost(), HTTPClient: &http.Client{Transport: held},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := ts.RefreshToken(t.Context())
+		first <- err
+	}()
+	<-held.arrived // the first refresh is in flight and holds its turn
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := ts.RefreshToken(ctx)
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the waiting refresh returned %v, want context.Canceled", err)
+		}
+	case <-first:
+		t.Fatal("the first refresh ended before it was released")
+	case <-t.Context().Done():
+		t.Fatal("the waiting refresh ignored its cancelled context")
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Errorf("the first refresh: %v", err)
+	}
+}
