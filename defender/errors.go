@@ -184,6 +184,24 @@ func parseError(method, path string, status int, header http.Header, body []byte
 	return e
 }
 
+// redact replaces secret (the bearer token sent) wherever the reply echoed
+// it, as a proxy's error page showing the request headers would.
+func (e *Error) redact(secret string) {
+	if secret == "" {
+		return
+	}
+	const mask = "[REDACTED]"
+	for _, f := range []*string{&e.Code, &e.Message, &e.Target} {
+		*f = strings.ReplaceAll(*f, secret, mask)
+	}
+	for i := range e.Details {
+		d := &e.Details[i]
+		for _, f := range []*string{&d.Code, &d.Message, &d.Target} {
+			*f = strings.ReplaceAll(*f, secret, mask)
+		}
+	}
+}
+
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now func() time.Time) time.Duration {
 	v = strings.TrimSpace(v)

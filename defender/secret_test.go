@@ -96,3 +96,28 @@ func TestATransportFailureNamesNoQueryStringNorToken(t *testing.T) {
 		t.Errorf("the error %q does not name the endpoint and the cause", err)
 	}
 }
+
+func TestAReplyEchoingTheTokenDoesNotPutItInTheError(t *testing.T) {
+	const token = "eyJ0eXAiOiJKV1Qi.fake-bearer.S1GN4TURE"
+	bodies := []string{
+		`<html><body><h1>400 Bad Request</h1><pre>Authorization: Bearer ` + token + `</pre></body></html>`,
+		`{"error":{"code":"BadRequest","message":"token ` + token + ` rejected","target":"` + token + `",` +
+			`"details":[{"code":"x","message":"saw ` + token + `","target":"t"}]}}`,
+	}
+	for _, body := range bodies {
+		c := newTestClient(t, func(r *http.Request) (*http.Response, error) {
+			return reply(http.StatusBadRequest, body, nil), nil
+		}, WithTokenSource(StaticToken(token)))
+		_, err := c.Machines.Get(t.Context(), testMachine)
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("err = %v, want an *Error", err)
+		}
+		if strings.Contains(fmt.Sprintf("%v %+v %#v", err, e, e), "S1GN4TURE") {
+			t.Errorf("the error repeats the token: %v / %+v", err, e)
+		}
+		if !strings.Contains(err.Error(), "[REDACTED]") {
+			t.Errorf("the error %q does not show where the token was cut out", err)
+		}
+	}
+}
