@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/internal/suggest"
 )
 
 // MaxCommandText is the longest /mde text, in characters, ParseCommand
@@ -203,7 +204,7 @@ func ParseCommand(text string) (Command, error) {
 		for _, v := range verbs() {
 			candidates = append(candidates, string(v))
 		}
-		if s := closest(strings.ToLower(words[0]), candidates, 2); s != "" {
+		if s := suggest.Closest(strings.ToLower(words[0]), candidates, 2); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return Command{}, &UsageError{Message: msg + "; /mde help lists the commands"}
@@ -346,7 +347,7 @@ func (p *parser) option(what string, names []string, def string) (string, error)
 			others = append(others, n)
 		}
 	}
-	if s := closest(w, others, 2); s != "" {
+	if s := suggest.Closest(w, others, 2); s != "" {
 		return "", p.errorf("%q is not %s (did you mean %q?); to start the reason with %q, give the type before it",
 			clip(p.words[0]), what, s, clip(p.words[0]))
 	}
@@ -457,38 +458,6 @@ func clip(s string) string {
 	}
 	r := []rune(s)
 	return string(r[:max-1]) + "…"
-}
-
-// closest returns the candidate nearest to s within maxDist edits, or "".
-func closest(s string, candidates []string, maxDist int) string {
-	best, bestDist := "", maxDist+1
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // scanTypes maps the scan words to Defender's scan types.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mdebot/mdebot/internal/suggest"
 )
 
 // The export options.
@@ -33,7 +35,7 @@ func (p *parser) export(c *Command) error {
 		name = strings.ToLower(name)
 		if name != optSince && name != optFormat {
 			msg := fmt.Sprintf("unknown option %q", clip(w))
-			if s := closest(name, []string{optSince, optFormat}, 2); s != "" {
+			if s := suggest.Closest(name, []string{optSince, optFormat}, 2); s != "" {
 				msg += fmt.Sprintf(" (did you mean --%s?)", s)
 			}
 			return p.errorf("%s", msg)

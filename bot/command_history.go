@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mdebot/mdebot/internal/suggest"
 )
 
 // The history options.
@@ -31,7 +33,7 @@ func (p *parser) history(c *Command) error {
 			case optSince, optFrom, optTo, optKind, optOutcome:
 			default:
 				msg := fmt.Sprintf("unknown option %q", clip(w))
-				if s := closest(name, []string{optSince, optFrom, optTo, optKind, optOutcome}, 2); s != "" {
+				if s := suggest.Closest(name, []string{optSince, optFrom, optTo, optKind, optOutcome}, 2); s != "" {
 					msg += fmt.Sprintf(" (did you mean --%s?)", s)
 				}
 				return p.errorf("%s", msg)

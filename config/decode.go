@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mdebot/mdebot/internal/suggest"
 )
 
 // decoder walks the YAML node tree, so that it can report every unknown
@@ -178,7 +180,7 @@ func (d *decoder) known() []string {
 // unknown reports an unknown key or action, suggesting the closest known
 // one within an edit distance of 2.
 func (d *decoder) unknown(line int, path, what string, candidates []string) {
-	if s := suggest(path, candidates); s != "" {
+	if s := suggest.Closest(path, candidates, 2); s != "" {
 		d.problemf(line, path, "unknown %s %q (did you mean %q?)", what, path, s)
 		return
 	}

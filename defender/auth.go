@@ -130,8 +130,8 @@ type MSALTokenSource struct {
 	mu     sync.Mutex
 	client confidential.Client
 
-	refreshMu   sync.Mutex // one refresh at a time
-	refreshedAt time.Time  // when the current client was built by a refresh
+	refreshing  chan struct{} // holds a token while one refresh runs
+	refreshedAt time.Time     // when the current client was built by a refresh (guarded by refreshing)
 }
 
 // minRefreshInterval collapses the refreshes of calls that got a 401 at the
@@ -167,10 +167,11 @@ func NewMSALTokenSource(cfg MSALConfig) (*MSALTokenSource, error) {
 		return nil, err
 	}
 	ts := &MSALTokenSource{
-		authority: host + "/" + cfg.TenantID,
-		clientID:  cfg.ClientID,
-		cred:      cred,
-		scopes:    append([]string(nil), scopes...),
+		authority:  host + "/" + cfg.TenantID,
+		clientID:   cfg.ClientID,
+		cred:       cred,
+		scopes:     append([]string(nil), scopes...),
+		refreshing: make(chan struct{}, 1),
 		// Instance discovery would call login.microsoftonline.com for any
 		// other host; the authority is configured explicitly instead.
 		opts: []confidential.Option{confidential.WithInstanceDiscovery(false)},
@@ -204,8 +205,14 @@ func (ts *MSALTokenSource) Token(ctx context.Context) (string, error) {
 // Token calls serve it. Refreshes within 10 s of the last one share its
 // token, so a burst of 401s costs one token request.
 func (ts *MSALTokenSource) RefreshToken(ctx context.Context) (string, error) {
-	ts.refreshMu.Lock()
-	defer ts.refreshMu.Unlock()
+	// A channel rather than a mutex: a caller whose context ends while
+	// another refresh is in flight gives up instead of waiting for it.
+	select {
+	case ts.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("defender: waiting for the token refresh under way: %w", ctx.Err())
+	}
+	defer func() { <-ts.refreshing }()
 	if !ts.refreshedAt.IsZero() && time.Since(ts.refreshedAt) < minRefreshInterval {
 		return ts.Token(ctx)
 	}

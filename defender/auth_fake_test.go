@@ -2,13 +2,8 @@ package defender_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,27 +112,11 @@ func TestAWrongSecretFailsWithoutRevealingIt(t *testing.T) {
 // selfSignedPEM returns a self-signed RSA certificate and its key in PEM.
 func selfSignedPEM(t *testing.T) (*x509.Certificate, []byte) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	cc, err := defendertest.NewClientCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(42),
-		Subject:      pkix.Name{CommonName: "mdebot test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	pemData = append(pemData, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
-	return cert, pemData
+	return cc.Cert, cc.PEM
 }
 
 func TestACertificateCredentialAuthenticates(t *testing.T) {
@@ -174,5 +153,67 @@ func TestAMissingRoleIsErrForbiddenNamingThePermission(t *testing.T) {
 	}
 	if n := len(srv.Actions()); n != 0 {
 		t.Errorf("%d actions created", n)
+	}
+}
+
+// heldTokenTransport passes requests to the fake but holds token requests
+// until released (or their context ends), saying when one arrives.
+type heldTokenTransport struct {
+	next    http.RoundTripper
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (h heldTokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+		h.arrived <- struct{}{}
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
+func TestARefreshWaitingBehindAnotherGivesUpWhenItsContextEnds(t *testing.T) {
+	srv := defendertest.NewServer()
+	defer srv.Close()
+	held := heldTokenTransport{next: srv.HTTPClient().Transport, arrived: make(chan struct{}, 1), release: make(chan struct{})}
+	ts, err := defender.NewMSALTokenSource(defender.MSALConfig{
+		TenantID: defendertest.TenantID, ClientID: defendertest.ClientID,
+		Credential:    defender.SecretCredential(defendertest.ClientSecret),
+		AuthorityHost: srv.AuthorityHost(), HTTPClient: &http.Client{Transport: held},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := ts.RefreshToken(t.Context())
+		first <- err
+	}()
+	<-held.arrived // the first refresh is in flight and holds its turn
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := ts.RefreshToken(ctx)
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the waiting refresh returned %v, want context.Canceled", err)
+		}
+	case <-first:
+		t.Fatal("the first refresh ended before it was released")
+	case <-t.Context().Done():
+		t.Fatal("the waiting refresh ignored its cancelled context")
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Errorf("the first refresh: %v", err)
 	}
 }

@@ -349,6 +349,7 @@ func (c *Client) send(ctx context.Context, req request, target, path string, bod
 			return resp.StatusCode, true, &sendError{fmt.Errorf("defender: %s %s: reading the %d reply: %w", req.method, path, resp.StatusCode, rerr)}
 		}
 		e := parseError(req.method, path, resp.StatusCode, resp.Header, b, c.clock.Now)
+		e.redact(token)
 		return resp.StatusCode, resp.StatusCode >= 500, e
 	}
 	if out == nil {

@@ -134,3 +134,38 @@ func BenchmarkDecodeMachineActionsPage(b *testing.B) {
 		}
 	}
 }
+
+func TestMachineActionKeepsCommandsWhetherObjectsOrStrings(t *testing.T) {
+	// The docs list commands as strings; real live-response actions send
+	// objects; other actions send [].
+	tests := []struct {
+		in   string
+		want []json.RawMessage
+	}{
+		{`{"commands":["RunScript","GetFile"]}`, []json.RawMessage{json.RawMessage(`"RunScript"`), json.RawMessage(`"GetFile"`)}},
+		{`{"commands":[{"index":0,"commandStatus":"Completed","command":{"type":"RunScript"}}]}`,
+			[]json.RawMessage{json.RawMessage(`{"index":0,"commandStatus":"Completed","command":{"type":"RunScript"}}`)}},
+		{`{"commands":[]}`, []json.RawMessage{}},
+		{`{"commands":null}`, nil},
+	}
+	for _, tt := range tests {
+		var got MachineAction
+		if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got.Commands); diff != "" {
+			t.Errorf("%s: commands (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestMachineDecodesANumericRBACGroupID(t *testing.T) {
+	var got Machine
+	if err := json.Unmarshal([]byte(`{"rbacGroupId":140,"osBuild":22631}`), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RBACGroupID != 140 || got.OSBuild != 22631 {
+		t.Errorf("rbacGroupId %d osBuild %d, want 140 and 22631", got.RBACGroupID, got.OSBuild)
+	}
+}

@@ -184,7 +184,31 @@ func parseError(method, path string, status int, header http.Header, body []byte
 	return e
 }
 
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+// redact replaces secret (the bearer token sent) wherever the reply echoed
+// it, as a proxy's error page showing the request headers would.
+func (e *Error) redact(secret string) {
+	if secret == "" {
+		return
+	}
+	const mask = "[REDACTED]"
+	for _, f := range []*string{&e.Code, &e.Message, &e.Target} {
+		*f = strings.ReplaceAll(*f, secret, mask)
+	}
+	for i := range e.Details {
+		d := &e.Details[i]
+		for _, f := range []*string{&d.Code, &d.Message, &d.Target} {
+			*f = strings.ReplaceAll(*f, secret, mask)
+		}
+	}
+}
+
+// maxRetryAfter caps the pause a Retry-After header can ask for, in
+// seconds or as a date: a reply asking for years would otherwise pause its
+// API family until the process restarts.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
+// date, capped at maxRetryAfter.
 func parseRetryAfter(v string, now func() time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -194,14 +218,11 @@ func parseRetryAfter(v string, now func() time.Time) time.Duration {
 		if n < 0 {
 			return 0
 		}
-		if n > 24*3600 {
-			n = 24 * 3600
-		}
-		return time.Duration(n) * time.Second
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now()); d > 0 {
-			return d
+			return min(d, maxRetryAfter)
 		}
 	}
 	return 0

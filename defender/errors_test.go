@@ -165,6 +165,8 @@ func TestRetryAfterAcceptsSecondsAndHTTPDates(t *testing.T) {
 		"-1":                            0,
 		"soon":                          0,
 		"Fri, 02 Jan 2026 03:04:15 GMT": 10 * time.Second,
+		"999999999":                     maxRetryAfter,
+		"Fri, 31 Dec 9999 23:59:59 GMT": maxRetryAfter,
 	}
 	for in, want := range tests {
 		if got := parseRetryAfter(in, clock); got != want {
@@ -207,4 +209,30 @@ func testA401RefreshesTheTokenOnlyForTheNextAttempt(t *testing.T) {
 	if ts.refreshes != 1 {
 		t.Errorf("%d refreshes, want 1", ts.refreshes)
 	}
+}
+
+func FuzzParseError(f *testing.F) {
+	f.Add(429, "120", `{"error":{"code":"TooManyRequests","message":"slow down","target":"|a.b."}}`)
+	f.Add(400, "", `{"error":{"code":"","message":"The query specified in the URI is not valid.","details":[{"code":"x"}]}}`)
+	f.Add(429, "Wed, 21 Oct 2015 07:28:00 GMT", `<html>busy</html>`)
+	f.Add(404, "", ``)
+	f.Add(429, "Fri, 31 Dec 9999 23:59:59 GMT", ``)
+	f.Add(403, "-1", `{"error":null}`)
+	f.Add(400, "99999999999999999999", `{"error":{"details":{"not":"an array"},"message":7}}`)
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	f.Fuzz(func(t *testing.T, status int, retryAfter, body string) {
+		e := parseError("GET", "/api/machines", status, http.Header{"Retry-After": {retryAfter}}, []byte(body), now)
+		if e.RetryAfter < 0 || e.RetryAfter > maxRetryAfter {
+			t.Fatalf("Retry-After %q gave a pause of %v, want 0 to %v", retryAfter, e.RetryAfter, maxRetryAfter)
+		}
+		if len(e.Message) > len(body)+512 {
+			t.Fatalf("a message of %d bytes from a body of %d", len(e.Message), len(body))
+		}
+		e.redact("tok")
+		_ = e.Error()
+		_ = e.MissingPermissions()
+		for _, k := range []error{ErrNotFound, ErrActionInProgress, ErrOSNotSupported, ErrServer} {
+			_ = errors.Is(e, k)
+		}
+	})
 }

@@ -168,11 +168,7 @@ func (s *MachinesService) FindByIP(ctx context.Context, ip netip.Addr, at time.T
 		return nil, fmt.Errorf("defender: findbyip needs a time within the last 30 days, not %s", at.UTC().Format(time.RFC3339))
 	}
 	path := "/api/machines/findbyip(ip='" + ip.Unmap().String() + "',timestamp=" + at.UTC().Format("2006-01-02T15:04:05Z") + ")"
-	var list odataList[Machine]
-	if _, err := s.c.do(ctx, request{family: FamilyMachines, method: "GET", path: path}, &list); err != nil {
-		return nil, err
-	}
-	return list.Value, nil
+	return s.getList(ctx, path, nil)
 }
 
 // FindByTag returns the machines carrying tag, or any tag starting with
@@ -184,8 +180,13 @@ func (s *MachinesService) FindByTag(ctx context.Context, tag string, prefix bool
 		return nil, fmt.Errorf("defender: machine tag: %w", err)
 	}
 	q := url.Values{"tag": {tag}, "useStartsWithFilter": {strconv.FormatBool(prefix)}}
+	return s.getList(ctx, "/api/machines/findbytag", q)
+}
+
+// getList reads one unpaged machine list (findbyip, findbytag).
+func (s *MachinesService) getList(ctx context.Context, path string, q url.Values) ([]Machine, error) {
 	var list odataList[Machine]
-	if _, err := s.c.do(ctx, request{family: FamilyMachines, method: "GET", path: "/api/machines/findbytag", query: q}, &list); err != nil {
+	if _, err := s.c.do(ctx, request{family: FamilyMachines, method: "GET", path: path, query: q}, &list); err != nil {
 		return nil, err
 	}
 	return list.Value, nil

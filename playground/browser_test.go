@@ -1,127 +1,26 @@
 package playground
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mdebot/mdebot/playground/browsertest"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts a headless chromium with a fresh profile and returns a
-// chromedp context for one tab.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("MDEBOT_REQUIRE_BROWSER") != "" {
-			t.Fatalf("MDEBOT_REQUIRE_BROWSER is set but %s is missing: %v", chromiumPath, err)
-		}
-		t.Skipf("browser test skipped: %s is not installed (apt-get install chromium)", chromiumPath)
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	)
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
-	var mu sync.Mutex
-	var exceptions []string
-	err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			d := e.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil && d.Exception.Description != "" {
-				msg = d.Exception.Description
-			}
-			exceptions = append(exceptions, fmt.Sprintf("%s:%d: %s", d.URL, d.LineNumber+1, msg))
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelTab()
-		cancelAlloc()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range exceptions {
-			t.Errorf("the page threw: %s", e)
-		}
-	})
-	if err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-// artifactDir is where browser tests save screenshots: $MDEBOT_ARTIFACTS, or
-// the test's temporary directory.
-func artifactDir(t *testing.T) string {
-	if dir := os.Getenv("MDEBOT_ARTIFACTS"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	return t.TempDir()
-}
-
-// screenshot saves the page as name.png in the artifact directory.
-func screenshot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-}
-
-// switchUser picks id in the user switcher, as a person would.
-func switchUser(id string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[string](`(() => {
-		const s = document.querySelector('[data-testid="user-switcher"]');
-		s.value = `+"`"+id+"`"+`;
-		s.dispatchEvent(new Event("change"));
-		return s.selectedOptions[0].textContent;
-	})()`)(ctx, t)
-		return err
-	})
-}
-
 func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
-	ctx := browser(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	bot := connectBot(t, p, func(evt socketmode.Event) any {
 		if evt.Type == socketmode.EventTypeSlashCommand {
 			return map[string]any{"response_type": "ephemeral", "text": "*Usage:* `/mde isolate <machine> <reason>`\n```/mde scan ws-0042 quick```"}
 		}
 		return nil
 	})
-	dir := artifactDir(t)
+	dir := browsertest.ArtifactDir(t)
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(p.URL()),
@@ -153,7 +52,7 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="ephemeral"]`))); err != nil {
 		t.Fatalf("the ephemeral answer did not show: %v", err)
 	}
-	screenshot(t, ctx, dir, "playground-ephemeral")
+	browsertest.Screenshot(t, ctx, dir, "playground-ephemeral")
 
 	// The bot posts a card with a thread reply; Alex approves through the confirm dialog.
 	ts := postCard(t, p)
@@ -163,7 +62,7 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 	}
 	const approve = `//div[@data-testid="message"]//button[text()="Approve"]`
 	if err := chromedp.Do(ctx,
-		switchUser(Approver1ID),
+		browsertest.SwitchUser(Approver1ID),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="ephemeral"]`)),
 		chromedp.WaitVisible(approve),
 	); err != nil {
@@ -185,7 +84,7 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 	if mention != "@Riley Responder" {
 		t.Errorf("mention rendered as %q", mention)
 	}
-	screenshot(t, ctx, dir, "playground-confirm")
+	browsertest.Screenshot(t, ctx, dir, "playground-confirm")
 	select {
 	case evt := <-bot:
 		t.Fatalf("the click reached the bot before it was confirmed: %+v", evt)
@@ -198,12 +97,12 @@ func TestInABrowserAConfirmedClickReachesTheBot(t *testing.T) {
 	if cb.User.ID != Approver1ID || cb.ActionCallback.BlockActions[0].ActionID != "mde_approve" {
 		t.Errorf("block action = %+v", cb)
 	}
-	screenshot(t, ctx, dir, "playground")
+	browsertest.Screenshot(t, ctx, dir, "playground")
 }
 
 func TestInABrowserMrkdwnRendersWithoutInjectingHTML(t *testing.T) {
-	ctx := browser(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	text := "*bold* _italic_ ~strike~ `code` <https://example.com/a?b=1&amp;c=2|a link> <http://plain.example|not a link> " +
 		"<javascript:alert(1)|js> <img src=x onerror=window.pwned=1> &lt;b&gt;escaped&lt;/b&gt; <@" + ManagerID + "> " +
 		"<!date^1795434300^{date_num}|fallback>\n```block *not bold*```"
@@ -240,10 +139,10 @@ func TestInABrowserMrkdwnRendersWithoutInjectingHTML(t *testing.T) {
 }
 
 func TestInABrowserAModalAndAppHomeWork(t *testing.T) {
-	ctx := browser(t)
 	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
 	bot := connectBot(t, p, nil)
-	dir := artifactDir(t)
+	dir := browsertest.ArtifactDir(t)
 	ts := postCard(t, p)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(p.URL()+"?user="+Approver2ID),
@@ -265,7 +164,7 @@ func TestInABrowserAModalAndAppHomeWork(t *testing.T) {
 	); err != nil {
 		t.Fatalf("filling the modal: %v", err)
 	}
-	screenshot(t, ctx, dir, "playground-modal")
+	browsertest.Screenshot(t, ctx, dir, "playground-modal")
 	if err := chromedp.Do(ctx,
 		chromedp.Click(`//div[@data-testid="modal"]//button[text()="Deny"]`),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="modal"]`)),
@@ -291,5 +190,5 @@ func TestInABrowserAModalAndAppHomeWork(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//*[@data-testid="app-home"]//div[text()="mdebot for Sam"]`)); err != nil {
 		t.Fatalf("the Home view did not show: %v", err)
 	}
-	screenshot(t, ctx, dir, "playground-home")
+	browsertest.Screenshot(t, ctx, dir, "playground-home")
 }

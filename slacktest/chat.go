@@ -203,18 +203,29 @@ func (s *Server) chatPostEphemeral(c *call) (map[string]any, *apiError) {
 	return map[string]any{"message_ts": m.TS}, nil
 }
 
-// chatUpdate answers chat.update. Blocks not sent are kept, as Slack does.
-func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
+// ownMessageLocked finds the live channel message that c's channel and ts
+// name, failing as Slack does when it is missing, ephemeral, deleted, or not
+// the bot's own (with notOwn).
+func (s *Server) ownMessageLocked(c *call, notOwn string) (string, *Message, *apiError) {
 	channel, ok := s.resolveChannelLocked(c.param("channel"))
 	if !ok {
-		return nil, fail("channel_not_found")
+		return "", nil, fail("channel_not_found")
 	}
 	m := s.findMessageLocked(channel, c.param("ts"))
 	if m == nil || m.Ephemeral || m.Deleted {
-		return nil, fail("message_not_found")
+		return "", nil, fail("message_not_found")
 	}
 	if m.User != BotUserID {
-		return nil, fail("cant_update_message")
+		return "", nil, fail(notOwn)
+	}
+	return channel, m, nil
+}
+
+// chatUpdate answers chat.update. Blocks not sent are kept, as Slack does.
+func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
+	channel, m, err := s.ownMessageLocked(c, "cant_update_message")
+	if err != nil {
+		return nil, err
 	}
 	text, blocks, blocksSent, err := messageContent(c)
 	keepsBlocks := strings.TrimSpace(c.param("blocks")) == "" && len(m.Blocks) > 0
@@ -233,16 +244,9 @@ func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
 
 // chatDelete answers chat.delete; the message stays observable with Deleted set.
 func (s *Server) chatDelete(c *call) (map[string]any, *apiError) {
-	channel, ok := s.resolveChannelLocked(c.param("channel"))
-	if !ok {
-		return nil, fail("channel_not_found")
-	}
-	m := s.findMessageLocked(channel, c.param("ts"))
-	if m == nil || m.Ephemeral || m.Deleted {
-		return nil, fail("message_not_found")
-	}
-	if m.User != BotUserID {
-		return nil, fail("cant_delete_message")
+	channel, m, err := s.ownMessageLocked(c, "cant_delete_message")
+	if err != nil {
+		return nil, err
 	}
 	m.Deleted = true
 	cl := m.clone()

@@ -2,7 +2,6 @@ package slacktest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -101,7 +100,7 @@ func (s *Server) ClickButton(ctx context.Context, userID string, msg MessageRef,
 		s.mu.Unlock()
 		return Envelope{}, fmt.Errorf("slacktest: ephemeral message %s is not visible to %s", msg.TS, userID)
 	}
-	blockID, button, ok := findButton(m.Blocks, actionID)
+	blockID, button, ok := findElement(m.Blocks, "", actionID, "button")
 	if !ok {
 		s.mu.Unlock()
 		return Envelope{}, fmt.Errorf("%w: %q in message %s/%s", ErrNoSuchButton, actionID, msg.Channel, msg.TS)
@@ -153,32 +152,6 @@ func (s *Server) ClickButton(ctx context.Context, userID string, msg MessageRef,
 func (s *Server) nextActionTSLocked() string {
 	micro := s.now().UnixMicro()
 	return fmt.Sprintf("%d.%06d", micro/1e6, micro%1e6)
-}
-
-// findButton returns the block_id and JSON of the button with actionID, in
-// an actions block or a section accessory.
-func findButton(blocks json.RawMessage, actionID string) (string, map[string]any, bool) {
-	var parsed []map[string]any
-	if json.Unmarshal(blocks, &parsed) != nil {
-		return "", nil, false
-	}
-	for _, b := range parsed {
-		blockID, _ := b["block_id"].(string)
-		var candidates []any
-		if els, ok := b["elements"].([]any); ok && b["type"] == "actions" {
-			candidates = els
-		}
-		if acc, ok := b["accessory"]; ok {
-			candidates = append(candidates, acc)
-		}
-		for _, c := range candidates {
-			el, _ := c.(map[string]any)
-			if el != nil && el["type"] == "button" && el["action_id"] == actionID {
-				return blockID, el, true
-			}
-		}
-	}
-	return "", nil, false
 }
 
 // SubmitView sends a view_submission envelope for the user's open modal.

@@ -14,7 +14,7 @@ import (
 // actionID, the one in block blockID is clicked ("" takes the first).
 func (s *Server) ClickViewButton(ctx context.Context, userID, viewID, blockID, actionID, value string) (Envelope, error) {
 	return s.viewAction(ctx, userID, viewID, func(blocks json.RawMessage) (map[string]any, error) {
-		bid, button, ok := findViewElement(blocks, blockID, actionID, "button")
+		bid, button, ok := findElement(blocks, blockID, actionID, "button")
 		if !ok {
 			return nil, fmt.Errorf("%w: %q in view %s", ErrNoSuchButton, actionID, viewID)
 		}
@@ -30,7 +30,7 @@ func (s *Server) ClickViewButton(ctx context.Context, userID, viewID, blockID, a
 // if the select or the option does not exist.
 func (s *Server) SelectViewOption(ctx context.Context, userID, viewID, actionID, value string) (Envelope, error) {
 	return s.viewAction(ctx, userID, viewID, func(blocks json.RawMessage) (map[string]any, error) {
-		bid, sel, ok := findViewElement(blocks, "", actionID, "static_select")
+		bid, sel, ok := findElement(blocks, "", actionID, "static_select")
 		if !ok {
 			return nil, fmt.Errorf("slacktest: no static_select %q in view %s", actionID, viewID)
 		}
@@ -89,10 +89,10 @@ func (s *Server) viewAction(ctx context.Context, userID, viewID string, action f
 	})
 }
 
-// findViewElement returns the block_id and JSON of the element of type typ
-// with actionID, in an actions block or a section accessory; blockID, when
-// set, picks the block.
-func findViewElement(blocks json.RawMessage, blockID, actionID, typ string) (string, map[string]any, bool) {
+// findElement returns the block_id and JSON of the element of type typ
+// with actionID, in an actions block or a section accessory of a message or
+// a view; blockID, when set, picks the block.
+func findElement(blocks json.RawMessage, blockID, actionID, typ string) (string, map[string]any, bool) {
 	var parsed []map[string]any
 	if json.Unmarshal(blocks, &parsed) != nil {
 		return "", nil, false

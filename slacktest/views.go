@@ -228,17 +228,24 @@ func (s *Server) findViewLocked(id string) *View {
 	return nil
 }
 
-// viewsOpen answers views.open.
-func (s *Server) viewsOpen(c *call) (map[string]any, *apiError) {
+// modalRequestLocked parses a views.open or views.push request: its
+// trigger_id, used up here, and its modal view, validated.
+func (s *Server) modalRequestLocked(c *call) (viewRequest, *trigger, viewFields, *apiError) {
 	req, err := parseViewRequest(c)
 	if err != nil {
-		return nil, err
+		return req, nil, viewFields{}, err
 	}
 	t, err := s.useTriggerLocked(req.TriggerID)
 	if err != nil {
-		return nil, err
+		return req, nil, viewFields{}, err
 	}
 	f, err := validateView(req.View, "modal")
+	return req, t, f, err
+}
+
+// viewsOpen answers views.open.
+func (s *Server) viewsOpen(c *call) (map[string]any, *apiError) {
+	req, t, f, err := s.modalRequestLocked(c)
 	if err != nil {
 		return nil, err
 	}
@@ -248,15 +255,7 @@ func (s *Server) viewsOpen(c *call) (map[string]any, *apiError) {
 
 // viewsPush answers views.push: a modal on top of the user's open one.
 func (s *Server) viewsPush(c *call) (map[string]any, *apiError) {
-	req, err := parseViewRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.useTriggerLocked(req.TriggerID)
-	if err != nil {
-		return nil, err
-	}
-	f, err := validateView(req.View, "modal")
+	req, t, f, err := s.modalRequestLocked(c)
 	if err != nil {
 		return nil, err
 	}

@@ -307,13 +307,5 @@ func (s *Server) handleIndicatorsList(rep *reply, req *request) {
 		views[i] = indicatorView{in.Indicator}
 	}
 	s.mu.Unlock()
-	page, next := apply(q, views)
-	body := listBody[indicatorJSON]{Context: s.indicatorContext(false), Value: []indicatorJSON{}}
-	for _, v := range page {
-		body.Value = append(body.Value, v.in.toJSON(""))
-	}
-	if next > 0 {
-		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
-	}
-	rep.writeOData(http.StatusOK, body)
+	writeList(s, rep, req, q, views, s.indicatorContext(false), func(v indicatorView) indicatorJSON { return v.in.toJSON("") })
 }

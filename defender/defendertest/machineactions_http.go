@@ -50,15 +50,7 @@ func (s *Server) handleActionsList(rep *reply, req *request) {
 		views[i] = actionView{*a}
 	}
 	s.mu.Unlock()
-	page, next := apply(q, views)
-	body := listBody[actionJSON]{Context: s.actionContext(false), Value: []actionJSON{}}
-	for _, v := range page {
-		body.Value = append(body.Value, v.a.toJSON(""))
-	}
-	if next > 0 {
-		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
-	}
-	rep.writeOData(http.StatusOK, body)
+	writeList(s, rep, req, q, views, s.actionContext(false), func(v actionView) actionJSON { return v.a.toJSON("") })
 }
 
 // actionForID validates the GUID key and finds the action (advanced to

@@ -18,7 +18,8 @@ func (s *Server) machineContext(entity bool) string {
 	return s.URL() + "/api/$metadata#Machines"
 }
 
-// handleMachinesList serves GET /api/machines with OData options.
+// handleMachinesList serves GET /api/machines with OData options, or 404
+// when the tenant has no machine at all.
 func (s *Server) handleMachinesList(rep *reply, req *request) {
 	q, err := parseODataQuery(req.r.URL.RawQuery, machineSchema)
 	if err != nil {
@@ -26,20 +27,19 @@ func (s *Server) handleMachinesList(rep *reply, req *request) {
 		return
 	}
 	s.mu.Lock()
+	if len(s.machines) == 0 {
+		s.mu.Unlock()
+		// MDE documents a 404 when no machine was seen within the
+		// retention period; the body is not documented.
+		rep.writeError(http.StatusNotFound, "ResourceNotFound", "No machines were found")
+		return
+	}
 	views := make([]machineView, len(s.machines))
 	for i, m := range s.machines {
 		views[i] = machineView{*m}
 	}
 	s.mu.Unlock()
-	page, next := apply(q, views)
-	body := listBody[machineJSON]{Context: s.machineContext(false), Value: []machineJSON{}}
-	for _, v := range page {
-		body.Value = append(body.Value, v.m.toJSON())
-	}
-	if next > 0 {
-		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
-	}
-	rep.writeOData(http.StatusOK, body)
+	writeList(s, rep, req, q, views, s.machineContext(false), func(v machineView) machineJSON { return v.m.toJSON() })
 }
 
 // handleMachineGet serves GET /api/machines/{id}.

@@ -210,3 +210,14 @@ func TestALinuxMachineHasNoWindowsOnlyFields(t *testing.T) {
 		t.Errorf("windows machine = %v", w)
 	}
 }
+
+func TestATenantWithoutMachinesAnswersTheMachineListWith404(t *testing.T) {
+	srv := newTestServer(t, WithMachines())
+	res := get(t, srv, accessToken(t, srv), "/api/machines?$top=1")
+	if res.status != http.StatusNotFound {
+		t.Fatalf("status %d, want 404 (MDE: no recent machines): %s", res.status, res.body)
+	}
+	if code, _ := res.errorCode(t); code != "ResourceNotFound" {
+		t.Errorf("code %q, want ResourceNotFound", code)
+	}
+}

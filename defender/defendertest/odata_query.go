@@ -1,6 +1,7 @@
 package defendertest
 
 import (
+	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -132,4 +133,19 @@ func jsonNames(v any) map[string]bool {
 		}
 	}
 	return out
+}
+
+// writeList answers a list request with the page of items q selects, each
+// rendered by toJSON, under the @odata.context ctx, with a nextLink when q
+// has no $top and more items remain.
+func writeList[T record, J any](s *Server, rep *reply, req *request, q odataQuery, items []T, ctx string, toJSON func(T) J) {
+	page, next := apply(q, items)
+	body := listBody[J]{Context: ctx, Value: []J{}}
+	for _, it := range page {
+		body.Value = append(body.Value, toJSON(it))
+	}
+	if next > 0 {
+		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
+	}
+	rep.writeOData(http.StatusOK, body)
 }
