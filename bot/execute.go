@@ -148,6 +148,12 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	cancelTS := ""
 	if !status.Terminal() {
 		cancelTS = b.postThread(ctx, r, RenderCancelReply(view))
+		if cancelTS != "" {
+			// Stored so the tracker retires the button after a restart too.
+			if _, err := b.o.Approvals.SetCancelOffer(ctx, r.ID, cancelTS); err != nil {
+				log.WarnContext(ctx, "storing the cancel offer failed", "error", err)
+			}
+		}
 	}
 	b.updateCard(ctx, r)
 	if status.Terminal() {

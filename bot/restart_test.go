@@ -8,6 +8,7 @@ import (
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/slacktest"
 )
 
 func TestARestartResumesTrackingAndOldButtonsStillWork(t *testing.T) {
@@ -91,5 +92,24 @@ func TestRecoverySubmitsAnApprovedRequestThatNeverReachedDefender(t *testing.T) 
 	a := h.mde.Actions()
 	if len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) {
 		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
+	}
+}
+
+func TestACancelOfferPostedBeforeARestartIsRetiredWhenItsActionEnds(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "scan ws-0042 quick odd job")
+	card := h.card("Antivirus scan")
+	offer := h.reply(card, "Cancel it if it should not run")
+
+	h.restart()
+	if err := h.mde.SetStatus(h.mde.Actions()[0].ID, "Succeeded"); err != nil {
+		t.Fatal(err)
+	}
+	h.reply(card, "Defender: Succeeded")
+	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
+		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
+	})
+	if strings.Contains(string(retired.Blocks), actionCancel) {
+		t.Error("the cancel offer still has its button after the action ended")
 	}
 }
