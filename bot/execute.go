@@ -94,6 +94,7 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 			// The action may exist: leave the request approved, so recovery
 			// looks for it (by the request id in its comment) before any retry.
 			log.ErrorContext(ctx, "MDE submission outcome unknown; left approved for recovery", "error", err)
+			b.recoverLater(r)
 			b.postThread(ctx, r, b.errorMessage(ctx, err, "request", r.ID))
 			return
 		}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -111,5 +112,20 @@ func TestACancelOfferPostedBeforeARestartIsRetiredWhenItsActionEnds(t *testing.T
 	})
 	if strings.Contains(string(retired.Blocks), actionCancel) {
 		t.Error("the cancel offer still has its button after the action ended")
+	}
+}
+
+func TestAnActionWhoseSubmissionOutcomeIsUnknownIsRecoveredWithoutARestart(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.mde.FailNext("actions.runAntiVirusScan", 1, http.StatusBadGateway, "", nil)
+	h.slash(responder, socChannel, "scan ws-0042 quick odd job")
+	card := h.card("Antivirus scan")
+	h.reply(card, "Submitted to Defender")
+	a := h.mde.Actions()
+	if r := h.only(); len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) || r.ActionID != a[0].ID {
+		t.Errorf("MDE actions = %+v, request action %q, want one carrying %s", a, r.ActionID, r.ID)
+	}
+	if n := h.mde.CallCount("actions.runAntiVirusScan"); n != 2 {
+		t.Errorf("scan POSTs = %d, want 2 (the unknown one and the recovery)", n)
 	}
 }
