@@ -129,3 +129,28 @@ func TestAnActionWhoseSubmissionOutcomeIsUnknownIsRecoveredWithoutARestart(t *te
 		t.Errorf("scan POSTs = %d, want 2 (the unknown one and the recovery)", n)
 	}
 }
+
+func TestRecoveryAfterAnUnknownOutcomeNeverSubmitsWhenDefenderHasTheAction(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	r := h.only()
+	// The action reached MDE (its comment carries the request id) but the
+	// reply was lost: MDE answers 502 and the client finds no exact match.
+	mine, err := h.def.Actions.Isolate(h.ctx(), ws42, defender.IsolationFull, "mdebot "+r.ID+": reached Defender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mde.FailNext("actions.isolate", 1, http.StatusBadGateway, "", nil)
+	h.click(approver1, card, actionApprove)
+	h.reply(card, "Submitted to Defender")
+	if got := h.only(); got.ActionID != mine.Action.ID {
+		t.Errorf("request action = %q, want the existing %q", got.ActionID, mine.Action.ID)
+	}
+	if n := h.mde.CallCount("actions.isolate"); n != 2 {
+		t.Errorf("isolate POSTs = %d, want 2 (the existing action and the unknown one)", n)
+	}
+	if a := h.mde.Actions(); len(a) != 1 {
+		t.Errorf("MDE actions = %+v, want only the existing one", a)
+	}
+}
