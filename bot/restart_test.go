@@ -154,3 +154,18 @@ func TestRecoveryAfterAnUnknownOutcomeNeverSubmitsWhenDefenderHasTheAction(t *te
 		t.Errorf("MDE actions = %+v, want only the existing one", a)
 	}
 }
+
+func TestRecoveryAtStartIsRetriedWhenDefenderCannotBeSearched(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	r := approvedButNotSubmitted(t, h)
+	h.mde.FailNext("machineactions.list", 1, http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"try again"}}`, nil)
+	h.start()
+	card := h.card("Isolate")
+	h.reply(card, "Submitted to Defender")
+	if n := h.mde.CallCount("machineactions.list"); n < 2 {
+		t.Errorf("action searches = %d, want the failed one and a retry", n)
+	}
+	if a := h.mde.Actions(); len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) {
+		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
+	}
+}

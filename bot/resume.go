@@ -57,7 +57,8 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 		CreatedAfter: r.Created.Add(-time.Minute),
 	}, defender.ListOptions{})
 	if err != nil {
-		log.ErrorContext(ctx, "looking for the MDE action of an approved request failed; will retry on next start", "error", err)
+		log.ErrorContext(ctx, "looking for the MDE action of an approved request failed; retried later", "error", err)
+		b.recoverLater(r)
 		return
 	}
 	for _, a := range actions {
