@@ -77,6 +77,7 @@ type Request struct {
 	StatusHistory   []StatusChange        `json:"status_history,omitempty"`
 	CancelRequested string                `json:"cancel_requested,omitempty"` // who asked to cancel the MDE action
 	Error           string                `json:"error,omitempty"`            // why it failed
+	CancelOfferTS   string                `json:"cancel_offer_ts,omitempty"`  // the thread reply with the Cancel button
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.

@@ -268,6 +268,19 @@ func (s *Service) SetCard(ctx context.Context, id string, c Card) (Result, error
 	})
 }
 
+// SetCancelOffer stores ts, the thread reply (in the card's channel) that
+// offers to cancel request id's MDE action, so the button can be retired
+// when the action ends, even after a restart.
+func (s *Service) SetCancelOffer(ctx context.Context, id, ts string) (Result, error) {
+	return s.update(ctx, "cancel_offer", "", id, func(r *Request, _ time.Time) ([]AuditEvent, error) {
+		if r.CancelOfferTS == ts {
+			return nil, ErrUnchanged
+		}
+		r.CancelOfferTS = ts
+		return nil, nil
+	})
+}
+
 // MarkSubmitted records that approved request id was sent to MDE as
 // actionID (a machine action id, or an indicator id for block/unblock).
 // Repeating it with the same actionID changes nothing. If the request is

@@ -55,13 +55,14 @@ type Options struct {
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
 type Bot struct {
-	o        Options
-	log      *slog.Logger
-	now      func() time.Time
-	tracker  *tracker
-	machines machineCache
-	cards    cardLocks
-	homes    homes
+	o          Options
+	log        *slog.Logger
+	now        func() time.Time
+	tracker    *tracker
+	recoveries *recoveries
+	machines   machineCache
+	cards      cardLocks
+	homes      homes
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -106,6 +107,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now}
 	b.tracker = newTracker(b)
+	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil
 }
 

@@ -94,6 +94,7 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 			// The action may exist: leave the request approved, so recovery
 			// looks for it (by the request id in its comment) before any retry.
 			log.ErrorContext(ctx, "MDE submission outcome unknown; left approved for recovery", "error", err)
+			b.recoverLater(r)
 			b.postThread(ctx, r, b.errorMessage(ctx, err, "request", r.ID))
 			return
 		}
@@ -148,6 +149,12 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	cancelTS := ""
 	if !status.Terminal() {
 		cancelTS = b.postThread(ctx, r, RenderCancelReply(view))
+		if cancelTS != "" {
+			// Stored so the tracker retires the button after a restart too.
+			if _, err := b.o.Approvals.SetCancelOffer(ctx, r.ID, cancelTS); err != nil {
+				log.WarnContext(ctx, "storing the cancel offer failed", "error", err)
+			}
+		}
 	}
 	b.updateCard(ctx, r)
 	if status.Terminal() {

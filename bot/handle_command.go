@@ -35,11 +35,17 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 	case cmd.Verb == VerbHelp:
 		b.reply(ctx, channel, user, renderNotice(escapeText(HelpText())))
 	case cmd.Verb == VerbMachine:
+		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+			return
+		}
 		m, ok := b.resolveOne(ctx, user, channel, cmd)
 		if ok {
 			b.reply(ctx, channel, user, RenderMachine(m))
 		}
 	case cmd.Verb == VerbStatus:
+		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+			return
+		}
 		r, err := b.findRequest(ctx, cmd.ID)
 		if errors.Is(err, approvals.ErrNotFound) && !strings.HasPrefix(cmd.ID, "R-") {
 			b.actionStatus(ctx, user, channel, cmd.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -12,25 +13,62 @@ import (
 	"github.com/mdebot/mdebot/defender"
 )
 
+// homeViewerTTL is how long a viewer who has not opened or used the App
+// Home is still republished to.
+const homeViewerTTL = 24 * time.Hour
+
+// maxHomeViewers bounds the viewers remembered; past it the least recently
+// seen is forgotten (they get a fresh view when they open it again).
+const maxHomeViewers = 5000
+
 // homes remembers who opened the App Home and with which filter, so the
-// bot can republish it when a request they care about changes.
+// bot can republish it when a request they care about changes. It forgets
+// viewers not seen for homeViewerTTL and keeps at most maxHomeViewers.
 type homes struct {
 	mu sync.Mutex
-	m  map[string]HomeFilter
+	m  map[string]homeViewer
 }
 
-func (h *homes) set(user string, f HomeFilter) {
+// homeViewer is one remembered viewer: their filter and when last seen.
+type homeViewer struct {
+	filter HomeFilter
+	seen   time.Time
+}
+
+func (h *homes) set(user string, f HomeFilter, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil {
-		h.m = map[string]HomeFilter{}
+		h.m = map[string]homeViewer{}
 	}
-	h.m[user] = f
+	if _, ok := h.m[user]; !ok && len(h.m) >= maxHomeViewers {
+		h.expire(now)
+		if len(h.m) >= maxHomeViewers {
+			oldest, first := "", true
+			for u, v := range h.m {
+				if first || v.seen.Before(h.m[oldest].seen) {
+					oldest, first = u, false
+				}
+			}
+			delete(h.m, oldest)
+		}
+	}
+	h.m[user] = homeViewer{filter: f, seen: now}
 }
 
-func (h *homes) users() []string {
+// expire forgets the viewers not seen for homeViewerTTL; h.mu is held.
+func (h *homes) expire(now time.Time) {
+	for u, v := range h.m {
+		if now.Sub(v.seen) > homeViewerTTL {
+			delete(h.m, u)
+		}
+	}
+}
+
+func (h *homes) users(now time.Time) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.expire(now)
 	users := make([]string, 0, len(h.m))
 	for u := range h.m {
 		users = append(users, u)
@@ -38,11 +76,15 @@ func (h *homes) users() []string {
 	return users
 }
 
-func (h *homes) get(user string) (HomeFilter, bool) {
+func (h *homes) get(user string, now time.Time) (HomeFilter, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	f, ok := h.m[user]
-	return f, ok
+	v, ok := h.m[user]
+	if ok && now.Sub(v.seen) > homeViewerTTL {
+		delete(h.m, user)
+		return HomeFilter{}, false
+	}
+	return v.filter, ok
 }
 
 // handleEvent handles an Events API envelope: app_home_opened publishes
@@ -61,7 +103,7 @@ func (b *Bot) handleEvent(ctx context.Context, e slackevents.EventsAPIEvent) {
 	if tab != "home" || user == "" {
 		return
 	}
-	f, _ := b.homes.get(user)
+	f, _ := b.homes.get(user, b.now())
 	b.publishHome(ctx, user, f, "")
 }
 
@@ -105,7 +147,7 @@ func (b *Bot) homeClick(ctx context.Context, cb slack.InteractionCallback, a *sl
 // publishHome renders and publishes user's App Home with filter f and an
 // optional notice (mrkdwn) on top.
 func (b *Bot) publishHome(ctx context.Context, user string, f HomeFilter, notice string) {
-	b.homes.set(user, f)
+	b.homes.set(user, f, b.now())
 	v, err := b.homeView(ctx, user, f)
 	if err != nil {
 		b.log.WarnContext(ctx, "reading the App Home failed", "user", user, "error", err)
@@ -178,7 +220,7 @@ func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView
 func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 	users := r.Users()
 	if r.State != approvals.StateSubmitted && !r.MDEStatus.Terminal() {
-		for _, u := range b.homes.users() {
+		for _, u := range b.homes.users(b.now()) {
 			if slices.Contains(users, u) {
 				continue
 			}
@@ -188,7 +230,7 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 		}
 	}
 	for _, u := range users {
-		if f, ok := b.homes.get(u); ok {
+		if f, ok := b.homes.get(u, b.now()); ok {
 			b.publishHome(ctx, u, f, "")
 		}
 	}

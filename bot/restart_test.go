@@ -2,12 +2,14 @@ package bot
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/slacktest"
 )
 
 func TestARestartResumesTrackingAndOldButtonsStillWork(t *testing.T) {
@@ -90,6 +92,80 @@ func TestRecoverySubmitsAnApprovedRequestThatNeverReachedDefender(t *testing.T) 
 	h.reply(card, "Submitted to Defender")
 	a := h.mde.Actions()
 	if len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) {
+		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
+	}
+}
+
+func TestACancelOfferPostedBeforeARestartIsRetiredWhenItsActionEnds(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "scan ws-0042 quick odd job")
+	card := h.card("Antivirus scan")
+	offer := h.reply(card, "Cancel it if it should not run")
+
+	h.restart()
+	if err := h.mde.SetStatus(h.mde.Actions()[0].ID, "Succeeded"); err != nil {
+		t.Fatal(err)
+	}
+	h.reply(card, "Defender: Succeeded")
+	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
+		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
+	})
+	if strings.Contains(string(retired.Blocks), actionCancel) {
+		t.Error("the cancel offer still has its button after the action ended")
+	}
+}
+
+func TestAnActionWhoseSubmissionOutcomeIsUnknownIsRecoveredWithoutARestart(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.mde.FailNext("actions.runAntiVirusScan", 1, http.StatusBadGateway, "", nil)
+	h.slash(responder, socChannel, "scan ws-0042 quick odd job")
+	card := h.card("Antivirus scan")
+	h.reply(card, "Submitted to Defender")
+	a := h.mde.Actions()
+	if r := h.only(); len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) || r.ActionID != a[0].ID {
+		t.Errorf("MDE actions = %+v, request action %q, want one carrying %s", a, r.ActionID, r.ID)
+	}
+	if n := h.mde.CallCount("actions.runAntiVirusScan"); n != 2 {
+		t.Errorf("scan POSTs = %d, want 2 (the unknown one and the recovery)", n)
+	}
+}
+
+func TestRecoveryAfterAnUnknownOutcomeNeverSubmitsWhenDefenderHasTheAction(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	r := h.only()
+	// The action reached MDE (its comment carries the request id) but the
+	// reply was lost: MDE answers 502 and the client finds no exact match.
+	mine, err := h.def.Actions.Isolate(h.ctx(), ws42, defender.IsolationFull, "mdebot "+r.ID+": reached Defender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mde.FailNext("actions.isolate", 1, http.StatusBadGateway, "", nil)
+	h.click(approver1, card, actionApprove)
+	h.reply(card, "Submitted to Defender")
+	if got := h.only(); got.ActionID != mine.Action.ID {
+		t.Errorf("request action = %q, want the existing %q", got.ActionID, mine.Action.ID)
+	}
+	if n := h.mde.CallCount("actions.isolate"); n != 2 {
+		t.Errorf("isolate POSTs = %d, want 2 (the existing action and the unknown one)", n)
+	}
+	if a := h.mde.Actions(); len(a) != 1 {
+		t.Errorf("MDE actions = %+v, want only the existing one", a)
+	}
+}
+
+func TestRecoveryAtStartIsRetriedWhenDefenderCannotBeSearched(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	r := approvedButNotSubmitted(t, h)
+	h.mde.FailNext("machineactions.list", 1, http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"try again"}}`, nil)
+	h.start()
+	card := h.card("Isolate")
+	h.reply(card, "Submitted to Defender")
+	if n := h.mde.CallCount("machineactions.list"); n < 2 {
+		t.Errorf("action searches = %d, want the failed one and a retry", n)
+	}
+	if a := h.mde.Actions(); len(a) != 1 || !strings.Contains(a[0].RequestorComment, r.ID) {
 		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
 	}
 }

@@ -22,7 +22,7 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 				b.finishIndicator(ctx, r) // the indicator call had completed
 				continue
 			}
-			b.tracker.add(r.ID, r.ActionID, "")
+			b.tracker.add(r.ID, r.ActionID, r.CancelOfferTS)
 			b.log.InfoContext(ctx, "tracking resumed", "request", r.ID, "action", r.ActionID)
 		case approvals.StateApproved:
 			b.recoverApproved(ctx, r)
@@ -57,7 +57,8 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 		CreatedAfter: r.Created.Add(-time.Minute),
 	}, defender.ListOptions{})
 	if err != nil {
-		log.ErrorContext(ctx, "looking for the MDE action of an approved request failed; will retry on next start", "error", err)
+		log.ErrorContext(ctx, "looking for the MDE action of an approved request failed; retried later", "error", err)
+		b.recoverLater(r)
 		return
 	}
 	for _, a := range actions {

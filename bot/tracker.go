@@ -69,6 +69,7 @@ func (t *tracker) run(ctx context.Context, interval time.Duration) {
 		case <-t.kick:
 		}
 		t.tick(ctx)
+		t.b.recoverDue(ctx)
 	}
 }
 
