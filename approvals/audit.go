@@ -26,6 +26,8 @@ const (
 	EventCancelled       EventType = "cancelled"        // cancelled before submission
 	EventRefused         EventType = "refused"          // an attempt the rules refused
 	EventPackageLink     EventType = "package_link"     // an investigation package link was shown
+	EventExported        EventType = "exported"         // an export was sent to an auditor
+	EventDryRun          EventType = "dry_run"          // an approved action a dry run did not send to MDE
 )
 
 // AuditEvent is one entry of the audit log: who did (or tried) what to
@@ -52,8 +54,8 @@ func (r *Request) event(t EventType, actor string, at time.Time, detail string) 
 }
 
 // refusal builds the audit event for a refused attempt.
-func refusal(r *Request, op, actor string, at time.Time, err *Error) AuditEvent {
-	ev := AuditEvent{At: at, Type: EventRefused, Actor: truncate(actor, 64), Code: err.Code, Detail: op + ": " + err.Msg}
+func refusal(r *Request, op Op, actor string, at time.Time, err *Error) AuditEvent {
+	ev := AuditEvent{At: at, Type: EventRefused, Actor: truncate(actor, 64), Code: err.Code, Detail: string(op) + ": " + err.Msg}
 	if r != nil {
 		ev.RequestID, ev.Kind, ev.Machine, ev.State = r.ID, r.Kind, r.Params.Machine, r.State
 	}

@@ -32,6 +32,8 @@ type Error struct {
 	RequestID string // the request the operation was about
 	State     State  // the request's state when it was refused
 	Existing  string // for CodeConflict: the id of the live request in the way
+	Op        Op     // what was attempted, when the refusal names it
+	Rule      Rule   // for CodeNotPermitted: which permission rule refused it
 	Msg       string // a sentence for logs
 	Err       error  // the underlying error, if any
 }
@@ -51,12 +53,29 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Is reports whether target is an *Error with the same Code, so that
-// errors.Is(err, ErrSelfDecision) works for any self-decision error.
+// Is reports whether target is an *Error with the same Code and, when the
+// target names one, the same Rule: errors.Is(err, ErrSelfDecision) works
+// for any self-decision error, errors.Is(err, ErrNotPermitted) for any
+// permission refusal, and errors.Is(err, ErrNotApprover) for that one rule.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && t.Code == e.Code && (t.Rule == "" || t.Rule == e.Rule)
 }
+
+// Rule names the permission rule behind a CodeNotPermitted refusal, so a
+// caller explains it by errors.Is with the rule's sentinel, never by the
+// message's text.
+type Rule string
+
+// The permission rules.
+const (
+	RuleRequester Rule = "requester" // only Policy.Requesters may open requests
+	RuleChannel   Rule = "channel"   // only Policy.Channels are answered
+	RuleApprover  Rule = "approver"  // only approvers approve and deny
+	RuleOwner     Rule = "owner"     // only the requester or an approver withdraws, cancels, downloads
+	RuleReader    Rule = "reader"    // only requesters, approvers and auditors look up machines and requests
+	RuleAuditor   Rule = "auditor"   // only auditors read history and export
+)
 
 func newError(c Code, id, msg string) *Error { return &Error{Code: c, RequestID: id, Msg: msg} }
 
@@ -76,6 +95,17 @@ var (
 	ErrDuplicateID    = &Error{Code: CodeDuplicateID, Msg: "request id already exists"}
 	ErrInvalidPolicy  = &Error{Code: CodeInvalidPolicy, Msg: "invalid policy"}
 	ErrGroupLookup    = &Error{Code: CodeGroupLookup, Msg: "user group lookup failed"}
+)
+
+// Sentinels of the permission rules: each matches the CodeNotPermitted
+// refusals of its Rule only.
+var (
+	ErrNotRequester = &Error{Code: CodeNotPermitted, Rule: RuleRequester, Msg: "not a requester"}
+	ErrChannel      = &Error{Code: CodeNotPermitted, Rule: RuleChannel, Msg: "channel not allowed"}
+	ErrNotApprover  = &Error{Code: CodeNotPermitted, Rule: RuleApprover, Msg: "not an approver"}
+	ErrNotOwner     = &Error{Code: CodeNotPermitted, Rule: RuleOwner, Msg: "neither the requester nor an approver"}
+	ErrNotReader    = &Error{Code: CodeNotPermitted, Rule: RuleReader, Msg: "not a requester, approver or auditor"}
+	ErrNotAuditor   = &Error{Code: CodeNotPermitted, Rule: RuleAuditor, Msg: "not an auditor"}
 )
 
 // ErrUnchanged is returned by a transition function given to Store.Update

@@ -65,7 +65,7 @@ func newFixture(t *testing.T, p approvals.Policy) *fixture {
 	f := &fixture{store: &approvalstest.Store{}, clock: &clock{t: t0}}
 	svc, err := approvals.New(approvals.Config{
 		Policy: p, Store: f.store, Now: f.clock.Now,
-		Groups: groups{"SAPPROVERS": {approver3}, "SREQUESTERS": {requester}},
+		Groups: groups{"SAPPROVERS": {approver3}, "SREQUESTERS": {requester}, "SAUDITORS": {"UGRPAUD"}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package approvals
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mdebot/mdebot/defender"
 )
 
 // Kind is the kind of response action a request asks for. Its values are
@@ -57,6 +59,41 @@ func (k Kind) TargetsMachine() bool { return k != KindBlock && k != KindUnblock 
 // unblock).
 func (k Kind) TargetsFile() bool {
 	return k == KindQuarantine || k == KindBlock || k == KindUnblock
+}
+
+// ActionType is the MDE machine action type that carries out k, or "" for
+// block and unblock, which are indicators rather than machine actions.
+func (k Kind) ActionType() defender.ActionType {
+	switch k {
+	case KindIsolate:
+		return defender.ActionIsolate
+	case KindUnisolate:
+		return defender.ActionUnisolate
+	case KindRestrict:
+		return defender.ActionRestrictCodeExecution
+	case KindUnrestrict:
+		return defender.ActionUnrestrictCodeExecution
+	case KindScan:
+		return defender.ActionRunAntiVirusScan
+	case KindCollect:
+		return defender.ActionCollectInvestigationPackage
+	case KindQuarantine:
+		return defender.ActionStopAndQuarantineFile
+	case KindOffboard:
+		return defender.ActionOffboard
+	}
+	return ""
+}
+
+// Disruptive reports whether k cuts a machine or a file off (isolate,
+// restrict, quarantine, block, offboard): approving it asks for
+// confirmation first.
+func (k Kind) Disruptive() bool {
+	switch k {
+	case KindIsolate, KindRestrict, KindQuarantine, KindBlock, KindOffboard:
+		return true
+	}
+	return false
 }
 
 // family groups a kind with its opposite: a machine cannot be isolated and

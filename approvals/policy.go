@@ -25,6 +25,10 @@ type Policy struct {
 	// Approvers may approve, deny (and withdraw or cancel) requests. It
 	// must not be empty when any kind needs an approval.
 	Approvers []string
+	// Auditors may read the request history, and only they may export it
+	// (slack.auditors). Empty means the approvers read the history and
+	// nobody exports it.
+	Auditors []string
 	// Channels are the Slack channel ids requests may be opened from.
 	// Empty means any channel.
 	Channels []string
@@ -72,7 +76,7 @@ func (p Policy) Validate() error {
 	for _, list := range []struct {
 		name string
 		ids  []string
-	}{{"requesters", p.Requesters}, {"approvers", p.Approvers}} {
+	}{{"requesters", p.Requesters}, {"approvers", p.Approvers}, {"auditors", p.Auditors}} {
 		for _, id := range list.ids {
 			if !isUserID(id) && !isGroupID(id) {
 				return bad("%s: %q is not a Slack user (U…, W…) or user group (S…) id", list.name, id)
@@ -99,7 +103,8 @@ func (p Policy) Validate() error {
 
 // UsesGroups reports whether p names any user group.
 func (p Policy) UsesGroups() bool {
-	return slices.ContainsFunc(p.Requesters, isGroupID) || slices.ContainsFunc(p.Approvers, isGroupID)
+	return slices.ContainsFunc(p.Requesters, isGroupID) || slices.ContainsFunc(p.Approvers, isGroupID) ||
+		slices.ContainsFunc(p.Auditors, isGroupID)
 }
 
 func (p Policy) channelAllowed(ch string) bool {

@@ -91,33 +91,13 @@ func (s *Service) IsApprover(ctx context.Context, user string) (bool, error) {
 // live request in the way), ErrGroupLookup. Refusals are audited.
 func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	now := s.now()
-	refuseOpen := func(err *Error) (Result, error) {
-		ev := refusal(nil, "open", d.Requester, now, err)
-		ev.Kind, ev.Machine = d.Kind, d.Params.Machine
-		if aerr := s.store.Append(ctx, ev); aerr != nil {
-			return Result{}, fmt.Errorf("approvals: auditing refused request: %w (refused because: %w)", aerr, err)
-		}
-		return Result{}, err
-	}
 	nd, err := d.normalize()
 	if err != nil {
-		ev := refusal(nil, "open", d.Requester, now, err.(*Error))
-		ev.Kind = d.Kind
-		if aerr := s.store.Append(ctx, ev); aerr != nil {
-			return Result{}, fmt.Errorf("approvals: auditing refused request: %w (refused because: %w)", aerr, err)
-		}
-		return Result{}, err
+		return Result{}, s.refuseOpen(ctx, d, err.(*Error))
 	}
 	d = nd
-	ok, err := s.IsRequester(ctx, d.Requester)
-	if err != nil {
-		return Result{}, s.refuseLookup(ctx, "open", d.Requester, "", err)
-	}
-	if !ok {
-		return refuseOpen(&Error{Code: CodeNotPermitted, Msg: d.Requester + " may not request response actions"})
-	}
-	if !s.policy.channelAllowed(d.Channel) {
-		return refuseOpen(&Error{Code: CodeNotPermitted, Msg: "requests are not accepted in channel " + d.Channel})
+	if err := s.checkOpener(ctx, d); err != nil {
+		return Result{}, err
 	}
 	r := &Request{
 		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
@@ -142,8 +122,8 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 
 // refuseLookup audits op by actor on request id (empty for an open),
 // refused because membership could not be checked (err), and returns err.
-func (s *Service) refuseLookup(ctx context.Context, op, actor, id string, err error) error {
-	ev := AuditEvent{At: s.now(), Type: EventRefused, RequestID: id, Actor: truncate(actor, 64), Code: CodeGroupLookup, Detail: op + ": " + err.Error()}
+func (s *Service) refuseLookup(ctx context.Context, op Op, actor, id string, err error) error {
+	ev := AuditEvent{At: s.now(), Type: EventRefused, RequestID: id, Actor: truncate(actor, 64), Code: CodeGroupLookup, Detail: string(op) + ": " + err.Error()}
 	var ae *Error
 	if errors.As(err, &ae) {
 		ev.Code = ae.Code
@@ -179,7 +159,7 @@ func opened(r *Request, live []*Request, now time.Time) ([]AuditEvent, error) {
 // update runs fn on request id in one store transaction and builds the
 // Result. An attempt by a person (actor set) on a request that does not
 // exist is audited as refused too.
-func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *Request, now time.Time) ([]AuditEvent, error)) (Result, error) {
+func (s *Service) update(ctx context.Context, op Op, actor, id string, fn func(r *Request, now time.Time) ([]AuditEvent, error)) (Result, error) {
 	now := s.now()
 	changed := true
 	r, err := s.store.Update(ctx, id, func(r *Request) ([]AuditEvent, error) {
@@ -187,10 +167,9 @@ func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *R
 		changed = err == nil
 		return ev, err
 	})
-	if errors.Is(err, ErrNotFound) && actor != "" {
-		ev := AuditEvent{At: now, Type: EventRefused, RequestID: id, Actor: actor, Code: CodeNotFound, Detail: op + ": request not found"}
-		if aerr := s.store.Append(ctx, ev); aerr != nil {
-			return Result{}, fmt.Errorf("approvals: auditing refused %s: %w (refused because: %w)", op, aerr, err)
+	if errors.Is(err, ErrNotFound) {
+		if aerr := s.auditNotFound(ctx, op, actor, id); aerr != nil {
+			return Result{}, aerr
 		}
 	}
 	if err != nil {
@@ -207,10 +186,10 @@ func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *R
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, "approve", actor, id, err)
+		return Result{}, s.refuseLookup(ctx, OpApprove, actor, id, err)
 	}
 	executable := false
-	res, err := s.update(ctx, "approve", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	res, err := s.update(ctx, OpApprove, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return approve(r, actor, fingerprint, isApprover, now, &executable)
 	})
 	res.Executable = err == nil && executable
@@ -223,10 +202,10 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, "deny", actor, id, err)
+		return Result{}, s.refuseLookup(ctx, OpDeny, actor, id, err)
 	}
 	reason = truncate(trimSpace(reason), MaxReasonLen)
-	return s.update(ctx, "deny", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpDeny, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return deny(r, actor, reason, isApprover, now)
 	})
 }
@@ -237,9 +216,9 @@ func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, e
 func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, "withdraw", actor, id, err)
+		return Result{}, s.refuseLookup(ctx, OpWithdraw, actor, id, err)
 	}
-	return s.update(ctx, "withdraw", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpWithdraw, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return withdraw(r, actor, isApprover, now)
 	})
 }
@@ -254,16 +233,16 @@ func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error
 func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result, error) {
 	isApprover, err := s.IsApprover(ctx, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, "cancel", actor, id, err)
+		return Result{}, s.refuseLookup(ctx, OpCancel, actor, id, err)
 	}
-	return s.update(ctx, "cancel", actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpCancel, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return cancel(r, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)
 	})
 }
 
 // SetCard stores where request id's Slack card was posted.
 func (s *Service) SetCard(ctx context.Context, id string, c Card) (Result, error) {
-	return s.update(ctx, "card", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, opCard, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return setCard(r, c, now)
 	})
 }
@@ -272,7 +251,7 @@ func (s *Service) SetCard(ctx context.Context, id string, c Card) (Result, error
 // offers to cancel request id's MDE action, so the button can be retired
 // when the action ends, even after a restart.
 func (s *Service) SetCancelOffer(ctx context.Context, id, ts string) (Result, error) {
-	return s.update(ctx, "cancel_offer", "", id, func(r *Request, _ time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, opCancelOffer, "", id, func(r *Request, _ time.Time) ([]AuditEvent, error) {
 		if r.CancelOfferTS == ts {
 			return nil, ErrUnchanged
 		}
@@ -290,7 +269,7 @@ func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Resul
 	if actionID == "" {
 		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE action id"}
 	}
-	return s.update(ctx, "submit", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpSubmit, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return markSubmitted(r, actionID, now)
 	})
 }
@@ -298,7 +277,7 @@ func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Resul
 // MarkFailed records that MDE refused the submission of approved request
 // id; detail says why. The request becomes failed.
 func (s *Service) MarkFailed(ctx context.Context, id, detail string) (Result, error) {
-	return s.update(ctx, "submit_failed", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpSubmitFailed, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return markFailed(r, detail, now)
 	})
 }
@@ -312,7 +291,7 @@ func (s *Service) RecordStatus(ctx context.Context, id string, status defender.A
 	if status == "" {
 		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE status"}
 	}
-	return s.update(ctx, "status", "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+	return s.update(ctx, OpStatus, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return recordStatus(r, status, detail, now)
 	})
 }

@@ -13,14 +13,21 @@ import (
 // with an *Error and the audit event that records the refusal.
 
 // refuse returns the refusal event and error for op on r.
-func refuse(r *Request, op, actor string, now time.Time, code Code, msg string) ([]AuditEvent, error) {
-	err := &Error{Code: code, RequestID: r.ID, State: r.State, Msg: msg}
+func refuse(r *Request, op Op, actor string, now time.Time, code Code, msg string) ([]AuditEvent, error) {
+	err := &Error{Code: code, RequestID: r.ID, State: r.State, Op: op, Msg: msg}
+	return []AuditEvent{refusal(r, op, actor, now, err)}, err
+}
+
+// forbid returns the refusal event and error for op on r that rule
+// forbids actor.
+func forbid(r *Request, op Op, actor string, now time.Time, rule Rule, msg string) ([]AuditEvent, error) {
+	err := &Error{Code: CodeNotPermitted, Rule: rule, RequestID: r.ID, State: r.State, Op: op, Msg: msg}
 	return []AuditEvent{refusal(r, op, actor, now, err)}, err
 }
 
 // checkAwaiting refuses a decision on a request that is not awaiting
 // approval or whose window has passed (even if the sweeper has not run).
-func checkAwaiting(r *Request, op, actor string, now time.Time) ([]AuditEvent, error) {
+func checkAwaiting(r *Request, op Op, actor string, now time.Time) ([]AuditEvent, error) {
 	if r.State != StateAwaiting {
 		return refuse(r, op, actor, now, CodeNotAwaiting, fmt.Sprintf("is %s, no longer awaiting approval", r.State))
 	}
@@ -38,7 +45,7 @@ func (r *Request) setState(s State, now time.Time) {
 // approve counts actor's approval. It sets *executable when this approval
 // completes the count.
 func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Time, executable *bool) ([]AuditEvent, error) {
-	const op = "approve"
+	const op = OpApprove
 	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
 		return ev, err
 	}
@@ -46,7 +53,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Ti
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot approve it")
 	case !isApprover:
-		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is not an approver")
+		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
 	case slices.Contains(r.Approvals(), actor):
 		return refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
 	case fingerprint != r.Fingerprint():
@@ -65,7 +72,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Ti
 }
 
 func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]AuditEvent, error) {
-	const op = "deny"
+	const op = OpDeny
 	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
 		return ev, err
 	}
@@ -73,7 +80,7 @@ func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]A
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot deny it (withdraw it instead)")
 	case !isApprover:
-		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is not an approver")
+		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
 	case reason == "":
 		return refuse(r, op, actor, now, CodeReasonRequired, "a denial needs a reason")
 	}
@@ -83,12 +90,12 @@ func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]A
 }
 
 func withdraw(r *Request, actor string, isApprover bool, now time.Time) ([]AuditEvent, error) {
-	const op = "withdraw"
+	const op = OpWithdraw
 	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
 		return ev, err
 	}
 	if actor != r.Requester && !isApprover {
-		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is neither the requester nor an approver")
+		return forbid(r, op, actor, now, RuleOwner, actor+" is neither the requester nor an approver")
 	}
 	r.ClosedBy = actor
 	r.setState(StateWithdrawn, now)
@@ -108,9 +115,9 @@ func expire(r *Request, now time.Time) ([]AuditEvent, error) {
 // cancel cancels an approved request outright, or records a cancellation
 // request for a submitted one (MDE then reports Cancelled, or not).
 func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]AuditEvent, error) {
-	const op = "cancel"
+	const op = OpCancel
 	if !allowed {
-		return refuse(r, op, actor, now, CodeNotPermitted, actor+" is neither the requester nor an approver")
+		return forbid(r, op, actor, now, RuleOwner, actor+" is neither the requester nor an approver")
 	}
 	switch r.State {
 	case StateApproved:
@@ -137,7 +144,7 @@ func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]Au
 }
 
 func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, error) {
-	const op = "submit"
+	const op = OpSubmit
 	switch {
 	case r.State == StateSubmitted && r.ActionID == actionID:
 		return nil, ErrUnchanged

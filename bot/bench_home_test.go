@@ -73,7 +73,7 @@ func benchHomeDB(b *testing.B) *storage.DB {
 // called by the code benchmarked.
 func benchBot(b *testing.B, db *storage.DB) *Bot {
 	b.Helper()
-	svc, err := approvals.New(approvals.Config{Policy: approvals.Policy{Approvers: []string{benchViewer}, TTL: time.Hour}, Store: db})
+	svc, err := approvals.New(approvals.Config{Policy: approvals.Policy{Approvers: []string{benchViewer}, Auditors: []string{benchViewer}, TTL: time.Hour}, Store: db})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,8 +82,7 @@ func benchBot(b *testing.B, db *storage.DB) *Bot {
 		b.Fatal(err)
 	}
 	api := slack.New("xoxb-bench", slack.OptionAPIURL("http://127.0.0.1:1/"))
-	bot, err := New(Options{Slack: api, Socket: socketmode.New(api), Approvals: svc, Store: db, History: db, Defender: def,
-		Auditors: []string{benchViewer}})
+	bot, err := New(Options{Slack: api, Socket: socketmode.New(api), Approvals: svc, History: db, Defender: def})
 	if err != nil {
 		b.Fatal(err)
 	}

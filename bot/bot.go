@@ -27,7 +27,6 @@ type Options struct {
 	Slack         *slack.Client      // Web API client with the bot token (xoxb-)
 	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-)
 	Approvals     *approvals.Service // the approval workflow
-	Store         approvals.Store    // the store Approvals uses (Live, ByActionID, Append)
 	History       approvals.History  // history queries for /mde history
 	Defender      *defender.Client   // the MDE API
 	PollInterval  time.Duration      // tracker tick; default DefaultPollInterval; down to 100ms works
@@ -35,12 +34,6 @@ type Options struct {
 	Workers       int                // envelope workers; default DefaultWorkers
 	Logger        *slog.Logger       // default: discard
 	Now           func() time.Time   // default time.Now
-	// Auditors may read /mde history: Slack user ids and user-group ids
-	// (slack.auditors). Empty means the policy's approvers.
-	Auditors []string
-	// Groups resolves the user groups among Auditors; nil means a Groups
-	// on Slack (NewGroups with DefaultGroupTTL).
-	Groups approvals.Groups
 	// Marks records the notifications sent and the permalinks found
 	// (storage.DB); nil keeps them in memory, so a restart may repeat them.
 	Marks Marks
@@ -74,8 +67,6 @@ func New(o Options) (*Bot, error) {
 		return nil, errors.New("bot: Options.Socket is required")
 	case o.Approvals == nil:
 		return nil, errors.New("bot: Options.Approvals is required")
-	case o.Store == nil:
-		return nil, errors.New("bot: Options.Store is required")
 	case o.History == nil:
 		return nil, errors.New("bot: Options.History is required")
 	case o.Defender == nil:
@@ -95,9 +86,6 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Groups == nil {
-		o.Groups = NewGroups(o.Slack, DefaultGroupTTL, o.Logger)
 	}
 	if o.Marks == nil {
 		o.Marks = &memMarks{}
@@ -125,7 +113,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Read the live requests before Slack can deliver a click: a request
 	// approved after this point is executed by its approving click, so
 	// recovery never runs alongside it.
-	live, err := b.o.Store.Live(ctx)
+	live, err := b.o.Approvals.Live(ctx)
 	if err != nil && ctx.Err() == nil {
 		b.log.ErrorContext(ctx, "reading live requests to resume failed", "error", err)
 	}

@@ -53,8 +53,9 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.log.WarnContext(ctx, "slash command envelope without a command", "type", evt.Type)
 			return
 		}
-		b.observeCommand(withResponseURL(ctx, cmd.ResponseURL), func(ctx context.Context) {
-			b.handleCommand(ctx, cmd.UserID, cmd.ChannelID, cmd.Text)
+		b.observeCommand(func(rec *commandRecord) {
+			in := interaction{user: cmd.UserID, channel: cmd.ChannelID, responseURL: cmd.ResponseURL, cmd: rec}
+			b.handleCommand(ctx, in, cmd.Text)
 		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
@@ -64,11 +65,13 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		}
 		switch cb.Type {
 		case slack.InteractionTypeBlockActions:
-			ctx := withResponseURL(ctx, cb.ResponseURL)
+			in := interaction{user: cb.User.ID, channel: clickChannel(cb), responseURL: cb.ResponseURL}
+			if cb.View.Type == slack.VTHomeTab {
+				f := parseHomeFilter(cb.View.PrivateMetadata)
+				in.home = &f
+			}
 			for _, a := range cb.ActionCallback.BlockActions {
-				if !b.homeClick(ctx, cb, a) {
-					b.handleClick(ctx, cb, a)
-				}
+				b.handleClick(ctx, in, cb.TriggerID, a)
 			}
 		case slack.InteractionTypeViewSubmission:
 			if cb.View.CallbackID == callbackDenyModal {

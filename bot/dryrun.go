@@ -7,10 +7,6 @@ import (
 	"github.com/mdebot/mdebot/approvals"
 )
 
-// EventDryRun is the audit event of an approved action that a dry run
-// (Options.DryRun) did not send to MDE.
-const EventDryRun approvals.EventType = "dry_run"
-
 // dryRunDetail is the failure detail of a request a dry run closed: the
 // card's state line and the audit trail show it.
 const dryRunDetail = "DRY RUN: not sent to Defender (mdebot serve --dry-run)"
@@ -22,10 +18,8 @@ const dryRunDetail = "DRY RUN: not sent to Defender (mdebot serve --dry-run)"
 func (b *Bot) dryRun(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID, "kind", r.Kind)
 	what := fmt.Sprintf("%s of %s", r.Kind, r.Target())
-	if err := b.o.Store.Append(ctx, approvals.AuditEvent{
-		At: b.now(), Type: EventDryRun, RequestID: r.ID, Actor: "mdebot", Kind: r.Kind,
-		Machine: r.Params.Machine, Detail: "dry run: " + what + " was not sent to Defender",
-	}); err != nil {
+	if err := b.o.Approvals.RecordDryRun(ctx, r, "dry run: "+what+" was not sent to Defender"); err != nil {
+		// Closing it below still keeps it from ever being sent.
 		log.ErrorContext(ctx, "auditing the dry run failed", "error", err)
 	}
 	log.InfoContext(ctx, "dry run: action not sent to MDE")

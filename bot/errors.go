@@ -19,45 +19,7 @@ import (
 func explain(err error) (msg Message, ok bool) {
 	var ae *approvals.Error
 	if errors.As(err, &ae) {
-		switch ae.Code {
-		case approvals.CodeSelfDecision:
-			return RenderRefusal(RefuseSelfApproval), true
-		case approvals.CodeNotPermitted:
-			switch {
-			case ae.RequestID == "":
-				return renderNotice(":no_entry_sign: You may not request this action here (check the allowed channels and requesters)."), true
-			case strings.Contains(ae.Msg, "neither the requester"):
-				return RenderRefusal(RefuseNotRequester), true
-			}
-			return RenderRefusal(RefuseNotApprover), true
-		case approvals.CodeAlreadyDecided:
-			return RenderRefusal(RefuseAlreadyDecided), true
-		case approvals.CodeNotAwaiting:
-			switch ae.State {
-			case approvals.StateExpired:
-				return RenderRefusal(RefuseExpired), true
-			case approvals.StateWithdrawn:
-				return RenderRefusal(RefuseWithdrawn), true
-			}
-			return RenderRefusal(RefuseAlreadyDecided), true
-		case approvals.CodeExpired:
-			return RenderRefusal(RefuseExpired), true
-		case approvals.CodeFingerprint:
-			return RenderRefusal(RefuseChanged), true
-		case approvals.CodeNotFound:
-			return renderNotice(":grey_question: No such request."), true
-		case approvals.CodeReasonRequired:
-			return renderNotice(":warning: A reason is required."), true
-		case approvals.CodeConflict:
-			return renderNotice(":warning: Another request for the same target is still open: " + renderCode(ae.Existing, 40) + ". Finish or withdraw it first."), true
-		case approvals.CodeIllegal:
-			return renderNotice(":warning: Not possible now: the request is " + escapeText(strings.ReplaceAll(string(ae.State), "_", " ")) + "."), true
-		case approvals.CodeInvalid:
-			return renderNotice(":warning: " + escapeTruncate(ae.Msg, 500)), true
-		case approvals.CodeGroupLookup:
-			return renderNotice(":warning: mdebot could not check the approver groups in Slack; try again shortly."), true
-		}
-		return Message{}, false
+		return explainRefusal(ae)
 	}
 	var de *defender.Error
 	switch {
@@ -81,6 +43,64 @@ func explain(err error) (msg Message, ok bool) {
 		return renderNotice(":grey_question: Defender does not know that machine, action or package (yet)."), true
 	case errors.Is(err, defender.ErrUnauthorized):
 		return renderNotice(":no_entry_sign: Defender refused mdebot's credentials; tell the operator."), true
+	}
+	return Message{}, false
+}
+
+// explainRefusal is what a person refused by the approval rules is told;
+// the sentence is chosen by the error's code and permission rule, never by
+// its text.
+func explainRefusal(ae *approvals.Error) (Message, bool) {
+	switch {
+	case errors.Is(ae, approvals.ErrSelfDecision):
+		return RenderRefusal(RefuseSelfApproval), true
+	case errors.Is(ae, approvals.ErrChannel):
+		if ae.Op == approvals.OpOpen {
+			return renderNotice(":no_entry_sign: Requests are not accepted in this channel; use one of the response channels (see `/mde help`)."), true
+		}
+		return renderNotice(":no_entry_sign: This command is not answered in this channel; use one of the response channels."), true
+	case errors.Is(ae, approvals.ErrNotRequester):
+		return renderNotice(":no_entry_sign: You are not allowed to request response actions: you may not request them with `/mde` until an operator adds you to the requesters (slack.requesters)."), true
+	case errors.Is(ae, approvals.ErrNotReader):
+		return renderNotice(":no_entry_sign: Only requesters, approvers and auditors can look up machines and requests."), true
+	case errors.Is(ae, approvals.ErrNotAuditor):
+		if ae.Op == approvals.OpExport {
+			return renderNotice(":no_entry_sign: Only the auditors (slack.auditors) can export the requests."), true
+		}
+		return renderNotice(":no_entry_sign: Only auditors can read the request history."), true
+	case errors.Is(ae, approvals.ErrNotOwner):
+		if ae.Op == approvals.OpPackageLink {
+			return renderNotice(":no_entry_sign: Only the requester and the approvers can download this package."), true
+		}
+		return RenderRefusal(RefuseNotRequester), true
+	case errors.Is(ae, approvals.ErrNotPermitted):
+		return RenderRefusal(RefuseNotApprover), true
+	case errors.Is(ae, approvals.ErrAlreadyDecided):
+		return RenderRefusal(RefuseAlreadyDecided), true
+	case errors.Is(ae, approvals.ErrNotAwaiting):
+		switch ae.State {
+		case approvals.StateExpired:
+			return RenderRefusal(RefuseExpired), true
+		case approvals.StateWithdrawn:
+			return RenderRefusal(RefuseWithdrawn), true
+		}
+		return RenderRefusal(RefuseAlreadyDecided), true
+	case errors.Is(ae, approvals.ErrExpired):
+		return RenderRefusal(RefuseExpired), true
+	case errors.Is(ae, approvals.ErrFingerprint):
+		return RenderRefusal(RefuseChanged), true
+	case errors.Is(ae, approvals.ErrNotFound):
+		return renderNotice(":grey_question: No such request."), true
+	case errors.Is(ae, approvals.ErrReasonRequired):
+		return renderNotice(":warning: A reason is required."), true
+	case errors.Is(ae, approvals.ErrConflict):
+		return renderNotice(":warning: Another request for the same target is still open: " + renderCode(ae.Existing, 40) + ". Finish or withdraw it first."), true
+	case errors.Is(ae, approvals.ErrIllegal):
+		return renderNotice(":warning: Not possible now: the request is " + escapeText(strings.ReplaceAll(string(ae.State), "_", " ")) + "."), true
+	case errors.Is(ae, approvals.ErrInvalid):
+		return renderNotice(":warning: " + escapeTruncate(ae.Msg, 500)), true
+	case errors.Is(ae, approvals.ErrGroupLookup):
+		return renderNotice(":warning: mdebot could not check the approver groups in Slack; try again shortly."), true
 	}
 	return Message{}, false
 }

@@ -27,9 +27,9 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"MDE outcome unknown", fmt.Errorf("x: %w", defender.ErrOutcomeUnknown), "did not say"},
 		{"MDE unauthorized", &defender.Error{StatusCode: 401}, "credentials"},
 		{"self approval", &approvals.Error{Code: approvals.CodeSelfDecision, RequestID: "R-1"}, "your own request"},
-		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},
-		{"not requester nor approver", &approvals.Error{Code: approvals.CodeNotPermitted, RequestID: "R-1", Msg: "U1 is neither the requester nor an approver"}, "Only the requester or an approver"},
-		{"requester not allowed", &approvals.Error{Code: approvals.CodeNotPermitted, Msg: "U1 may not request response actions"}, "may not request"},
+		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleApprover, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},
+		{"not requester nor approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleOwner, Op: approvals.OpWithdraw, RequestID: "R-1", Msg: "U1 is neither the requester nor an approver"}, "Only the requester or an approver"},
+		{"requester not allowed", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleRequester, Op: approvals.OpOpen, Msg: "U1 may not request response actions"}, "may not request"},
 		{"already approved", &approvals.Error{Code: approvals.CodeAlreadyDecided, RequestID: "R-1"}, "already decided"},
 		{"decided already", &approvals.Error{Code: approvals.CodeNotAwaiting, RequestID: "R-1", State: approvals.StateDenied}, "already decided"},
 		{"withdrawn", &approvals.Error{Code: approvals.CodeNotAwaiting, RequestID: "R-1", State: approvals.StateWithdrawn}, "withdrawn"},
@@ -91,8 +91,7 @@ func TestAReplyThroughAResponseURLThatFailsNeverLogsTheURLsSecretPath(t *testing
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL + "/commands/T0TEAM/123456/s3cr3tT0k3n"
 	dead.Close() // the POST fails in the transport: slack-go's error quotes the URL
-	ctx := withResponseURL(h.ctx(), url)
-	b.reply(ctx, "", "", renderNotice("hello"))
+	b.reply(h.ctx(), interaction{responseURL: url}, renderNotice("hello"))
 	logs := h.logs.String()
 	if !strings.Contains(logs, "reply through response_url failed") {
 		t.Fatalf("the failure was not logged:\n%s", logs)

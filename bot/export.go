@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -13,22 +11,12 @@ import (
 	"github.com/mdebot/mdebot/report"
 )
 
-// EventExported is the audit event of an export sent to an auditor.
-const EventExported approvals.EventType = "exported"
-
 // export answers /mde export: the requests created within --since, as a
 // CSV or JSON file uploaded to the asker's DM. Only slack.auditors may.
-func (b *Bot) export(ctx context.Context, user, channel string, cmd Command) {
-	ok, err := b.isListedAuditor(ctx, user)
-	if err != nil {
-		b.replyError(ctx, channel, user, err)
-		return
-	}
-	if !ok {
-		_ = b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
-			Code: approvals.CodeNotPermitted, Detail: "export: not one of slack.auditors"})
-		b.log.InfoContext(ctx, "export refused", "user", user)
-		b.reply(ctx, channel, user, renderNotice(":no_entry_sign: Only the auditors (slack.auditors) can export the requests."))
+func (b *Bot) export(ctx context.Context, in interaction, cmd Command) {
+	user := in.user
+	if err := b.o.Approvals.Authorize(ctx, user, in.channel, approvals.OpExport); err != nil {
+		b.replyError(ctx, in, err)
 		return
 	}
 	since := cmd.Filter.Since
@@ -41,17 +29,17 @@ func (b *Bot) export(ctx context.Context, user, channel string, cmd Command) {
 	}
 	rows, err := report.Collect(ctx, b.o.History, report.Query{Since: b.now().Add(-since)})
 	if err != nil {
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, format, rows); err != nil {
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
 	dm, err := b.openDM(ctx, user)
 	if err != nil {
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
 	name := "mdebot-requests-" + b.now().UTC().Format("2006-01-02T1504Z") + format.Ext()
@@ -60,38 +48,15 @@ func (b *Bot) export(ctx context.Context, user, channel string, cmd Command) {
 		Reader: &buf, FileSize: buf.Len(), Filename: name, Title: name, Channel: dm,
 		InitialComment: "mdebot export: " + summary,
 	}); err != nil {
-		b.replyError(ctx, channel, user, fmt.Errorf("uploading the export: %w", err))
+		b.replyError(ctx, in, fmt.Errorf("uploading the export: %w", err))
 		return
 	}
-	_ = b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: EventExported, Actor: user,
-		Detail: fmt.Sprintf("%s, %d requests, since %s", format, len(rows), formatSince(since))})
+	if err := b.o.Approvals.RecordExport(ctx, user, fmt.Sprintf("%s, %d requests, since %s", format, len(rows), formatSince(since))); err != nil {
+		b.replyError(ctx, in, err)
+		return
+	}
 	b.log.InfoContext(ctx, "export sent", "user", user, "rows", len(rows), "format", string(format))
-	if channel != dm {
-		b.reply(ctx, channel, user, renderNotice(":outbox_tray: Sent you the export in a direct message: "+escapeText(summary)))
+	if in.channel != dm {
+		b.reply(ctx, in, renderNotice(":outbox_tray: Sent you the export in a direct message: "+escapeText(summary)))
 	}
-}
-
-// isListedAuditor reports whether user is one of Options.Auditors, directly
-// or through a user group. Unlike isAuditor, no auditors configured means
-// nobody.
-func (b *Bot) isListedAuditor(ctx context.Context, user string) (bool, error) {
-	if len(b.o.Auditors) == 0 {
-		return false, nil
-	}
-	if slices.Contains(b.o.Auditors, user) {
-		return true, nil
-	}
-	for _, a := range b.o.Auditors {
-		if !strings.HasPrefix(a, "S") {
-			continue
-		}
-		members, err := b.o.Groups.Members(ctx, a)
-		if err != nil {
-			return false, err
-		}
-		if slices.Contains(members, user) {
-			return true, nil
-		}
-	}
-	return false, nil
 }

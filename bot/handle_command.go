@@ -4,121 +4,89 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
 )
 
-// handleCommand answers one /mde command typed by user in channel. Every
+// handleCommand answers one /mde command typed by in.user in in.channel. Every
 // answer but an accepted request's card is ephemeral.
-func (b *Bot) handleCommand(ctx context.Context, user, channel, text string) {
+func (b *Bot) handleCommand(ctx context.Context, in interaction, text string) {
 	cmd, err := ParseCommand(text)
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
-			noteCommand(ctx, ue.Verb, CommandInvalid)
-			b.reply(ctx, channel, user, RenderUsageError(ue.Message, ue.Usage()))
+			in.note(ue.Verb, CommandInvalid)
+			b.reply(ctx, in, RenderUsageError(ue.Message, ue.Usage()))
 			return
 		}
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
-	noteCommand(ctx, cmd.Verb, "")
-	b.runCommand(ctx, user, channel, cmd)
+	in.note(cmd.Verb, "")
+	b.runCommand(ctx, in, cmd)
 }
 
-// runCommand carries out a parsed command for user in channel.
-func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command) {
+// runCommand carries out a parsed command for the person.
+func (b *Bot) runCommand(ctx context.Context, in interaction, cmd Command) {
 	switch {
 	case cmd.Verb == VerbHelp:
-		b.reply(ctx, channel, user, renderNotice(escapeText(HelpText())))
+		b.reply(ctx, in, renderNotice(escapeText(HelpText())))
 	case cmd.Verb == VerbMachine:
-		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+		if !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
-		m, ok := b.resolveOne(ctx, user, channel, cmd)
+		m, ok := b.resolveOne(ctx, in, cmd)
 		if ok {
-			b.reply(ctx, channel, user, RenderMachine(m))
+			b.reply(ctx, in, RenderMachine(m))
 		}
 	case cmd.Verb == VerbStatus:
-		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+		if !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
-		r, err := b.findRequest(ctx, cmd.ID)
+		// A miss is not audited: the id may be an MDE action mdebot did
+		// not request, which the person may read.
+		r, err := b.o.Approvals.Find(ctx, "", approvals.OpLookUp, cmd.ID)
 		if errors.Is(err, approvals.ErrNotFound) && !strings.HasPrefix(cmd.ID, "R-") {
-			b.actionStatus(ctx, user, channel, cmd.ID)
+			b.actionStatus(ctx, in, cmd.ID)
 			return
 		}
 		if err != nil {
-			b.replyError(ctx, channel, user, err, "id", cmd.ID)
+			b.replyError(ctx, in, err, "id", cmd.ID)
 			return
 		}
-		b.reply(ctx, channel, user, RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
+		b.reply(ctx, in, RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
 	case cmd.Verb == VerbCancel:
-		r, err := b.findRequest(ctx, cmd.ID)
-		if err != nil {
-			b.auditNotFound(ctx, "cancel", cmd.ID, user, err)
-			b.replyError(ctx, channel, user, err, "id", cmd.ID)
-			return
-		}
-		b.cancelRequest(ctx, r.ID, user, channel, cmd.Reason)
+		b.cancelRequest(ctx, in, cmd.ID, cmd.Reason)
 	case cmd.Verb == VerbHistory:
-		b.history(ctx, user, channel, cmd, "")
+		b.history(ctx, in, cmd, "")
 	case cmd.Verb == VerbExport:
-		b.export(ctx, user, channel, cmd)
+		b.export(ctx, in, cmd)
 	case cmd.Verb.IsAction():
-		b.request(ctx, user, channel, cmd)
+		b.request(ctx, in, cmd)
 	default:
-		b.reply(ctx, channel, user, RenderUsageError("unknown command", VerbHelp.Usage()))
+		b.reply(ctx, in, RenderUsageError("unknown command", VerbHelp.Usage()))
 	}
-}
-
-// findRequest finds a request by its id (R-…) or its MDE action id.
-func (b *Bot) findRequest(ctx context.Context, id string) (*approvals.Request, error) {
-	r, err := b.o.Store.Get(ctx, id)
-	if errors.Is(err, approvals.ErrNotFound) {
-		if r2, err2 := b.o.Store.ByActionID(ctx, strings.ToLower(id)); err2 == nil {
-			return r2, nil
-		}
-	}
-	return r, err
 }
 
 // request opens a request for an action command, posts its card and, when
 // it needs no approval, runs it.
-func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
+func (b *Bot) request(ctx context.Context, in interaction, cmd Command) {
 	kind, err := approvals.ParseKind(string(cmd.Verb))
 	if err != nil {
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
+	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason}
 	// Refuse what the policy forbids before anything reaches MDE.
-	// Each refusal is audited as approvals.Open would audit it.
-	refuse := func(detail, msg string) {
-		if err := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
-			Kind: kind, Code: approvals.CodeNotPermitted, Detail: "open: " + detail}); err != nil {
-			b.log.ErrorContext(ctx, "auditing a refused request failed", "user", user, "error", err)
-		}
-		b.reply(ctx, channel, user, RenderUsageError(msg, cmd.Verb.Usage()))
-	}
-	pol := b.o.Approvals.Policy()
-	if len(pol.Channels) > 0 && !slices.Contains(pol.Channels, channel) {
-		refuse("requests are not accepted in channel "+channel, "requests are not accepted in this channel")
+	if err := b.o.Approvals.CheckOpen(ctx, d); err != nil {
+		b.replyError(ctx, in, err, "kind", kind)
 		return
 	}
-	if ok, err := b.o.Approvals.IsRequester(ctx, user); err != nil {
-		b.replyError(ctx, channel, user, err)
-		return
-	} else if !ok {
-		refuse(user+" may not request response actions", "you are not allowed to request response actions")
-		return
-	}
-	d := approvals.Draft{Kind: kind, Requester: user, Channel: channel, Reason: cmd.Reason}
 	var machine MachineView
 	if kind.TargetsMachine() {
-		m, ok := b.resolveOne(ctx, user, channel, cmd)
+		m, ok := b.resolveOne(ctx, in, cmd)
 		if !ok {
 			return
 		}
@@ -137,14 +105,14 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 	}
 	res, err := b.o.Approvals.Open(ctx, d)
 	if err != nil {
-		b.replyError(ctx, channel, user, err, "kind", kind)
+		b.replyError(ctx, in, err, "kind", kind)
 		return
 	}
 	r := res.Request
-	noteCommand(ctx, "", CommandAccepted)
+	in.note("", CommandAccepted)
 	log := b.log.With("request", r.ID)
-	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", user, "target", r.Target(), "executable", res.Executable)
-	r, err = b.postCard(ctx, r, channel, machine)
+	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", in.user, "target", r.Target(), "executable", res.Executable)
+	r, err = b.postCard(ctx, r, in.channel, machine)
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
 	}
@@ -155,16 +123,16 @@ func (b *Bot) request(ctx context.Context, user, channel string, cmd Command) {
 }
 
 // resolveOne finds the one machine cmd.Target names. When there is none, or
-// several, it tells user and returns false.
-func (b *Bot) resolveOne(ctx context.Context, user, channel string, cmd Command) (MachineView, bool) {
+// several, it tells the person and returns false.
+func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd Command) (MachineView, bool) {
 	ms, err := b.resolve(ctx, cmd.Target)
 	if err != nil {
-		b.replyError(ctx, channel, user, err, "target", cmd.Target.Value)
+		b.replyError(ctx, in, err, "target", cmd.Target.Value)
 		return MachineView{}, false
 	}
 	switch len(ms) {
 	case 0:
-		b.reply(ctx, channel, user, renderNotice(":grey_question: No machine in Defender matches "+renderCode(cmd.Target.Value, 200)+"."))
+		b.reply(ctx, in, renderNotice(":grey_question: No machine in Defender matches "+renderCode(cmd.Target.Value, 200)+"."))
 		return MachineView{}, false
 	case 1:
 		m := machineView(ms[0])
@@ -175,7 +143,7 @@ func (b *Bot) resolveOne(ctx context.Context, user, channel string, cmd Command)
 	for i, m := range ms {
 		views[i] = machineView(m)
 	}
-	b.reply(ctx, channel, user, RenderMachinePicker(cmd.Target.Value, views, len(views), func(id string) string {
+	b.reply(ctx, in, RenderMachinePicker(cmd.Target.Value, views, len(views), func(id string) string {
 		c := cmd
 		c.Target = Target{Kind: TargetMachineID, Value: id}
 		return c.String()
@@ -212,10 +180,10 @@ func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error)
 
 // actionStatus shows an MDE action mdebot did not request (started in the
 // portal, say), read from MDE.
-func (b *Bot) actionStatus(ctx context.Context, user, channel, id string) {
+func (b *Bot) actionStatus(ctx context.Context, in interaction, id string) {
 	a, err := b.o.Defender.Actions.Get(ctx, strings.ToLower(id))
 	if err != nil {
-		b.replyError(ctx, channel, user, err, "action", id)
+		b.replyError(ctx, in, err, "action", id)
 		return
 	}
 	text := "Defender action " + renderCode(a.ID, 80) + " (" + escapeTruncate(string(a.Type), 60) + ") on " +
@@ -224,5 +192,5 @@ func (b *Bot) actionStatus(ctx context.Context, user, channel, id string) {
 	if d := actionDetail(a); d != "" {
 		text += "\n" + escapeTruncate(d, 500)
 	}
-	b.reply(ctx, channel, user, renderNotice(text))
+	b.reply(ctx, in, renderNotice(text))
 }

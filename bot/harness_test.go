@@ -122,8 +122,10 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if groups == nil {
 		groups = NewGroups(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), time.Minute, logger)
 	}
+	policy := cfg.policy
+	policy.Auditors = cfg.auditors
 	h.svc, err = approvals.New(approvals.Config{
-		Policy: cfg.policy,
+		Policy: policy,
 		Store:  h.db,
 		Groups: groups,
 		Now:    h.now,
@@ -152,7 +154,6 @@ func (h *harness) start() {
 		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
 		Socket:        socketmode.New(api),
 		Approvals:     h.svc,
-		Store:         h.db,
 		History:       h.db,
 		Defender:      h.def,
 		PollInterval:  cfg.poll,
@@ -160,7 +161,6 @@ func (h *harness) start() {
 		Workers:       cfg.workers,
 		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           h.now,
-		Auditors:      cfg.auditors,
 		Marks:         h.db,
 		Observer:      cfg.observer,
 	})
@@ -411,7 +411,7 @@ func (h *harness) detachedBot() *Bot {
 	b, err := New(Options{
 		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
 		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
-		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
+		Approvals: h.svc, History: h.db, Defender: h.def,
 		Logger: h.logger(), Now: h.now, Marks: h.db,
 	})
 	if err != nil {

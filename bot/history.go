@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
@@ -49,26 +47,18 @@ func outcomeState(o Outcome) approvals.State {
 }
 
 // history answers /mde history ephemerally, one page from cursor.
-func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cursor string) {
-	if ok, err := b.isAuditor(ctx, user); err != nil {
-		b.replyError(ctx, channel, user, err)
-		return
-	} else if !ok {
-		if err := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
-			Code: approvals.CodeNotPermitted, Detail: "history: not an auditor"}); err != nil {
-			b.log.ErrorContext(ctx, "auditing a refused history read failed", "user", user, "error", err)
-		}
-		b.log.InfoContext(ctx, "history refused", "user", user)
-		b.reply(ctx, channel, user, renderNotice(":no_entry_sign: Only auditors can read the request history."))
+func (b *Bot) history(ctx context.Context, in interaction, cmd Command, cursor string) {
+	if err := b.o.Approvals.Authorize(ctx, in.user, in.channel, approvals.OpHistory); err != nil {
+		b.replyError(ctx, in, err)
 		return
 	}
 	if cmd.Filter.UserName != "" {
-		b.reply(ctx, channel, user, RenderUsageError("mention the user (@ and pick them) instead of typing the name", VerbHistory.Usage()))
+		b.reply(ctx, in, RenderUsageError("mention the user (@ and pick them) instead of typing the name", VerbHistory.Usage()))
 		return
 	}
 	var machine defender.MachineID
 	if cmd.Target.Value != "" {
-		m, ok := b.resolveOne(ctx, user, channel, cmd)
+		m, ok := b.resolveOne(ctx, in, cmd)
 		if !ok {
 			return
 		}
@@ -78,7 +68,7 @@ func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cu
 	q.Cursor = cursor
 	page, err := b.o.History.History(ctx, q)
 	if err != nil {
-		b.replyError(ctx, channel, user, err)
+		b.replyError(ctx, in, err)
 		return
 	}
 	rows := make([]HistoryRow, len(page.Requests))
@@ -89,32 +79,5 @@ func (b *Bot) history(ctx context.Context, user, channel string, cmd Command, cu
 	if page.Next != "" {
 		next = page.Next + " " + cmd.String()
 	}
-	b.reply(ctx, channel, user, RenderHistory(rows, next))
-}
-
-// isAuditor reports whether user may read history: listed in
-// Options.Auditors (directly or through a user group), or, when none are
-// configured, an approver.
-func (b *Bot) isAuditor(ctx context.Context, user string) (bool, error) {
-	if len(b.o.Auditors) == 0 {
-		return b.o.Approvals.IsApprover(ctx, user)
-	}
-	for _, a := range b.o.Auditors {
-		if a == user {
-			return true, nil
-		}
-	}
-	for _, a := range b.o.Auditors {
-		if !strings.HasPrefix(a, "S") {
-			continue
-		}
-		members, err := b.o.Groups.Members(ctx, a)
-		if err != nil {
-			return false, err
-		}
-		if slices.Contains(members, user) {
-			return true, nil
-		}
-	}
-	return false, nil
+	b.reply(ctx, in, RenderHistory(rows, next))
 }

@@ -107,43 +107,6 @@ func (b *Bot) handleEvent(ctx context.Context, e slackevents.EventsAPIEvent) {
 	b.publishHome(ctx, user, f, "")
 }
 
-// homeClick handles a click in a home view: a filter change republishes
-// it; other buttons (Approve, Deny) run as on the card, then the view is
-// republished. It reports whether the click came from a home view.
-func (b *Bot) homeClick(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) bool {
-	if cb.View.Type != slack.VTHomeTab {
-		return false
-	}
-	user := cb.User.ID
-	f := parseHomeFilter(cb.View.PrivateMetadata)
-	switch homeAction(a.ActionID) {
-	case actionHomeKind:
-		f.setKind(a.SelectedOption.Value)
-	case actionHomeOutcome:
-		f.setOutcome(a.SelectedOption.Value)
-	case actionApprove:
-		id, fp := b.approveTarget(ctx, a.Value, user)
-		res, err := b.o.Approvals.Approve(ctx, id, user, fp)
-		if err != nil {
-			b.publishHome(ctx, user, f, b.errorMessage(ctx, err, "request", id, "user", user).Text)
-			return true
-		}
-		b.log.InfoContext(ctx, "request approved from the App Home", "request", id, "user", user, "executable", res.Executable)
-		b.updateCard(ctx, res.Request)
-		b.publishHome(ctx, user, f, "")
-		if res.Executable {
-			b.execute(ctx, res.Request)
-		}
-		return true
-	case actionDeny:
-		b.openDeny(ctx, a.Value, user, "", cb.TriggerID)
-	default:
-		return false
-	}
-	b.publishHome(ctx, user, f, "")
-	return true
-}
-
 // publishHome renders and publishes user's App Home with filter f and an
 // optional notice (mrkdwn) on top.
 func (b *Bot) publishHome(ctx context.Context, user string, f HomeFilter, notice string) {
@@ -167,7 +130,7 @@ func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView
 		return v, err
 	}
 	v.ApproverFor = isApprover
-	live, err := b.o.Store.Live(ctx)
+	live, err := b.o.Approvals.Live(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -196,7 +159,7 @@ func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView
 	for _, r := range pending[:min(len(pending), HomeMaxPending)] {
 		v.Pending = append(v.Pending, requestView(r, MachineView{}))
 	}
-	if v.CanHistory, err = b.isAuditor(ctx, user); err != nil {
+	if v.CanHistory, err = b.o.Approvals.IsAuditor(ctx, user); err != nil {
 		return v, err
 	}
 	if v.CanHistory {

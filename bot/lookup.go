@@ -2,39 +2,17 @@ package bot
 
 import (
 	"context"
-	"slices"
 
 	"github.com/mdebot/mdebot/approvals"
 )
 
-// mayLookUp reports whether user may run the read-only command verb
-// (machine, status) in channel: the channel must be one of slack.channels
-// (when set) and user a requester, an approver or an auditor. Otherwise it
-// audits the refusal, tells user ephemerally and returns false.
-func (b *Bot) mayLookUp(ctx context.Context, user, channel string, verb Verb) bool {
-	refuse := func(detail, msg string) bool {
-		if err := b.o.Store.Append(ctx, approvals.AuditEvent{At: b.now(), Type: approvals.EventRefused, Actor: user,
-			Code: approvals.CodeNotPermitted, Detail: string(verb) + ": " + detail}); err != nil {
-			b.log.ErrorContext(ctx, "auditing a refused look-up failed", "user", user, "error", err)
-		}
-		b.log.InfoContext(ctx, "look-up refused", "verb", verb, "user", user, "channel", channel)
-		b.reply(ctx, channel, user, renderNotice(msg))
+// mayLookUp reports whether the person may run the read-only command verb
+// (machine, status) where they typed it. approvals decides, and audits a
+// refusal; the person is then told why and mayLookUp returns false.
+func (b *Bot) mayLookUp(ctx context.Context, in interaction, verb Verb) bool {
+	if err := b.o.Approvals.Authorize(ctx, in.user, in.channel, approvals.OpLookUp); err != nil {
+		b.replyError(ctx, in, err, "verb", verb, "channel", in.channel)
 		return false
 	}
-	if pol := b.o.Approvals.Policy(); len(pol.Channels) > 0 && !slices.Contains(pol.Channels, channel) {
-		return refuse("not answered in channel "+channel,
-			":no_entry_sign: `/mde "+string(verb)+"` is not answered in this channel; use one of the response channels.")
-	}
-	for _, is := range []func(context.Context, string) (bool, error){b.o.Approvals.IsRequester, b.o.Approvals.IsApprover, b.isAuditor} {
-		ok, err := is(ctx, user)
-		if err != nil {
-			b.replyError(ctx, channel, user, err)
-			return false
-		}
-		if ok {
-			return true
-		}
-	}
-	return refuse(user+" is neither a requester, an approver nor an auditor",
-		":no_entry_sign: Only requesters, approvers and auditors can look up machines and requests.")
+	return true
 }

@@ -1,9 +1,7 @@
 package bot
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -47,40 +45,6 @@ func (nopObserver) SocketConnected(bool, bool)     {}
 // InFlight returns how many MDE actions the bot is following now.
 func (b *Bot) InFlight() int { return b.tracker.len() }
 
-// commandRecord collects what one /mde command came to, for
-// Observer.Command. It travels in the handler's context.
-type commandRecord struct {
-	mu      sync.Mutex
-	verb    Verb
-	outcome string
-}
-
-type commandRecordKey struct{}
-
-// withCommandRecord returns ctx carrying a new commandRecord.
-func withCommandRecord(ctx context.Context) (context.Context, *commandRecord) {
-	rec := &commandRecord{}
-	return context.WithValue(ctx, commandRecordKey{}, rec), rec
-}
-
-// noteCommand records, for the command ctx carries, its verb (when verb is
-// set) and its outcome (when outcome is set and none was recorded before:
-// the first outcome wins).
-func noteCommand(ctx context.Context, verb Verb, outcome string) {
-	rec, ok := ctx.Value(commandRecordKey{}).(*commandRecord)
-	if !ok {
-		return
-	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if verb != "" {
-		rec.verb = verb
-	}
-	if outcome != "" && rec.outcome == "" {
-		rec.outcome = outcome
-	}
-}
-
 // result is the verb label and the outcome the command came to.
 func (rec *commandRecord) result() (verb, outcome string) {
 	rec.mu.Lock()
@@ -102,8 +66,8 @@ func (rec *commandRecord) result() (verb, outcome string) {
 
 // observeCommand runs handle for one slash command and tells the Observer
 // its verb and outcome.
-func (b *Bot) observeCommand(ctx context.Context, handle func(ctx context.Context)) {
-	ctx, rec := withCommandRecord(ctx)
-	handle(ctx)
+func (b *Bot) observeCommand(handle func(rec *commandRecord)) {
+	rec := &commandRecord{}
+	handle(rec)
 	b.o.Observer.Command(rec.result())
 }

@@ -98,7 +98,7 @@ func halfway(r *approvals.Request) time.Time {
 // remind posts, under the card of every request half-way to expiry, one
 // reply mentioning the approvers (marked first: once, across restarts).
 func (b *Bot) remind(ctx context.Context) {
-	live, err := b.o.Store.Live(ctx)
+	live, err := b.o.Approvals.Live(ctx)
 	if err != nil {
 		b.log.WarnContext(ctx, "listing requests for reminders failed", "error", err)
 		return

@@ -108,11 +108,11 @@ func (b *Bot) recoverDue(ctx context.Context) {
 	defer cancel()
 	for _, id := range b.recoveries.take(b.now()) {
 		log := b.log.With("request", id)
-		r, err := b.o.Store.Get(ctx, id)
+		r, err := b.o.Approvals.Get(ctx, id)
 		if err == nil && r.State == approvals.StateApproved {
 			log.InfoContext(ctx, "retrying the recovery of a submission whose outcome was unknown")
 			b.recoverApproved(ctx, r)
-			r, err = b.o.Store.Get(ctx, id)
+			r, err = b.o.Approvals.Get(ctx, id)
 		}
 		settled := err == nil && r.State != approvals.StateApproved
 		if b.recoveries.done(id, settled, b.now()) {

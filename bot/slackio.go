@@ -17,51 +17,6 @@ func msgOptions(m Message) []slack.MsgOption {
 	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
 
-// reply shows m to user only, in channel (chat.postEphemeral). Where the
-// bot cannot post (a channel it is not in, a DM), it answers through the
-// response_url of the command or click being handled, if any.
-func (b *Bot) reply(ctx context.Context, channel, user string, m Message) {
-	var err error
-	if channel != "" && user != "" {
-		if _, err = b.o.Slack.PostEphemeralContext(ctx, channel, user, msgOptions(m)...); err == nil {
-			return
-		}
-	}
-	if url, ok := ctx.Value(responseURLKey{}).(string); ok && url != "" {
-		werr := slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{
-			Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral,
-		})
-		if werr == nil {
-			return
-		}
-		b.log.WarnContext(ctx, "reply through response_url failed", "channel", channel, "user", user, "error", logSafe(werr))
-	}
-	if err != nil {
-		b.log.WarnContext(ctx, "chat.postEphemeral failed", "channel", channel, "user", user, "error", err)
-	}
-	if channel == "" && user != "" {
-		// A click in the App Home has neither a channel nor a response_url.
-		if derr := b.dm(ctx, user, m); derr != nil {
-			b.log.WarnContext(ctx, "reply by DM failed", "user", user, "error", derr)
-		}
-	}
-}
-
-// responseURLKey is the context key of the response_url of the command or
-// click being handled.
-type responseURLKey struct{}
-
-// withResponseURL returns ctx carrying url for reply.
-func withResponseURL(ctx context.Context, url string) context.Context {
-	return context.WithValue(ctx, responseURLKey{}, url)
-}
-
-// replyError shows user what went wrong (see errorMessage).
-func (b *Bot) replyError(ctx context.Context, channel, user string, err error, attrs ...any) {
-	noteCommand(ctx, "", CommandFailed)
-	b.reply(ctx, channel, user, b.errorMessage(ctx, err, append(attrs, "user", user)...))
-}
-
 // post posts m in channel, in the thread of threadTS when it is set, and
 // returns the new message's ts.
 func (b *Bot) post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
@@ -101,7 +56,7 @@ func (b *Bot) update(ctx context.Context, channel, ts string, m Message) error {
 func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	unlock := b.cards.lock(r.ID)
 	defer unlock()
-	if latest, err := b.o.Store.Get(ctx, r.ID); err == nil {
+	if latest, err := b.o.Approvals.Get(ctx, r.ID); err == nil {
 		r = latest
 	}
 	defer b.afterChange(ctx, r)

@@ -32,7 +32,7 @@ func TestRunFailsWithErrInvalidAuthWhenSlackRefusesTheAppToken(t *testing.T) {
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken("xapp-1-wrong"))
 	b, err := New(Options{
 		Slack: slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), Socket: socketmode.New(api),
-		Approvals: h.svc, Store: h.db, History: h.db, Defender: h.def,
+		Approvals: h.svc, History: h.db, Defender: h.def,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	res, err := b.o.Approvals.RecordStatus(ctx, it.requestID, a.Status, actionDetail(a))
 	if err != nil {
 		log.WarnContext(ctx, "recording an MDE status failed", "status", a.Status, "error", err)
-		if r, gerr := b.o.Store.Get(ctx, it.requestID); gerr == nil && r.State.Final() {
+		if r, gerr := b.o.Approvals.Get(ctx, it.requestID); gerr == nil && r.State.Final() {
 			t.remove(it)
 		}
 		return

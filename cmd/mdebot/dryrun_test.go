@@ -5,7 +5,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/mdebot/mdebot/bot"
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/storage"
 )
@@ -53,7 +53,7 @@ func TestADryRunApprovesButSendsNoActionToDefender(t *testing.T) {
 	for _, r := range recs {
 		types = append(types, string(r.Type))
 	}
-	if n := countOf(types, string(bot.EventDryRun)); n != 2 {
+	if n := countOf(types, string(approvals.EventDryRun)); n != 2 {
 		t.Errorf("%d dry_run audit records, want 2; audit: %q", n, types)
 	}
 	if slices.Contains(types, "submitted") {
