@@ -3,7 +3,7 @@ package approvals
 import (
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // EventType names what an audit event records.
@@ -33,15 +33,15 @@ const (
 // AuditEvent is one entry of the audit log: who did (or tried) what to
 // which request, when. The store adds a sequence number and a hash chain.
 type AuditEvent struct {
-	At        time.Time          `json:"at"`
-	Type      EventType          `json:"type"`
-	RequestID string             `json:"request_id,omitempty"`
-	Actor     string             `json:"actor,omitempty"` // a Slack user id, or "mdebot"
-	Kind      Kind               `json:"kind,omitempty"`
-	Machine   defender.MachineID `json:"machine,omitempty"`
-	State     State              `json:"state,omitempty"` // the request's state after the event
-	Code      Code               `json:"code,omitempty"`  // for EventRefused: why
-	Detail    string             `json:"detail,omitempty"`
+	At        time.Time     `json:"at"`
+	Type      EventType     `json:"type"`
+	RequestID string        `json:"request_id,omitempty"`
+	Actor     string        `json:"actor,omitempty"` // a Slack user id, or "mdebot"
+	Kind      Kind          `json:"kind,omitempty"`
+	Machine   mde.MachineID `json:"machine,omitempty"`
+	State     State         `json:"state,omitempty"` // the request's state after the event
+	Code      Code          `json:"code,omitempty"`  // for EventRefused: why
+	Detail    string        `json:"detail,omitempty"`
 }
 
 // SystemActor is the actor of events mdebot itself causes (expiry, MDE

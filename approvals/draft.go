@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // MaxReasonLen is the longest reason (in characters) a request or denial
@@ -52,7 +52,7 @@ func (d Draft) normalize() (Draft, error) {
 	}
 	p := &d.Params
 	if d.Kind.TargetsMachine() {
-		m, err := defender.ParseMachineID(string(p.Machine))
+		m, err := mde.ParseMachineID(string(p.Machine))
 		if err != nil {
 			return Draft{}, &Error{Code: CodeInvalid, Msg: "machine id", Err: err}
 		}
@@ -64,7 +64,7 @@ func (d Draft) normalize() (Draft, error) {
 		return bad("%s acts on a file hash tenant-wide and takes no machine", d.Kind)
 	}
 	if d.Kind.TargetsFile() {
-		h, t, err := defender.ParseFileHash(p.FileHash)
+		h, t, err := mde.ParseFileHash(p.FileHash)
 		if err != nil {
 			return Draft{}, &Error{Code: CodeInvalid, Msg: "file hash", Err: err}
 		}

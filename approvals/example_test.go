@@ -9,7 +9,7 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/approvals/approvalstest"
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // The life of an isolate request: opened by one person, refused to its own
@@ -27,7 +27,7 @@ func Example() {
 	}
 	res, err := svc.Open(ctx, approvals.Draft{
 		Kind:      approvals.KindIsolate,
-		Params:    approvals.Params{Machine: "0123456789abcdef0123456789abcdef01234567", Isolation: defender.IsolationFull},
+		Params:    approvals.Params{Machine: "0123456789abcdef0123456789abcdef01234567", Isolation: mde.IsolationFull},
 		Requester: "UBOB", Channel: "CSECOPS", Reason: "ransomware alert 42",
 	})
 	if err != nil {
@@ -44,8 +44,8 @@ func Example() {
 
 	// Exactly one caller saw Executable: it submits to MDE.
 	svc.MarkSubmitted(ctx, r.ID, "b89eb834-4578-496c-8be0-03f004061435")
-	svc.RecordStatus(ctx, r.ID, defender.StatusInProgress, "")
-	res, _ = svc.RecordStatus(ctx, r.ID, defender.StatusSucceeded, "")
+	svc.RecordStatus(ctx, r.ID, mde.StatusInProgress, "")
+	res, _ = svc.RecordStatus(ctx, r.ID, mde.StatusSucceeded, "")
 	fmt.Println(res.Request.State, res.Request.Approvals())
 	// Output:
 	// awaiting_approval needs 1 approval until 10:30AM

@@ -9,12 +9,12 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/approvals/approvalstest"
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 const (
-	machine    = defender.MachineID("0123456789abcdef0123456789abcdef01234567")
-	machine2   = defender.MachineID("89abcdef0123456789abcdef0123456789abcdef")
+	machine    = mde.MachineID("0123456789abcdef0123456789abcdef01234567")
+	machine2   = mde.MachineID("89abcdef0123456789abcdef0123456789abcdef")
 	sha256Hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	requester  = "UREQ1"
 	approver1  = "UAPP1"
@@ -86,9 +86,9 @@ func draft(k approvals.Kind) approvals.Draft {
 	}
 	switch k {
 	case approvals.KindIsolate:
-		d.Params.Isolation = defender.IsolationFull
+		d.Params.Isolation = mde.IsolationFull
 	case approvals.KindScan:
-		d.Params.Scan = defender.ScanQuick
+		d.Params.Scan = mde.ScanQuick
 	}
 	return d
 }
@@ -129,9 +129,9 @@ func (f *fixture) inState(t *testing.T, k approvals.Kind, s approvals.State) *ap
 	case approvals.StateSucceeded, approvals.StateTimedOut:
 		approveAll()
 		must(f.svc.MarkSubmitted(ctx, r.ID, "act-1"))
-		st := defender.StatusSucceeded
+		st := mde.StatusSucceeded
 		if s == approvals.StateTimedOut {
-			st = defender.StatusTimeOut
+			st = mde.StatusTimeOut
 		}
 		must(f.svc.RecordStatus(ctx, r.ID, st, ""))
 	case approvals.StateFailed:

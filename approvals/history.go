@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // History answers history queries over every request, finished or live.
@@ -19,7 +19,7 @@ type History interface {
 // HistoryQuery selects requests for History. Zero fields do not filter;
 // set fields all apply.
 type HistoryQuery struct {
-	Machine defender.MachineID
+	Machine mde.MachineID
 	User    string // the requester or anyone who approved or denied
 	Kind    Kind
 	Outcome State     // the request's current state

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // Kind is the kind of response action a request asks for. Its values are
@@ -63,24 +63,24 @@ func (k Kind) TargetsFile() bool {
 
 // ActionType is the MDE machine action type that carries out k, or "" for
 // block and unblock, which are indicators rather than machine actions.
-func (k Kind) ActionType() defender.ActionType {
+func (k Kind) ActionType() mde.ActionType {
 	switch k {
 	case KindIsolate:
-		return defender.ActionIsolate
+		return mde.ActionIsolate
 	case KindUnisolate:
-		return defender.ActionUnisolate
+		return mde.ActionUnisolate
 	case KindRestrict:
-		return defender.ActionRestrictCodeExecution
+		return mde.ActionRestrictCodeExecution
 	case KindUnrestrict:
-		return defender.ActionUnrestrictCodeExecution
+		return mde.ActionUnrestrictCodeExecution
 	case KindScan:
-		return defender.ActionRunAntiVirusScan
+		return mde.ActionRunAntiVirusScan
 	case KindCollect:
-		return defender.ActionCollectInvestigationPackage
+		return mde.ActionCollectInvestigationPackage
 	case KindQuarantine:
-		return defender.ActionStopAndQuarantineFile
+		return mde.ActionStopAndQuarantineFile
 	case KindOffboard:
-		return defender.ActionOffboard
+		return mde.ActionOffboard
 	}
 	return ""
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 func TestExecutionLifecycle(t *testing.T) {
@@ -15,7 +15,7 @@ func TestExecutionLifecycle(t *testing.T) {
 	submit := func(action string) op {
 		return func(f *fixture, id string) (approvals.Result, error) { return f.svc.MarkSubmitted(ctx, id, action) }
 	}
-	status := func(s defender.ActionStatus, detail string) op {
+	status := func(s mde.ActionStatus, detail string) op {
 		return func(f *fixture, id string) (approvals.Result, error) { return f.svc.RecordStatus(ctx, id, s, detail) }
 	}
 	fail := func(f *fixture, id string) (approvals.Result, error) {
@@ -55,27 +55,27 @@ func TestExecutionLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "a submitted request cannot be marked as refused", from: approvals.StateSubmitted, op: fail, wantCode: approvals.CodeIllegal},
-		{name: "an InProgress status keeps it submitted", from: approvals.StateSubmitted, op: status(defender.StatusInProgress, ""),
+		{name: "an InProgress status keeps it submitted", from: approvals.StateSubmitted, op: status(mde.StatusInProgress, ""),
 			wantState: approvals.StateSubmitted, wantChanged: true},
 		{name: "an unknown status keeps it submitted", from: approvals.StateSubmitted, op: status("Paused", ""),
 			wantState: approvals.StateSubmitted, wantChanged: true},
-		{name: "a Succeeded status ends it as succeeded", from: approvals.StateSubmitted, op: status(defender.StatusSucceeded, ""),
+		{name: "a Succeeded status ends it as succeeded", from: approvals.StateSubmitted, op: status(mde.StatusSucceeded, ""),
 			wantState: approvals.StateSucceeded, wantChanged: true},
-		{name: "a Failed status ends it as failed with the error text", from: approvals.StateSubmitted, op: status(defender.StatusFailed, "device offline"),
+		{name: "a Failed status ends it as failed with the error text", from: approvals.StateSubmitted, op: status(mde.StatusFailed, "device offline"),
 			wantState: approvals.StateFailed, wantChanged: true,
 			check: func(t *testing.T, r *approvals.Request) {
-				if r.Error != "device offline" || r.MDEStatus != defender.StatusFailed {
+				if r.Error != "device offline" || r.MDEStatus != mde.StatusFailed {
 					t.Errorf("error %q status %s", r.Error, r.MDEStatus)
 				}
 			}},
-		{name: "a TimeOut status ends it as timed out", from: approvals.StateSubmitted, op: status(defender.StatusTimeOut, ""),
+		{name: "a TimeOut status ends it as timed out", from: approvals.StateSubmitted, op: status(mde.StatusTimeOut, ""),
 			wantState: approvals.StateTimedOut, wantChanged: true},
-		{name: "a Cancelled status ends it as cancelled", from: approvals.StateSubmitted, op: status(defender.StatusCancelled, ""),
+		{name: "a Cancelled status ends it as cancelled", from: approvals.StateSubmitted, op: status(mde.StatusCancelled, ""),
 			wantState: approvals.StateCancelled, wantChanged: true},
-		{name: "a repeated terminal status changes nothing", from: approvals.StateSucceeded, op: status(defender.StatusSucceeded, ""),
+		{name: "a repeated terminal status changes nothing", from: approvals.StateSucceeded, op: status(mde.StatusSucceeded, ""),
 			wantState: approvals.StateSucceeded},
-		{name: "a different status after the end is refused", from: approvals.StateSucceeded, op: status(defender.StatusFailed, ""), wantCode: approvals.CodeIllegal},
-		{name: "a status for a request never submitted is refused", from: approvals.StateApproved, op: status(defender.StatusPending, ""), wantCode: approvals.CodeIllegal},
+		{name: "a different status after the end is refused", from: approvals.StateSucceeded, op: status(mde.StatusFailed, ""), wantCode: approvals.CodeIllegal},
+		{name: "a status for a request never submitted is refused", from: approvals.StateApproved, op: status(mde.StatusPending, ""), wantCode: approvals.CodeIllegal},
 		{name: "an empty status is refused", from: approvals.StateSubmitted, op: status("", ""), wantCode: approvals.CodeInvalid},
 		{name: "the requester cancels an approved request before submission", from: approvals.StateApproved, op: cancelBy(requester),
 			wantState: approvals.StateCancelled, wantChanged: true},
@@ -124,8 +124,8 @@ func TestStatusHistoryKeepsEachStatusOnceWithItsTime(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, testPolicy())
 	r := f.inState(t, approvals.KindIsolate, approvals.StateSubmitted)
-	seq := []defender.ActionStatus{defender.StatusPending, defender.StatusPending, defender.StatusInProgress,
-		defender.StatusInProgress, defender.StatusSucceeded, defender.StatusSucceeded}
+	seq := []mde.ActionStatus{mde.StatusPending, mde.StatusPending, mde.StatusInProgress,
+		mde.StatusInProgress, mde.StatusSucceeded, mde.StatusSucceeded}
 	for i, s := range seq {
 		f.clock.Advance(1e9)
 		if _, err := f.svc.RecordStatus(ctx, r.ID, s, ""); err != nil {
@@ -134,9 +134,9 @@ func TestStatusHistoryKeepsEachStatusOnceWithItsTime(t *testing.T) {
 	}
 	got, _ := f.svc.Get(ctx, r.ID)
 	want := []approvals.StatusChange{
-		{At: f.clock.Now().Add(-5e9), Status: defender.StatusPending},
-		{At: f.clock.Now().Add(-3e9), Status: defender.StatusInProgress},
-		{At: f.clock.Now().Add(-1e9), Status: defender.StatusSucceeded},
+		{At: f.clock.Now().Add(-5e9), Status: mde.StatusPending},
+		{At: f.clock.Now().Add(-3e9), Status: mde.StatusInProgress},
+		{At: f.clock.Now().Add(-1e9), Status: mde.StatusSucceeded},
 	}
 	if diff := cmp.Diff(want, got.StatusHistory); diff != "" {
 		t.Errorf("status history (-want +got):\n%s", diff)

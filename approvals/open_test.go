@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 func TestOpenValidatesTheDraft(t *testing.T) {
@@ -23,7 +23,7 @@ func TestOpenValidatesTheDraft(t *testing.T) {
 		{"an overlong reason is refused", func(d *approvals.Draft) { d.Reason = strings.Repeat("x", approvals.MaxReasonLen+1) }},
 		{"a malformed machine id is refused", func(d *approvals.Draft) { d.Params.Machine = "abc" }},
 		{"an isolate without isolation type is refused", func(d *approvals.Draft) { d.Params.Isolation = "" }},
-		{"an isolate with a scan type is refused", func(d *approvals.Draft) { d.Params.Scan = defender.ScanFull }},
+		{"an isolate with a scan type is refused", func(d *approvals.Draft) { d.Params.Scan = mde.ScanFull }},
 		{"an isolate with a file hash is refused", func(d *approvals.Draft) { d.Params.FileHash = sha256Hash }},
 	}
 	for _, tt := range tests {
@@ -46,7 +46,7 @@ func TestOpenValidatesTheDraft(t *testing.T) {
 		{"a scan without scan type is refused", approvals.KindScan, func(d *approvals.Draft) { d.Params.Scan = "" }},
 		{"a block with a machine is refused", approvals.KindBlock, func(d *approvals.Draft) { d.Params.Machine = machine }},
 		{"a block without a hash is refused", approvals.KindBlock, func(d *approvals.Draft) { d.Params.FileHash = "" }},
-		{"a quarantine with a mismatched hash type is refused", approvals.KindQuarantine, func(d *approvals.Draft) { d.Params.HashType = defender.HashSHA1 }},
+		{"a quarantine with a mismatched hash type is refused", approvals.KindQuarantine, func(d *approvals.Draft) { d.Params.HashType = mde.HashSHA1 }},
 		{"a quarantine without a machine is refused", approvals.KindQuarantine, func(d *approvals.Draft) { d.Params.Machine = "" }},
 	}
 	for _, tt := range kindTests {
@@ -63,13 +63,13 @@ func TestOpenValidatesTheDraft(t *testing.T) {
 func TestOpenNormalizesAndRecordsTheRequest(t *testing.T) {
 	f := newFixture(t, testPolicy())
 	d := draft(approvals.KindQuarantine)
-	d.Params.Machine = defender.MachineID(strings.ToUpper(string(machine)))
+	d.Params.Machine = mde.MachineID(strings.ToUpper(string(machine)))
 	d.Params.FileHash = strings.ToUpper(sha256Hash)
 	d.Reason = "  suspicious dropper  "
 	r := f.open(t, d)
 	want := &approvals.Request{
 		ID: r.ID, Kind: approvals.KindQuarantine,
-		Params:    approvals.Params{Machine: machine, FileHash: sha256Hash, HashType: defender.HashSHA256},
+		Params:    approvals.Params{Machine: machine, FileHash: sha256Hash, HashType: mde.HashSHA256},
 		Requester: requester, Channel: channel, Reason: "suspicious dropper",
 		Created: t0, Expires: t0.Add(approvals.DefaultTTL), Required: 1,
 		State: approvals.StateAwaiting, Updated: t0,
@@ -208,7 +208,7 @@ func TestFingerprintCoversWhatIsShown(t *testing.T) {
 		"kind":      func(r *approvals.Request) { r.Kind = approvals.KindRestrict },
 		"machine":   func(r *approvals.Request) { r.Params.Machine = machine2 },
 		"name":      func(r *approvals.Request) { r.Params.MachineName = "other" },
-		"isolation": func(r *approvals.Request) { r.Params.Isolation = defender.IsolationSelective },
+		"isolation": func(r *approvals.Request) { r.Params.Isolation = mde.IsolationSelective },
 		"reason":    func(r *approvals.Request) { r.Reason += "!" },
 		"requester": func(r *approvals.Request) { r.Requester = "UOTHER" },
 		"id":        func(r *approvals.Request) { r.ID = "R-OTHER" },

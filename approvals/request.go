@@ -7,18 +7,18 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // Params are the parameters of a response action. Which fields are set
 // depends on the kind (see [Draft]).
 type Params struct {
-	Machine     defender.MachineID     `json:"machine,omitempty"`      // every kind but block/unblock
-	MachineName string                 `json:"machine_name,omitempty"` // for display
-	Isolation   defender.IsolationType `json:"isolation,omitempty"`    // isolate only
-	Scan        defender.ScanType      `json:"scan,omitempty"`         // scan only
-	FileHash    string                 `json:"file_hash,omitempty"`    // quarantine, block, unblock
-	HashType    defender.HashType      `json:"hash_type,omitempty"`    // with FileHash
+	Machine     mde.MachineID     `json:"machine,omitempty"`      // every kind but block/unblock
+	MachineName string            `json:"machine_name,omitempty"` // for display
+	Isolation   mde.IsolationType `json:"isolation,omitempty"`    // isolate only
+	Scan        mde.ScanType      `json:"scan,omitempty"`         // scan only
+	FileHash    string            `json:"file_hash,omitempty"`    // quarantine, block, unblock
+	HashType    mde.HashType      `json:"hash_type,omitempty"`    // with FileHash
 }
 
 // Verdict is an approver's decision.
@@ -40,9 +40,9 @@ type Decision struct {
 
 // StatusChange is one MDE status seen for the submitted action.
 type StatusChange struct {
-	At     time.Time             `json:"at"`
-	Status defender.ActionStatus `json:"status"`
-	Detail string                `json:"detail,omitempty"`
+	At     time.Time        `json:"at"`
+	Status mde.ActionStatus `json:"status"`
+	Detail string           `json:"detail,omitempty"`
 }
 
 // Card is where the request's Slack card was posted, so later states can
@@ -71,13 +71,13 @@ type Request struct {
 	Decisions []Decision `json:"decisions,omitempty"`
 	ClosedBy  string     `json:"closed_by,omitempty"` // who withdrew or cancelled it
 
-	Card            Card                  `json:"card"`
-	ActionID        string                `json:"action_id,omitempty"` // MDE machine action (or indicator) id
-	MDEStatus       defender.ActionStatus `json:"mde_status,omitempty"`
-	StatusHistory   []StatusChange        `json:"status_history,omitempty"`
-	CancelRequested string                `json:"cancel_requested,omitempty"` // who asked to cancel the MDE action
-	Error           string                `json:"error,omitempty"`            // why it failed
-	CancelOfferTS   string                `json:"cancel_offer_ts,omitempty"`  // the thread reply with the Cancel button
+	Card            Card             `json:"card"`
+	ActionID        string           `json:"action_id,omitempty"` // MDE machine action (or indicator) id
+	MDEStatus       mde.ActionStatus `json:"mde_status,omitempty"`
+	StatusHistory   []StatusChange   `json:"status_history,omitempty"`
+	CancelRequested string           `json:"cancel_requested,omitempty"` // who asked to cancel the MDE action
+	Error           string           `json:"error,omitempty"`            // why it failed
+	CancelOfferTS   string           `json:"cancel_offer_ts,omitempty"`  // the thread reply with the Cancel button
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.

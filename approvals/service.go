@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // Config configures a Service.
@@ -287,7 +287,7 @@ func (s *Service) MarkFailed(ctx context.Context, id, detail string) (Result, er
 // Succeeded, Failed, TimeOut and Cancelled end it as succeeded, failed,
 // timed_out and cancelled, with detail as the error text. A status equal
 // to the last one seen changes nothing (Result.Changed is false).
-func (s *Service) RecordStatus(ctx context.Context, id string, status defender.ActionStatus, detail string) (Result, error) {
+func (s *Service) RecordStatus(ctx context.Context, id string, status mde.ActionStatus, detail string) (Result, error) {
 	if status == "" {
 		return Result{}, &Error{Code: CodeInvalid, RequestID: id, Msg: "empty MDE status"}
 	}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // The transitions below are pure: they change r (a private copy handed out
@@ -170,21 +170,21 @@ func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) 
 }
 
 // stateForStatus maps a terminal MDE status to the request state.
-func stateForStatus(s defender.ActionStatus) State {
+func stateForStatus(s mde.ActionStatus) State {
 	switch s {
-	case defender.StatusSucceeded:
+	case mde.StatusSucceeded:
 		return StateSucceeded
-	case defender.StatusFailed:
+	case mde.StatusFailed:
 		return StateFailed
-	case defender.StatusTimeOut:
+	case mde.StatusTimeOut:
 		return StateTimedOut
-	case defender.StatusCancelled:
+	case mde.StatusCancelled:
 		return StateCancelled
 	}
 	return StateSubmitted
 }
 
-func recordStatus(r *Request, status defender.ActionStatus, detail string, now time.Time) ([]AuditEvent, error) {
+func recordStatus(r *Request, status mde.ActionStatus, detail string, now time.Time) ([]AuditEvent, error) {
 	target := stateForStatus(status)
 	switch {
 	case status == r.MDEStatus && (r.State == target):

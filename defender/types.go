@@ -1,131 +1,60 @@
 package defender
 
-import (
-	"fmt"
-	"strings"
+import "github.com/mdebot/mdebot/mde"
+
+// The plain value types of MDE's API live in package mde, which the domain
+// and the renderers import without this client. They are aliases here, so
+// a caller of the client needs one import and the two names are one type.
+type (
+	ActionType    = mde.ActionType    // the "type" of a MachineAction
+	ActionStatus  = mde.ActionStatus  // the "status" of a MachineAction
+	IsolationType = mde.IsolationType // Isolate's IsolationType
+	ScanType      = mde.ScanType      // RunAntiVirusScan's ScanType
+	MachineID     = mde.MachineID     // a 40-hex machine id
+	HashType      = mde.HashType      // Sha1 or Sha256
 )
 
-// ActionType is the kind of a MachineAction, as MDE spells it in the
-// "type" field. Unknown values decode without error and are kept verbatim.
-type ActionType string
-
-// The MachineAction types MDE documents.
+// The MachineAction types MDE documents (see package mde).
 const (
-	ActionIsolate                     ActionType = "Isolate"
-	ActionUnisolate                   ActionType = "Unisolate"
-	ActionRestrictCodeExecution       ActionType = "RestrictCodeExecution"
-	ActionUnrestrictCodeExecution     ActionType = "UnrestrictCodeExecution"
-	ActionRunAntiVirusScan            ActionType = "RunAntiVirusScan"
-	ActionCollectInvestigationPackage ActionType = "CollectInvestigationPackage"
-	ActionStopAndQuarantineFile       ActionType = "StopAndQuarantineFile"
-	ActionOffboard                    ActionType = "Offboard"
-	ActionLiveResponse                ActionType = "LiveResponse"
+	ActionIsolate                     = mde.ActionIsolate
+	ActionUnisolate                   = mde.ActionUnisolate
+	ActionRestrictCodeExecution       = mde.ActionRestrictCodeExecution
+	ActionUnrestrictCodeExecution     = mde.ActionUnrestrictCodeExecution
+	ActionRunAntiVirusScan            = mde.ActionRunAntiVirusScan
+	ActionCollectInvestigationPackage = mde.ActionCollectInvestigationPackage
+	ActionStopAndQuarantineFile       = mde.ActionStopAndQuarantineFile
+	ActionOffboard                    = mde.ActionOffboard
+	ActionLiveResponse                = mde.ActionLiveResponse
 )
 
-// ActionStatus is the lifecycle state of a MachineAction. Unknown values
-// decode without error and are kept verbatim.
-type ActionStatus string
-
-// The MachineAction statuses MDE documents. Note the double L in Cancelled.
+// The MachineAction statuses MDE documents (see package mde).
 const (
-	StatusPending    ActionStatus = "Pending"
-	StatusInProgress ActionStatus = "InProgress"
-	StatusSucceeded  ActionStatus = "Succeeded"
-	StatusFailed     ActionStatus = "Failed"
-	StatusTimeOut    ActionStatus = "TimeOut"
-	StatusCancelled  ActionStatus = "Cancelled"
+	StatusPending    = mde.StatusPending
+	StatusInProgress = mde.StatusInProgress
+	StatusSucceeded  = mde.StatusSucceeded
+	StatusFailed     = mde.StatusFailed
+	StatusTimeOut    = mde.StatusTimeOut
+	StatusCancelled  = mde.StatusCancelled
 )
 
-// Terminal reports whether s is a final status (Succeeded, Failed, TimeOut,
-// Cancelled). Unknown statuses are not terminal, so a tracker keeps polling.
-func (s ActionStatus) Terminal() bool {
-	switch s {
-	case StatusSucceeded, StatusFailed, StatusTimeOut, StatusCancelled:
-		return true
-	}
-	return false
-}
-
-// IsolationType selects how completely a machine is cut off by Isolate.
-type IsolationType string
-
-// The isolation types MDE accepts in the IsolationType body field.
+// The isolation, scan and hash types MDE accepts (see package mde).
 const (
-	IsolationFull      IsolationType = "Full"
-	IsolationSelective IsolationType = "Selective"
-	IsolationUnmanaged IsolationType = "UnManagedDevice"
+	IsolationFull      = mde.IsolationFull
+	IsolationSelective = mde.IsolationSelective
+	IsolationUnmanaged = mde.IsolationUnmanaged
+	ScanQuick          = mde.ScanQuick
+	ScanFull           = mde.ScanFull
+	HashSHA1           = mde.HashSHA1
+	HashSHA256         = mde.HashSHA256
 )
 
-// Valid reports whether t is one of the isolation types MDE accepts.
-func (t IsolationType) Valid() bool {
-	switch t {
-	case IsolationFull, IsolationSelective, IsolationUnmanaged:
-		return true
-	}
-	return false
-}
+// ParseMachineID validates s as a machine id, lowercasing it (see
+// mde.ParseMachineID).
+func ParseMachineID(s string) (MachineID, error) { return mde.ParseMachineID(s) }
 
-// ScanType selects the depth of an antivirus scan.
-type ScanType string
-
-// The scan types MDE accepts in the ScanType body field.
-const (
-	ScanQuick ScanType = "Quick"
-	ScanFull  ScanType = "Full"
-)
-
-// Valid reports whether t is one of the scan types MDE accepts.
-func (t ScanType) Valid() bool { return t == ScanQuick || t == ScanFull }
-
-// MachineID is an MDE machine id: 40 lowercase hexadecimal characters.
-type MachineID string
-
-// ParseMachineID validates s as a machine id, lowercasing it.
-func ParseMachineID(s string) (MachineID, error) {
-	s = strings.ToLower(s)
-	if len(s) != 40 || !isHex(s) {
-		return "", fmt.Errorf("defender: %q is not a machine id (40 hexadecimal characters)", truncate(s, 64))
-	}
-	return MachineID(s), nil
-}
-
-// HashType names the kind of a file hash.
-type HashType string
-
-// The file hash kinds mdebot works with.
-const (
-	HashSHA1   HashType = "Sha1"
-	HashSHA256 HashType = "Sha256"
-)
-
-// ParseFileHash validates s as a SHA-1 (40 hex) or SHA-256 (64 hex) file
-// hash and returns it lowercased with its type.
-func ParseFileHash(s string) (string, HashType, error) {
-	s = strings.ToLower(s)
-	if !isHex(s) {
-		return "", "", fmt.Errorf("defender: %q is not a hexadecimal file hash", truncate(s, 80))
-	}
-	switch len(s) {
-	case 40:
-		return s, HashSHA1, nil
-	case 64:
-		return s, HashSHA256, nil
-	}
-	return "", "", fmt.Errorf("defender: a file hash has 40 (SHA-1) or 64 (SHA-256) hexadecimal characters, not %d", len(s))
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
+// ParseFileHash validates s as a SHA-1 or SHA-256 file hash and returns it
+// lowercased with its type (see mde.ParseFileHash).
+func ParseFileHash(s string) (string, HashType, error) { return mde.ParseFileHash(s) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -1,4 +1,4 @@
-package defender
+package mde
 
 import "testing"
 
