@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
@@ -28,9 +29,9 @@ func TestAnIsolationRunsOnlyOnceASecondPersonApproves(t *testing.T) {
 	stale := h.staleCopy(card)
 	r := h.only()
 
-	h.click(responder, card, actionApprove)
+	h.click(responder, card, blocks.ActionApprove)
 	h.ephemeral(responder, "cannot approve your own request")
-	h.click(outsider, card, actionApprove)
+	h.click(outsider, card, blocks.ActionApprove)
 	h.ephemeral(outsider, "not an approver")
 	if got := h.refusals(r.ID); len(got) != 2 || got[0] != approvals.CodeSelfDecision || got[1] != approvals.CodeNotPermitted {
 		t.Errorf("refusals audited = %v, want [self_decision not_permitted]", got)
@@ -39,7 +40,7 @@ func TestAnIsolationRunsOnlyOnceASecondPersonApproves(t *testing.T) {
 		t.Fatalf("isolate POSTs before approval = %d, want 0", n)
 	}
 
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "Submitted to Defender")
 	h.reply(card, "Succeeded")
 	h.card("succeeded")
@@ -56,7 +57,7 @@ func TestAnIsolationRunsOnlyOnceASecondPersonApproves(t *testing.T) {
 		t.Errorf("isolation scope = %q, want Selective", a.Scope)
 	}
 	// A late click on the old card is refused and changes nothing.
-	h.click(approver2, stale, actionApprove)
+	h.click(approver2, stale, blocks.ActionApprove)
 	h.ephemeral(approver2, "already decided")
 	if n := h.mde.CallCount("actions.isolate"); n != 1 {
 		t.Errorf("isolate POSTs after a late click = %d, want 1", n)
@@ -77,7 +78,7 @@ func TestTwentyConcurrentApprovalsSubmitOnce(t *testing.T) {
 			user = approver2
 		}
 		wg.Go(func() {
-			env, err := h.slack.ClickButton(ctx, user, stale.Ref(), actionApprove, "")
+			env, err := h.slack.ClickButton(ctx, user, stale.Ref(), blocks.ActionApprove, "")
 			if err == nil {
 				_, err = h.slack.WaitAck(ctx, env.ID)
 			}
@@ -104,13 +105,13 @@ func TestADenialNeedsAReasonGivenInTheModal(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "unisolate ws-0042 all clear")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionDeny)
-	view, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == callbackDenyModal && v.UserID == approver1 })
+	h.click(approver1, card, blocks.ActionDeny)
+	view, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == blocks.CallbackDenyModal && v.UserID == approver1 })
 	if err != nil {
 		t.Fatal(err)
 	}
 	// An empty reason keeps the modal open with an error, from the ack alone.
-	env, err := h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blockDenyReason: {actionDenyReason: "   "}})
+	env, err := h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blocks.BlockDenyReason: {blocks.ActionDenyReason: "   "}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +119,10 @@ func TestADenialNeedsAReasonGivenInTheModal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(ack.Payload), `"response_action":"errors"`) || !strings.Contains(string(ack.Payload), blockDenyReason) {
+	if !strings.Contains(string(ack.Payload), `"response_action":"errors"`) || !strings.Contains(string(ack.Payload), blocks.BlockDenyReason) {
 		t.Errorf("ack payload = %s, want response_action errors on the reason", ack.Payload)
 	}
-	env, err = h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blockDenyReason: {actionDenyReason: "the <!channel> machine is still infected"}})
+	env, err = h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blocks.BlockDenyReason: {blocks.ActionDenyReason: "the <!channel> machine is still infected"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestTheRequesterCannotDenyTheirOwnRequest(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
-	h.click(responder, card, actionDeny)
+	h.click(responder, card, blocks.ActionDeny)
 	h.ephemeral(responder, "cannot approve your own request")
 	if got := h.refusals(h.only().ID); len(got) != 1 || got[0] != approvals.CodeSelfDecision {
 		t.Errorf("refusals = %v, want [self_decision]", got)
@@ -165,10 +166,10 @@ func TestAnUnapprovedRequestExpiresAndItsCardSaysSo(t *testing.T) {
 	if expired.TS != card.TS || expired.Edited == 0 {
 		t.Errorf("expired card %s (edited %d), want card %s edited", expired.TS, expired.Edited, card.TS)
 	}
-	if strings.Contains(string(expired.Blocks), actionApprove) {
+	if strings.Contains(string(expired.Blocks), blocks.ActionApprove) {
 		t.Error("the expired card still offers Approve")
 	}
-	h.click(approver1, stale, actionApprove)
+	h.click(approver1, stale, blocks.ActionApprove)
 	h.ephemeral(approver1, "expired")
 	if n := h.mde.CallCount("actions.isolate"); n != 0 {
 		t.Errorf("isolate POSTs = %d after expiry, want 0", n)

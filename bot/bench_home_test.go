@@ -12,6 +12,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/storage"
 )
@@ -100,14 +102,14 @@ func BenchmarkOf100kRequests(b *testing.B) {
 
 func benchAppHome(b *testing.B, bot *Bot) {
 	ctx := context.Background()
-	for _, f := range []HomeFilter{{}, {Kind: VerbScan, Outcome: OutcomeFailed}} {
+	for _, f := range []blocks.HomeFilter{{}, {Kind: command.VerbScan, Outcome: command.OutcomeFailed}} {
 		b.Run(fmt.Sprintf("kind=%s,outcome=%s", f.Kind, f.Outcome), func(b *testing.B) {
 			for b.Loop() {
 				v, err := bot.homeView(ctx, benchViewer, f)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := json.Marshal(RenderHome(v)); err != nil {
+				if _, err := json.Marshal(blocks.RenderHome(v)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -119,11 +121,11 @@ func benchHistoryPage(b *testing.B, bot *Bot, db *storage.DB) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		filter HistoryFilter
+		filter command.HistoryFilter
 	}{
-		{"all", HistoryFilter{}},
-		{"one user", HistoryFilter{UserID: "U0042"}},
-		{"kind and outcome since 30d", HistoryFilter{Kind: VerbIsolate, Outcome: OutcomeSucceeded, Since: 30 * 24 * time.Hour}},
+		{"all", command.HistoryFilter{}},
+		{"one user", command.HistoryFilter{UserID: "U0042"}},
+		{"kind and outcome since 30d", command.HistoryFilter{Kind: command.VerbIsolate, Outcome: command.OutcomeSucceeded, Since: 30 * 24 * time.Hour}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -131,11 +133,11 @@ func benchHistoryPage(b *testing.B, bot *Bot, db *storage.DB) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rows := make([]HistoryRow, len(page.Requests))
+				rows := make([]blocks.HistoryRow, len(page.Requests))
 				for i, r := range page.Requests {
 					rows[i] = historyRow(r, "")
 				}
-				if _, err := json.Marshal(RenderHistory(rows, page.Next).Blocks); err != nil {
+				if _, err := json.Marshal(blocks.RenderHistory(rows, page.Next).Blocks); err != nil {
 					b.Fatal(err)
 				}
 			}

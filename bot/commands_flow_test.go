@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
@@ -17,7 +18,7 @@ func TestAnAmbiguousNameOffersAPickerThatFinishesTheCommand(t *testing.T) {
 	if h.posted() != 0 {
 		t.Fatalf("something was posted in the channel before a machine was picked:\n%s", h.dump())
 	}
-	h.click(responder, picker, pickActionID(0))
+	h.click(responder, picker, blocks.PickActionID(0))
 	card := h.card("awaiting approval")
 	r := h.only()
 	if r.Params.MachineName != "ws-0100.contoso.local" || r.Reason != "beaconing to <https://evil.example|evil>" {
@@ -37,7 +38,7 @@ func TestAPickByAnotherUserIsCheckedForThatUser(t *testing.T) {
 	var value string
 	for _, m := range h.slack.AllMessages() {
 		if m.TS == picker.TS {
-			value = buttonValue(t, m, pickActionID(0))
+			value = buttonValue(t, m, blocks.PickActionID(0))
 		}
 	}
 	h.runAs(outsider, value)
@@ -155,13 +156,13 @@ func (h *harness) runAs(user, value string) {
 	h.t.Helper()
 	// Any message with a pick button will do: post one for user.
 	msg := h.staleCopyFor(user, value)
-	h.click(user, msg, pickActionID(0))
+	h.click(user, msg, blocks.PickActionID(0))
 }
 
 func TestHistoryPagesWithTheMoreButton(t *testing.T) {
 	h := newHarness(t)
 	ctx := h.ctx()
-	for i := range HistoryPageSize + 5 {
+	for i := range blocks.HistoryPageSize + 5 {
 		res, err := h.svc.Open(ctx, approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
 			Reason: "drill " + strconv.Itoa(i), Params: approvals.Params{Machine: ws42, MachineName: "ws-0042.contoso.local", Isolation: defender.IsolationFull}})
 		if err != nil {
@@ -175,7 +176,7 @@ func TestHistoryPagesWithTheMoreButton(t *testing.T) {
 	h.ephemeral(approver1, "history: 0 requests")
 	h.slash(approver2, socChannel, "history ws-0042")
 	first := h.ephemeral(approver2, "mde_history_more")
-	h.click(approver2, first, actionHistoryMore)
+	h.click(approver2, first, blocks.ActionHistoryMore)
 	h.wait("second page", func(m slacktest.Message) bool {
 		return m.Ephemeral && m.VisibleTo == approver2 && m.TS != first.TS && strings.Contains(m.Text, "history: 5 requests")
 	})
@@ -195,11 +196,11 @@ func TestTheRequesterWithdrawsWithTheCardButton(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "offboard ws-0042 decommissioned")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	h.wait("one approval of two on the card", func(m slacktest.Message) bool {
 		return m.TS == card.TS && strings.Contains(shown(m), "1 of 2")
 	})
-	h.click(responder, card, actionWithdraw)
+	h.click(responder, card, blocks.ActionWithdraw)
 	h.card("withdrawn")
 	if n := h.mde.CallCount("actions.offboard"); n != 0 {
 		t.Errorf("offboard POSTs = %d, want 0", n)

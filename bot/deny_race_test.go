@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 )
 
 // blinkingGroups resolves the approver group, except that while down is set
@@ -30,7 +31,7 @@ func TestADenyClickWhileTheApproverGroupCannotBeResolvedNeverDeniesWithoutAReaso
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
 	g.down.Store(true) // the click's first group lookup fails, the next succeeds
-	h.click(approver1, card, actionDeny)
+	h.click(approver1, card, blocks.ActionDeny)
 	h.ephemeral(approver1, "") // the refusal
 	r := h.only()
 	if r.State != approvals.StateAwaiting || len(r.Decisions) != 0 {

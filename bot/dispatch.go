@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -18,13 +19,13 @@ func ackPayload(evt socketmode.Event) any {
 		return nil
 	}
 	cb, ok := evt.Data.(slack.InteractionCallback)
-	if !ok || cb.Type != slack.InteractionTypeViewSubmission || cb.View.CallbackID != callbackDenyModal {
+	if !ok || cb.Type != slack.InteractionTypeViewSubmission || cb.View.CallbackID != blocks.CallbackDenyModal {
 		return nil
 	}
 	if denyReason(cb) != "" {
 		return nil
 	}
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{blockDenyReason: "Say why you deny this request."})
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.BlockDenyReason: "Say why you deny this request."})
 }
 
 // denyReason is the trimmed reason typed in a deny modal submission.
@@ -32,7 +33,7 @@ func denyReason(cb slack.InteractionCallback) string {
 	if cb.View.State == nil {
 		return ""
 	}
-	return strings.TrimSpace(cb.View.State.Values[blockDenyReason][actionDenyReason].Value)
+	return strings.TrimSpace(cb.View.State.Values[blocks.BlockDenyReason][blocks.ActionDenyReason].Value)
 }
 
 // handlerTimeout bounds the work on one envelope. That work is not
@@ -67,14 +68,14 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		case slack.InteractionTypeBlockActions:
 			in := interaction{user: cb.User.ID, channel: clickChannel(cb), responseURL: cb.ResponseURL}
 			if cb.View.Type == slack.VTHomeTab {
-				f := parseHomeFilter(cb.View.PrivateMetadata)
+				f := blocks.ParseHomeFilter(cb.View.PrivateMetadata)
 				in.home = &f
 			}
 			for _, a := range cb.ActionCallback.BlockActions {
 				b.handleClick(ctx, in, cb.TriggerID, a)
 			}
 		case slack.InteractionTypeViewSubmission:
-			if cb.View.CallbackID == callbackDenyModal {
+			if cb.View.CallbackID == blocks.CallbackDenyModal {
 				b.handleDenySubmission(ctx, cb)
 			}
 		}

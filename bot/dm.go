@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/slack-go/slack"
 )
 
@@ -18,7 +19,7 @@ func (b *Bot) openDM(ctx context.Context, user string) (string, error) {
 }
 
 // dm posts m to user in their DM with the bot.
-func (b *Bot) dm(ctx context.Context, user string, m Message) error {
+func (b *Bot) dm(ctx context.Context, user string, m blocks.Message) error {
 	channel, err := b.openDM(ctx, user)
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@
 //
 // It knows Slack (slack-go) and nothing of storage: requests, decisions and
 // their audit trail belong to package approvals; MDE calls to package
-// defender. User text is escaped (escapeText) and truncated (truncateText)
+// defender. User text is escaped (EscapeText) and truncated (TruncateText)
 // against Slack's limits wherever it is shown, and secrets — tokens, the
 // investigation package's download URL — never reach a log line.
 package bot

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 )
 
 // dryRunDetail is the failure detail of a request a dry run closed: the
@@ -28,7 +29,7 @@ func (b *Bot) dryRun(ctx context.Context, r *approvals.Request) {
 		log.ErrorContext(ctx, "closing the dry-run request failed", "error", err)
 		return
 	}
-	b.postThread(ctx, res.Request, renderReply(":test_tube: *DRY RUN*: "+escapeText(what)+
+	b.postThread(ctx, res.Request, blocks.RenderReply(":test_tube: *DRY RUN*: "+blocks.EscapeText(what)+
 		" was approved but not sent to Defender (mdebot runs with --dry-run)."))
 	b.updateCard(ctx, res.Request)
 }

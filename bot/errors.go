@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -16,7 +17,7 @@ import (
 // the one place that maps known error kinds (MDE's and the approval
 // rules') to short sentences; ok is false for anything else, which the
 // caller reports as an internal error with a reference.
-func explain(err error) (msg Message, ok bool) {
+func explain(err error) (msg blocks.Message, ok bool) {
 	var ae *approvals.Error
 	if errors.As(err, &ae) {
 		return explainRefusal(ae)
@@ -24,85 +25,85 @@ func explain(err error) (msg Message, ok bool) {
 	var de *defender.Error
 	switch {
 	case errors.Is(err, defender.ErrOutcomeUnknown):
-		return renderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
+		return blocks.RenderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
 	case errors.Is(err, defender.ErrActionInProgress):
-		return renderNotice(":hourglass: Defender is already running an action of this kind on the machine."), true
+		return blocks.RenderNotice(":hourglass: Defender is already running an action of this kind on the machine."), true
 	case errors.Is(err, defender.ErrOSNotSupported):
-		return renderNotice(":no_entry_sign: The machine's OS or Defender agent does not support this action."), true
+		return blocks.RenderNotice(":no_entry_sign: The machine's OS or Defender agent does not support this action."), true
 	case errors.Is(err, defender.ErrForbidden):
 		text := ":no_entry_sign: Defender refused: mdebot's app registration lacks a permission"
 		if errors.As(err, &de) {
 			if p := de.MissingPermissions(); len(p) > 0 {
-				text += " (it needs one of " + escapeTruncate(strings.Join(p, ", "), 300) + ")"
+				text += " (it needs one of " + blocks.EscapeTruncate(strings.Join(p, ", "), 300) + ")"
 			}
 		}
-		return renderNotice(text + "."), true
+		return blocks.RenderNotice(text + "."), true
 	case errors.Is(err, defender.ErrRateLimited):
-		return renderNotice(":hourglass: Defender's API rate limit is reached; try again in a minute."), true
+		return blocks.RenderNotice(":hourglass: Defender's API rate limit is reached; try again in a minute."), true
 	case errors.Is(err, defender.ErrNotFound):
-		return renderNotice(":grey_question: Defender does not know that machine, action or package (yet)."), true
+		return blocks.RenderNotice(":grey_question: Defender does not know that machine, action or package (yet)."), true
 	case errors.Is(err, defender.ErrUnauthorized):
-		return renderNotice(":no_entry_sign: Defender refused mdebot's credentials; tell the operator."), true
+		return blocks.RenderNotice(":no_entry_sign: Defender refused mdebot's credentials; tell the operator."), true
 	}
-	return Message{}, false
+	return blocks.Message{}, false
 }
 
 // explainRefusal is what a person refused by the approval rules is told;
 // the sentence is chosen by the error's code and permission rule, never by
 // its text.
-func explainRefusal(ae *approvals.Error) (Message, bool) {
+func explainRefusal(ae *approvals.Error) (blocks.Message, bool) {
 	switch {
 	case errors.Is(ae, approvals.ErrSelfDecision):
-		return RenderRefusal(RefuseSelfApproval), true
+		return blocks.RenderRefusal(blocks.RefuseSelfApproval), true
 	case errors.Is(ae, approvals.ErrChannel):
 		if ae.Op == approvals.OpOpen {
-			return renderNotice(":no_entry_sign: Requests are not accepted in this channel; use one of the response channels (see `/mde help`)."), true
+			return blocks.RenderNotice(":no_entry_sign: Requests are not accepted in this channel; use one of the response channels (see `/mde help`)."), true
 		}
-		return renderNotice(":no_entry_sign: This command is not answered in this channel; use one of the response channels."), true
+		return blocks.RenderNotice(":no_entry_sign: This command is not answered in this channel; use one of the response channels."), true
 	case errors.Is(ae, approvals.ErrNotRequester):
-		return renderNotice(":no_entry_sign: You are not allowed to request response actions: you may not request them with `/mde` until an operator adds you to the requesters (slack.requesters)."), true
+		return blocks.RenderNotice(":no_entry_sign: You are not allowed to request response actions: you may not request them with `/mde` until an operator adds you to the requesters (slack.requesters)."), true
 	case errors.Is(ae, approvals.ErrNotReader):
-		return renderNotice(":no_entry_sign: Only requesters, approvers and auditors can look up machines and requests."), true
+		return blocks.RenderNotice(":no_entry_sign: Only requesters, approvers and auditors can look up machines and requests."), true
 	case errors.Is(ae, approvals.ErrNotAuditor):
 		if ae.Op == approvals.OpExport {
-			return renderNotice(":no_entry_sign: Only the auditors (slack.auditors) can export the requests."), true
+			return blocks.RenderNotice(":no_entry_sign: Only the auditors (slack.auditors) can export the requests."), true
 		}
-		return renderNotice(":no_entry_sign: Only auditors can read the request history."), true
+		return blocks.RenderNotice(":no_entry_sign: Only auditors can read the request history."), true
 	case errors.Is(ae, approvals.ErrNotOwner):
 		if ae.Op == approvals.OpPackageLink {
-			return renderNotice(":no_entry_sign: Only the requester and the approvers can download this package."), true
+			return blocks.RenderNotice(":no_entry_sign: Only the requester and the approvers can download this package."), true
 		}
-		return RenderRefusal(RefuseNotRequester), true
+		return blocks.RenderRefusal(blocks.RefuseNotRequester), true
 	case errors.Is(ae, approvals.ErrNotPermitted):
-		return RenderRefusal(RefuseNotApprover), true
+		return blocks.RenderRefusal(blocks.RefuseNotApprover), true
 	case errors.Is(ae, approvals.ErrAlreadyDecided):
-		return RenderRefusal(RefuseAlreadyDecided), true
+		return blocks.RenderRefusal(blocks.RefuseAlreadyDecided), true
 	case errors.Is(ae, approvals.ErrNotAwaiting):
 		switch ae.State {
 		case approvals.StateExpired:
-			return RenderRefusal(RefuseExpired), true
+			return blocks.RenderRefusal(blocks.RefuseExpired), true
 		case approvals.StateWithdrawn:
-			return RenderRefusal(RefuseWithdrawn), true
+			return blocks.RenderRefusal(blocks.RefuseWithdrawn), true
 		}
-		return RenderRefusal(RefuseAlreadyDecided), true
+		return blocks.RenderRefusal(blocks.RefuseAlreadyDecided), true
 	case errors.Is(ae, approvals.ErrExpired):
-		return RenderRefusal(RefuseExpired), true
+		return blocks.RenderRefusal(blocks.RefuseExpired), true
 	case errors.Is(ae, approvals.ErrFingerprint):
-		return RenderRefusal(RefuseChanged), true
+		return blocks.RenderRefusal(blocks.RefuseChanged), true
 	case errors.Is(ae, approvals.ErrNotFound):
-		return renderNotice(":grey_question: No such request."), true
+		return blocks.RenderNotice(":grey_question: No such request."), true
 	case errors.Is(ae, approvals.ErrReasonRequired):
-		return renderNotice(":warning: A reason is required."), true
+		return blocks.RenderNotice(":warning: A reason is required."), true
 	case errors.Is(ae, approvals.ErrConflict):
-		return renderNotice(":warning: Another request for the same target is still open: " + renderCode(ae.Existing, 40) + ". Finish or withdraw it first."), true
+		return blocks.RenderNotice(":warning: Another request for the same target is still open: " + blocks.RenderCode(ae.Existing, 40) + ". Finish or withdraw it first."), true
 	case errors.Is(ae, approvals.ErrIllegal):
-		return renderNotice(":warning: Not possible now: the request is " + escapeText(strings.ReplaceAll(string(ae.State), "_", " ")) + "."), true
+		return blocks.RenderNotice(":warning: Not possible now: the request is " + blocks.EscapeText(strings.ReplaceAll(string(ae.State), "_", " ")) + "."), true
 	case errors.Is(ae, approvals.ErrInvalid):
-		return renderNotice(":warning: " + escapeTruncate(ae.Msg, 500)), true
+		return blocks.RenderNotice(":warning: " + blocks.EscapeTruncate(ae.Msg, 500)), true
 	case errors.Is(ae, approvals.ErrGroupLookup):
-		return renderNotice(":warning: mdebot could not check the approver groups in Slack; try again shortly."), true
+		return blocks.RenderNotice(":warning: mdebot could not check the approver groups in Slack; try again shortly."), true
 	}
-	return Message{}, false
+	return blocks.Message{}, false
 }
 
 // newRef returns a short random reference that ties an internal error shown
@@ -115,14 +116,14 @@ func newRef() string {
 
 // errorMessage is explain's message for err, or an internal-error notice
 // whose reference is logged with err's detail.
-func (b *Bot) errorMessage(ctx context.Context, err error, attrs ...any) Message {
+func (b *Bot) errorMessage(ctx context.Context, err error, attrs ...any) blocks.Message {
 	if m, ok := explain(err); ok {
 		b.log.InfoContext(ctx, "refused", append(attrs, "error", err.Error())...)
 		return m
 	}
 	ref := newRef()
 	b.log.ErrorContext(ctx, "internal error", append(attrs, "ref", ref, "error", logSafe(err))...)
-	return RenderInternalError(ref)
+	return blocks.RenderInternalError(ref)
 }
 
 // logSafe is err's text for a log line with the URL of any *url.Error in

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
 )
@@ -68,7 +69,7 @@ func TestAnActionTheMachineCannotRunFailsWithAReason(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "isolate mac-0007 full suspicious login")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "does not support this action")
 	h.card("failed")
 	if r := h.only(); r.State != approvals.StateFailed {
@@ -91,7 +92,7 @@ func TestAReplyThroughAResponseURLThatFailsNeverLogsTheURLsSecretPath(t *testing
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL + "/commands/T0TEAM/123456/s3cr3tT0k3n"
 	dead.Close() // the POST fails in the transport: slack-go's error quotes the URL
-	b.reply(h.ctx(), interaction{responseURL: url}, renderNotice("hello"))
+	b.reply(h.ctx(), interaction{responseURL: url}, blocks.RenderNotice("hello"))
 	logs := h.logs.String()
 	if !strings.Contains(logs, "reply through response_url failed") {
 		t.Fatalf("the failure was not logged:\n%s", logs)

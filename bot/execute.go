@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -25,7 +26,7 @@ func mdeComment(r *approvals.Request) string {
 		by = "approved by " + strings.Join(approvers, ", ")
 	}
 	c := fmt.Sprintf("mdebot %s: requested by %s, %s: %s", r.ID, r.Requester, by, r.Reason)
-	return truncateText(c, maxComment)
+	return blocks.TruncateText(c, maxComment)
 }
 
 // actionType is the MDE action type of kind ("" for indicators).
@@ -145,10 +146,10 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 		r = rec.Request
 	}
 	view := requestView(r, b.machineFor(ctx, r))
-	b.postThread(ctx, r, RenderSubmitted(view))
+	b.postThread(ctx, r, blocks.RenderSubmitted(view))
 	cancelTS := ""
 	if !status.Terminal() {
-		cancelTS = b.postThread(ctx, r, RenderCancelReply(view))
+		cancelTS = b.postThread(ctx, r, blocks.RenderCancelReply(view))
 		if cancelTS != "" {
 			// Stored so the tracker retires the button after a restart too.
 			if _, err := b.o.Approvals.SetCancelOffer(ctx, r.ID, cancelTS); err != nil {
@@ -175,7 +176,7 @@ func (b *Bot) executeIndicator(ctx context.Context, r *approvals.Request) {
 		ind, err = b.o.Defender.Indicators.BlockFile(ctx, defender.FileBlock{
 			Hash:          r.Params.FileHash,
 			Action:        defender.IndicatorBlock,
-			Title:         truncateText("mdebot "+r.ID+": block file", 100),
+			Title:         blocks.TruncateText("mdebot "+r.ID+": block file", 100),
 			Description:   mdeComment(r),
 			GenerateAlert: true,
 		})
@@ -211,7 +212,7 @@ func (b *Bot) finishIndicator(ctx context.Context, r *approvals.Request) {
 	if r.Kind == approvals.KindUnblock {
 		verb = "unblocked"
 	}
-	b.postThread(ctx, r, renderReply(":large_green_circle: Defender: file "+renderCode(r.Params.FileHash, 80)+" "+verb+" tenant-wide."))
+	b.postThread(ctx, r, blocks.RenderReply(":large_green_circle: Defender: file "+blocks.RenderCode(r.Params.FileHash, 80)+" "+verb+" tenant-wide."))
 	b.updateCard(ctx, r)
 	b.log.InfoContext(ctx, "indicator done", "request", r.ID, "kind", r.Kind)
 }
@@ -225,9 +226,9 @@ func actionDetail(a defender.MachineAction) string {
 		if err := json.Unmarshal(a.TroubleshootInfo, &s); err != nil {
 			s = strings.TrimSpace(string(a.TroubleshootInfo)) // an object: show it as sent
 		}
-		return truncateText(s, 500)
+		return blocks.TruncateText(s, 500)
 	case defender.StatusCancelled:
-		return truncateText(a.CancellationComment, 500)
+		return blocks.TruncateText(a.CancellationComment, 500)
 	}
 	return ""
 }

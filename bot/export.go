@@ -8,12 +8,14 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/report"
 )
 
 // export answers /mde export: the requests created within --since, as a
 // CSV or JSON file uploaded to the asker's DM. Only slack.auditors may.
-func (b *Bot) export(ctx context.Context, in interaction, cmd Command) {
+func (b *Bot) export(ctx context.Context, in interaction, cmd command.Command) {
 	user := in.user
 	if err := b.o.Approvals.Authorize(ctx, user, in.channel, approvals.OpExport); err != nil {
 		b.replyError(ctx, in, err)
@@ -21,10 +23,10 @@ func (b *Bot) export(ctx context.Context, in interaction, cmd Command) {
 	}
 	since := cmd.Filter.Since
 	if since == 0 {
-		since = DefaultExportSince
+		since = command.DefaultExportSince
 	}
 	format := report.CSV
-	if cmd.Format == FormatJSON {
+	if cmd.Format == command.FormatJSON {
 		format = report.JSON
 	}
 	rows, err := report.Collect(ctx, b.o.History, report.Query{Since: b.now().Add(-since)})
@@ -43,7 +45,7 @@ func (b *Bot) export(ctx context.Context, in interaction, cmd Command) {
 		return
 	}
 	name := "mdebot-requests-" + b.now().UTC().Format("2006-01-02T1504Z") + format.Ext()
-	summary := fmt.Sprintf("%s created in the last %s.", renderPlural(len(rows), "request"), formatSince(since))
+	summary := fmt.Sprintf("%s created in the last %s.", blocks.RenderPlural(len(rows), "request"), command.FormatSince(since))
 	if _, err := b.o.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: &buf, FileSize: buf.Len(), Filename: name, Title: name, Channel: dm,
 		InitialComment: "mdebot export: " + summary,
@@ -51,12 +53,12 @@ func (b *Bot) export(ctx context.Context, in interaction, cmd Command) {
 		b.replyError(ctx, in, fmt.Errorf("uploading the export: %w", err))
 		return
 	}
-	if err := b.o.Approvals.RecordExport(ctx, user, fmt.Sprintf("%s, %d requests, since %s", format, len(rows), formatSince(since))); err != nil {
+	if err := b.o.Approvals.RecordExport(ctx, user, fmt.Sprintf("%s, %d requests, since %s", format, len(rows), command.FormatSince(since))); err != nil {
 		b.replyError(ctx, in, err)
 		return
 	}
 	b.log.InfoContext(ctx, "export sent", "user", user, "rows", len(rows), "format", string(format))
 	if in.channel != dm {
-		b.reply(ctx, in, renderNotice(":outbox_tray: Sent you the export in a direct message: "+escapeText(summary)))
+		b.reply(ctx, in, blocks.RenderNotice(":outbox_tray: Sent you the export in a direct message: "+blocks.EscapeText(summary)))
 	}
 }

@@ -7,13 +7,14 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
 // postForged posts m in the SOC channel as if mdebot had: its buttons carry
 // whatever values m was rendered with.
-func (h *harness) postForged(m Message) slacktest.Message {
+func (h *harness) postForged(m blocks.Message) slacktest.Message {
 	h.t.Helper()
 	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
 	_, ts, err := c.PostMessageContext(h.ctx(), socChannel, msgOptions(m)...)
@@ -29,21 +30,23 @@ func (h *harness) postForged(m Message) slacktest.Message {
 
 func TestEveryAttemptOnARequestThatDoesNotExistIsAuditedAsRefused(t *testing.T) {
 	const ghost = "R-GHOST00000"
-	ghostView := RequestView{ID: ghost, Kind: KindCollect, State: StateAwaitingApproval, RequiredApprovals: 1,
-		Machine: MachineView{ID: ws42, Name: "ws-0042"}, Requester: responder, Reason: "x",
+	ghostView := blocks.RequestView{ID: ghost, Kind: approvals.KindCollect, State: approvals.StateAwaiting, RequiredApprovals: 1,
+		Machine: blocks.MachineView{ID: ws42, Name: "ws-0042"}, Requester: responder, Reason: "x",
 		Created: time.Now(), Expires: time.Now().Add(time.Hour), ActionID: "a1", MDEStatus: defender.StatusInProgress}
 	for _, tc := range []struct {
 		name string
 		try  func(h *harness)
 	}{
 		{"a Deny click", func(h *harness) {
-			h.click(approver1, h.postForged(RenderRequestCard(ghostView, time.Now())), actionDeny)
+			h.click(approver1, h.postForged(blocks.RenderRequestCard(ghostView, time.Now())), blocks.ActionDeny)
 		}},
-		{"a Cancel click", func(h *harness) { h.click(approver1, h.postForged(RenderCancelReply(ghostView)), actionCancel) }},
+		{"a Cancel click", func(h *harness) {
+			h.click(approver1, h.postForged(blocks.RenderCancelReply(ghostView)), blocks.ActionCancel)
+		}},
 		{"a download link click", func(h *harness) {
 			v := ghostView
-			v.State, v.MDEStatus = StateSucceeded, defender.StatusSucceeded
-			h.click(approver1, h.postForged(RenderPackageReady(v)), actionPackageLink)
+			v.State, v.MDEStatus = approvals.StateSucceeded, defender.StatusSucceeded
+			h.click(approver1, h.postForged(blocks.RenderPackageReady(v)), blocks.ActionPackageLink)
 		}},
 		{"/mde cancel", func(h *harness) { h.slash(approver1, socChannel, "cancel "+ghost+" oops") }},
 	} {
@@ -105,9 +108,9 @@ func TestAnApproveClickWithAMalformedValueIsRefusedAuditedAndExplained(t *testin
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	h.card("awaiting approval")
 	r := h.only()
-	v := requestView(r, MachineView{})
+	v := requestView(r, blocks.MachineView{})
 	v.Fingerprint = "" // the button's value is the request id and a bare separator
-	h.click(approver1, h.postForged(RenderRequestCard(v, time.Now())), actionApprove)
+	h.click(approver1, h.postForged(blocks.RenderRequestCard(v, time.Now())), blocks.ActionApprove)
 	h.ephemeral(approver1, "")
 	if got := h.refusals(r.ID); len(got) != 1 || got[0] != approvals.CodeFingerprint {
 		t.Errorf("refusals = %v, want [fingerprint]", got)

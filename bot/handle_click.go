@@ -8,6 +8,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -16,17 +18,17 @@ import (
 // the fingerprint); everything else is re-read and re-checked for the
 // clicking user by package approvals.
 func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string, a *slack.BlockAction) {
-	if isPickAction(a.ActionID) {
+	if blocks.IsPickAction(a.ActionID) {
 		b.pick(ctx, in, a.Value)
 		return
 	}
-	switch homeAction(a.ActionID) {
-	case actionApprove:
+	switch blocks.HomeAction(a.ActionID) {
+	case blocks.ActionApprove:
 		id, fp := b.approveTarget(ctx, a.Value, in.user)
 		b.approve(ctx, in, id, fp)
-	case actionDeny:
+	case blocks.ActionDeny:
 		b.openDeny(ctx, in, a.Value, triggerID)
-	case actionWithdraw:
+	case blocks.ActionWithdraw:
 		res, err := b.o.Approvals.Withdraw(ctx, a.Value, in.user)
 		if err != nil {
 			b.replyError(ctx, in, err, "request", a.Value)
@@ -34,26 +36,26 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 		}
 		b.log.InfoContext(ctx, "request withdrawn", "request", a.Value, "user", in.user)
 		b.updateCard(ctx, res.Request)
-	case actionCancel:
+	case blocks.ActionCancel:
 		b.cancelRequest(ctx, in, a.Value, "")
-	case actionPackageLink:
+	case blocks.ActionPackageLink:
 		b.packageLink(ctx, in, a.Value)
-	case actionHistoryMore:
+	case blocks.ActionHistoryMore:
 		cursor, text, _ := strings.Cut(a.Value, " ")
-		cmd, err := ParseCommand(text)
-		if err != nil || cmd.Verb != VerbHistory {
+		cmd, err := command.Parse(text)
+		if err != nil || cmd.Verb != command.VerbHistory {
 			b.log.WarnContext(ctx, "malformed history cursor", "user", in.user)
 			return
 		}
 		b.history(ctx, in, cmd, cursor)
-	case actionHomeKind:
+	case blocks.ActionHomeKind:
 		if in.home != nil {
-			in.home.setKind(a.SelectedOption.Value)
+			in.home.SetKind(a.SelectedOption.Value)
 			b.publishHome(ctx, in.user, *in.home, "")
 		}
-	case actionHomeOutcome:
+	case blocks.ActionHomeOutcome:
 		if in.home != nil {
-			in.home.setOutcome(a.SelectedOption.Value)
+			in.home.SetOutcome(a.SelectedOption.Value)
 			b.publishHome(ctx, in.user, *in.home, "")
 		}
 	default:
@@ -88,7 +90,7 @@ func (b *Bot) openDeny(ctx context.Context, in interaction, id, triggerID string
 		b.replyError(ctx, in, err, "request", id)
 		return
 	}
-	if _, err := b.o.Slack.OpenViewContext(ctx, triggerID, RenderDenyModal(requestView(r, b.machineFor(ctx, r)))); err != nil {
+	if _, err := b.o.Slack.OpenViewContext(ctx, triggerID, blocks.RenderDenyModal(requestView(r, b.machineFor(ctx, r)))); err != nil {
 		b.replyError(ctx, in, err, "request", id)
 		return
 	}
@@ -145,7 +147,7 @@ func (b *Bot) cancelRequest(ctx context.Context, in interaction, id, reason stri
 		b.updateCard(ctx, r)
 		return
 	}
-	comment := truncateText("mdebot "+r.ID+": cancelled by "+in.user+": "+reason, maxComment)
+	comment := blocks.TruncateText("mdebot "+r.ID+": cancelled by "+in.user+": "+reason, maxComment)
 	if _, err := b.o.Defender.Actions.Cancel(ctx, r.ActionID, comment); err != nil {
 		b.replyError(ctx, in, err, "request", r.ID, "action", r.ActionID)
 		return
@@ -162,7 +164,7 @@ func (b *Bot) packageLink(ctx context.Context, in interaction, id string) {
 		return
 	}
 	if r.Kind != approvals.KindCollect || r.State != approvals.StateSucceeded {
-		b.reply(ctx, in, RenderPackageReady(requestView(r, MachineView{})))
+		b.reply(ctx, in, blocks.RenderPackageReady(requestView(r, blocks.MachineView{})))
 		return
 	}
 	uri, err := b.o.Defender.Actions.PackageURI(ctx, r.ActionID)
@@ -176,21 +178,21 @@ func (b *Bot) packageLink(ctx context.Context, in interaction, id string) {
 		return
 	}
 	b.log.InfoContext(ctx, "package link shown", "request", id, "user", in.user)
-	b.reply(ctx, in, RenderDownloadLink(uri.Reveal()))
+	b.reply(ctx, in, blocks.RenderDownloadLink(uri.Reveal()))
 }
 
 // pick re-runs the command of a "Use this machine" button as the clicking
 // user, with the picked machine id as its target.
 func (b *Bot) pick(ctx context.Context, in interaction, value string) {
 	if id, err := defender.ParseMachineID(value); err == nil {
-		b.reply(ctx, in, renderNotice("Run the command again with the machine id "+renderCode(string(id), 50)+" as its target."))
+		b.reply(ctx, in, blocks.RenderNotice("Run the command again with the machine id "+blocks.RenderCode(string(id), 50)+" as its target."))
 		return
 	}
-	cmd, err := ParseCommand(value)
+	cmd, err := command.Parse(value)
 	if err != nil {
-		var ue *UsageError
+		var ue *command.UsageError
 		if errors.As(err, &ue) {
-			b.reply(ctx, in, RenderUsageError(ue.Message, ue.Usage()))
+			b.reply(ctx, in, blocks.RenderUsageError(ue.Message, ue.Usage()))
 		}
 		return
 	}
@@ -202,10 +204,10 @@ func (b *Bot) pick(ctx context.Context, in interaction, value string) {
 // fingerprint that never matches: the click is refused, audited and
 // explained like any other refused click.
 func (b *Bot) approveTarget(ctx context.Context, value, user string) (id, fingerprint string) {
-	id, fingerprint, ok := parseApproveValue(value)
+	id, fingerprint, ok := blocks.ParseApproveValue(value)
 	if !ok {
 		b.log.WarnContext(ctx, "malformed approve value", "user", user)
-		return strings.TrimSuffix(value, approveSep), ""
+		return strings.TrimSuffix(value, blocks.ApproveSep), ""
 	}
 	return id, fingerprint
 }

@@ -7,18 +7,20 @@ import (
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 )
 
 // handleCommand answers one /mde command typed by in.user in in.channel. Every
 // answer but an accepted request's card is ephemeral.
 func (b *Bot) handleCommand(ctx context.Context, in interaction, text string) {
-	cmd, err := ParseCommand(text)
+	cmd, err := command.Parse(text)
 	if err != nil {
-		var ue *UsageError
+		var ue *command.UsageError
 		if errors.As(err, &ue) {
 			in.note(ue.Verb, CommandInvalid)
-			b.reply(ctx, in, RenderUsageError(ue.Message, ue.Usage()))
+			b.reply(ctx, in, blocks.RenderUsageError(ue.Message, ue.Usage()))
 			return
 		}
 		b.replyError(ctx, in, err)
@@ -29,19 +31,19 @@ func (b *Bot) handleCommand(ctx context.Context, in interaction, text string) {
 }
 
 // runCommand carries out a parsed command for the person.
-func (b *Bot) runCommand(ctx context.Context, in interaction, cmd Command) {
+func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Command) {
 	switch {
-	case cmd.Verb == VerbHelp:
-		b.reply(ctx, in, renderNotice(escapeText(HelpText())))
-	case cmd.Verb == VerbMachine:
+	case cmd.Verb == command.VerbHelp:
+		b.reply(ctx, in, blocks.RenderNotice(blocks.EscapeText(command.HelpText())))
+	case cmd.Verb == command.VerbMachine:
 		if !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
 		m, ok := b.resolveOne(ctx, in, cmd)
 		if ok {
-			b.reply(ctx, in, RenderMachine(m))
+			b.reply(ctx, in, blocks.RenderMachine(m))
 		}
-	case cmd.Verb == VerbStatus:
+	case cmd.Verb == command.VerbStatus:
 		if !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
@@ -56,23 +58,23 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd Command) {
 			b.replyError(ctx, in, err, "id", cmd.ID)
 			return
 		}
-		b.reply(ctx, in, RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
-	case cmd.Verb == VerbCancel:
+		b.reply(ctx, in, blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
+	case cmd.Verb == command.VerbCancel:
 		b.cancelRequest(ctx, in, cmd.ID, cmd.Reason)
-	case cmd.Verb == VerbHistory:
+	case cmd.Verb == command.VerbHistory:
 		b.history(ctx, in, cmd, "")
-	case cmd.Verb == VerbExport:
+	case cmd.Verb == command.VerbExport:
 		b.export(ctx, in, cmd)
 	case cmd.Verb.IsAction():
 		b.request(ctx, in, cmd)
 	default:
-		b.reply(ctx, in, RenderUsageError("unknown command", VerbHelp.Usage()))
+		b.reply(ctx, in, blocks.RenderUsageError("unknown command", command.VerbHelp.Usage()))
 	}
 }
 
 // request opens a request for an action command, posts its card and, when
 // it needs no approval, runs it.
-func (b *Bot) request(ctx context.Context, in interaction, cmd Command) {
+func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) {
 	kind, err := approvals.ParseKind(string(cmd.Verb))
 	if err != nil {
 		b.replyError(ctx, in, err)
@@ -84,7 +86,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd Command) {
 		b.replyError(ctx, in, err, "kind", kind)
 		return
 	}
-	var machine MachineView
+	var machine blocks.MachineView
 	if kind.TargetsMachine() {
 		m, ok := b.resolveOne(ctx, in, cmd)
 		if !ok {
@@ -124,38 +126,38 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd Command) {
 
 // resolveOne finds the one machine cmd.Target names. When there is none, or
 // several, it tells the person and returns false.
-func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd Command) (MachineView, bool) {
+func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Command) (blocks.MachineView, bool) {
 	ms, err := b.resolve(ctx, cmd.Target)
 	if err != nil {
 		b.replyError(ctx, in, err, "target", cmd.Target.Value)
-		return MachineView{}, false
+		return blocks.MachineView{}, false
 	}
 	switch len(ms) {
 	case 0:
-		b.reply(ctx, in, renderNotice(":grey_question: No machine in Defender matches "+renderCode(cmd.Target.Value, 200)+"."))
-		return MachineView{}, false
+		b.reply(ctx, in, blocks.RenderNotice(":grey_question: No machine in Defender matches "+blocks.RenderCode(cmd.Target.Value, 200)+"."))
+		return blocks.MachineView{}, false
 	case 1:
 		m := machineView(ms[0])
 		b.machines.put(m)
 		return m, true
 	}
-	views := make([]MachineView, len(ms))
+	views := make([]blocks.MachineView, len(ms))
 	for i, m := range ms {
 		views[i] = machineView(m)
 	}
-	b.reply(ctx, in, RenderMachinePicker(cmd.Target.Value, views, len(views), func(id string) string {
+	b.reply(ctx, in, blocks.RenderMachinePicker(cmd.Target.Value, views, len(views), func(id string) string {
 		c := cmd
-		c.Target = Target{Kind: TargetMachineID, Value: id}
+		c.Target = command.Target{Kind: command.TargetMachineID, Value: id}
 		return c.String()
 	}))
-	return MachineView{}, false
+	return blocks.MachineView{}, false
 }
 
 // resolve returns the machines t names: by id, by DNS name, or by IP (the
 // last reported address, then the addresses seen in the last 15 minutes).
-func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error) {
+func (b *Bot) resolve(ctx context.Context, t command.Target) ([]defender.Machine, error) {
 	switch t.Kind {
-	case TargetMachineID:
+	case command.TargetMachineID:
 		m, err := b.o.Defender.Machines.Get(ctx, defender.MachineID(t.Value))
 		if errors.Is(err, defender.ErrNotFound) {
 			return nil, nil
@@ -164,7 +166,7 @@ func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error)
 			return nil, err
 		}
 		return []defender.Machine{m}, nil
-	case TargetIP:
+	case command.TargetIP:
 		ip, err := netip.ParseAddr(t.Value)
 		if err != nil {
 			return nil, nil
@@ -186,11 +188,11 @@ func (b *Bot) actionStatus(ctx context.Context, in interaction, id string) {
 		b.replyError(ctx, in, err, "action", id)
 		return
 	}
-	text := "Defender action " + renderCode(a.ID, 80) + " (" + escapeTruncate(string(a.Type), 60) + ") on " +
-		renderCode(a.ComputerDNSName, 200) + ": " + escapeTruncate(string(a.Status), 40) +
-		", requested by " + escapeTruncate(a.Requestor, 200) + ". It was not requested through mdebot."
+	text := "Defender action " + blocks.RenderCode(a.ID, 80) + " (" + blocks.EscapeTruncate(string(a.Type), 60) + ") on " +
+		blocks.RenderCode(a.ComputerDNSName, 200) + ": " + blocks.EscapeTruncate(string(a.Status), 40) +
+		", requested by " + blocks.EscapeTruncate(a.Requestor, 200) + ". It was not requested through mdebot."
 	if d := actionDetail(a); d != "" {
-		text += "\n" + escapeTruncate(d, 500)
+		text += "\n" + blocks.EscapeTruncate(d, 500)
 	}
-	b.reply(ctx, in, renderNotice(text))
+	b.reply(ctx, in, blocks.RenderNotice(text))
 }

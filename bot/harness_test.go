@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/slacktest"
@@ -380,7 +381,7 @@ func shown(m slacktest.Message) string {
 // value.
 func (h *harness) staleCopyFor(user, value string) slacktest.Message {
 	h.t.Helper()
-	m := RenderMachinePicker("x", []MachineView{{ID: ws42, Name: "ws-0042.contoso.local"}}, 1, func(string) string { return value })
+	m := blocks.RenderMachinePicker("x", []blocks.MachineView{{ID: ws42, Name: "ws-0042.contoso.local"}}, 1, func(string) string { return value })
 	c := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))
 	ts, err := c.PostEphemeralContext(h.ctx(), socChannel, user, msgOptions(m)...)
 	if err != nil {
@@ -419,3 +420,9 @@ func (h *harness) detachedBot() *Bot {
 	}
 	return b
 }
+
+// File hashes the tests block, unblock and quarantine.
+const (
+	sha1Hash   = "3395856ce81f2b7382dee72602f798b642f14140"
+	sha256Hash = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+)

@@ -4,13 +4,15 @@ import (
 	"context"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 )
 
 // historyQuery turns /mde history's filter into a store query; machine is
 // the resolved target's id, if any.
-func (b *Bot) historyQuery(f HistoryFilter, machine defender.MachineID) approvals.HistoryQuery {
-	q := approvals.HistoryQuery{Machine: machine, User: f.UserID, Since: f.From, Until: f.To, Limit: HistoryPageSize}
+func (b *Bot) historyQuery(f command.HistoryFilter, machine defender.MachineID) approvals.HistoryQuery {
+	q := approvals.HistoryQuery{Machine: machine, User: f.UserID, Since: f.From, Until: f.To, Limit: blocks.HistoryPageSize}
 	if f.Since > 0 {
 		q.Since = b.now().Add(-f.Since)
 	}
@@ -22,38 +24,38 @@ func (b *Bot) historyQuery(f HistoryFilter, machine defender.MachineID) approval
 }
 
 // outcomeState is the request state an --outcome names.
-func outcomeState(o Outcome) approvals.State {
+func outcomeState(o command.Outcome) approvals.State {
 	switch o {
-	case OutcomePending:
+	case command.OutcomePending:
 		return approvals.StateAwaiting
-	case OutcomeApproved:
+	case command.OutcomeApproved:
 		return approvals.StateApproved
-	case OutcomeRejected:
+	case command.OutcomeRejected:
 		return approvals.StateDenied
-	case OutcomeExpired:
+	case command.OutcomeExpired:
 		return approvals.StateExpired
-	case OutcomeCancelled:
+	case command.OutcomeCancelled:
 		return approvals.StateCancelled
-	case OutcomeRunning:
+	case command.OutcomeRunning:
 		return approvals.StateSubmitted
-	case OutcomeSucceeded:
+	case command.OutcomeSucceeded:
 		return approvals.StateSucceeded
-	case OutcomeFailed:
+	case command.OutcomeFailed:
 		return approvals.StateFailed
-	case OutcomeTimedOut:
+	case command.OutcomeTimedOut:
 		return approvals.StateTimedOut
 	}
 	return ""
 }
 
 // history answers /mde history ephemerally, one page from cursor.
-func (b *Bot) history(ctx context.Context, in interaction, cmd Command, cursor string) {
+func (b *Bot) history(ctx context.Context, in interaction, cmd command.Command, cursor string) {
 	if err := b.o.Approvals.Authorize(ctx, in.user, in.channel, approvals.OpHistory); err != nil {
 		b.replyError(ctx, in, err)
 		return
 	}
 	if cmd.Filter.UserName != "" {
-		b.reply(ctx, in, RenderUsageError("mention the user (@ and pick them) instead of typing the name", VerbHistory.Usage()))
+		b.reply(ctx, in, blocks.RenderUsageError("mention the user (@ and pick them) instead of typing the name", command.VerbHistory.Usage()))
 		return
 	}
 	var machine defender.MachineID
@@ -71,7 +73,7 @@ func (b *Bot) history(ctx context.Context, in interaction, cmd Command, cursor s
 		b.replyError(ctx, in, err)
 		return
 	}
-	rows := make([]HistoryRow, len(page.Requests))
+	rows := make([]blocks.HistoryRow, len(page.Requests))
 	for i, r := range page.Requests {
 		rows[i] = historyRow(r, b.permalink(ctx, r))
 	}
@@ -79,5 +81,5 @@ func (b *Bot) history(ctx context.Context, in interaction, cmd Command, cursor s
 	if page.Next != "" {
 		next = page.Next + " " + cmd.String()
 	}
-	b.reply(ctx, in, RenderHistory(rows, next))
+	b.reply(ctx, in, blocks.RenderHistory(rows, next))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
@@ -30,7 +31,7 @@ func TestHistoryFiltersByApproverOutcomeAndTimeAndLinksTheThread(t *testing.T) {
 	h.advance(24 * time.Hour)
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	isolation := h.card("awaiting approval")
-	h.click(approver1, isolation, actionApprove)
+	h.click(approver1, isolation, blocks.ActionApprove)
 	h.card("succeeded")
 	h.slash(responder, socChannel, "unisolate ws-0042 all clear")
 	h.card("Release from isolation")

@@ -10,6 +10,8 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -31,11 +33,11 @@ type homes struct {
 
 // homeViewer is one remembered viewer: their filter and when last seen.
 type homeViewer struct {
-	filter HomeFilter
+	filter blocks.HomeFilter
 	seen   time.Time
 }
 
-func (h *homes) set(user string, f HomeFilter, now time.Time) {
+func (h *homes) set(user string, f blocks.HomeFilter, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil {
@@ -76,13 +78,13 @@ func (h *homes) users(now time.Time) []string {
 	return users
 }
 
-func (h *homes) get(user string, now time.Time) (HomeFilter, bool) {
+func (h *homes) get(user string, now time.Time) (blocks.HomeFilter, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	v, ok := h.m[user]
 	if ok && now.Sub(v.seen) > homeViewerTTL {
 		delete(h.m, user)
-		return HomeFilter{}, false
+		return blocks.HomeFilter{}, false
 	}
 	return v.filter, ok
 }
@@ -109,7 +111,7 @@ func (b *Bot) handleEvent(ctx context.Context, e slackevents.EventsAPIEvent) {
 
 // publishHome renders and publishes user's App Home with filter f and an
 // optional notice (mrkdwn) on top.
-func (b *Bot) publishHome(ctx context.Context, user string, f HomeFilter, notice string) {
+func (b *Bot) publishHome(ctx context.Context, user string, f blocks.HomeFilter, notice string) {
 	b.homes.set(user, f, b.now())
 	v, err := b.homeView(ctx, user, f)
 	if err != nil {
@@ -117,14 +119,14 @@ func (b *Bot) publishHome(ctx context.Context, user string, f HomeFilter, notice
 		return
 	}
 	v.Notice = notice
-	if _, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: RenderHome(v)}); err != nil {
+	if _, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: blocks.RenderHome(v)}); err != nil {
 		b.log.WarnContext(ctx, "views.publish failed", "user", user, "error", err)
 	}
 }
 
 // homeView reads what user's App Home shows.
-func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView, error) {
-	v := HomeView{Viewer: user, Filter: f}
+func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (blocks.HomeView, error) {
+	v := blocks.HomeView{Viewer: user, Filter: f}
 	isApprover, err := b.o.Approvals.IsApprover(ctx, user)
 	if err != nil {
 		return v, err
@@ -143,28 +145,28 @@ func (b *Bot) homeView(ctx context.Context, user string, f HomeFilter) (HomeView
 			pending = append(pending, r)
 		case r.State == approvals.StateApproved || r.State == approvals.StateSubmitted:
 			v.InFlightTotal++
-			if len(v.InFlight) < HomeMaxInFlight {
+			if len(v.InFlight) < blocks.HomeMaxInFlight {
 				v.InFlight = append(v.InFlight, historyRow(r, ""))
 			}
 		}
 		if r.Requester == user {
 			v.OwnTotal++
-			if len(v.Own) < HomeMaxOwn {
+			if len(v.Own) < blocks.HomeMaxOwn {
 				v.Own = append(v.Own, historyRow(r, ""))
 			}
 		}
 	}
 	slices.SortStableFunc(pending, func(a, b *approvals.Request) int { return a.Expires.Compare(b.Expires) })
 	v.PendingTotal = len(pending)
-	for _, r := range pending[:min(len(pending), HomeMaxPending)] {
-		v.Pending = append(v.Pending, requestView(r, MachineView{}))
+	for _, r := range pending[:min(len(pending), blocks.HomeMaxPending)] {
+		v.Pending = append(v.Pending, requestView(r, blocks.MachineView{}))
 	}
 	if v.CanHistory, err = b.o.Approvals.IsAuditor(ctx, user); err != nil {
 		return v, err
 	}
 	if v.CanHistory {
-		q := b.historyQuery(HistoryFilter{Kind: f.Kind, Outcome: f.Outcome}, defender.MachineID(""))
-		q.Limit = HomeMaxHistory
+		q := b.historyQuery(command.HistoryFilter{Kind: f.Kind, Outcome: f.Outcome}, defender.MachineID(""))
+		q.Limit = blocks.HomeMaxHistory
 		page, err := b.o.History.History(ctx, q)
 		if err != nil {
 			return v, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
@@ -65,13 +66,13 @@ func TestAnApproverApprovesFromTheAppHomeAndTheCardFollows(t *testing.T) {
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
 	r := h.only()
-	home := h.openHome(approver1, homeHas("Awaiting your approval", "beaconing", actionApprove))
+	home := h.openHome(approver1, homeHas("Awaiting your approval", "beaconing", blocks.ActionApprove))
 	// The requester sees it among their own, not as theirs to approve.
 	h.openHome(responder, func(v slacktest.View) bool {
 		return strings.Contains(string(v.JSON), "Your open requests") && strings.Contains(string(v.JSON), "ws-0042") &&
-			!strings.Contains(string(v.JSON), actionApprove)
+			!strings.Contains(string(v.JSON), blocks.ActionApprove)
 	})
-	h.clickHome(approver1, home, blockHomePrefix+"pending_0_actions", homeActionID(actionApprove, 0))
+	h.clickHome(approver1, home, blocks.BlockHomePrefix+"pending_0_actions", blocks.HomeActionID(blocks.ActionApprove, 0))
 	h.card("succeeded")
 	if got := h.card("succeeded"); got.TS != card.TS {
 		t.Errorf("a new card was posted instead of the card being updated")
@@ -89,13 +90,13 @@ func TestAnApproverDeniesFromTheAppHomeThroughTheModal(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "unisolate ws-0042 all clear")
 	h.card("awaiting approval")
-	home := h.openHome(approver2, homeHas("all clear", actionDeny))
-	h.clickHome(approver2, home, "", homeActionID(actionDeny, 0))
-	modal, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == callbackDenyModal })
+	home := h.openHome(approver2, homeHas("all clear", blocks.ActionDeny))
+	h.clickHome(approver2, home, "", blocks.HomeActionID(blocks.ActionDeny, 0))
+	modal, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == blocks.CallbackDenyModal })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.slack.SubmitView(h.ctx(), approver2, modal.ID, map[string]map[string]string{blockDenyReason: {actionDenyReason: "not yet"}}); err != nil {
+	if _, err := h.slack.SubmitView(h.ctx(), approver2, modal.ID, map[string]map[string]string{blocks.BlockDenyReason: {blocks.ActionDenyReason: "not yet"}}); err != nil {
 		t.Fatal(err)
 	}
 	h.card("denied")
@@ -106,11 +107,11 @@ func TestARefusedClickInTheAppHomeIsExplainedThere(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	h.card("awaiting approval")
-	home := h.openHome(approver1, homeHas(actionApprove))
+	home := h.openHome(approver1, homeHas(blocks.ActionApprove))
 	if _, err := h.svc.Withdraw(h.ctx(), h.only().ID, responder); err != nil {
 		t.Fatal(err)
 	}
-	h.clickHome(approver1, home, "", homeActionID(actionApprove, 0))
+	h.clickHome(approver1, home, "", blocks.HomeActionID(blocks.ActionApprove, 0))
 	h.home(approver1, homeHas("mde_home_notice"))
 }
 
@@ -120,7 +121,7 @@ func TestTheAppHomeHistoryFiltersRepublish(t *testing.T) {
 	h.slash(responder, socChannel, "scan ws-0042 quick routine check")
 	h.card("succeeded")
 	home := h.openHome(approver1, homeHas("Recent history", "Antivirus scan", "Isolate"))
-	env, err := h.slack.SelectViewOption(h.ctx(), approver1, home.ID, actionHomeKind, "scan")
+	env, err := h.slack.SelectViewOption(h.ctx(), approver1, home.ID, blocks.ActionHomeKind, "scan")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestTheAppHomeHistoryFiltersRepublish(t *testing.T) {
 	if strings.Contains(historySection(t, filtered), "Isolate") || !strings.Contains(historySection(t, filtered), "Antivirus scan") {
 		t.Errorf("the filtered history shows other kinds: %s", historySection(t, filtered))
 	}
-	env, err = h.slack.SelectViewOption(h.ctx(), approver1, home.ID, actionHomeOutcome, "cancelled")
+	env, err = h.slack.SelectViewOption(h.ctx(), approver1, home.ID, blocks.ActionHomeOutcome, "cancelled")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func historySection(t *testing.T, v slacktest.View) string {
 	}
 	var b strings.Builder
 	for _, blk := range view.Blocks {
-		if strings.HasPrefix(blk.BlockID, blockHomePrefix+"history_") {
+		if strings.HasPrefix(blk.BlockID, blocks.BlockHomePrefix+"history_") {
 			b.WriteString(blk.Text.Text + "\n")
 		}
 	}
@@ -199,8 +200,8 @@ func TestAnOpenAppHomeIsRepublishedWhenARequestAwaitsTheViewer(t *testing.T) {
 	h := newHarness(t)
 	h.openHome(approver1, homeHas("Nothing awaits your approval."))
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
-	h.home(approver1, homeHas("beaconing", actionApprove))
+	h.home(approver1, homeHas("beaconing", blocks.ActionApprove))
 	h.advance(11 * time.Minute) // it expires
 	h.card("expired")
-	h.home(approver1, func(v slacktest.View) bool { return !strings.Contains(string(v.JSON), actionApprove) })
+	h.home(approver1, func(v slacktest.View) bool { return !strings.Contains(string(v.JSON), blocks.ActionApprove) })
 }

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mdebot/mdebot/bot/blocks"
 )
 
 func TestHomeViewersNotSeenForADayAreForgotten(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	var h homes
-	h.set("U0OLD", HomeFilter{}, now)
-	h.set("U0NEW", HomeFilter{}, now.Add(2*time.Hour))
+	h.set("U0OLD", blocks.HomeFilter{}, now)
+	h.set("U0NEW", blocks.HomeFilter{}, now.Add(2*time.Hour))
 	later := now.Add(homeViewerTTL + time.Hour)
 	if _, ok := h.get("U0OLD", later); ok {
 		t.Error("a viewer not seen for over a day is still remembered")
@@ -33,7 +34,7 @@ func TestHomeViewersAreBoundedForgettingTheLeastRecentlySeen(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	var h homes
 	for i := range maxHomeViewers + 10 {
-		h.set("U"+strconv.Itoa(i), HomeFilter{}, now.Add(time.Duration(i)*time.Second))
+		h.set("U"+strconv.Itoa(i), blocks.HomeFilter{}, now.Add(time.Duration(i)*time.Second))
 	}
 	at := now.Add(time.Duration(maxHomeViewers+10) * time.Second)
 	users := h.users(at)

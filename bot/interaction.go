@@ -8,6 +8,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 )
 
 // interaction is the person's command or click being handled: who acted,
@@ -22,14 +24,14 @@ type interaction struct {
 	responseURL string
 	// home is set for a click in the App Home: answers are shown on top of
 	// the republished view, with the filter the viewer had.
-	home *HomeFilter
+	home *blocks.HomeFilter
 	// cmd is set for a slash command: its verb and outcome, for metrics.
 	cmd *commandRecord
 }
 
 // note records, for a slash command, its verb (when set) and its outcome
 // (when set and none was recorded before: the first outcome wins).
-func (in interaction) note(verb Verb, outcome string) {
+func (in interaction) note(verb command.Verb, outcome string) {
 	if in.cmd != nil {
 		in.cmd.note(verb, outcome)
 	}
@@ -38,7 +40,7 @@ func (in interaction) note(verb Verb, outcome string) {
 // reply shows m to the person only: in the App Home as the view's notice;
 // elsewhere ephemerally in the channel (chat.postEphemeral) or, where the
 // bot cannot post, through the response_url; failing both, by DM.
-func (b *Bot) reply(ctx context.Context, in interaction, m Message) {
+func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 	if in.home != nil {
 		b.publishHome(ctx, in.user, *in.home, m.Text)
 		return
@@ -85,11 +87,11 @@ func (b *Bot) replyError(ctx context.Context, in interaction, err error, attrs .
 // Observer.Command.
 type commandRecord struct {
 	mu      sync.Mutex
-	verb    Verb
+	verb    command.Verb
 	outcome string
 }
 
-func (rec *commandRecord) note(verb Verb, outcome string) {
+func (rec *commandRecord) note(verb command.Verb, outcome string) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if verb != "" {

@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 )
 
 // Marks records one-time facts durably: a notification sent, a reminder
@@ -49,22 +50,22 @@ func (m *memMarks) Marked(_ context.Context, key string) (string, bool, error) {
 
 // notices are the DMs r's requester is owed in its current state, in the
 // order they happened.
-func notices(r *approvals.Request) []Notice {
+func notices(r *approvals.Request) []blocks.Notice {
 	approved := r.Required > 0 && len(r.Approvals()) >= r.Required
 	switch r.State {
 	case approvals.StateApproved, approvals.StateSubmitted:
 		if approved {
-			return []Notice{NoticeApproved}
+			return []blocks.Notice{blocks.NoticeApproved}
 		}
 	case approvals.StateSucceeded, approvals.StateFailed, approvals.StateTimedOut, approvals.StateCancelled:
 		if approved {
-			return []Notice{NoticeApproved, NoticeFinished}
+			return []blocks.Notice{blocks.NoticeApproved, blocks.NoticeFinished}
 		}
-		return []Notice{NoticeFinished}
+		return []blocks.Notice{blocks.NoticeFinished}
 	case approvals.StateDenied:
-		return []Notice{NoticeDenied}
+		return []blocks.Notice{blocks.NoticeDenied}
 	case approvals.StateExpired:
-		return []Notice{NoticeExpired}
+		return []blocks.Notice{blocks.NoticeExpired}
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func (b *Bot) notify(ctx context.Context, r *approvals.Request) {
 		if !first {
 			continue
 		}
-		m := RenderRequesterNotice(requestView(r, MachineView{}), n, b.permalink(ctx, r))
+		m := blocks.RenderRequesterNotice(requestView(r, blocks.MachineView{}), n, b.permalink(ctx, r))
 		if err := b.dm(ctx, r.Requester, m); err != nil {
 			b.log.WarnContext(ctx, "requester notification failed", "request", r.ID, "notice", n, "error", err)
 			continue
@@ -116,7 +117,7 @@ func (b *Bot) remind(ctx context.Context) {
 		if !first {
 			continue
 		}
-		b.postThread(ctx, r, RenderReminder(requestView(r, MachineView{}), b.o.Approvals.Policy().Approvers))
+		b.postThread(ctx, r, blocks.RenderReminder(requestView(r, blocks.MachineView{}), b.o.Approvals.Policy().Approvers))
 		b.log.InfoContext(ctx, "approvers reminded", "request", r.ID)
 	}
 }

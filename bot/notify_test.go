@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
@@ -31,7 +32,7 @@ func TestTheRequesterIsToldOfTheApprovalAndTheOutcomeOnce(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	approved := h.dmTo(responder, "was approved by <@"+approver1+">")
 	if !strings.Contains(approved.Text, "https://") {
 		t.Errorf("the DM does not link the card's thread: %s", approved.Text)
@@ -50,12 +51,12 @@ func TestTheRequesterIsToldOfADenialWithItsReason(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "unisolate ws-0042 all clear")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionDeny)
-	view, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == callbackDenyModal })
+	h.click(approver1, card, blocks.ActionDeny)
+	view, err := h.slack.WaitView(h.ctx(), func(v slacktest.View) bool { return v.CallbackID == blocks.CallbackDenyModal })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blockDenyReason: {actionDenyReason: "still infected"}}); err != nil {
+	if _, err := h.slack.SubmitView(h.ctx(), approver1, view.ID, map[string]map[string]string{blocks.BlockDenyReason: {blocks.ActionDenyReason: "still infected"}}); err != nil {
 		t.Fatal(err)
 	}
 	h.dmTo(responder, "was denied by <@"+approver1+">: still infected")

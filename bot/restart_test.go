@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/slacktest"
@@ -28,7 +29,7 @@ func TestARestartResumesTrackingAndOldButtonsStillWork(t *testing.T) {
 	h.start()
 
 	h.reply(scanCard, "Defender: Succeeded")
-	h.click(approver2, isoCard, actionApprove)
+	h.click(approver2, isoCard, blocks.ActionApprove)
 	h.reply(isoCard, "Submitted to Defender")
 	if n := h.mde.CallCount("actions.isolate"); n != 1 {
 		t.Errorf("isolate POSTs = %d, want 1", n)
@@ -110,7 +111,7 @@ func TestACancelOfferPostedBeforeARestartIsRetiredWhenItsActionEnds(t *testing.T
 	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
 		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
 	})
-	if strings.Contains(string(retired.Blocks), actionCancel) {
+	if strings.Contains(string(retired.Blocks), blocks.ActionCancel) {
 		t.Error("the cancel offer still has its button after the action ended")
 	}
 }
@@ -142,7 +143,7 @@ func TestRecoveryAfterAnUnknownOutcomeNeverSubmitsWhenDefenderHasTheAction(t *te
 		t.Fatal(err)
 	}
 	h.mde.FailNext("actions.isolate", 1, http.StatusBadGateway, "", nil)
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "Submitted to Defender")
 	if got := h.only(); got.ActionID != mine.Action.ID {
 		t.Errorf("request action = %q, want the existing %q", got.ActionID, mine.Action.ID)

@@ -9,17 +9,18 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
 // msgOptions are the chat options that send m.
-func msgOptions(m Message) []slack.MsgOption {
+func msgOptions(m blocks.Message) []slack.MsgOption {
 	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
 
 // post posts m in channel, in the thread of threadTS when it is set, and
 // returns the new message's ts.
-func (b *Bot) post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
+func (b *Bot) post(ctx context.Context, channel, threadTS string, m blocks.Message) (string, error) {
 	opts := msgOptions(m)
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -30,7 +31,7 @@ func (b *Bot) post(ctx context.Context, channel, threadTS string, m Message) (st
 
 // postThread posts m under r's card (or in r's channel when it has none),
 // logging a failure.
-func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m Message) string {
+func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) string {
 	channel := r.Card.Channel
 	if channel == "" {
 		channel = r.Channel
@@ -43,7 +44,7 @@ func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m Message) s
 }
 
 // update edits the message channel/ts to m (chat.update).
-func (b *Bot) update(ctx context.Context, channel, ts string, m Message) error {
+func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) error {
 	_, _, _, err := b.o.Slack.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
 	return err
 }
@@ -63,7 +64,7 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	if r.Card.TS == "" {
 		return
 	}
-	m := RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now())
+	m := blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now())
 	if err := b.update(ctx, r.Card.Channel, r.Card.TS, m); err != nil {
 		b.log.WarnContext(ctx, "card update failed", "request", r.ID, "error", err)
 	}
@@ -72,10 +73,10 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 // postCard posts r's card in channel and stores where it is. Until it is
 // stored, updates of the card wait, so a click that comes right after the
 // card appears still edits it.
-func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine MachineView) (*approvals.Request, error) {
+func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine blocks.MachineView) (*approvals.Request, error) {
 	unlock := b.cards.lock(r.ID)
 	defer unlock()
-	ts, err := b.post(ctx, channel, "", RenderRequestCard(requestView(r, machine), b.now()))
+	ts, err := b.post(ctx, channel, "", blocks.RenderRequestCard(requestView(r, machine), b.now()))
 	if err != nil {
 		return r, fmt.Errorf("posting the card: %w", err)
 	}
@@ -102,19 +103,19 @@ func (c *cardLocks) lock(id string) func() {
 // without calling MDE each time.
 type machineCache struct {
 	mu sync.Mutex
-	m  map[defender.MachineID]MachineView
+	m  map[defender.MachineID]blocks.MachineView
 }
 
-func (c *machineCache) put(m MachineView) {
+func (c *machineCache) put(m blocks.MachineView) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[defender.MachineID]MachineView{}
+		c.m = map[defender.MachineID]blocks.MachineView{}
 	}
 	c.m[defender.MachineID(m.ID)] = m
 }
 
-func (c *machineCache) get(id defender.MachineID) (MachineView, bool) {
+func (c *machineCache) get(id defender.MachineID) (blocks.MachineView, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.m[id]
@@ -123,9 +124,9 @@ func (c *machineCache) get(id defender.MachineID) (MachineView, bool) {
 
 // machineFor is r's machine as last looked up; after a restart it is read
 // from MDE once, and if that fails the card shows the stored name and id.
-func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) MachineView {
+func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) blocks.MachineView {
 	if !r.Kind.TargetsMachine() {
-		return MachineView{}
+		return blocks.MachineView{}
 	}
 	if m, ok := b.machines.get(r.Params.Machine); ok {
 		return m
@@ -133,7 +134,7 @@ func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) MachineView 
 	dm, err := b.o.Defender.Machines.Get(ctx, r.Params.Machine)
 	if err != nil {
 		b.log.WarnContext(ctx, "machine lookup for a card failed", "request", r.ID, "machine", r.Params.Machine, "error", err)
-		m := MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
+		m := blocks.MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
 		b.machines.put(m)
 		return m
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/slacktest"
 )
@@ -53,19 +54,19 @@ func TestTheCancelButtonInTheThreadCancelsTheAction(t *testing.T) {
 	card := h.card("requested by")
 	offer := h.reply(card, "Cancel it if it should not run")
 
-	h.click(outsider, offer, actionCancel)
+	h.click(outsider, offer, blocks.ActionCancel)
 	h.ephemeral(outsider, "Only the requester or an approver")
 	if a := h.mde.Actions()[0]; a.Cancelled {
 		t.Fatal("an outsider cancelled the action")
 	}
 
-	h.click(responder, offer, actionCancel)
+	h.click(responder, offer, blocks.ActionCancel)
 	h.reply(card, "Defender: Cancelled")
 	h.card("cancelled")
 	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
 		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
 	})
-	if strings.Contains(string(retired.Blocks), actionCancel) {
+	if strings.Contains(string(retired.Blocks), blocks.ActionCancel) {
 		t.Error("the cancel offer still has its button after the action ended")
 	}
 	r := h.only()
@@ -86,14 +87,14 @@ func TestTheDownloadLinkIsShownOnlyToTheRequesterAndApprovers(t *testing.T) {
 	r := h.only()
 	h.mde.SetPackageURI(r.ActionID, sas)
 
-	h.click(outsider, ready, actionPackageLink)
+	h.click(outsider, ready, blocks.ActionPackageLink)
 	h.ephemeral(outsider, "Only the requester and the approvers")
-	h.click(approver2, ready, actionPackageLink)
+	h.click(approver2, ready, blocks.ActionPackageLink)
 	link := h.ephemeral(approver2, "Download the investigation package")
 	if !strings.Contains(shown(link), "<"+sas+"|") {
 		t.Errorf("link message lacks the SAS URL: %s", shown(link))
 	}
-	h.click(responder, ready, actionPackageLink)
+	h.click(responder, ready, blocks.ActionPackageLink)
 	h.ephemeral(responder, "Download the investigation package")
 
 	for _, m := range h.slack.AllMessages() {
@@ -115,7 +116,7 @@ func TestBlockAndUnblockAreIndicatorsThatSucceedAtOnce(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "block "+sha256Hash+" dropper from phishing")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "blocked tenant-wide")
 	h.card("succeeded")
 	if inds := h.mde.Indicators(); len(inds) != 1 || inds[0].Value != sha256Hash || inds[0].Action != "Block" {
@@ -126,7 +127,7 @@ func TestBlockAndUnblockAreIndicatorsThatSucceedAtOnce(t *testing.T) {
 	card2 := h.wait("unblock card", func(m slacktest.Message) bool {
 		return m.ThreadTS == "" && !m.Ephemeral && m.TS != card.TS && strings.Contains(m.Text, "awaiting approval")
 	})
-	h.click(approver2, card2, actionApprove)
+	h.click(approver2, card2, blocks.ActionApprove)
 	h.reply(card2, "unblocked tenant-wide")
 	if inds := h.mde.Indicators(); len(inds) != 0 {
 		t.Errorf("indicators after unblock = %+v, want none", inds)
@@ -151,7 +152,7 @@ func TestAFailedQuarantineShowsDefendersErrorText(t *testing.T) {
 	h.mde.QuarantineFails(sha1Hash, "The file is signed by Microsoft & cannot be <quarantined>")
 	h.slash(responder, socChannel, "quarantine ws-0042 "+sha1Hash+" dropper")
 	card := h.card("awaiting approval")
-	h.click(approver1, card, actionApprove)
+	h.click(approver1, card, blocks.ActionApprove)
 	failed := h.reply(card, "Defender: Failed")
 	if !strings.Contains(shown(failed), "signed by Microsoft &amp; cannot be &lt;quarantined&gt;") {
 		t.Errorf("failure reply lacks MDE's escaped text: %s", shown(failed))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -119,14 +120,14 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	r := res.Request
 	if res.Changed {
 		log.InfoContext(ctx, "MDE status", "status", a.Status)
-		b.postThread(ctx, r, RenderStatusReply(requestView(r, b.machineFor(ctx, r))))
+		b.postThread(ctx, r, blocks.RenderStatusReply(requestView(r, b.machineFor(ctx, r))))
 		b.updateCard(ctx, r)
 	}
 	if r.State.Final() {
 		t.remove(it)
 		if res.Changed {
 			if it.cancelTS != "" {
-				if err := b.update(ctx, r.Card.Channel, it.cancelTS, RenderCancelReply(requestView(r, b.machineFor(ctx, r)))); err != nil {
+				if err := b.update(ctx, r.Card.Channel, it.cancelTS, blocks.RenderCancelReply(requestView(r, b.machineFor(ctx, r)))); err != nil {
 					log.WarnContext(ctx, "retiring the cancel button failed", "error", err)
 				}
 			}
@@ -145,6 +146,6 @@ func (t *tracker) remove(it *tracked) {
 // collected investigation package.
 func (b *Bot) finished(ctx context.Context, r *approvals.Request) {
 	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded {
-		b.postThread(ctx, r, RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
+		b.postThread(ctx, r, blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
 	}
 }

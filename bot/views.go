@@ -2,12 +2,13 @@ package bot
 
 import (
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
 // machineView is what the bot shows of m.
-func machineView(m defender.Machine) MachineView {
-	return MachineView{
+func machineView(m defender.Machine) blocks.MachineView {
+	return blocks.MachineView{
 		ID:        string(m.ID),
 		Name:      m.ComputerDNSName,
 		OS:        m.OSPlatform,
@@ -23,14 +24,14 @@ func machineView(m defender.Machine) MachineView {
 
 // requestView is the neutral view of r on machine m (the zero MachineView
 // for file indicators). duration is how long MDE took, when known.
-func requestView(r *approvals.Request, m MachineView) RequestView {
+func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView {
 	if r.Kind.TargetsMachine() && m.ID == "" {
-		m = MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
+		m = blocks.MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
 	}
-	v := RequestView{
+	v := blocks.RequestView{
 		ID:   r.ID,
-		Kind: RequestKind(r.Kind),
-		Params: ParamsView{
+		Kind: approvals.Kind(r.Kind),
+		Params: blocks.ParamsView{
 			IsolationType: r.Params.Isolation,
 			ScanType:      r.Params.Scan,
 			FileHash:      r.Params.FileHash,
@@ -43,7 +44,7 @@ func requestView(r *approvals.Request, m MachineView) RequestView {
 		Created:           r.Created,
 		Expires:           r.Expires,
 		RequiredApprovals: r.Required,
-		State:             RequestState(r.State),
+		State:             approvals.State(r.State),
 		ClosedBy:          r.ClosedBy,
 		ActionID:          r.ActionID,
 		MDEStatus:         r.MDEStatus,
@@ -54,7 +55,7 @@ func requestView(r *approvals.Request, m MachineView) RequestView {
 		v.ClosedBy = r.CancelRequested
 	}
 	for _, d := range r.Decisions {
-		v.Decisions = append(v.Decisions, DecisionView{UserID: d.Actor, Approved: d.Verdict == approvals.Approve, Reason: d.Reason, At: d.At})
+		v.Decisions = append(v.Decisions, blocks.DecisionView{UserID: d.Actor, Approved: d.Verdict == approvals.Approve, Reason: d.Reason, At: d.At})
 	}
 	if n := len(r.StatusHistory); n > 0 && r.MDEStatus.Terminal() {
 		v.Duration = r.StatusHistory[n-1].At.Sub(r.StatusHistory[0].At)
@@ -63,14 +64,14 @@ func requestView(r *approvals.Request, m MachineView) RequestView {
 }
 
 // historyRow is r as one row of /mde history.
-func historyRow(r *approvals.Request, permalink string) HistoryRow {
-	row := HistoryRow{
+func historyRow(r *approvals.Request, permalink string) blocks.HistoryRow {
+	row := blocks.HistoryRow{
 		When:        r.Created,
-		Kind:        RequestKind(r.Kind),
+		Kind:        approvals.Kind(r.Kind),
 		MachineName: r.Params.MachineName,
 		FileHash:    r.Params.FileHash,
 		Requester:   r.Requester,
-		State:       RequestState(r.State),
+		State:       approvals.State(r.State),
 		Permalink:   permalink,
 	}
 	if row.MachineName == "" {

@@ -1,11 +1,12 @@
-package bot
+package blocks
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/mde"
 	"github.com/slack-go/slack"
 )
 
@@ -19,37 +20,37 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.Decisions = []DecisionView{approval}
 		},
 		"ScanAwaitingHasNoConfirm": func(r *RequestView) {
-			r.Kind, r.Params = KindScan, ParamsView{ScanType: defender.ScanQuick}
+			r.Kind, r.Params = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}
 		},
 		"BlockFileHasNoMachine": func(r *RequestView) {
-			r.Kind, r.Machine = KindBlock, MachineView{}
-			r.Params = ParamsView{FileHash: strings.Repeat("a1", 32), HashType: defender.HashSHA256}
+			r.Kind, r.Machine = approvals.KindBlock, MachineView{}
+			r.Params = ParamsView{FileHash: strings.Repeat("a1", 32), HashType: mde.HashSHA256}
 			r.Expires = cardNow.Add(2*time.Hour + 5*time.Minute)
 		},
 		"Approved": func(r *RequestView) {
-			r.State, r.Decisions = StateApproved, []DecisionView{approval}
+			r.State, r.Decisions = approvals.StateApproved, []DecisionView{approval}
 		},
 		"SubmittedInProgress": func(r *RequestView) {
-			r.State, r.Decisions = StateSubmitted, []DecisionView{approval}
-			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusInProgress
+			r.State, r.Decisions = approvals.StateSubmitted, []DecisionView{approval}
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
 		},
 		"Succeeded": func(r *RequestView) {
-			r.State, r.Decisions = StateSucceeded, []DecisionView{approval}
-			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusSucceeded, 130*time.Second
+			r.State, r.Decisions = approvals.StateSucceeded, []DecisionView{approval}
+			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusSucceeded, 130*time.Second
 		},
 		"Failed": func(r *RequestView) {
-			r.State, r.Decisions = StateFailed, []DecisionView{approval}
-			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusFailed, 95*time.Second
+			r.State, r.Decisions = approvals.StateFailed, []DecisionView{approval}
+			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusFailed, 95*time.Second
 			r.StatusDetail = "Machine <unreachable> & offline"
 		},
 		"Denied": func(r *RequestView) {
-			r.State, r.Decisions = StateDenied, []DecisionView{denial}
+			r.State, r.Decisions = approvals.StateDenied, []DecisionView{denial}
 		},
 		"Expired": func(r *RequestView) {
-			r.State = StateExpired
+			r.State = approvals.StateExpired
 		},
 		"Withdrawn": func(r *RequestView) {
-			r.State, r.ClosedBy = StateWithdrawn, cardRequester
+			r.State, r.ClosedBy = approvals.StateWithdrawn, cardRequester
 		},
 	}
 	for name, edit := range cases {
@@ -77,12 +78,12 @@ func cardButtons(m Message) map[string]*slack.ButtonBlockElement {
 }
 
 func TestCardOffersButtonsOnlyWhileAwaitingApproval(t *testing.T) {
-	for _, s := range []RequestState{StateAwaitingApproval, StateApproved, StateSubmitted, StateSucceeded, StateFailed,
-		StateTimedOut, StateCancelled, StateDenied, StateExpired, StateWithdrawn} {
+	for _, s := range []approvals.State{approvals.StateAwaiting, approvals.StateApproved, approvals.StateSubmitted, approvals.StateSucceeded, approvals.StateFailed,
+		approvals.StateTimedOut, approvals.StateCancelled, approvals.StateDenied, approvals.StateExpired, approvals.StateWithdrawn} {
 		r := cardRequest()
 		r.State = s
 		buttons := cardButtons(RenderRequestCard(r, cardNow))
-		if want := s == StateAwaitingApproval; (len(buttons) > 0) != want {
+		if want := s == approvals.StateAwaiting; (len(buttons) > 0) != want {
 			t.Errorf("state %s: buttons %v, want buttons: %v", s, buttons, want)
 		}
 	}
@@ -90,11 +91,11 @@ func TestCardOffersButtonsOnlyWhileAwaitingApproval(t *testing.T) {
 
 func TestApproveCarriesRequestAndFingerprintAndOthersOnlyTheRequest(t *testing.T) {
 	buttons := cardButtons(RenderRequestCard(cardRequest(), cardNow))
-	approve, deny, withdraw := buttons[actionApprove], buttons[actionDeny], buttons[actionWithdraw]
+	approve, deny, withdraw := buttons[ActionApprove], buttons[ActionDeny], buttons[ActionWithdraw]
 	if approve == nil || deny == nil || withdraw == nil {
 		t.Fatalf("buttons = %v", buttons)
 	}
-	if id, fp, ok := parseApproveValue(approve.Value); !ok || id != "req-7f3a" || fp != "9c1185a5c5e9fc54" {
+	if id, fp, ok := ParseApproveValue(approve.Value); !ok || id != "req-7f3a" || fp != "9c1185a5c5e9fc54" {
 		t.Errorf("approve value %q", approve.Value)
 	}
 	if deny.Value != "req-7f3a" || withdraw.Value != "req-7f3a" {
@@ -106,21 +107,21 @@ func TestApproveCarriesRequestAndFingerprintAndOthersOnlyTheRequest(t *testing.T
 }
 
 func TestOnlyDisruptiveApprovalsAskForConfirmation(t *testing.T) {
-	for _, k := range []RequestKind{KindScan, KindCollect, KindIsolate, KindUnisolate, KindRestrict, KindUnrestrict,
-		KindQuarantine, KindBlock, KindUnblock, KindOffboard} {
+	for _, k := range []approvals.Kind{approvals.KindScan, approvals.KindCollect, approvals.KindIsolate, approvals.KindUnisolate, approvals.KindRestrict, approvals.KindUnrestrict,
+		approvals.KindQuarantine, approvals.KindBlock, approvals.KindUnblock, approvals.KindOffboard} {
 		r := cardRequest()
 		r.Kind = k
-		approve := cardButtons(RenderRequestCard(r, cardNow))[actionApprove]
-		if (approve.Confirm != nil) != renderDisruptive(k) {
+		approve := cardButtons(RenderRequestCard(r, cardNow))[ActionApprove]
+		if (approve.Confirm != nil) != k.Disruptive() {
 			t.Errorf("%s: confirm %v", k, approve.Confirm)
 		}
 	}
 }
 
 func TestCardStaysWithinLimitsWhateverTheInput(t *testing.T) {
-	for _, s := range []RequestState{StateAwaitingApproval, StateApproved, StateSubmitted, StateSucceeded, StateFailed,
-		StateTimedOut, StateCancelled, StateDenied, StateExpired, StateWithdrawn, RequestState(cardHostile)} {
-		for _, k := range []RequestKind{KindIsolate, KindQuarantine, KindBlock, RequestKind(cardHostile)} {
+	for _, s := range []approvals.State{approvals.StateAwaiting, approvals.StateApproved, approvals.StateSubmitted, approvals.StateSucceeded, approvals.StateFailed,
+		approvals.StateTimedOut, approvals.StateCancelled, approvals.StateDenied, approvals.StateExpired, approvals.StateWithdrawn, approvals.State(cardHostile)} {
+		for _, k := range []approvals.Kind{approvals.KindIsolate, approvals.KindQuarantine, approvals.KindBlock, approvals.Kind(cardHostile)} {
 			r := cardHostileRequest()
 			r.State, r.Kind = s, k
 			r.Requester = cardRequester
@@ -147,7 +148,7 @@ func FuzzRequestCardStaysWithinLimits(f *testing.F) {
 		r := cardRequest()
 		r.Reason, r.Machine.Name, r.StatusDetail, r.ClosedBy = reason, name, detail, user
 		r.Decisions = []DecisionView{{UserID: user, Reason: reason, At: cardNow}}
-		for _, s := range []RequestState{StateAwaitingApproval, StateFailed, StateDenied, StateWithdrawn} {
+		for _, s := range []approvals.State{approvals.StateAwaiting, approvals.StateFailed, approvals.StateDenied, approvals.StateWithdrawn} {
 			r.State = s
 			checkLimits(t, RenderRequestCard(r, cardNow), append([]string{user}, cardUsers...), nil)
 		}

@@ -1,7 +1,10 @@
-package bot
+package blocks
 
 import (
 	"strings"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/command"
 )
 
 // Notice names a direct message the requester gets about their request.
@@ -18,7 +21,7 @@ const (
 // RenderRequesterNotice renders the DM telling r's requester what became of
 // r. permalink links the card's thread when it is a safe https URL.
 func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
-	subject := "Your request " + renderCode(r.ID, 40) + " (" + escapeText(renderHeadline(r)) + ")"
+	subject := "Your request " + RenderCode(r.ID, 40) + " (" + EscapeText(renderHeadline(r)) + ")"
 	var text string
 	switch n {
 	case NoticeApproved:
@@ -39,7 +42,7 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 				denier, reason = d.UserID, d.Reason
 			}
 		}
-		text = ":no_entry: " + subject + " was denied by " + renderMention(denier) + ": " + escapeTruncate(renderOneLine(reason), 500)
+		text = ":no_entry: " + subject + " was denied by " + renderMention(denier) + ": " + EscapeTruncate(renderOneLine(reason), 500)
 	case NoticeExpired:
 		text = ":hourglass: " + subject + " expired at " + renderDate(r.Expires) + " without enough approvals. Ask again if it is still needed."
 	default:
@@ -48,14 +51,14 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 			text += ", Defender took " + renderDuration(r.Duration)
 		}
 		text += "."
-		if r.StatusDetail != "" && r.State != StateSucceeded {
-			text += "\n" + escapeTruncate(renderOneLine(r.StatusDetail), 500)
+		if r.StatusDetail != "" && r.State != approvals.StateSucceeded {
+			text += "\n" + EscapeTruncate(renderOneLine(r.StatusDetail), 500)
 		}
 	}
 	if renderSafeURL(permalink) {
 		text += " " + renderLink(permalink, "Open the thread")
 	}
-	return renderNotice(text)
+	return RenderNotice(text)
 }
 
 // RenderReminder renders the thread reply that reminds approvers of a
@@ -64,7 +67,7 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 func RenderReminder(r RequestView, approvers []string) Message {
 	var mentions []string
 	for _, a := range approvers {
-		if strings.HasPrefix(a, "S") && validUserID("U"+a[1:]) {
+		if command.IsGroupID(a) {
 			mentions = append(mentions, "<!subteam^"+a+">")
 		} else {
 			mentions = append(mentions, renderMention(a))
@@ -77,7 +80,7 @@ func RenderReminder(r RequestView, approvers []string) Message {
 	if who == "" {
 		who = "Approvers"
 	}
-	text := ":alarm_clock: " + who + ": " + renderCode(r.ID, 40) + " (" + escapeText(renderHeadline(r)) +
+	text := ":alarm_clock: " + who + ": " + RenderCode(r.ID, 40) + " (" + EscapeText(renderHeadline(r)) +
 		") still awaits approval and expires " + renderDate(r.Expires) + "."
-	return renderNotice(text)
+	return RenderNotice(text)
 }

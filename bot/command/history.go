@@ -1,4 +1,4 @@
-package bot
+package command
 
 import (
 	"fmt"
@@ -82,7 +82,7 @@ func (p *parser) historySubject(c *Command, w string) error {
 	switch {
 	case strings.HasPrefix(w, "<@"):
 		id, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(w, "<@"), ">"), "|")
-		if !strings.HasSuffix(w, ">") || !validUserID(id) {
+		if !strings.HasSuffix(w, ">") || !IsUserID(id) {
 			return p.errorf("%q is not a user mention", clip(w))
 		}
 		c.Filter.UserID = id
@@ -102,11 +102,27 @@ func (p *parser) historySubject(c *Command, w string) error {
 	return nil
 }
 
-// validUserID accepts Slack user ids: U or W, then upper-case letters and digits.
-func validUserID(s string) bool {
+// IsUserID reports whether s is a Slack user id: U or W, then upper-case
+// letters and digits.
+func IsUserID(s string) bool {
 	if len(s) < 3 || len(s) > 21 || s[0] != 'U' && s[0] != 'W' {
 		return false
 	}
+	return isIDTail(s)
+}
+
+// IsGroupID reports whether s is a Slack user group id: S, then upper-case
+// letters and digits.
+func IsGroupID(s string) bool {
+	if len(s) < 3 || len(s) > 21 || s[0] != 'S' {
+		return false
+	}
+	return isIDTail(s)
+}
+
+// isIDTail reports whether s goes on, after its first byte, with
+// upper-case letters and digits only.
+func isIDTail(s string) bool {
 	for i := 1; i < len(s); i++ {
 		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
 			return false
@@ -145,7 +161,7 @@ func (p *parser) historyOption(f *HistoryFilter, name, val string) error {
 			f.To = t
 		}
 	case optKind:
-		v, ok := lookupVerb(val)
+		v, ok := LookupVerb(val)
 		if !ok || !v.IsAction() {
 			return p.errorf("--kind: %q is not an action such as isolate or scan", clip(val))
 		}
@@ -206,8 +222,8 @@ func parseSince(s string) (time.Duration, error) {
 	return 0, bad
 }
 
-// formatSince prints d in the largest unit that divides it.
-func formatSince(d time.Duration) string {
+// FormatSince prints d in the largest unit that divides it.
+func FormatSince(d time.Duration) string {
 	for _, u := range sinceUnits() {
 		if d%u.unit == 0 {
 			return strconv.FormatInt(int64(d/u.unit), 10) + u.suffix

@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"strings"
@@ -35,21 +35,21 @@ const ellipsis = "…"
 // characters. Slack itself escapes them this way in the text it sends.
 var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// escapeText escapes &, < and > so that user-supplied text shows literally:
+// EscapeText escapes &, < and > so that user-supplied text shows literally:
 // it cannot mention (<!channel>, <@U…>), link (<https://…|…>) or address a
 // user group once escaped. Already escaped entities are escaped again, so
 // text that came from Slack must be unescaped first (as ParseCommand does).
-func escapeText(s string) string {
+func EscapeText(s string) string {
 	return textEscaper.Replace(s)
 }
 
-// truncateText shortens text so that it is at most max long, replacing the
+// TruncateText shortens text so that it is at most max long, replacing the
 // tail with "…". Length is counted in UTF-16 code units (textLen), never
 // less than Slack's own count. It never cuts inside a UTF-8 sequence or
-// inside one of the entities escapeText produces, so truncating escaped
+// inside one of the entities EscapeText produces, so truncating escaped
 // text keeps it escaped. Text within max is returned unchanged; max < 1
 // returns "".
-func truncateText(text string, max int) string {
+func TruncateText(text string, max int) string {
 	if max < 1 {
 		return ""
 	}
@@ -87,13 +87,13 @@ func textLen(s string) int {
 }
 
 // isEntityPrefix reports whether s starts with one of the entities
-// escapeText produces.
+// EscapeText produces.
 func isEntityPrefix(s string) bool {
 	return strings.HasPrefix(s, "&amp;") || strings.HasPrefix(s, "&lt;") || strings.HasPrefix(s, "&gt;")
 }
 
-// escapeTruncate escapes user-supplied text and truncates the result to max
+// EscapeTruncate escapes user-supplied text and truncates the result to max
 // characters, the way every user text reaches a Block Kit field.
-func escapeTruncate(s string, max int) string {
-	return truncateText(escapeText(s), max)
+func EscapeTruncate(s string, max int) string {
+	return TruncateText(EscapeText(s), max)
 }

@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -6,16 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/mde"
 	"github.com/slack-go/slack"
 )
 
 func cardSubmittedRequest() RequestView {
 	r := cardRequest()
-	r.State = StateSubmitted
+	r.State = approvals.StateSubmitted
 	r.Decisions = []DecisionView{{UserID: cardApprover, Approved: true, At: cardNow.Add(-time.Minute)}}
 	r.ActionID = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4"
-	r.MDEStatus = defender.StatusPending
+	r.MDEStatus = mde.StatusPending
 	return r
 }
 
@@ -24,8 +25,8 @@ func TestSubmittedReplyNamesTheAction(t *testing.T) {
 }
 
 func TestStatusReplyRendersEachTransition(t *testing.T) {
-	for _, st := range []defender.ActionStatus{defender.StatusPending, defender.StatusInProgress, defender.StatusSucceeded,
-		defender.StatusFailed, defender.StatusTimeOut, defender.StatusCancelled} {
+	for _, st := range []mde.ActionStatus{mde.StatusPending, mde.StatusInProgress, mde.StatusSucceeded,
+		mde.StatusFailed, mde.StatusTimeOut, mde.StatusCancelled} {
 		t.Run(string(st), func(t *testing.T) {
 			r := cardSubmittedRequest()
 			r.MDEStatus = st
@@ -33,9 +34,9 @@ func TestStatusReplyRendersEachTransition(t *testing.T) {
 				r.Duration = 130 * time.Second
 			}
 			switch st {
-			case defender.StatusFailed:
+			case mde.StatusFailed:
 				r.StatusDetail = "The device <ws-fin-01> is offline & unreachable"
-			case defender.StatusCancelled:
+			case mde.StatusCancelled:
 				r.ClosedBy, r.StatusDetail = cardApprover, "Cancelled from Slack"
 			}
 			checkGoldenMessage(t, RenderStatusReply(r))
@@ -44,13 +45,13 @@ func TestStatusReplyRendersEachTransition(t *testing.T) {
 }
 
 func TestCancelReplyOffersCancelOnlyWhileTheActionRuns(t *testing.T) {
-	for _, st := range []defender.ActionStatus{defender.StatusInProgress, defender.StatusSucceeded} {
+	for _, st := range []mde.ActionStatus{mde.StatusInProgress, mde.StatusSucceeded} {
 		t.Run(string(st), func(t *testing.T) {
 			r := cardSubmittedRequest()
 			r.MDEStatus = st
 			m := RenderCancelReply(r)
 			checkGoldenMessage(t, m)
-			cancel := cardButtons(m)[actionCancel]
+			cancel := cardButtons(m)[ActionCancel]
 			if running := !st.Terminal(); (cancel != nil) != running {
 				t.Fatalf("cancel button %v while %s", cancel, st)
 			}
@@ -63,14 +64,14 @@ func TestCancelReplyOffersCancelOnlyWhileTheActionRuns(t *testing.T) {
 
 func TestPackageReadyOffersAButtonForAFinishedCollectionOnly(t *testing.T) {
 	r := cardSubmittedRequest()
-	r.Kind, r.Params = KindCollect, ParamsView{}
-	r.State, r.MDEStatus = StateSucceeded, defender.StatusSucceeded
+	r.Kind, r.Params = approvals.KindCollect, ParamsView{}
+	r.State, r.MDEStatus = approvals.StateSucceeded, mde.StatusSucceeded
 	m := RenderPackageReady(r)
 	checkGoldenMessage(t, m)
-	if b := cardButtons(m)[actionPackageLink]; b == nil || b.Text.Text != "Get download link" || b.Value != r.ID {
+	if b := cardButtons(m)[ActionPackageLink]; b == nil || b.Text.Text != "Get download link" || b.Value != r.ID {
 		t.Errorf("package button %+v", b)
 	}
-	r.MDEStatus = defender.StatusInProgress
+	r.MDEStatus = mde.StatusInProgress
 	if b := cardButtons(RenderPackageReady(r)); len(b) != 0 {
 		t.Errorf("buttons %v for a running collection", b)
 	}
@@ -95,8 +96,8 @@ func TestDownloadLinkRefusesAURLThatCouldBreakOut(t *testing.T) {
 
 func TestThreadRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
 	r := cardHostileRequest()
-	r.Kind = KindCollect
-	for _, st := range []defender.ActionStatus{defender.StatusPending, defender.StatusFailed, defender.StatusCancelled, defender.ActionStatus(cardHostile)} {
+	r.Kind = approvals.KindCollect
+	for _, st := range []mde.ActionStatus{mde.StatusPending, mde.StatusFailed, mde.StatusCancelled, mde.ActionStatus(cardHostile)} {
 		r.MDEStatus = st
 		for _, m := range []Message{RenderSubmitted(r), RenderStatusReply(r), RenderCancelReply(r), RenderPackageReady(r)} {
 			checkLimits(t, m, cardUsers, nil)
@@ -106,7 +107,7 @@ func TestThreadRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
 }
 
 func ExampleRenderStatusReply() {
-	r := RequestView{ActionID: "b0ffba3a", MDEStatus: defender.StatusFailed, Duration: 130 * time.Second,
+	r := RequestView{ActionID: "b0ffba3a", MDEStatus: mde.StatusFailed, Duration: 130 * time.Second,
 		StatusDetail: "Device <ws-01> unreachable"}
 	fmt.Println(RenderStatusReply(r).Text)
 	// Output: :red_circle: Defender: Failed: Device &lt;ws-01&gt; unreachable (after 2m 10s)

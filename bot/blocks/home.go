@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/slack-go/slack"
 )
 
@@ -22,30 +24,30 @@ const (
 
 // App Home action and block ids.
 const (
-	actionHomeKind    = "mde_home_kind"    // static_select: a kind, or "all"
-	actionHomeOutcome = "mde_home_outcome" // static_select: an outcome, or "all"
+	ActionHomeKind    = "mde_home_kind"    // static_select: a kind, or "all"
+	ActionHomeOutcome = "mde_home_outcome" // static_select: an outcome, or "all"
 	callbackHome      = "mde_home"         // private_metadata: HomeFilter.encode()
 	blockHomeTitle    = "mde_home_title"
 	blockHomeFilters  = "mde_home_filters"
-	blockHomePrefix   = "mde_home_" // + section + "_" + index
+	BlockHomePrefix   = "mde_home_" // + section + "_" + index
 	homeAll           = "all"
 )
 
-// homeActionID is the action id of the button action (actionApprove or
-// actionDeny) of the i-th pending request: action ids are unique within a
+// HomeActionID is the action id of the button action (ActionApprove or
+// ActionDeny) of the i-th pending request: action ids are unique within a
 // view.
-func homeActionID(action string, i int) string { return action + "." + strconv.Itoa(i) }
+func HomeActionID(action string, i int) string { return action + "." + strconv.Itoa(i) }
 
-// homeAction is the button action of a home action id (see homeActionID).
-func homeAction(actionID string) string {
+// HomeAction is the button action of a home action id (see HomeActionID).
+func HomeAction(actionID string) string {
 	base, _, _ := strings.Cut(actionID, ".")
 	return base
 }
 
 // HomeFilter narrows the recent history of the App Home.
 type HomeFilter struct {
-	Kind    Verb    // an action verb, or "" for every kind
-	Outcome Outcome // or "" for every outcome
+	Kind    command.Verb    // an action verb, or "" for every kind
+	Outcome command.Outcome // or "" for every outcome
 }
 
 // encode is f as the home view's private_metadata.
@@ -60,30 +62,30 @@ func (f HomeFilter) encode() string {
 	return v.Encode()
 }
 
-// parseHomeFilter reads a home view's private_metadata; anything it does
+// ParseHomeFilter reads a home view's private_metadata; anything it does
 // not know is dropped.
-func parseHomeFilter(s string) HomeFilter {
+func ParseHomeFilter(s string) HomeFilter {
 	v, _ := url.ParseQuery(s)
 	var f HomeFilter
-	f.setKind(v.Get("kind"))
-	f.setOutcome(v.Get("outcome"))
+	f.SetKind(v.Get("kind"))
+	f.SetOutcome(v.Get("outcome"))
 	return f
 }
 
-// setKind sets the kind filter from a select's value; "all" or an unknown
+// SetKind sets the kind filter from a select's value; "all" or an unknown
 // value clears it.
-func (f *HomeFilter) setKind(s string) {
+func (f *HomeFilter) SetKind(s string) {
 	f.Kind = ""
-	if v, ok := lookupVerb(s); ok && v.IsAction() {
+	if v, ok := command.LookupVerb(s); ok && v.IsAction() {
 		f.Kind = v
 	}
 }
 
-// setOutcome sets the outcome filter from a select's value; "all" or an
+// SetOutcome sets the outcome filter from a select's value; "all" or an
 // unknown value clears it.
-func (f *HomeFilter) setOutcome(s string) {
+func (f *HomeFilter) SetOutcome(s string) {
 	f.Outcome = ""
-	for _, o := range Outcomes() {
+	for _, o := range command.Outcomes() {
 		if string(o) == s {
 			f.Outcome = o
 		}
@@ -119,39 +121,39 @@ type HomeView struct {
 func RenderHome(v HomeView) slack.HomeTabViewRequest {
 	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn("*mdebot*: response actions in Defender, with a second person approving.", MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockHomeTitle))}
 	if v.Notice != "" {
-		blocks = append(blocks, slack.NewContextBlock(blockHomePrefix+"notice", renderMrkdwn(v.Notice, slackMaxContextText)))
+		blocks = append(blocks, slack.NewContextBlock(BlockHomePrefix+"notice", renderMrkdwn(v.Notice, slackMaxContextText)))
 	}
 	section := func(name, title string) {
-		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(renderMrkdwn("*"+title+"*", MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockHomePrefix+name)))
+		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(renderMrkdwn("*"+title+"*", MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(BlockHomePrefix+name)))
 	}
 	more := func(name string, shown, total int) {
 		if total > shown {
-			blocks = append(blocks, slack.NewContextBlock(blockHomePrefix+name+"_more",
+			blocks = append(blocks, slack.NewContextBlock(BlockHomePrefix+name+"_more",
 				renderMrkdwn(fmt.Sprintf("%d more not shown; use `/mde history` or `/mde status`.", total-shown), slackMaxContextText)))
 		}
 	}
 	rows := func(name string, rs []HistoryRow, max int, empty string) {
 		if len(rs) == 0 {
-			blocks = append(blocks, slack.NewContextBlock(blockHomePrefix+name+"_empty", renderMrkdwn(empty, slackMaxContextText)))
+			blocks = append(blocks, slack.NewContextBlock(BlockHomePrefix+name+"_empty", renderMrkdwn(empty, slackMaxContextText)))
 		}
 		for i, r := range rs[:min(len(rs), max)] {
 			blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderHistoryRow(r), MaxSectionText), nil, nil,
-				slack.SectionBlockOptionBlockID(blockHomePrefix+name+"_"+strconv.Itoa(i))))
+				slack.SectionBlockOptionBlockID(BlockHomePrefix+name+"_"+strconv.Itoa(i))))
 		}
 	}
 
 	if v.ApproverFor {
 		section("pending", "Awaiting your approval")
 		if len(v.Pending) == 0 {
-			blocks = append(blocks, slack.NewContextBlock(blockHomePrefix+"pending_empty", renderMrkdwn("Nothing awaits your approval.", slackMaxContextText)))
+			blocks = append(blocks, slack.NewContextBlock(BlockHomePrefix+"pending_empty", renderMrkdwn("Nothing awaits your approval.", slackMaxContextText)))
 		}
 		for i, r := range v.Pending[:min(len(v.Pending), HomeMaxPending)] {
-			id := blockHomePrefix + "pending_" + strconv.Itoa(i)
+			id := BlockHomePrefix + "pending_" + strconv.Itoa(i)
 			blocks = append(blocks,
 				slack.NewSectionBlock(renderMrkdwn(renderPendingRow(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id)),
 				slack.NewActionBlock(id+"_actions",
-					slack.NewButtonBlockElement(homeActionID(actionApprove, i), renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary),
-					slack.NewButtonBlockElement(homeActionID(actionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
+					slack.NewButtonBlockElement(HomeActionID(ActionApprove, i), renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary),
+					slack.NewButtonBlockElement(HomeActionID(ActionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
 		}
 		more("pending", min(len(v.Pending), HomeMaxPending), max(v.PendingTotal, len(v.Pending)))
 	}
@@ -181,21 +183,21 @@ func renderPendingRow(r RequestView) string {
 			approvals++
 		}
 	}
-	return fmt.Sprintf("*%s* · by %s · %d of %d approvals · expires %s\nReason: %s", escapeText(renderHeadline(r)),
-		renderMention(r.Requester), approvals, r.RequiredApprovals, renderDate(r.Expires), escapeTruncate(renderOneLine(r.Reason), 300))
+	return fmt.Sprintf("*%s* · by %s · %d of %d approvals · expires %s\nReason: %s", EscapeText(renderHeadline(r)),
+		renderMention(r.Requester), approvals, r.RequiredApprovals, renderDate(r.Expires), EscapeTruncate(renderOneLine(r.Reason), 300))
 }
 
 // renderHomeFilters is the kind and outcome selects of the recent history.
 func renderHomeFilters(f HomeFilter) *slack.ActionBlock {
 	all := slack.NewOptionBlockObject(homeAll, renderPlain("All kinds", 75), nil)
 	kinds := []*slack.OptionBlockObject{all}
-	kindSel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, renderPlain("Kind", 150), actionHomeKind)
+	kindSel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, renderPlain("Kind", 150), ActionHomeKind)
 	kindSel.InitialOption = all
-	for _, v := range verbs() {
+	for _, v := range command.Verbs() {
 		if !v.IsAction() {
 			continue
 		}
-		o := slack.NewOptionBlockObject(string(v), renderPlain(renderKindTitle(RequestKind(v)), 75), nil)
+		o := slack.NewOptionBlockObject(string(v), renderPlain(renderKindTitle(approvals.Kind(v)), 75), nil)
 		kinds = append(kinds, o)
 		if v == f.Kind {
 			kindSel.InitialOption = o
@@ -204,9 +206,9 @@ func renderHomeFilters(f HomeFilter) *slack.ActionBlock {
 	kindSel.Options = kinds
 	allOutcomes := slack.NewOptionBlockObject(homeAll, renderPlain("All outcomes", 75), nil)
 	outcomes := []*slack.OptionBlockObject{allOutcomes}
-	outSel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, renderPlain("Outcome", 150), actionHomeOutcome)
+	outSel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, renderPlain("Outcome", 150), ActionHomeOutcome)
 	outSel.InitialOption = allOutcomes
-	for _, o := range Outcomes() {
+	for _, o := range command.Outcomes() {
 		opt := slack.NewOptionBlockObject(string(o), renderPlain(string(o), 75), nil)
 		outcomes = append(outcomes, opt)
 		if o == f.Outcome {

@@ -1,10 +1,11 @@
-package bot
+package blocks
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/slack-go/slack"
 )
 
@@ -16,7 +17,7 @@ const HistoryPageSize = 20
 // first as given, and a "More" button carrying cursor when cursor is not
 // empty.
 func RenderHistory(rows []HistoryRow, cursor string) Message {
-	title := fmt.Sprintf("*History*: %s", renderPlural(len(rows), "request"))
+	title := fmt.Sprintf("*History*: %s", RenderPlural(len(rows), "request"))
 	if len(rows) == 0 {
 		title = "*History*: no requests yet."
 	}
@@ -31,10 +32,10 @@ func RenderHistory(rows []HistoryRow, cursor string) Message {
 			slack.SectionBlockOptionBlockID(blockHistoryPrefix+strconv.Itoa(i))))
 	}
 	if cursor != "" {
-		more := slack.NewButtonBlockElement(actionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", MaxButtonText))
+		more := slack.NewButtonBlockElement(ActionHistoryMore, renderValue(cursor, slackMaxButtonValue), renderPlain("More", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockHistoryMore, more))
 	}
-	return newMessage("mdebot history: "+renderPlural(len(rows), "request"), blocks...)
+	return newMessage("mdebot history: "+RenderPlural(len(rows), "request"), blocks...)
 }
 
 // renderHistoryRow is one request in one short paragraph of mrkdwn.
@@ -45,7 +46,7 @@ func renderHistoryRow(row HistoryRow) string {
 	}
 	parts := []string{
 		"*" + renderDate(row.When) + "*",
-		escapeText(renderKindTitle(row.Kind)) + " " + renderCode(target, renderMaxName+2),
+		EscapeText(renderKindTitle(row.Kind)) + " " + RenderCode(target, renderMaxName+2),
 		"by " + renderMention(row.Requester),
 	}
 	approvers := row.Approvers
@@ -70,26 +71,26 @@ func renderHistoryRow(row HistoryRow) string {
 }
 
 // renderHistoryOutcome is a request's state as a history outcome.
-func renderHistoryOutcome(s RequestState) string {
+func renderHistoryOutcome(s approvals.State) string {
 	switch s {
-	case StateAwaitingApproval:
+	case approvals.StateAwaiting:
 		return ":hourglass_flowing_sand: awaiting approval"
-	case StateApproved, StateSubmitted:
+	case approvals.StateApproved, approvals.StateSubmitted:
 		return ":gear: running"
-	case StateSucceeded:
+	case approvals.StateSucceeded:
 		return ":large_green_circle: succeeded"
-	case StateFailed:
+	case approvals.StateFailed:
 		return ":red_circle: failed"
-	case StateTimedOut:
+	case approvals.StateTimedOut:
 		return ":red_circle: timed out"
-	case StateCancelled:
+	case approvals.StateCancelled:
 		return ":black_circle: cancelled"
-	case StateDenied:
+	case approvals.StateDenied:
 		return ":no_entry: denied"
-	case StateExpired:
+	case approvals.StateExpired:
 		return ":hourglass: expired"
-	case StateWithdrawn:
+	case approvals.StateWithdrawn:
 		return ":leftwards_arrow_with_hook: withdrawn"
 	}
-	return escapeTruncate(string(s), 40)
+	return EscapeTruncate(string(s), 40)
 }

@@ -1,9 +1,10 @@
-package bot
+package blocks
 
 import (
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/mde"
 )
 
 // The view models below are the neutral input of the Render functions: plain
@@ -12,47 +13,13 @@ import (
 // mdebot or Slack generate (request ids, fingerprints, Slack user ids,
 // action ids) is treated as hostile: it is escaped and truncated on output.
 
-// RequestKind names what a request asks MDE to do, in the words of /mde.
-type RequestKind string
-
-// The request kinds mdebot renders.
-const (
-	KindScan       RequestKind = "scan"
-	KindCollect    RequestKind = "collect"
-	KindIsolate    RequestKind = "isolate"
-	KindUnisolate  RequestKind = "unisolate"
-	KindRestrict   RequestKind = "restrict"
-	KindUnrestrict RequestKind = "unrestrict"
-	KindQuarantine RequestKind = "quarantine"
-	KindBlock      RequestKind = "block"
-	KindUnblock    RequestKind = "unblock"
-	KindOffboard   RequestKind = "offboard"
-)
-
-// RequestState is where a request stands, from asked to finished.
-type RequestState string
-
-// The request states mdebot renders.
-const (
-	StateAwaitingApproval RequestState = "awaiting_approval"
-	StateApproved         RequestState = "approved"
-	StateSubmitted        RequestState = "submitted"
-	StateSucceeded        RequestState = "succeeded"
-	StateFailed           RequestState = "failed"
-	StateTimedOut         RequestState = "timed_out"
-	StateCancelled        RequestState = "cancelled"
-	StateDenied           RequestState = "denied"
-	StateExpired          RequestState = "expired"
-	StateWithdrawn        RequestState = "withdrawn"
-)
-
 // ParamsView holds the parameters of a request; only those that apply to its
 // kind are set.
 type ParamsView struct {
-	IsolationType defender.IsolationType // isolate
-	ScanType      defender.ScanType      // scan
-	FileHash      string                 // quarantine, block, unblock
-	HashType      defender.HashType      // with FileHash
+	IsolationType mde.IsolationType // isolate
+	ScanType      mde.ScanType      // scan
+	FileHash      string            // quarantine, block, unblock
+	HashType      mde.HashType      // with FileHash
 }
 
 // MachineView is what the bot shows of an MDE machine. The zero value means
@@ -81,7 +48,7 @@ type DecisionView struct {
 // RequestView is everything a request card and its thread replies show.
 type RequestView struct {
 	ID                string
-	Kind              RequestKind
+	Kind              approvals.Kind
 	Params            ParamsView
 	Machine           MachineView
 	Requester         string // Slack user id
@@ -91,13 +58,13 @@ type RequestView struct {
 	Expires           time.Time
 	RequiredApprovals int
 	Decisions         []DecisionView
-	State             RequestState
+	State             approvals.State
 	// ClosedBy is the Slack user id who withdrew the request or cancelled
 	// its MDE action, when one did.
 	ClosedBy string
 	// ActionID is the MDE machine action id once submitted.
 	ActionID  string
-	MDEStatus defender.ActionStatus
+	MDEStatus mde.ActionStatus
 	// StatusDetail is MDE's error text for a failed action, or the
 	// cancellation comment of a cancelled one.
 	StatusDetail string
@@ -111,13 +78,13 @@ type RequestView struct {
 // HistoryRow is one finished or pending request in /mde history.
 type HistoryRow struct {
 	When        time.Time
-	Kind        RequestKind
+	Kind        approvals.Kind
 	MachineName string // empty for file indicators
 	FileHash    string // for file kinds
 	Requester   string // Slack user id
 	Approvers   []string
 	Denier      string
-	State       RequestState
+	State       approvals.State
 	MDEDuration time.Duration // zero when MDE never ran it or it is still running
 	Permalink   string        // https permalink of the card, when known
 }

@@ -1,4 +1,4 @@
-package bot
+package command
 
 import (
 	"fmt"
@@ -72,7 +72,7 @@ func helpFor(v Verb) (verbHelp, bool) {
 func HelpText() string {
 	var b strings.Builder
 	b.WriteString("/mde runs Microsoft Defender for Endpoint response actions. Actions need a reason, and the ones your policy names also need an approver other than you.\n\n")
-	for _, v := range verbs() {
+	for _, v := range Verbs() {
 		h, _ := helpFor(v)
 		fmt.Fprintf(&b, "`%s` %s. Example: `%s`\n", h.usage, h.summary, h.example)
 	}

@@ -1,10 +1,12 @@
-package bot
+package blocks
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/slack-go/slack"
 )
 
@@ -26,22 +28,22 @@ func TestRenderHomeShowsWhatAwaitsTheViewer(t *testing.T) {
 	r := cardRequest()
 	v := HomeView{Viewer: cardApprover, ApproverFor: true, CanHistory: true,
 		Pending: []RequestView{r}, PendingTotal: 1,
-		Own: []HistoryRow{{When: cardCreated, Kind: KindScan, MachineName: "ws-fin-01", Requester: cardApprover, State: StateAwaitingApproval}}, OwnTotal: 1,
-		History: []HistoryRow{{When: cardCreated, Kind: KindIsolate, MachineName: "ws-fin-01", Requester: cardRequester,
-			Approvers: []string{cardApprover}, State: StateSucceeded, MDEDuration: 90e9, Permalink: cardPermalink}},
-		Filter: HomeFilter{Kind: VerbIsolate, Outcome: OutcomeSucceeded}}
+		Own: []HistoryRow{{When: cardCreated, Kind: approvals.KindScan, MachineName: "ws-fin-01", Requester: cardApprover, State: approvals.StateAwaiting}}, OwnTotal: 1,
+		History: []HistoryRow{{When: cardCreated, Kind: approvals.KindIsolate, MachineName: "ws-fin-01", Requester: cardRequester,
+			Approvers: []string{cardApprover}, State: approvals.StateSucceeded, MDEDuration: 90e9, Permalink: cardPermalink}},
+		Filter: HomeFilter{Kind: command.VerbIsolate, Outcome: command.OutcomeSucceeded}}
 	view := RenderHome(v)
 	checkLimits(t, homeMessage(view), cardUsers, []string{cardPermalink})
 	checkGolden(t, view)
 }
 
 func TestRenderHomeStaysUnderOneHundredBlocksWithHostileData(t *testing.T) {
-	v := HomeView{Viewer: cardApprover, ApproverFor: true, CanHistory: true, Notice: escapeText(cardHostile[:200])}
+	v := HomeView{Viewer: cardApprover, ApproverFor: true, CanHistory: true, Notice: EscapeText(cardHostile[:200])}
 	for i := range 200 {
 		r := cardHostileRequest()
 		r.Machine = cardHostileMachine(i)
 		v.Pending = append(v.Pending, r)
-		row := HistoryRow{When: cardCreated, Kind: KindIsolate, MachineName: cardHostile[:300], Requester: cardRequester, State: StateFailed}
+		row := HistoryRow{When: cardCreated, Kind: approvals.KindIsolate, MachineName: cardHostile[:300], Requester: cardRequester, State: approvals.StateFailed}
 		v.Own, v.InFlight, v.History = append(v.Own, row), append(v.InFlight, row), append(v.History, row)
 	}
 	v.PendingTotal, v.OwnTotal, v.InFlightTotal = 200, 200, 200
@@ -60,12 +62,12 @@ func TestRenderHomeStaysUnderOneHundredBlocksWithHostileData(t *testing.T) {
 }
 
 func TestAHomeFilterSurvivesItsPrivateMetadata(t *testing.T) {
-	for _, f := range []HomeFilter{{}, {Kind: VerbScan}, {Outcome: OutcomeTimedOut}, {Kind: VerbUnisolate, Outcome: OutcomePending}} {
-		if got := parseHomeFilter(f.encode()); got != f {
-			t.Errorf("parseHomeFilter(%q) = %+v, want %+v", f.encode(), got, f)
+	for _, f := range []HomeFilter{{}, {Kind: command.VerbScan}, {Outcome: command.OutcomeTimedOut}, {Kind: command.VerbUnisolate, Outcome: command.OutcomePending}} {
+		if got := ParseHomeFilter(f.encode()); got != f {
+			t.Errorf("ParseHomeFilter(%q) = %+v, want %+v", f.encode(), got, f)
 		}
 	}
-	if got := parseHomeFilter("kind=status&outcome=<!channel>"); got != (HomeFilter{}) {
+	if got := ParseHomeFilter("kind=status&outcome=<!channel>"); got != (HomeFilter{}) {
 		t.Errorf("unknown values were kept: %+v", got)
 	}
 }
@@ -76,12 +78,12 @@ func TestRenderRequesterNotice(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		notice Notice
-		state  RequestState
+		state  approvals.State
 	}{
-		{"approved", NoticeApproved, StateSubmitted},
-		{"denied", NoticeDenied, StateDenied},
-		{"expired", NoticeExpired, StateExpired},
-		{"failed", NoticeFinished, StateFailed},
+		{"approved", NoticeApproved, approvals.StateSubmitted},
+		{"denied", NoticeDenied, approvals.StateDenied},
+		{"expired", NoticeExpired, approvals.StateExpired},
+		{"failed", NoticeFinished, approvals.StateFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := r
@@ -89,7 +91,7 @@ func TestRenderRequesterNotice(t *testing.T) {
 			if tc.notice == NoticeDenied {
 				r.Decisions = []DecisionView{{UserID: cardApprover2, Reason: cardHostile[:120], At: cardNow}}
 			}
-			if tc.state == StateFailed {
+			if tc.state == approvals.StateFailed {
 				r.StatusDetail, r.Duration = cardHostile[:80], 75e9
 			}
 			checkGoldenMessage(t, RenderRequesterNotice(r, tc.notice, cardPermalink))

@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"strconv"
@@ -9,14 +9,14 @@ import (
 
 // Action ids: what a click or a submission is, as the handlers dispatch on.
 const (
-	actionApprove     = "mde_approve"      // value: approveValue(request id, fingerprint)
-	actionDeny        = "mde_deny"         // value: request id; opens the deny modal
-	actionWithdraw    = "mde_withdraw"     // value: request id
-	actionCancel      = "mde_cancel"       // value: request id; cancels its MDE action
-	actionPackageLink = "mde_package_link" // value: request id of a finished collection
+	ActionApprove     = "mde_approve"      // value: approveValue(request id, fingerprint)
+	ActionDeny        = "mde_deny"         // value: request id; opens the deny modal
+	ActionWithdraw    = "mde_withdraw"     // value: request id
+	ActionCancel      = "mde_cancel"       // value: request id; cancels its MDE action
+	ActionPackageLink = "mde_package_link" // value: request id of a finished collection
 	actionPickMachine = "mde_pick_machine" // + "_" + candidate index (unique per message); value: the command to re-run, or a machine id
-	actionHistoryMore = "mde_history_more" // value: history cursor
-	actionDenyReason  = "mde_deny_reason"  // the deny modal's reason input
+	ActionHistoryMore = "mde_history_more" // value: history cursor
+	ActionDenyReason  = "mde_deny_reason"  // the deny modal's reason input
 )
 
 // Block ids. Those of a message are unique within it, as Slack requires.
@@ -40,29 +40,29 @@ const (
 	blockHistoryPrefix = "mde_history_" // + row index
 	blockHistoryMore   = "mde_history_more"
 	blockDenySummary   = "mde_deny_summary"
-	blockDenyReason    = "mde_deny_reason_input"
+	BlockDenyReason    = "mde_deny_reason_input"
 )
 
-// callbackDenyModal is the callback_id of the deny modal; its
+// CallbackDenyModal is the callback_id of the deny modal; its
 // private_metadata is the request id.
-const callbackDenyModal = "mde_deny_modal"
+const CallbackDenyModal = "mde_deny_modal"
 
-// approveSep separates the request id from the fingerprint in the Approve
+// ApproveSep separates the request id from the fingerprint in the Approve
 // button's value.
-const approveSep = ":"
+const ApproveSep = ":"
 
 // approveValue is the value of the Approve button: "<request id>:<fingerprint>".
 // The fingerprint comes back with the click, so the server approves only
 // if the request still has the fingerprint the card showed; nothing else in
 // the value is trusted.
 func approveValue(requestID, fingerprint string) string {
-	return requestID + approveSep + fingerprint
+	return requestID + ApproveSep + fingerprint
 }
 
-// parseApproveValue splits an Approve button's value. The fingerprint is
+// ParseApproveValue splits an Approve button's value. The fingerprint is
 // after the last separator, so a request id may contain one.
-func parseApproveValue(v string) (requestID, fingerprint string, ok bool) {
-	i := strings.LastIndex(v, approveSep)
+func ParseApproveValue(v string) (requestID, fingerprint string, ok bool) {
+	i := strings.LastIndex(v, ApproveSep)
 	if i <= 0 || i == len(v)-1 {
 		return "", "", false
 	}
@@ -86,13 +86,13 @@ func newMessage(text string, blocks ...slack.Block) Message {
 	return Message{Text: renderClamp(text, slackMaxFallbackText), Blocks: blocks}
 }
 
-// pickActionID is the action id of the n-th "Use this machine" button:
+// PickActionID is the action id of the n-th "Use this machine" button:
 // action ids stay unique within a message.
-func pickActionID(n int) string {
+func PickActionID(n int) string {
 	return actionPickMachine + "_" + strconv.Itoa(n)
 }
 
-// isPickAction reports whether actionID is a "Use this machine" button.
-func isPickAction(actionID string) bool {
+// IsPickAction reports whether actionID is a "Use this machine" button.
+func IsPickAction(actionID string) bool {
 	return strings.HasPrefix(actionID, actionPickMachine+"_")
 }

@@ -1,10 +1,11 @@
-package bot
+package blocks
 
 import (
 	"strings"
 	"time"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/mde"
 	"github.com/slack-go/slack"
 )
 
@@ -13,10 +14,10 @@ import (
 func RenderSubmitted(r RequestView) Message {
 	st := r.MDEStatus
 	if st == "" {
-		st = defender.StatusPending
+		st = mde.StatusPending
 	}
-	text := ":outbox_tray: Submitted to Defender: action " + renderCode(r.ActionID, 80) + ", status " + escapeTruncate(string(st), 40)
-	return renderReply(text)
+	text := ":outbox_tray: Submitted to Defender: action " + RenderCode(r.ActionID, 80) + ", status " + EscapeTruncate(string(st), 40)
+	return RenderReply(text)
 }
 
 // RenderStatusReply renders the thread reply for one status transition of
@@ -25,26 +26,26 @@ func RenderSubmitted(r RequestView) Message {
 func RenderStatusReply(r RequestView) Message {
 	var text string
 	switch r.MDEStatus {
-	case defender.StatusPending:
+	case mde.StatusPending:
 		text = ":hourglass_flowing_sand: Defender: Pending"
-	case defender.StatusInProgress:
+	case mde.StatusInProgress:
 		text = ":gear: Defender: InProgress"
-	case defender.StatusSucceeded:
+	case mde.StatusSucceeded:
 		text = ":large_green_circle: Defender: Succeeded" + renderDurationPhrase(" in ", r.Duration)
-	case defender.StatusFailed:
+	case mde.StatusFailed:
 		text = ":red_circle: Defender: Failed" + renderDetail(r.StatusDetail) + renderAfter(r.Duration)
-	case defender.StatusTimeOut:
+	case mde.StatusTimeOut:
 		text = ":red_circle: Defender: TimeOut, the machine did not run the action in time" + renderAfter(r.Duration)
-	case defender.StatusCancelled:
+	case mde.StatusCancelled:
 		text = ":black_circle: Defender: Cancelled"
 		if r.ClosedBy != "" {
 			text += " by " + renderMention(r.ClosedBy)
 		}
 		text += renderDetail(r.StatusDetail) + renderAfter(r.Duration)
 	default:
-		text = "Defender: " + escapeTruncate(renderOrDash(string(r.MDEStatus)), 40)
+		text = "Defender: " + EscapeTruncate(renderOrDash(string(r.MDEStatus)), 40)
 	}
-	return renderReply(text)
+	return RenderReply(text)
 }
 
 // renderAfter is " (after 2m 10s)", or nothing when d is unknown.
@@ -60,10 +61,10 @@ func renderAfter(d time.Duration) string {
 // renders without its button, so editing the message retires it.
 func RenderCancelReply(r RequestView) Message {
 	if r.ActionID == "" || r.MDEStatus.Terminal() {
-		text := "Defender action " + renderCode(r.ActionID, 80) + " is no longer running; nothing to cancel."
-		return renderReply(text)
+		text := "Defender action " + RenderCode(r.ActionID, 80) + " is no longer running; nothing to cancel."
+		return RenderReply(text)
 	}
-	text := "Defender action " + renderCode(r.ActionID, 80) + " is " + escapeTruncate(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
+	text := "Defender action " + RenderCode(r.ActionID, 80) + " is " + EscapeTruncate(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
 	target := renderTarget(r.Machine, r.Params.FileHash)
 	confirm := slack.NewConfirmationBlockObject(
 		renderPlain("Cancel the Defender action?", slackMaxConfirmTitle),
@@ -71,7 +72,7 @@ func RenderCancelReply(r RequestView) Message {
 		renderPlain("Cancel action", slackMaxConfirmButton),
 		renderPlain("Back", slackMaxConfirmButton),
 	).WithStyle(slack.StyleDanger)
-	button := slack.NewButtonBlockElement(actionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", MaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	button := slack.NewButtonBlockElement(ActionCancel, renderValue(r.ID, slackMaxButtonValue), renderPlain("Cancel", MaxButtonText)).WithStyle(slack.StyleDanger).WithConfirm(confirm)
 	return newMessage(text,
 		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockCancel, button),
@@ -82,11 +83,11 @@ func RenderCancelReply(r RequestView) Message {
 // "Get download link" button that asks for a fresh, short-lived link, shown
 // only to whoever clicks. Any other request renders as a plain note.
 func RenderPackageReady(r RequestView) Message {
-	if r.Kind != KindCollect || r.MDEStatus != defender.StatusSucceeded {
-		return renderReply("No investigation package to download for this request.")
+	if r.Kind != approvals.KindCollect || r.MDEStatus != mde.StatusSucceeded {
+		return RenderReply("No investigation package to download for this request.")
 	}
-	text := ":package: The investigation package of " + renderCode(renderTarget(r.Machine, ""), renderMaxName+2) + " is ready."
-	button := slack.NewButtonBlockElement(actionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", MaxButtonText))
+	text := ":package: The investigation package of " + RenderCode(renderTarget(r.Machine, ""), renderMaxName+2) + " is ready."
+	button := slack.NewButtonBlockElement(ActionPackageLink, renderValue(r.ID, slackMaxButtonValue), renderPlain("Get download link", MaxButtonText))
 	return newMessage(text,
 		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)),
 		slack.NewActionBlock(blockPackage, button),
@@ -99,7 +100,7 @@ func RenderPackageReady(r RequestView) Message {
 // so and shows no link.
 func RenderDownloadLink(sasURL string) Message {
 	if !renderSafeURL(sasURL) {
-		return renderNotice(":warning: Defender returned a download link mdebot cannot show safely. Download the package from the Defender portal instead.")
+		return RenderNotice(":warning: Defender returned a download link mdebot cannot show safely. Download the package from the Defender portal instead.")
 	}
 	text := ":package: " + renderLink(sasURL, "Download the investigation package") +
 		"\n:warning: This link works for a short time only and gives access to the package to anyone who has it: do not share it or paste it anywhere else."
@@ -108,7 +109,7 @@ func RenderDownloadLink(sasURL string) Message {
 	)
 }
 
-// renderReply is a one-section thread reply whose fallback is its text.
-func renderReply(mrkdwn string) Message {
+// RenderReply is a one-section thread reply whose fallback is its text.
+func RenderReply(mrkdwn string) Message {
 	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply)))
 }

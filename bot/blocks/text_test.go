@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -25,8 +25,8 @@ func TestEscapeText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, escapeText(tt.in)); diff != "" {
-				t.Errorf("escapeText(%q) mismatch (-want +got):\n%s", tt.in, diff)
+			if diff := cmp.Diff(tt.want, EscapeText(tt.in)); diff != "" {
+				t.Errorf("EscapeText(%q) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 		})
 	}
@@ -54,12 +54,12 @@ func TestTruncateText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := truncateText(tt.in, tt.max)
+			got := TruncateText(tt.in, tt.max)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("truncateText(%q, %d) mismatch (-want +got):\n%s", tt.in, tt.max, diff)
+				t.Errorf("TruncateText(%q, %d) mismatch (-want +got):\n%s", tt.in, tt.max, diff)
 			}
 			if tt.max > 0 && textLen(got) > tt.max {
-				t.Errorf("truncateText(%q, %d) = %q is %d long", tt.in, tt.max, got, textLen(got))
+				t.Errorf("TruncateText(%q, %d) = %q is %d long", tt.in, tt.max, got, textLen(got))
 			}
 		})
 	}
@@ -68,7 +68,7 @@ func TestTruncateText(t *testing.T) {
 func TestEscapeTruncateNeverLeavesAPartialEntityOrRune(t *testing.T) {
 	in := strings.Repeat("<é&😀>", 50)
 	for max := 1; max <= 120; max++ {
-		got := escapeTruncate(in, max)
+		got := EscapeTruncate(in, max)
 		if n := textLen(got); n > max {
 			t.Fatalf("max %d: got length %d", max, n)
 		}
@@ -93,13 +93,13 @@ func TestEscapeTruncateNeverLeavesAPartialEntityOrRune(t *testing.T) {
 }
 
 func Example_escapeText() {
-	fmt.Println(escapeText("<!channel> isolate <@U0ADMIN> & go"))
+	fmt.Println(EscapeText("<!channel> isolate <@U0ADMIN> & go"))
 	// Output: &lt;!channel&gt; isolate &lt;@U0ADMIN&gt; &amp; go
 }
 
 func Example_truncateText() {
-	fmt.Println(truncateText("Suspicious “invoice.pdf.exe”", 12))
-	fmt.Println(escapeTruncate("a<b", 4))
+	fmt.Println(TruncateText("Suspicious “invoice.pdf.exe”", 12))
+	fmt.Println(EscapeTruncate("a<b", 4))
 	// Output:
 	// Suspicious …
 	// a…

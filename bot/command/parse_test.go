@@ -1,4 +1,4 @@
-package bot
+package command
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/mde"
 )
 
 const (
@@ -17,7 +17,7 @@ const (
 	machineID  = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
 )
 
-// commandCase is one ParseCommand case; the fuzz test is seeded from them.
+// commandCase is one Parse case; the fuzz test is seeded from them.
 type commandCase struct {
 	name string
 	text string
@@ -55,13 +55,13 @@ func commandCases() []commandCase {
 
 		// scan
 		{name: "scan defaults to quick", text: "scan host1 weird process",
-			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: defender.ScanQuick, Reason: "weird process"}},
+			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: mde.ScanQuick, Reason: "weird process"}},
 		{name: "scan takes full, case-insensitively", text: "scan host1 FULL alert 12",
-			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: defender.ScanFull, Reason: "alert 12"}},
+			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: mde.ScanFull, Reason: "alert 12"}},
 		{name: "scan takes quick explicitly", text: "scan host1 quick quick check",
-			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: defender.ScanQuick, Reason: "quick check"}},
+			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: mde.ScanQuick, Reason: "quick check"}},
 		{name: "scan takes an unknown word in the type slot as the start of the reason", text: "scan host1 because alert",
-			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: defender.ScanQuick, Reason: "because alert"}},
+			want: Command{Verb: VerbScan, Target: name("host1"), ScanType: mde.ScanQuick, Reason: "because alert"}},
 		{name: "scan refuses a misspelt full rather than scanning quick", text: "scan host1 ful alert",
 			errVerb: VerbScan, errMsg: `"ful" is not a scan type (did you mean "full"?)`},
 		{name: "scan without a reason is refused", text: "scan host1 full", errVerb: VerbScan, errMsg: "a reason is required"},
@@ -69,13 +69,13 @@ func commandCases() []commandCase {
 
 		// isolate
 		{name: "isolate defaults to full", text: "isolate host1 ransomware note",
-			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: defender.IsolationFull, Reason: "ransomware note"}},
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationFull, Reason: "ransomware note"}},
 		{name: "isolate takes selective", text: "isolate host1 Selective phish",
-			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: defender.IsolationSelective, Reason: "phish"}},
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationSelective, Reason: "phish"}},
 		{name: "isolate takes unmanaged", text: "isolate 10.0.0.9 unmanaged rogue device",
-			want: Command{Verb: VerbIsolate, Target: Target{Kind: TargetIP, Value: "10.0.0.9"}, IsolationType: defender.IsolationUnmanaged, Reason: "rogue device"}},
+			want: Command{Verb: VerbIsolate, Target: Target{Kind: TargetIP, Value: "10.0.0.9"}, IsolationType: mde.IsolationUnmanaged, Reason: "rogue device"}},
 		{name: "isolate takes a word close to the default as the start of the reason", text: "isolate host1 fully compromised",
-			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: defender.IsolationFull, Reason: "fully compromised"}},
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationFull, Reason: "fully compromised"}},
 		{name: "isolate refuses a misspelt selective rather than isolating fully", text: "isolate host1 selectve phish",
 			errVerb: VerbIsolate, errMsg: `"selectve" is not an isolation type (did you mean "selective"?)`},
 		{name: "isolate without a reason is refused", text: "isolate host1 selective", errVerb: VerbIsolate, errMsg: "a reason is required"},
@@ -112,17 +112,17 @@ func commandCases() []commandCase {
 
 		// files
 		{name: "quarantine takes a SHA-1 and lowercases it", text: "quarantine host1 " + strings.ToUpper(sha1Hash) + " dropper",
-			want: Command{Verb: VerbQuarantine, Target: name("host1"), Hash: sha1Hash, HashType: defender.HashSHA1, Reason: "dropper"}},
+			want: Command{Verb: VerbQuarantine, Target: name("host1"), Hash: sha1Hash, HashType: mde.HashSHA1, Reason: "dropper"}},
 		{name: "quarantine refuses a SHA-256", text: "quarantine host1 " + sha256Hash + " dropper",
 			errVerb: VerbQuarantine, errMsg: "quarantine needs the file's SHA-1"},
 		{name: "quarantine without a hash is refused", text: "quarantine host1", errVerb: VerbQuarantine, errMsg: "a file hash is required"},
 		{name: "quarantine without a reason is refused", text: "quarantine host1 " + sha1Hash, errVerb: VerbQuarantine, errMsg: "a reason is required"},
 		{name: "block takes a SHA-1", text: "block " + sha1Hash + " known bad",
-			want: Command{Verb: VerbBlock, Hash: sha1Hash, HashType: defender.HashSHA1, Reason: "known bad"}},
+			want: Command{Verb: VerbBlock, Hash: sha1Hash, HashType: mde.HashSHA1, Reason: "known bad"}},
 		{name: "block takes a SHA-256", text: "block " + sha256Hash + " known bad",
-			want: Command{Verb: VerbBlock, Hash: sha256Hash, HashType: defender.HashSHA256, Reason: "known bad"}},
+			want: Command{Verb: VerbBlock, Hash: sha256Hash, HashType: mde.HashSHA256, Reason: "known bad"}},
 		{name: "unblock takes a hash", text: "unblock " + sha256Hash + " false positive",
-			want: Command{Verb: VerbUnblock, Hash: sha256Hash, HashType: defender.HashSHA256, Reason: "false positive"}},
+			want: Command{Verb: VerbUnblock, Hash: sha256Hash, HashType: mde.HashSHA256, Reason: "false positive"}},
 		{name: "block refuses a hash of the wrong length", text: "block abc123 bad", errVerb: VerbBlock, errMsg: `"abc123" is not a SHA-1 or SHA-256 file hash`},
 		{name: "block refuses an MD5", text: "block d41d8cd98f00b204e9800998ecf8427e bad", errVerb: VerbBlock, errMsg: "is not a SHA-1 or SHA-256"},
 		{name: "block refuses a non-hex hash", text: "block " + strings.Repeat("g", 40) + " bad", errVerb: VerbBlock, errMsg: "is not a SHA-1 or SHA-256"},
@@ -215,25 +215,25 @@ func commandCases() []commandCase {
 func TestParseCommand(t *testing.T) {
 	for _, tt := range commandCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseCommand(tt.text)
+			got, err := Parse(tt.text)
 			if tt.errMsg == "" {
 				if err != nil {
-					t.Fatalf("ParseCommand(%q) error: %v", tt.text, err)
+					t.Fatalf("Parse(%q) error: %v", tt.text, err)
 				}
 				if diff := cmp.Diff(tt.want, got); diff != "" {
-					t.Errorf("ParseCommand(%q) mismatch (-want +got):\n%s", tt.text, diff)
+					t.Errorf("Parse(%q) mismatch (-want +got):\n%s", tt.text, diff)
 				}
 				return
 			}
 			var ue *UsageError
 			if !errors.As(err, &ue) {
-				t.Fatalf("ParseCommand(%q) = %+v, %v; want a *UsageError", tt.text, got, err)
+				t.Fatalf("Parse(%q) = %+v, %v; want a *UsageError", tt.text, got, err)
 			}
 			if ue.Verb != tt.errVerb || !strings.Contains(ue.Message, tt.errMsg) {
-				t.Errorf("ParseCommand(%q) error = (%q, %q), want (%q, containing %q)", tt.text, ue.Verb, ue.Message, tt.errVerb, tt.errMsg)
+				t.Errorf("Parse(%q) error = (%q, %q), want (%q, containing %q)", tt.text, ue.Verb, ue.Message, tt.errVerb, tt.errMsg)
 			}
 			if cmp.Diff(Command{}, got) != "" {
-				t.Errorf("ParseCommand(%q) returned %+v with its error", tt.text, got)
+				t.Errorf("Parse(%q) returned %+v with its error", tt.text, got)
 			}
 		})
 	}
@@ -257,7 +257,7 @@ func TestCommandStringIsCanonical(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseCommand(tt.text)
+			c, err := Parse(tt.text)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,7 +270,7 @@ func TestCommandStringIsCanonical(t *testing.T) {
 
 func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 	help := HelpText()
-	for _, v := range verbs() {
+	for _, v := range Verbs() {
 		u := v.Usage()
 		if !strings.HasPrefix(u, "/mde "+string(v)) {
 			t.Errorf("%s.Usage() = %q, want it to start with /mde %s", v, u, v)
@@ -282,7 +282,7 @@ func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 		if !strings.HasPrefix(h.example, "/mde ") {
 			t.Errorf("%s example %q does not start with /mde", v, h.example)
 		}
-		if _, err := ParseCommand(strings.TrimPrefix(h.example, "/mde ")); err != nil {
+		if _, err := Parse(strings.TrimPrefix(h.example, "/mde ")); err != nil {
 			t.Errorf("the example for %s does not parse: %v", v, err)
 		}
 	}
@@ -292,7 +292,7 @@ func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 }
 
 func TestUsageErrorNamesTheUsage(t *testing.T) {
-	_, err := ParseCommand("isolate host1")
+	_, err := Parse("isolate host1")
 	want := "isolate: a reason is required: say why, for the approver and the audit log\n" +
 		"Usage: /mde isolate <target> [full|selective|unmanaged] <reason>"
 	if err == nil || err.Error() != want {
@@ -302,7 +302,7 @@ func TestUsageErrorNamesTheUsage(t *testing.T) {
 
 func TestVerbIsActionMatchesThePolicyKeys(t *testing.T) {
 	var actions []Verb
-	for _, v := range verbs() {
+	for _, v := range Verbs() {
 		if v.IsAction() {
 			actions = append(actions, v)
 		}
@@ -322,7 +322,7 @@ func BenchmarkParseCommand(b *testing.B) {
 	for name, text := range texts {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := ParseCommand(text); err != nil {
+				if _, err := Parse(text); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -54,7 +54,7 @@ func countButtons(m Message, actionID string) int {
 	n := 0
 	for _, b := range m.Blocks {
 		if s, ok := b.(*slack.SectionBlock); ok && s.Accessory != nil && s.Accessory.ButtonElement != nil &&
-			(s.Accessory.ButtonElement.ActionID == actionID || actionID == actionPickMachine && isPickAction(s.Accessory.ButtonElement.ActionID)) {
+			(s.Accessory.ButtonElement.ActionID == actionID || actionID == actionPickMachine && IsPickAction(s.Accessory.ButtonElement.ActionID)) {
 			n++
 		}
 	}

@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"github.com/slack-go/slack"
@@ -40,32 +40,32 @@ func RenderRefusal(why Refusal) Message {
 	default:
 		text = "You cannot do that now."
 	}
-	return renderNotice(":no_entry_sign: " + text)
+	return RenderNotice(":no_entry_sign: " + text)
 }
 
 // RenderUsageError renders the ephemeral reply to a command that did not
 // parse: what is wrong, then how to write it, as code.
 func RenderUsageError(problem, usage string) Message {
-	text := ":warning: " + escapeTruncate(renderOneLine(problem), 1000)
+	text := ":warning: " + EscapeTruncate(renderOneLine(problem), 1000)
 	if usage != "" {
-		text += "\nUsage: " + renderCode(usage, 1000)
+		text += "\nUsage: " + RenderCode(usage, 1000)
 	}
-	return renderNotice(text)
+	return RenderNotice(text)
 }
 
 // RenderInternalError renders the ephemeral notice for an error a responder
 // cannot act on: a reference that finds the details in mdebot's log.
 func RenderInternalError(ref string) Message {
-	return renderNotice(":x: Internal error (ref " + renderCode(ref, 80) + "). An operator can look this reference up in mdebot's log.")
+	return RenderNotice(":x: Internal error (ref " + RenderCode(ref, 80) + "). An operator can look this reference up in mdebot's log.")
 }
 
 // RenderWorking renders an ephemeral "working on it" notice: doing says what,
 // in a few words ("Looking up ws-01").
 func RenderWorking(doing string) Message {
-	return renderNotice(":hourglass_flowing_sand: " + escapeTruncate(renderOneLine(doing), 500) + "…")
+	return RenderNotice(":hourglass_flowing_sand: " + EscapeTruncate(renderOneLine(doing), 500) + "…")
 }
 
-// renderNotice is a one-section ephemeral message whose fallback is its text.
-func renderNotice(mrkdwn string) Message {
+// RenderNotice is a one-section ephemeral message whose fallback is its text.
+func RenderNotice(mrkdwn string) Message {
 	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)))
 }

@@ -1,10 +1,11 @@
-package bot
+package blocks
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/slack-go/slack"
 )
 
@@ -27,7 +28,7 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
 		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
 	}
-	reason := "*Reason*\n" + escapeTruncate(r.Reason, renderMaxReason)
+	reason := "*Reason*\n" + EscapeTruncate(r.Reason, renderMaxReason)
 	if strings.TrimSpace(r.Reason) == "" {
 		reason = "*Reason*\n_none given_"
 	}
@@ -36,55 +37,55 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(d, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardDecisions)))
 	}
 	blocks = append(blocks, slack.NewContextBlock(blockCardStatus, renderMrkdwn(renderStatusLine(r, now), slackMaxContextText)))
-	if r.State == StateAwaitingApproval && r.RequiredApprovals > 0 {
-		approve := slack.NewButtonBlockElement(actionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
-		if renderDisruptive(r.Kind) {
+	if r.State == approvals.StateAwaiting && r.RequiredApprovals > 0 {
+		approve := slack.NewButtonBlockElement(ActionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
+		if r.Kind.Disruptive() {
 			approve = approve.WithConfirm(renderApproveConfirm(r))
 		}
-		deny := slack.NewButtonBlockElement(actionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)
-		withdraw := slack.NewButtonBlockElement(actionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
+		deny := slack.NewButtonBlockElement(ActionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)
+		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
-	text := fmt.Sprintf("%s requested by %s: %s", escapeTruncate(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
+	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
 	return newMessage(text, blocks...)
 }
 
 // renderKindTitle names a request kind for people.
-func renderKindTitle(k RequestKind) string {
+func renderKindTitle(k approvals.Kind) string {
 	switch k {
-	case KindScan:
+	case approvals.KindScan:
 		return "Antivirus scan"
-	case KindCollect:
+	case approvals.KindCollect:
 		return "Collect investigation package"
-	case KindIsolate:
+	case approvals.KindIsolate:
 		return "Isolate"
-	case KindUnisolate:
+	case approvals.KindUnisolate:
 		return "Release from isolation"
-	case KindRestrict:
+	case approvals.KindRestrict:
 		return "Restrict app execution"
-	case KindUnrestrict:
+	case approvals.KindUnrestrict:
 		return "Remove app restriction"
-	case KindQuarantine:
+	case approvals.KindQuarantine:
 		return "Stop and quarantine file"
-	case KindBlock:
+	case approvals.KindBlock:
 		return "Block file"
-	case KindUnblock:
+	case approvals.KindUnblock:
 		return "Unblock file"
-	case KindOffboard:
+	case approvals.KindOffboard:
 		return "Offboard"
 	}
-	return truncateText(string(k), 40)
+	return TruncateText(string(k), 40)
 }
 
 // renderKindParams is the kind with its parameters, in plain text:
 // "Isolate (Full)", "Antivirus scan (Quick)".
-func renderKindParams(k RequestKind, p ParamsView) string {
+func renderKindParams(k approvals.Kind, p ParamsView) string {
 	t := renderKindTitle(k)
 	switch {
-	case k == KindIsolate && p.IsolationType != "":
-		t += " (" + truncateText(string(p.IsolationType), 20) + ")"
-	case k == KindScan && p.ScanType != "":
-		t += " (" + truncateText(string(p.ScanType), 20) + ")"
+	case k == approvals.KindIsolate && p.IsolationType != "":
+		t += " (" + TruncateText(string(p.IsolationType), 20) + ")"
+	case k == approvals.KindScan && p.ScanType != "":
+		t += " (" + TruncateText(string(p.ScanType), 20) + ")"
 	}
 	return t
 }
@@ -94,11 +95,11 @@ func renderKindParams(k RequestKind, p ParamsView) string {
 func renderTarget(m MachineView, hash string) string {
 	switch {
 	case m.Name != "":
-		return truncateText(m.Name, renderMaxName)
+		return TruncateText(m.Name, renderMaxName)
 	case m.ID != "":
 		return m.ID
 	case hash != "":
-		return truncateText(hash, 64)
+		return TruncateText(hash, 64)
 	}
 	return "unknown machine"
 }
@@ -108,30 +109,20 @@ func renderHeadline(r RequestView) string {
 	return renderKindParams(r.Kind, r.Params) + ": " + renderTarget(r.Machine, r.Params.FileHash)
 }
 
-// renderDisruptive reports whether approving k cuts a machine or a file off,
-// so the Approve button asks for confirmation.
-func renderDisruptive(k RequestKind) bool {
-	switch k {
-	case KindIsolate, KindRestrict, KindQuarantine, KindBlock, KindOffboard:
-		return true
-	}
-	return false
-}
-
 // renderApproveConfirm is the confirmation dialog of a disruptive Approve.
 func renderApproveConfirm(r RequestView) *slack.ConfirmationBlockObject {
 	target := renderTarget(r.Machine, r.Params.FileHash)
 	var text string
 	switch r.Kind {
-	case KindIsolate:
+	case approvals.KindIsolate:
 		text = "Isolating " + target + " cuts it off the network, except for Defender, until someone releases it."
-	case KindRestrict:
+	case approvals.KindRestrict:
 		text = "Restricting " + target + " stops every application not signed by Microsoft from running on it."
-	case KindQuarantine:
+	case approvals.KindQuarantine:
 		text = "Defender will stop the file's processes on " + target + " and quarantine the file."
-	case KindBlock:
+	case approvals.KindBlock:
 		text = "Every machine in the tenant will block and quarantine this file."
-	case KindOffboard:
+	case approvals.KindOffboard:
 		text = "Offboarding removes " + target + " from Defender; mdebot cannot undo it."
 	}
 	title := "Approve " + strings.ToLower(renderKindTitle(r.Kind)) + "?"
@@ -148,20 +139,20 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 	m := r.Machine
 	var f []string
 	if m.ID != "" || m.Name != "" {
-		f = append(f, "*Machine*\n"+renderCode(m.Name, renderMaxName+2)+"\n"+renderCode(m.ID, 50))
+		f = append(f, "*Machine*\n"+RenderCode(m.Name, renderMaxName+2)+"\n"+RenderCode(m.ID, 50))
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
-		f = append(f, "*OS · health*\n"+escapeTruncate(renderOrDash(os), 200)+" · "+escapeTruncate(renderOrDash(m.Health), 100))
-		f = append(f, "*Last seen · risk*\n"+renderDate(m.LastSeen)+" · "+escapeTruncate(renderOrDash(m.Risk), 100))
+		f = append(f, "*OS · health*\n"+EscapeTruncate(renderOrDash(os), 200)+" · "+EscapeTruncate(renderOrDash(m.Health), 100))
+		f = append(f, "*Last seen · risk*\n"+renderDate(m.LastSeen)+" · "+EscapeTruncate(renderOrDash(m.Risk), 100))
 	}
-	f = append(f, "*Action*\n"+escapeText(renderKindParams(r.Kind, r.Params)))
+	f = append(f, "*Action*\n"+EscapeText(renderKindParams(r.Kind, r.Params)))
 	if r.Params.FileHash != "" {
-		f = append(f, "*File*\n"+escapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+renderCode(r.Params.FileHash, 80))
+		f = append(f, "*File*\n"+EscapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+RenderCode(r.Params.FileHash, 80))
 	}
 	f = append(f, "*Requested by*\n"+renderMention(r.Requester)+" · "+renderDate(r.Created))
 	f = append(f, fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals))
 	f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	if r.ActionID != "" {
-		f = append(f, "*Defender action*\n"+renderCode(r.ActionID, 80))
+		f = append(f, "*Defender action*\n"+RenderCode(r.ActionID, 80))
 	}
 	if len(f) > slackMaxFields {
 		f = f[:slackMaxFields]
@@ -205,7 +196,7 @@ func renderDecisions(ds []DecisionView) string {
 		}
 		line := verb + renderMention(d.UserID) + " at " + renderDate(d.At)
 		if strings.TrimSpace(d.Reason) != "" {
-			line += ": " + escapeTruncate(renderOneLine(d.Reason), renderMaxDecisionReason)
+			line += ": " + EscapeTruncate(renderOneLine(d.Reason), renderMaxDecisionReason)
 		}
 		lines = append(lines, line)
 	}
@@ -215,12 +206,12 @@ func renderDecisions(ds []DecisionView) string {
 // renderStatusLine is the card's one-line status, in mrkdwn.
 func renderStatusLine(r RequestView, now time.Time) string {
 	switch r.State {
-	case StateAwaitingApproval:
+	case approvals.StateAwaiting:
 		left := r.RequiredApprovals - renderApprovals(r.Decisions)
 		if left < 1 {
 			left = 1
 		}
-		s := "Awaiting " + renderPlural(left, "approval")
+		s := "Awaiting " + RenderPlural(left, "approval")
 		if !r.Expires.IsZero() {
 			if r.Expires.After(now) {
 				s += " · expires " + renderIn(r.Expires, now)
@@ -229,69 +220,69 @@ func renderStatusLine(r RequestView, now time.Time) string {
 			}
 		}
 		return ":hourglass_flowing_sand: " + s
-	case StateApproved:
+	case approvals.StateApproved:
 		return ":white_check_mark: Approved by " + renderMentions(renderApprovers(r.Decisions)) + renderLastApprovalAt(r.Decisions) + " · submitting to Defender"
-	case StateSubmitted:
+	case approvals.StateSubmitted:
 		st := string(r.MDEStatus)
 		if st == "" {
 			st = "Pending"
 		}
-		return ":gear: Defender: " + escapeTruncate(st, 40)
-	case StateSucceeded:
+		return ":gear: Defender: " + EscapeTruncate(st, 40)
+	case approvals.StateSucceeded:
 		return ":large_green_circle: Succeeded" + renderDurationPhrase(" in ", r.Duration)
-	case StateFailed:
+	case approvals.StateFailed:
 		return ":red_circle: Failed" + renderDurationPhrase(" after ", r.Duration) + renderDetail(r.StatusDetail)
-	case StateTimedOut:
+	case approvals.StateTimedOut:
 		return ":red_circle: Timed out in Defender" + renderDurationPhrase(" after ", r.Duration) + renderDetail(r.StatusDetail)
-	case StateCancelled:
+	case approvals.StateCancelled:
 		s := ":black_circle: Cancelled in Defender"
 		if r.ClosedBy != "" {
 			s += " by " + renderMention(r.ClosedBy)
 		}
 		return s + renderDetail(r.StatusDetail)
-	case StateDenied:
+	case approvals.StateDenied:
 		for _, d := range r.Decisions {
 			if !d.Approved {
 				return ":no_entry: Denied by " + renderMention(d.UserID) + renderDetail(d.Reason)
 			}
 		}
 		return ":no_entry: Denied"
-	case StateExpired:
+	case approvals.StateExpired:
 		return ":hourglass: Expired unapproved"
-	case StateWithdrawn:
+	case approvals.StateWithdrawn:
 		if r.ClosedBy != "" {
 			return ":leftwards_arrow_with_hook: Withdrawn by " + renderMention(r.ClosedBy)
 		}
 		return ":leftwards_arrow_with_hook: Withdrawn"
 	}
-	return escapeTruncate(string(r.State), 40)
+	return EscapeTruncate(string(r.State), 40)
 }
 
 // renderStateWord is the state in a few words, for the fallback text.
 func renderStateWord(r RequestView) string {
 	switch r.State {
-	case StateAwaitingApproval:
+	case approvals.StateAwaiting:
 		return "awaiting approval"
-	case StateApproved:
+	case approvals.StateApproved:
 		return "approved, submitting to Defender"
-	case StateSubmitted:
+	case approvals.StateSubmitted:
 		return "running in Defender"
-	case StateSucceeded:
+	case approvals.StateSucceeded:
 		return "succeeded"
-	case StateFailed:
+	case approvals.StateFailed:
 		return "failed"
-	case StateTimedOut:
+	case approvals.StateTimedOut:
 		return "timed out in Defender"
-	case StateCancelled:
+	case approvals.StateCancelled:
 		return "cancelled"
-	case StateDenied:
+	case approvals.StateDenied:
 		return "denied"
-	case StateExpired:
+	case approvals.StateExpired:
 		return "expired unapproved"
-	case StateWithdrawn:
+	case approvals.StateWithdrawn:
 		return "withdrawn"
 	}
-	return escapeTruncate(string(r.State), 40)
+	return EscapeTruncate(string(r.State), 40)
 }
 
 func renderApprovers(ds []DecisionView) []string {
@@ -330,5 +321,5 @@ func renderDetail(s string) string {
 	if s == "" {
 		return ""
 	}
-	return ": " + escapeTruncate(s, renderMaxDetail)
+	return ": " + EscapeTruncate(s, renderMaxDetail)
 }

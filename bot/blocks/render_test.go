@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"bytes"
@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/mde"
 	"github.com/slack-go/slack"
 )
 
@@ -55,8 +56,8 @@ func cardMachine() MachineView {
 func cardRequest() RequestView {
 	return RequestView{
 		ID:                "req-7f3a",
-		Kind:              KindIsolate,
-		Params:            ParamsView{IsolationType: defender.IsolationFull},
+		Kind:              approvals.KindIsolate,
+		Params:            ParamsView{IsolationType: mde.IsolationFull},
 		Machine:           cardMachine(),
 		Requester:         cardRequester,
 		Channel:           "C0CARDS",
@@ -64,7 +65,7 @@ func cardRequest() RequestView {
 		Created:           cardCreated,
 		Expires:           cardExpires,
 		RequiredApprovals: 1,
-		State:             StateAwaitingApproval,
+		State:             approvals.StateAwaiting,
 		Fingerprint:       "9c1185a5c5e9fc54",
 	}
 }
@@ -98,10 +99,10 @@ func cardHostileRequest() RequestView {
 	r.Machine = cardHostileMachine(0)
 	r.Reason = cardHostile
 	r.Params.FileHash = cardHostile[:100]
-	r.Params.HashType = defender.HashType(cardHostile[:50])
+	r.Params.HashType = mde.HashType(cardHostile[:50])
 	r.StatusDetail = cardHostile
 	r.ActionID = cardHostile[:300]
-	r.MDEStatus = defender.ActionStatus(cardHostile[:100])
+	r.MDEStatus = mde.ActionStatus(cardHostile[:100])
 	r.ClosedBy = "<!channel>"
 	r.Duration = 130 * time.Second
 	for i := range 30 {
@@ -350,7 +351,7 @@ func (c *limitChecker) mrkdwn(where, s string, max int) {
 	}
 	rest := limitTokenRE.ReplaceAllString(s, "")
 	if strings.ContainsAny(rest, "<>") {
-		c.t.Errorf("%s: unescaped < or > in %q", where, truncateText(rest, 200))
+		c.t.Errorf("%s: unescaped < or > in %q", where, TruncateText(rest, 200))
 	}
 	for _, a := range limitAmpRE.FindAllString(rest, -1) {
 		if a != "&amp;" && a != "&lt;" && a != "&gt;" {
@@ -372,14 +373,14 @@ func limitContains(list []string, s string) bool {
 
 func TestTextHelpersKeepWithinLimitsWithoutSplittingEntities(t *testing.T) {
 	for _, max := range []int{1, 2, 5, 10, 99, 100, 3000} {
-		got := escapeTruncate(cardHostile, max)
+		got := EscapeTruncate(cardHostile, max)
 		if textLen(got) > max {
-			t.Errorf("escapeTruncate(max %d) has %d characters", max, textLen(got))
+			t.Errorf("EscapeTruncate(max %d) has %d characters", max, textLen(got))
 		}
 		if i := strings.LastIndexByte(got, '&'); i >= 0 && !strings.Contains(got[i:], ";") {
-			t.Errorf("escapeTruncate(max %d) ends in half an entity: %q", max, got)
+			t.Errorf("EscapeTruncate(max %d) ends in half an entity: %q", max, got)
 		}
-		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+escapeText(cardHostile), max)
+		clamped := renderClamp("<@U01REQUEST> &amp; <!date^1^{time}|x> "+EscapeText(cardHostile), max)
 		if textLen(clamped) > max {
 			t.Errorf("renderClamp(max %d) has %d characters", max, textLen(clamped))
 		}
@@ -390,7 +391,7 @@ func TestTextHelpersKeepWithinLimitsWithoutSplittingEntities(t *testing.T) {
 }
 
 func TestEscapeNeutralisesMentionsAndLinks(t *testing.T) {
-	got := escapeText("<!channel> <@U123> a & b <https://x|y>")
+	got := EscapeText("<!channel> <@U123> a & b <https://x|y>")
 	want := "&lt;!channel&gt; &lt;@U123&gt; a &amp; b &lt;https://x|y&gt;"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Error(diff)
@@ -411,9 +412,9 @@ func TestMentionOfAnImplausibleUserIDIsShownAsCode(t *testing.T) {
 }
 
 func TestCodeSpanKeepsFormattingCharactersLiteral(t *testing.T) {
-	got := renderCode("*evil*_x_`y`\nz", 100)
+	got := RenderCode("*evil*_x_`y`\nz", 100)
 	if want := "`*evil*_x_ˋyˋ z`"; got != want {
-		t.Errorf("renderCode = %q, want %q", got, want)
+		t.Errorf("RenderCode = %q, want %q", got, want)
 	}
 }
 
@@ -438,14 +439,14 @@ func TestSafeURLAcceptsOnlyHTTPSThatCannotBreakOutOfALink(t *testing.T) {
 
 func TestApproveValueRoundTrips(t *testing.T) {
 	for _, tc := range []struct{ id, fp string }{{"req-7f3a", "9c1185a5"}, {"a:b", "ff"}} {
-		id, fp, ok := parseApproveValue(approveValue(tc.id, tc.fp))
+		id, fp, ok := ParseApproveValue(approveValue(tc.id, tc.fp))
 		if !ok || id != tc.id || fp != tc.fp {
-			t.Errorf("parseApproveValue(approveValue(%q, %q)) = %q, %q, %v", tc.id, tc.fp, id, fp, ok)
+			t.Errorf("ParseApproveValue(approveValue(%q, %q)) = %q, %q, %v", tc.id, tc.fp, id, fp, ok)
 		}
 	}
 	for _, bad := range []string{"", "req", ":fp", "req:"} {
-		if _, _, ok := parseApproveValue(bad); ok {
-			t.Errorf("parseApproveValue(%q) accepted", bad)
+		if _, _, ok := ParseApproveValue(bad); ok {
+			t.Errorf("ParseApproveValue(%q) accepted", bad)
 		}
 	}
 }
@@ -482,8 +483,8 @@ func FuzzEscapeTruncNeverExceedsNorLeaksMarkup(f *testing.F) {
 			return
 		}
 		for name, got := range map[string]string{
-			"escapeTruncate": escapeTruncate(s, max),
-			"renderClamp":    renderClamp(escapeText(s), max),
+			"EscapeTruncate": EscapeTruncate(s, max),
+			"renderClamp":    renderClamp(EscapeText(s), max),
 		} {
 			if textLen(got) > max {
 				t.Errorf("%s(%q, %d) has %d characters", name, s, max, textLen(got))

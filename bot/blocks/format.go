@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -41,7 +41,7 @@ func renderClamp(s string, max int) string {
 	if max <= 0 {
 		return ""
 	}
-	cut := []rune(truncateText(s, max))
+	cut := []rune(TruncateText(s, max))
 	cut = cut[:len(cut)-1] // drop the ellipsis, put back below
 	str := string(cut)
 	if lt, gt := strings.LastIndexByte(str, '<'), strings.LastIndexByte(str, '>'); lt > gt {
@@ -64,15 +64,15 @@ func renderOneLine(s string) string {
 	}, s)
 }
 
-// renderCode shows an identifier (machine name, id, hash) as inline code, so
+// RenderCode shows an identifier (machine name, id, hash) as inline code, so
 // that *, _ and ~ in it stay literal. A backtick, which would end the span,
 // becomes a modifier letter grave accent (ˋ).
-func renderCode(s string, max int) string {
+func RenderCode(s string, max int) string {
 	if s == "" {
 		return "—"
 	}
 	s = strings.ReplaceAll(renderOneLine(s), "`", "ˋ")
-	return "`" + escapeTruncate(s, max-2) + "`"
+	return "`" + EscapeTruncate(s, max-2) + "`"
 }
 
 // renderMention is the mrkdwn mention of a Slack user id. mdebot builds it
@@ -82,11 +82,11 @@ func renderMention(userID string) string {
 		return "someone"
 	}
 	if len(userID) > 32 {
-		return renderCode(userID, 40)
+		return RenderCode(userID, 40)
 	}
 	for _, r := range userID {
 		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-			return renderCode(userID, 40)
+			return RenderCode(userID, 40)
 		}
 	}
 	return "<@" + userID + ">"
@@ -158,15 +158,15 @@ func renderSafeURL(u string) bool {
 // when u is not safe to link.
 func renderLink(u, text string) string {
 	if !renderSafeURL(u) {
-		return escapeText(text)
+		return EscapeText(text)
 	}
-	return "<" + u + "|" + escapeText(text) + ">"
+	return "<" + u + "|" + EscapeText(text) + ">"
 }
 
 // renderPlain is a plain_text object holding s cut to max. Slack shows
 // plain_text literally: it forms no mention and no link.
 func renderPlain(s string, max int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, truncateText(s, max), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, TruncateText(s, max), false, false)
 }
 
 // renderMrkdwn is a mrkdwn object holding composed (already escaped) s,
@@ -181,11 +181,11 @@ func renderMrkdwn(s string, max int) *slack.TextBlockObject {
 // private_metadata) to max. Ids are mdebot's own and short; a cut value
 // simply matches nothing when it comes back.
 func renderValue(s string, max int) string {
-	return truncateText(s, max)
+	return TruncateText(s, max)
 }
 
-// renderPlural is "1 approval", "2 approvals".
-func renderPlural(n int, word string) string {
+// RenderPlural is "1 approval", "2 approvals".
+func RenderPlural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}

@@ -1,10 +1,10 @@
-package bot
+package command
 
 import "strings"
 
 // String returns c as canonical /mde text (without "/mde"): lower-case
 // verb, every option explicit, the reason escaped as Slack would send it.
-// ParseCommand(c.String()) returns c for every c that ParseCommand returned.
+// Parse(c.String()) returns c for every c that Parse returned.
 func (c Command) String() string {
 	parts := []string{string(c.Verb)}
 	add := func(s ...string) {
@@ -29,7 +29,7 @@ func (c Command) String() string {
 		add(c.ID)
 	case VerbExport:
 		if c.Filter.Since != 0 {
-			add("--since", formatSince(c.Filter.Since))
+			add("--since", FormatSince(c.Filter.Since))
 		}
 		if c.Format != "" {
 			add("--format", c.Format)
@@ -44,7 +44,7 @@ func (c Command) String() string {
 			add("@" + f.UserName)
 		}
 		if f.Since != 0 {
-			add("--since", formatSince(f.Since))
+			add("--since", FormatSince(f.Since))
 		}
 		if !f.From.IsZero() {
 			add("--from", formatWhen(f.From, false))
@@ -59,6 +59,6 @@ func (c Command) String() string {
 			add("--outcome", string(f.Outcome))
 		}
 	}
-	add(escapeText(c.Reason))
+	add(slackEscaper.Replace(c.Reason))
 	return strings.Join(parts, " ")
 }

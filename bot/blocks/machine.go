@@ -1,4 +1,4 @@
-package bot
+package blocks
 
 import (
 	"fmt"
@@ -16,20 +16,20 @@ func RenderMachine(m MachineView) Message {
 	name := renderOrDash(renderOneLine(m.Name))
 	os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 	fields := []string{
-		"*Machine id*\n" + renderCode(m.ID, 50),
-		"*OS*\n" + escapeTruncate(renderOrDash(os), 200),
-		"*Health*\n" + escapeTruncate(renderOrDash(m.Health), 100),
+		"*Machine id*\n" + RenderCode(m.ID, 50),
+		"*OS*\n" + EscapeTruncate(renderOrDash(os), 200),
+		"*Health*\n" + EscapeTruncate(renderOrDash(m.Health), 100),
 		"*Last seen*\n" + renderDate(m.LastSeen),
-		"*Risk*\n" + escapeTruncate(renderOrDash(m.Risk), 100),
-		"*Exposure*\n" + escapeTruncate(renderOrDash(m.Exposure), 100),
-		"*IP address*\n" + renderCode(m.IP, 60),
+		"*Risk*\n" + EscapeTruncate(renderOrDash(m.Risk), 100),
+		"*Exposure*\n" + EscapeTruncate(renderOrDash(m.Exposure), 100),
+		"*IP address*\n" + RenderCode(m.IP, 60),
 		"*Tags*\n" + renderTags(m.Tags),
 	}
 	objs := make([]*slack.TextBlockObject, len(fields))
 	for i, f := range fields {
 		objs[i] = renderMrkdwn(f, slackMaxFieldText)
 	}
-	return newMessage("Machine "+escapeTruncate(name, renderMaxName)+": "+escapeTruncate(renderOrDash(m.Health), 100),
+	return newMessage("Machine "+EscapeTruncate(name, renderMaxName)+": "+EscapeTruncate(renderOrDash(m.Health), 100),
 		slack.NewHeaderBlock(renderPlain(name, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
 		slack.NewSectionBlock(nil, objs, nil, slack.SectionBlockOptionBlockID(blockMachineFields)),
 	)
@@ -42,7 +42,7 @@ func renderTags(tags []string) string {
 	}
 	var b strings.Builder
 	for i, t := range tags {
-		c := renderCode(t, 100)
+		c := RenderCode(t, 100)
 		if b.Len()+len(c) > 1500 {
 			fmt.Fprintf(&b, " and %d more", len(tags)-i)
 			break
@@ -66,22 +66,22 @@ func RenderMachinePicker(query string, candidates []MachineView, total int, valu
 	if total < len(candidates) {
 		total = len(candidates)
 	}
-	intro := fmt.Sprintf("%d machines match %s. Pick one:", total, renderCode(query, 200))
+	intro := fmt.Sprintf("%d machines match %s. Pick one:", total, RenderCode(query, 200))
 	blocks := []slack.Block{slack.NewSectionBlock(renderMrkdwn(intro, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockPickIntro))}
 	for i, m := range candidates {
 		if i == renderMaxCandidates {
 			break
 		}
 		os := strings.TrimSpace(m.OS + " " + m.OSVersion)
-		line := "*" + escapeTruncate(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + renderCode(m.ID, 50) +
-			"\n" + escapeTruncate(renderOrDash(os), 200) + " · " + escapeTruncate(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
+		line := "*" + EscapeTruncate(renderOrDash(renderOneLine(m.Name)), renderMaxName) + "*  " + RenderCode(m.ID, 50) +
+			"\n" + EscapeTruncate(renderOrDash(os), 200) + " · " + EscapeTruncate(renderOrDash(m.Health), 100) + " · last seen " + renderDate(m.LastSeen)
 		v := m.ID
 		if value != nil {
 			if full := value(m.ID); textLen(full) <= slackMaxButtonValue {
 				v = full
 			}
 		}
-		button := slack.NewButtonBlockElement(pickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", MaxButtonText))
+		button := slack.NewButtonBlockElement(PickActionID(i), renderValue(v, slackMaxButtonValue), renderPlain("Use this machine", MaxButtonText))
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(line, MaxSectionText), nil, slack.NewAccessory(button),
 			slack.SectionBlockOptionBlockID(blockPickPrefix+strconv.Itoa(i))))
 	}

@@ -1,4 +1,4 @@
-package bot
+package command
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// FuzzParseCommand checks ParseCommand's invariants on any text: it never
+// FuzzParseCommand checks Parse's invariants on any text: it never
 // panics, it fails only with a *UsageError, and a command it accepts
 // prints back (String) to text that parses to the same command.
 func FuzzParseCommand(f *testing.F) {
@@ -15,21 +15,21 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(tt.text)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		c, err := ParseCommand(text)
+		c, err := Parse(text)
 		if err != nil {
 			var ue *UsageError
 			if !errors.As(err, &ue) {
-				t.Fatalf("ParseCommand(%q) error %T %v is not a *UsageError", text, err, err)
+				t.Fatalf("Parse(%q) error %T %v is not a *UsageError", text, err, err)
 			}
 			return
 		}
 		printed := c.String()
-		again, err := ParseCommand(printed)
+		again, err := Parse(printed)
 		if err != nil {
-			t.Fatalf("ParseCommand(%q) = %+v, whose String() %q does not parse: %v", text, c, printed, err)
+			t.Fatalf("Parse(%q) = %+v, whose String() %q does not parse: %v", text, c, printed, err)
 		}
 		if diff := cmp.Diff(c, again); diff != "" {
-			t.Fatalf("ParseCommand(%q) then String() %q parses differently (-first +second):\n%s", text, printed, diff)
+			t.Fatalf("Parse(%q) then String() %q parses differently (-first +second):\n%s", text, printed, diff)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package bot
+package command
 
 import (
 	"fmt"
@@ -7,11 +7,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/internal/suggest"
+	"github.com/mdebot/mdebot/mde"
 )
 
-// MaxCommandText is the longest /mde text, in characters, ParseCommand
+// MaxCommandText is the longest /mde text, in characters, Parse
 // accepts.
 const MaxCommandText = 4000
 
@@ -22,36 +23,36 @@ type Verb string
 const (
 	VerbHelp       Verb = "help"
 	VerbMachine    Verb = "machine"
-	VerbScan       Verb = "scan"
-	VerbIsolate    Verb = "isolate"
-	VerbUnisolate  Verb = "unisolate"
-	VerbRestrict   Verb = "restrict"
-	VerbUnrestrict Verb = "unrestrict"
-	VerbCollect    Verb = "collect"
-	VerbQuarantine Verb = "quarantine"
-	VerbBlock      Verb = "block"
-	VerbUnblock    Verb = "unblock"
-	VerbOffboard   Verb = "offboard"
+	VerbScan       Verb = Verb(approvals.KindScan)
+	VerbIsolate    Verb = Verb(approvals.KindIsolate)
+	VerbUnisolate  Verb = Verb(approvals.KindUnisolate)
+	VerbRestrict   Verb = Verb(approvals.KindRestrict)
+	VerbUnrestrict Verb = Verb(approvals.KindUnrestrict)
+	VerbCollect    Verb = Verb(approvals.KindCollect)
+	VerbQuarantine Verb = Verb(approvals.KindQuarantine)
+	VerbBlock      Verb = Verb(approvals.KindBlock)
+	VerbUnblock    Verb = Verb(approvals.KindUnblock)
+	VerbOffboard   Verb = Verb(approvals.KindOffboard)
 	VerbStatus     Verb = "status"
 	VerbCancel     Verb = "cancel"
 	VerbHistory    Verb = "history"
 	VerbExport     Verb = "export"
 )
 
-// verbs lists the verbs in the order HelpText shows them.
-func verbs() []Verb {
+// Verbs lists the verbs in the order HelpText shows them.
+func Verbs() []Verb {
 	return []Verb{VerbHelp, VerbMachine, VerbScan, VerbIsolate, VerbUnisolate, VerbRestrict, VerbUnrestrict,
 		VerbCollect, VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard, VerbStatus, VerbCancel, VerbHistory, VerbExport}
 }
 
-// lookupVerb returns the verb a word names, case-insensitively, aliases
+// LookupVerb returns the verb a word names, case-insensitively, aliases
 // included.
-func lookupVerb(word string) (Verb, bool) {
+func LookupVerb(word string) (Verb, bool) {
 	w := strings.ToLower(word)
 	if w == "release" {
 		return VerbUnisolate, true
 	}
-	for _, v := range verbs() {
+	for _, v := range Verbs() {
 		if string(v) == w {
 			return v, true
 		}
@@ -59,15 +60,18 @@ func lookupVerb(word string) (Verb, bool) {
 	return "", false
 }
 
+// Kind is the response action kind v requests, and whether it requests
+// one: each action verb is named after its approvals.Kind.
+func (v Verb) Kind() (approvals.Kind, bool) {
+	k := approvals.Kind(v)
+	return k, k.Valid()
+}
+
 // IsAction reports whether v requests a response action: one that needs a
 // reason and goes through the approval policy (whose keys are these verbs).
 func (v Verb) IsAction() bool {
-	switch v {
-	case VerbScan, VerbIsolate, VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect,
-		VerbQuarantine, VerbBlock, VerbUnblock, VerbOffboard:
-		return true
-	}
-	return false
+	_, ok := v.Kind()
+	return ok
 }
 
 // Usage returns v's usage line, such as
@@ -148,10 +152,10 @@ type HistoryFilter struct {
 type Command struct {
 	Verb          Verb
 	Target        Target
-	ScanType      defender.ScanType
-	IsolationType defender.IsolationType
+	ScanType      mde.ScanType
+	IsolationType mde.IsolationType
 	Hash          string
-	HashType      defender.HashType
+	HashType      mde.HashType
 	ID            string
 	Reason        string
 	Filter        HistoryFilter
@@ -178,7 +182,11 @@ func (e *UsageError) Error() string { return e.Message + "\nUsage: " + e.Usage()
 // One pass, so "&amp;lt;" becomes "&lt;" as the user typed it.
 var slackUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
-// ParseCommand parses the text of an /mde slash command, as Slack sends it
+// slackEscaper applies Slack's escaping of the text it sends, so a command
+// prints back (Command.String) as Slack would send it.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Parse parses the text of an /mde slash command, as Slack sends it
 // (with &, < and > escaped). Empty text asks for help. It returns a
 // *UsageError for any text it cannot accept.
 //
@@ -186,7 +194,7 @@ var slackUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // the optional type slot that is not a type starts the reason, unless it
 // looks like a misspelt non-default type ("selectve"): that is refused, so
 // a typo never silently picks the more disruptive or less thorough default.
-func ParseCommand(text string) (Command, error) {
+func Parse(text string) (Command, error) {
 	if n := utf8.RuneCountInString(text); n > MaxCommandText {
 		return Command{}, &UsageError{Message: fmt.Sprintf("the command is %d characters long; the limit is %d", n, MaxCommandText)}
 	}
@@ -197,11 +205,11 @@ func ParseCommand(text string) (Command, error) {
 	if len(words) == 0 {
 		return Command{Verb: VerbHelp}, nil
 	}
-	verb, ok := lookupVerb(words[0])
+	verb, ok := LookupVerb(words[0])
 	if !ok {
 		msg := fmt.Sprintf("unknown command %q", clip(words[0]))
 		candidates := []string{"release"}
-		for _, v := range verbs() {
+		for _, v := range Verbs() {
 			candidates = append(candidates, string(v))
 		}
 		if s := suggest.Closest(strings.ToLower(words[0]), candidates, 2); s != "" {
@@ -293,7 +301,7 @@ func (p *parser) parse() (Command, error) {
 		if c.Hash, c.HashType, err = p.hash(); err != nil {
 			return Command{}, err
 		}
-		if c.HashType != defender.HashSHA1 {
+		if c.HashType != mde.HashSHA1 {
 			return Command{}, p.errorf("quarantine needs the file's SHA-1 (40 hexadecimal characters); Defender cannot stop and quarantine by SHA-256")
 		}
 	case VerbBlock, VerbUnblock:
@@ -329,7 +337,7 @@ func (p *parser) parse() (Command, error) {
 
 // option consumes the optional type word after a target if it is one of
 // names (case-insensitively) and returns it in lower case, or returns def
-// and leaves the word to the reason. See ParseCommand for misspellings.
+// and leaves the word to the reason. See Parse for misspellings.
 func (p *parser) option(what string, names []string, def string) (string, error) {
 	if len(p.words) == 0 {
 		return def, nil
@@ -370,7 +378,7 @@ func (p *parser) target() (Target, error) {
 // parseTarget recognises a machine id, an IP address or a machine name.
 func parseTarget(w string) (Target, error) {
 	if len(w) == 40 {
-		if id, err := defender.ParseMachineID(w); err == nil {
+		if id, err := mde.ParseMachineID(w); err == nil {
 			return Target{Kind: TargetMachineID, Value: string(id)}, nil
 		}
 	}
@@ -417,12 +425,12 @@ func isAlnum(c byte) bool {
 }
 
 // hash consumes a required file hash.
-func (p *parser) hash() (string, defender.HashType, error) {
+func (p *parser) hash() (string, mde.HashType, error) {
 	w, ok := p.next()
 	if !ok {
 		return "", "", p.errorf("a file hash is required: the SHA-1 (40 hexadecimal characters) or SHA-256 (64)")
 	}
-	h, typ, err := defender.ParseFileHash(w)
+	h, typ, err := mde.ParseFileHash(w)
 	if err != nil {
 		return "", "", p.errorf("%q is not a SHA-1 or SHA-256 file hash", clip(w))
 	}
@@ -461,14 +469,14 @@ func clip(s string) string {
 }
 
 // scanTypes maps the scan words to Defender's scan types.
-func scanTypes() map[string]defender.ScanType {
-	return map[string]defender.ScanType{"quick": defender.ScanQuick, "full": defender.ScanFull}
+func scanTypes() map[string]mde.ScanType {
+	return map[string]mde.ScanType{"quick": mde.ScanQuick, "full": mde.ScanFull}
 }
 
 // isolationTypes maps the isolation words to Defender's isolation types.
-func isolationTypes() map[string]defender.IsolationType {
-	return map[string]defender.IsolationType{"full": defender.IsolationFull,
-		"selective": defender.IsolationSelective, "unmanaged": defender.IsolationUnmanaged}
+func isolationTypes() map[string]mde.IsolationType {
+	return map[string]mde.IsolationType{"full": mde.IsolationFull,
+		"selective": mde.IsolationSelective, "unmanaged": mde.IsolationUnmanaged}
 }
 
 // wordFor returns the word that maps to v in m, or "".
