@@ -1,38 +1,33 @@
-// Package bot is mdebot's Slack side: it reads /mde commands and button
-// clicks over Socket Mode, acknowledging every envelope before any other
-// work, turns them into approval requests and MDE calls, renders request
-// cards and threaded status replies in Block Kit, and follows each MDE
-// machine action to its end.
+// Package bot is mdebot's Slack adapter: it reads /mde commands, button
+// clicks and App Home events over Socket Mode, acknowledging every
+// envelope before any other work, asks package approvals to decide, calls
+// MDE through package defender, and shows the outcome in Slack.
 //
-// New takes the dependencies in Options; Run serves until its context ends.
-// Run also runs the tracker, which polls every in-flight MDE action with
-// batched status reads, records each new status in the store and only then
-// posts it in the card's thread, and the expiry sweeper, which rewrites the
-// cards of requests nobody approved in time. On start Run resumes every live
-// request from the store: submitted actions are tracked again, and a request
-// approved but never marked submitted (a crash in between) is submitted
-// only if MDE holds no action whose comment carries its id.
+// The map, for a newcomer:
 //
-// Buttons carry only request ids (Approve also the fingerprint the card
-// showed); every click is re-read and re-checked for the clicking user by
-// package approvals, which audits refusals. Groups resolves the Slack user
-// groups a policy names, for approvals.
+//   - bot/command parses /mde text into a typed Command (pure, fuzzed);
+//     bot/blocks renders view models into Block Kit (pure, golden files).
+//   - socket.go is the Socket Mode loop (ack first, bounded workers);
+//     dispatch.go routes an envelope to a handler with an interaction (who
+//     acted, where, how to answer them: interaction.go).
+//   - handle_command.go runs each verb; handle_click.go each button, on a
+//     card or in the App Home (one approve path for both); lookup.go,
+//     history.go and export.go are the reads; home.go the App Home.
+//   - execute.go submits an approved request to MDE; tracker.go follows
+//     its MachineAction to the end; resume.go and recover.go pick up, after
+//     a restart or a lost reply, what was in flight; dryrun.go stands in
+//     for execute under --dry-run.
+//   - slackio.go posts, updates and edits cards; notify.go sends the DMs
+//     and reminders (marked in Marks first, so never twice); views.go turns
+//     requests and machines into view models; errors.go is the one place
+//     that tells people what an error means; groups.go caches user groups.
 //
-// For managers and auditors: /mde history answers one page at a time,
-// ephemerally, with a "More" button, each row linking the card's thread
-// (chat.getPermalink, stored once found). /mde export uploads a CSV or JSON
-// file of the requests (package report) to an auditor's DM. The App Home
-// (app_home_opened → views.publish) shows the viewer what awaits their
-// approval, with Approve and Deny that work as on the card, their open
-// requests, the running actions and filtered history, within Slack's 100
-// blocks; it is republished when a request it shows changes. The requester
-// gets a DM when their request is approved, denied, expired or finished, and
-// approvers a thread reply half-way to expiry; each is marked in Marks before
-// it is sent, so a restart never sends it twice.
-//
-// It knows Slack (slack-go) and nothing of storage: requests, decisions and
-// their audit trail belong to package approvals; MDE calls to package
-// defender. User text is escaped (EscapeText) and truncated (TruncateText)
-// against Slack's limits wherever it is shown, and secrets — tokens, the
-// investigation package's download URL — never reach a log line.
+// Every permission — reads included — is decided, and every refusal
+// audited, by package approvals (Service.Authorize, CheckOpen, CheckDeny,
+// AuthorizePackageLink, and the transitions); the bot never writes the
+// audit log itself. Buttons carry only request ids (Approve also the
+// fingerprint the card showed), so every click is re-read and re-checked.
+// Each request's state is stored before Slack is told of it, and secrets —
+// tokens, the investigation package's download URL — never reach a log
+// line.
 package bot

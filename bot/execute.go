@@ -29,29 +29,6 @@ func mdeComment(r *approvals.Request) string {
 	return blocks.TruncateText(c, maxComment)
 }
 
-// actionType is the MDE action type of kind ("" for indicators).
-func actionType(k approvals.Kind) defender.ActionType {
-	switch k {
-	case approvals.KindIsolate:
-		return defender.ActionIsolate
-	case approvals.KindUnisolate:
-		return defender.ActionUnisolate
-	case approvals.KindRestrict:
-		return defender.ActionRestrictCodeExecution
-	case approvals.KindUnrestrict:
-		return defender.ActionUnrestrictCodeExecution
-	case approvals.KindScan:
-		return defender.ActionRunAntiVirusScan
-	case approvals.KindCollect:
-		return defender.ActionCollectInvestigationPackage
-	case approvals.KindQuarantine:
-		return defender.ActionStopAndQuarantineFile
-	case approvals.KindOffboard:
-		return defender.ActionOffboard
-	}
-	return ""
-}
-
 // submit sends approved request r to MDE.
 func (b *Bot) submit(ctx context.Context, r *approvals.Request) (defender.Submission, error) {
 	a, id, c := b.o.Defender.Actions, r.Params.Machine, mdeComment(r)

@@ -53,7 +53,7 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 	}
 	actions, err := b.o.Defender.Actions.List(ctx, defender.ActionFilter{
 		MachineID:    r.Params.Machine,
-		Types:        []defender.ActionType{actionType(r.Kind)},
+		Types:        []defender.ActionType{r.Kind.ActionType()},
 		CreatedAfter: r.Created.Add(-time.Minute),
 	}, defender.ListOptions{})
 	if err != nil {
