@@ -19,11 +19,12 @@ const (
 	EventExpired         EventType = "expired"          // the sweeper expired it
 	EventWithdrawn       EventType = "withdrawn"        // withdrawn before a decision
 	EventCardPosted      EventType = "card_posted"      // the Slack card location was stored
+	EventSubmitting      EventType = "submitting"       // about to be sent to MDE
 	EventSubmitted       EventType = "submitted"        // sent to MDE, with its action id
 	EventSubmitFailed    EventType = "submit_failed"    // MDE refused the submission
 	EventStatus          EventType = "status"           // an MDE status was seen
-	EventCancelRequested EventType = "cancel_requested" // cancel asked for a submitted action
-	EventCancelled       EventType = "cancelled"        // cancelled before submission
+	EventCancelRequested EventType = "cancel_requested" // cancel asked for an action sent (or being sent) to MDE
+	EventCancelled       EventType = "cancelled"        // cancelled before submission, or found never sent
 	EventRefused         EventType = "refused"          // an attempt the rules refused
 	EventPackageLink     EventType = "package_link"     // an investigation package link was shown
 	EventExported        EventType = "exported"         // an export was sent to an auditor

@@ -76,8 +76,13 @@ type Request struct {
 	MDEStatus       mde.ActionStatus `json:"mde_status,omitempty"`
 	StatusHistory   []StatusChange   `json:"status_history,omitempty"`
 	CancelRequested string           `json:"cancel_requested,omitempty"` // who asked to cancel the MDE action
-	Error           string           `json:"error,omitempty"`            // why it failed
-	CancelOfferTS   string           `json:"cancel_offer_ts,omitempty"`  // the thread reply with the Cancel button
+	// Submitting is when mdebot began sending the approved request to MDE.
+	// Once it is set, MDE may hold the action although its id is not yet
+	// known (a reply lost, a crash), so a cancel is only requested, never
+	// taken as done, until the action is found or known not to exist.
+	Submitting    time.Time `json:"submitting,omitzero"`
+	Error         string    `json:"error,omitempty"`           // why it failed
+	CancelOfferTS string    `json:"cancel_offer_ts,omitempty"` // the thread reply with the Cancel button
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.

@@ -224,8 +224,10 @@ func (s *Service) Withdraw(ctx context.Context, id, actor string) (Result, error
 }
 
 // Cancel cancels request id on behalf of actor (the requester or an
-// approver). An approved request that was not yet submitted becomes
-// cancelled. For a submitted request Cancel records who asked
+// approver). An approved request that mdebot has not begun to send becomes
+// cancelled; one being sent (MarkSubmitting) records who asked
+// (Request.CancelRequested) and stays approved until its action is found
+// (then cancelled in MDE) or known not to exist (MarkNotSent). For a submitted request Cancel records who asked
 // (Request.CancelRequested) and leaves it submitted: the caller then
 // cancels the MDE action, and RecordStatus(Cancelled) ends it. A request
 // awaiting approval is withdrawn, not cancelled (ErrIllegal); an approved
@@ -257,6 +259,26 @@ func (s *Service) SetCancelOffer(ctx context.Context, id, ts string) (Result, er
 		}
 		r.CancelOfferTS = ts
 		return nil, nil
+	})
+}
+
+// MarkSubmitting records that mdebot is about to send approved request id
+// to MDE. Call it before the POST: from then on a cancel only requests the
+// cancel (Request.CancelRequested), since the action may exist in MDE
+// before its id is known. Repeating it changes nothing; a request no longer
+// approved (cancelled meanwhile) gives ErrIllegal, and must not be sent.
+func (s *Service) MarkSubmitting(ctx context.Context, id string) (Result, error) {
+	return s.update(ctx, OpSubmit, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markSubmitting(r, now)
+	})
+}
+
+// MarkNotSent closes approved request id, whose cancel was requested while
+// it was being sent, as cancelled: MDE was found to hold no action for it
+// (detail says so), so nothing runs. Any other request gives ErrIllegal.
+func (s *Service) MarkNotSent(ctx context.Context, id, detail string) (Result, error) {
+	return s.update(ctx, OpCancel, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markNotSent(r, detail, now)
 	})
 }
 

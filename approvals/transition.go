@@ -127,6 +127,19 @@ func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]Au
 			// would leave the block applied under a cancelled request.
 			return refuse(r, op, actor, now, CodeIllegal, "is being applied in Defender and cannot be cancelled; unblock it afterwards")
 		}
+		if !r.Submitting.IsZero() {
+			// It may already run in MDE: ask for the cancel, and let the
+			// submission (or its recovery) find the action and cancel it.
+			if r.CancelRequested != "" {
+				return nil, ErrUnchanged
+			}
+			r.CancelRequested = actor
+			d := "while it was being sent to Defender"
+			if reason != "" {
+				d += ": " + reason
+			}
+			return []AuditEvent{r.event(EventCancelRequested, actor, now, d)}, nil
+		}
 		r.ClosedBy = actor
 		r.Error = reason
 		r.setState(StateCancelled, now)
@@ -141,6 +154,29 @@ func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]Au
 		return refuse(r, op, actor, now, CodeIllegal, "is awaiting approval; withdraw it instead")
 	}
 	return refuse(r, op, actor, now, CodeIllegal, fmt.Sprintf("is %s and cannot be cancelled", r.State))
+}
+
+func markSubmitting(r *Request, now time.Time) ([]AuditEvent, error) {
+	switch {
+	case r.State == StateApproved && !r.Submitting.IsZero():
+		return nil, ErrUnchanged // a retry of the same submission
+	case r.State != StateApproved:
+		return refuse(r, OpSubmit, SystemActor, now, CodeIllegal, fmt.Sprintf("is %s, not approved; not sent", r.State))
+	}
+	r.Submitting = now
+	return []AuditEvent{r.event(EventSubmitting, SystemActor, now, "sending to Defender")}, nil
+}
+
+// markNotSent closes an approved request whose cancel was requested while
+// it was being sent, once MDE is known to hold no action for it.
+func markNotSent(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
+	if r.State != StateApproved || r.CancelRequested == "" {
+		return refuse(r, OpCancel, SystemActor, now, CodeIllegal, fmt.Sprintf("is %s with no cancel requested", r.State))
+	}
+	r.ClosedBy = r.CancelRequested
+	r.Error = detail
+	r.setState(StateCancelled, now)
+	return []AuditEvent{r.event(EventCancelled, r.CancelRequested, now, detail)}, nil
 }
 
 func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, error) {

@@ -16,6 +16,17 @@ import (
 // it is never cut.
 const maxComment = 1000
 
+// commentPrefix is how every comment mdebot sends MDE about request id
+// begins. An action is mdebot's own for a request only if its requestor
+// comment starts with it: a substring anywhere else (another tool quoting
+// the id, a person pasting it) proves nothing.
+func commentPrefix(id string) string { return "mdebot " + id + ":" }
+
+// ownsAction reports whether MDE action a was created by mdebot for r.
+func ownsAction(r *approvals.Request, a defender.MachineAction) bool {
+	return strings.HasPrefix(a.RequestorComment, commentPrefix(r.ID))
+}
+
 // mdeComment is the Comment an action is sent with: the request id (which
 // the defender client and crash recovery use to recognise the action),
 // who asked, who approved, and why.
@@ -25,7 +36,7 @@ func mdeComment(r *approvals.Request) string {
 	if len(approvers) > 0 {
 		by = "approved by " + strings.Join(approvers, ", ")
 	}
-	c := fmt.Sprintf("mdebot %s: requested by %s, %s: %s", r.ID, r.Requester, by, r.Reason)
+	c := fmt.Sprintf("%s requested by %s, %s: %s", commentPrefix(r.ID), r.Requester, by, r.Reason)
 	return blocks.TruncateText(c, maxComment)
 }
 
@@ -66,6 +77,20 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 		b.executeIndicator(ctx, r)
 		return
 	}
+	// Stored before the POST: from now on the action may exist in MDE
+	// before its id is known, and a cancel must find it rather than close
+	// the request over a running action.
+	res, err := b.o.Approvals.MarkSubmitting(ctx, r.ID)
+	if errors.Is(err, approvals.ErrIllegal) {
+		log.InfoContext(ctx, "request no longer approved; not sent to MDE")
+		return
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "recording the submission step failed; not sent, recovery retries", "error", err)
+		b.recoverLater(r)
+		return
+	}
+	r = res.Request
 	sub, err := b.submit(ctx, r)
 	if err != nil {
 		if errors.Is(err, defender.ErrOutcomeUnknown) || ctx.Err() != nil {
@@ -80,7 +105,36 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 		return
 	}
 	log.InfoContext(ctx, "submitted to MDE", "action", sub.Action.ID, "existing", sub.Existing, "status", sub.Action.Status)
+	if sub.Existing && !ownsAction(r, sub.Action) {
+		b.foreignAction(ctx, r, sub.Action)
+		return
+	}
 	b.submitted(ctx, r, sub.Action)
+}
+
+// foreignAction ends approved request r without sending it: MDE already
+// runs an action of its type on the machine that someone else created (in
+// the portal, another tool). mdebot shows it and never claims or cancels
+// it.
+func (b *Bot) foreignAction(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
+	b.log.InfoContext(ctx, "MDE already has someone else's action; request not sent", "request", r.ID, "action", a.ID, "status", a.Status)
+	detail := fmt.Sprintf("Not sent: Defender already has %s by %s (%s), action %s", a.Type, orUnknown(a.Requestor), orUnknown(string(a.Status)), a.ID)
+	res, err := b.o.Approvals.MarkFailed(ctx, r.ID, blocks.TruncateText(detail, 500))
+	if err != nil {
+		b.log.ErrorContext(ctx, "recording the request not sent failed", "request", r.ID, "error", err)
+		return
+	}
+	b.postThread(ctx, res.Request, blocks.RenderForeignAction(requestView(res.Request, b.machineFor(ctx, res.Request)), blocks.ActionView{
+		ID: a.ID, Type: a.Type, Status: a.Status, Requestor: a.Requestor}))
+	b.updateCard(ctx, res.Request)
+}
+
+// orUnknown is s, or "unknown" when MDE left it empty.
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // failSubmission records that MDE refused r and tells the thread why.
@@ -109,7 +163,10 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 		return
 	}
 	if err != nil {
-		log.ErrorContext(ctx, "recording the submission failed", "error", err)
+		// MDE runs it but its id is not stored: recovery finds it by the
+		// request id in its comment and records it.
+		log.ErrorContext(ctx, "recording the submission failed; recovery looks the action up", "error", err)
+		b.recoverLater(r)
 		return
 	}
 	r = res.Request
@@ -139,7 +196,28 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 		b.finished(ctx, r)
 		return
 	}
+	if r.CancelRequested != "" {
+		b.cancelFound(ctx, r, a)
+	}
 	b.tracker.add(r.ID, a.ID, cancelTS)
+}
+
+// cancelFound cancels in MDE the action a of request r, found after a
+// cancel was requested while r was being sent, and says so in the thread.
+func (b *Bot) cancelFound(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
+	log := b.log.With("request", r.ID, "action", a.ID)
+	comment := blocks.TruncateText(commentPrefix(r.ID)+" cancelled by "+r.CancelRequested+" while it was being sent", maxComment)
+	if _, err := b.o.Defender.Actions.Cancel(ctx, a.ID, comment); err != nil {
+		log.ErrorContext(ctx, "cancelling the found MDE action failed", "error", err)
+		b.postThread(ctx, r, blocks.RenderReply(":warning: mdebot found the Defender action "+blocks.RenderCode(a.ID, 80)+
+			" that "+blocks.RenderMention(r.CancelRequested)+" asked to cancel, but Defender refused to cancel it: "+
+			b.errorMessage(ctx, err, "request", r.ID).Text))
+		return
+	}
+	log.InfoContext(ctx, "found the MDE action of a request cancelled while being sent; cancel sent")
+	b.postThread(ctx, r, blocks.RenderReply(":black_circle: Found the Defender action "+blocks.RenderCode(a.ID, 80)+
+		" and asked Defender to cancel it, as "+blocks.RenderMention(r.CancelRequested)+" requested."))
+	b.tracker.poke()
 }
 
 // executeIndicator blocks or unblocks r's file hash: no machine action to

@@ -143,16 +143,48 @@ func (b *Bot) cancelRequest(ctx context.Context, in interaction, id, reason stri
 	}
 	r = res.Request
 	b.log.InfoContext(ctx, "cancel requested", "request", r.ID, "user", in.user, "state", r.State)
+	if r.State == approvals.StateApproved && r.CancelRequested != "" {
+		// Being sent, or its outcome unknown: recovery looks the action up
+		// and cancels it, or closes the request if MDE has none.
+		if res.Changed {
+			b.postThread(ctx, r, blocks.RenderReply(":hourglass: Cancel requested by "+blocks.RenderMention(r.CancelRequested)+
+				". The action was being sent to Defender, so it may already exist there: mdebot is looking for it and will cancel it, or close this request if Defender has none."))
+		}
+		b.updateCard(ctx, r)
+		b.recoveries.hurry(r.ID, b.now())
+		b.tracker.poke()
+		return
+	}
 	if r.State != approvals.StateSubmitted || !r.Kind.TargetsMachine() {
 		b.updateCard(ctx, r)
 		return
 	}
-	comment := blocks.TruncateText("mdebot "+r.ID+": cancelled by "+in.user+": "+reason, maxComment)
-	if _, err := b.o.Defender.Actions.Cancel(ctx, r.ActionID, comment); err != nil {
+	comment := blocks.TruncateText(commentPrefix(r.ID)+" cancelled by "+in.user+": "+reason, maxComment)
+	if err := b.cancelOwn(ctx, r, comment); err != nil {
 		b.replyError(ctx, in, err, "request", r.ID, "action", r.ActionID)
 		return
 	}
 	b.tracker.poke()
+}
+
+// errForeignAction refuses to cancel an MDE action that mdebot did not
+// create for the request (its comment does not start with the request's
+// prefix): a request recorded so before that rule existed.
+var errForeignAction = errors.New("bot: the Defender action was not created by mdebot for this request")
+
+// cancelOwn cancels r's MDE action with comment, after checking that the
+// action is mdebot's own for r: mdebot never cancels someone else's.
+func (b *Bot) cancelOwn(ctx context.Context, r *approvals.Request, comment string) error {
+	a, err := b.o.Defender.Actions.Get(ctx, r.ActionID)
+	if err != nil {
+		return err
+	}
+	if !ownsAction(r, a) {
+		b.log.WarnContext(ctx, "refused to cancel an MDE action mdebot did not create", "request", r.ID, "action", a.ID)
+		return errForeignAction
+	}
+	_, err = b.o.Defender.Actions.Cancel(ctx, r.ActionID, comment)
+	return err
 }
 
 // packageLink shows a fresh download link of a collected package to the

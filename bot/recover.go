@@ -46,6 +46,20 @@ func (rs *recoveries) add(id string, now time.Time) {
 	}
 }
 
+// hurry schedules request id's recovery for now, with a fresh count of
+// attempts: something changed (a cancel was requested) that a recovery
+// must act on soon, however long the backoff had grown.
+func (rs *recoveries) hurry(id string, now time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	it, ok := rs.items[id]
+	if !ok {
+		rs.items[id] = &recovery{due: now}
+		return
+	}
+	it.attempts, it.due = 0, now
+}
+
 // take returns the ids whose recovery is due at now, marking them running.
 func (rs *recoveries) take(now time.Time) []string {
 	rs.mu.Lock()

@@ -2,10 +2,10 @@ package bot
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -62,14 +62,34 @@ func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 		return
 	}
 	for _, a := range actions {
-		if strings.Contains(a.RequestorComment, r.ID) {
+		if ownsAction(r, a) {
 			log.InfoContext(ctx, "found the MDE action of an approved request", "action", a.ID)
 			b.submitted(ctx, r, a)
 			return
 		}
 	}
+	if r.CancelRequested != "" {
+		// Cancelled while it was being sent, and MDE has no action for it:
+		// nothing runs, so the request ends cancelled, never sent.
+		b.notSent(ctx, r)
+		return
+	}
 	log.InfoContext(ctx, "approved request was never submitted; submitting it now")
 	b.execute(ctx, r)
+}
+
+// notSent closes approved request r, cancelled while it was being sent,
+// after MDE was found to hold no action for it.
+func (b *Bot) notSent(ctx context.Context, r *approvals.Request) {
+	res, err := b.o.Approvals.MarkNotSent(ctx, r.ID, "Defender has no action for this request; nothing was sent")
+	if err != nil {
+		b.log.ErrorContext(ctx, "closing a request found never sent failed", "request", r.ID, "error", err)
+		return
+	}
+	b.log.InfoContext(ctx, "request cancelled while being sent was never sent to MDE", "request", r.ID)
+	b.postThread(ctx, res.Request, blocks.RenderReply(":black_circle: Cancelled by "+blocks.RenderMention(r.CancelRequested)+
+		": Defender has no action for this request, so nothing ran."))
+	b.updateCard(ctx, res.Request)
 }
 
 // postMissingCard posts the card of a request whose card was never stored

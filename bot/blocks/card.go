@@ -46,7 +46,7 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
-	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
+	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), RenderMention(r.Requester), renderStateWord(r))
 	return newMessage(text, blocks...)
 }
 
@@ -148,7 +148,7 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 	if r.Params.FileHash != "" {
 		f = append(f, "*File*\n"+EscapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+RenderCode(r.Params.FileHash, 80))
 	}
-	f = append(f, "*Requested by*\n"+renderMention(r.Requester)+" · "+renderDate(r.Created))
+	f = append(f, "*Requested by*\n"+RenderMention(r.Requester)+" · "+renderDate(r.Created))
 	f = append(f, fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals))
 	f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	if r.ActionID != "" {
@@ -194,7 +194,7 @@ func renderDecisions(ds []DecisionView) string {
 		if !d.Approved {
 			verb = ":no_entry: Denied by "
 		}
-		line := verb + renderMention(d.UserID) + " at " + renderDate(d.At)
+		line := verb + RenderMention(d.UserID) + " at " + renderDate(d.At)
 		if strings.TrimSpace(d.Reason) != "" {
 			line += ": " + EscapeTruncate(renderOneLine(d.Reason), renderMaxDecisionReason)
 		}
@@ -221,6 +221,10 @@ func renderStatusLine(r RequestView, now time.Time) string {
 		}
 		return ":hourglass_flowing_sand: " + s
 	case approvals.StateApproved:
+		if r.ClosedBy != "" {
+			return ":hourglass: Cancel requested by " + RenderMention(r.ClosedBy) +
+				" while the action was being sent · mdebot is looking for it in Defender to cancel it"
+		}
 		return ":white_check_mark: Approved by " + renderMentions(renderApprovers(r.Decisions)) + renderLastApprovalAt(r.Decisions) + " · submitting to Defender"
 	case approvals.StateSubmitted:
 		st := string(r.MDEStatus)
@@ -237,13 +241,13 @@ func renderStatusLine(r RequestView, now time.Time) string {
 	case approvals.StateCancelled:
 		s := ":black_circle: Cancelled in Defender"
 		if r.ClosedBy != "" {
-			s += " by " + renderMention(r.ClosedBy)
+			s += " by " + RenderMention(r.ClosedBy)
 		}
 		return s + renderDetail(r.StatusDetail)
 	case approvals.StateDenied:
 		for _, d := range r.Decisions {
 			if !d.Approved {
-				return ":no_entry: Denied by " + renderMention(d.UserID) + renderDetail(d.Reason)
+				return ":no_entry: Denied by " + RenderMention(d.UserID) + renderDetail(d.Reason)
 			}
 		}
 		return ":no_entry: Denied"
@@ -251,7 +255,7 @@ func renderStatusLine(r RequestView, now time.Time) string {
 		return ":hourglass: Expired unapproved"
 	case approvals.StateWithdrawn:
 		if r.ClosedBy != "" {
-			return ":leftwards_arrow_with_hook: Withdrawn by " + renderMention(r.ClosedBy)
+			return ":leftwards_arrow_with_hook: Withdrawn by " + RenderMention(r.ClosedBy)
 		}
 		return ":leftwards_arrow_with_hook: Withdrawn"
 	}
@@ -264,6 +268,9 @@ func renderStateWord(r RequestView) string {
 	case approvals.StateAwaiting:
 		return "awaiting approval"
 	case approvals.StateApproved:
+		if r.ClosedBy != "" {
+			return "approved, cancel requested while being sent"
+		}
 		return "approved, submitting to Defender"
 	case approvals.StateSubmitted:
 		return "running in Defender"

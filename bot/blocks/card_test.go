@@ -30,6 +30,9 @@ func TestRequestCardRendersEachState(t *testing.T) {
 		"Approved": func(r *RequestView) {
 			r.State, r.Decisions = approvals.StateApproved, []DecisionView{approval}
 		},
+		"ApprovedCancelRequestedWhileBeingSent": func(r *RequestView) {
+			r.State, r.Decisions, r.ClosedBy = approvals.StateApproved, []DecisionView{approval}, cardRequester
+		},
 		"SubmittedInProgress": func(r *RequestView) {
 			r.State, r.Decisions = approvals.StateSubmitted, []DecisionView{approval}
 			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress

@@ -75,9 +75,9 @@ func RenderCode(s string, max int) string {
 	return "`" + EscapeTruncate(s, max-2) + "`"
 }
 
-// renderMention is the mrkdwn mention of a Slack user id. mdebot builds it
+// RenderMention is the mrkdwn mention of a Slack user id. mdebot builds it
 // itself; an id that is not a plausible Slack user id is shown escaped.
-func renderMention(userID string) string {
+func RenderMention(userID string) string {
 	if userID == "" {
 		return "someone"
 	}
@@ -96,7 +96,7 @@ func renderMention(userID string) string {
 func renderMentions(ids []string) string {
 	m := make([]string, len(ids))
 	for i, id := range ids {
-		m[i] = renderMention(id)
+		m[i] = RenderMention(id)
 	}
 	return strings.Join(m, ", ")
 }

@@ -47,7 +47,7 @@ func renderHistoryRow(row HistoryRow) string {
 	parts := []string{
 		"*" + renderDate(row.When) + "*",
 		EscapeText(renderKindTitle(row.Kind)) + " " + RenderCode(target, renderMaxName+2),
-		"by " + renderMention(row.Requester),
+		"by " + RenderMention(row.Requester),
 	}
 	approvers := row.Approvers
 	if len(approvers) > renderMaxDecisions {
@@ -57,7 +57,7 @@ func renderHistoryRow(row HistoryRow) string {
 		parts = append(parts, "approved by "+renderMentions(approvers))
 	}
 	if row.Denier != "" {
-		parts = append(parts, "denied by "+renderMention(row.Denier))
+		parts = append(parts, "denied by "+RenderMention(row.Denier))
 	}
 	outcome := renderHistoryOutcome(row.State)
 	if row.MDEDuration > 0 {

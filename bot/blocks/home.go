@@ -184,7 +184,7 @@ func renderPendingRow(r RequestView) string {
 		}
 	}
 	return fmt.Sprintf("*%s* · by %s · %d of %d approvals · expires %s\nReason: %s", EscapeText(renderHeadline(r)),
-		renderMention(r.Requester), approvals, r.RequiredApprovals, renderDate(r.Expires), EscapeTruncate(renderOneLine(r.Reason), 300))
+		RenderMention(r.Requester), approvals, r.RequiredApprovals, renderDate(r.Expires), EscapeTruncate(renderOneLine(r.Reason), 300))
 }
 
 // renderHomeFilters is the kind and outcome selects of the recent history.

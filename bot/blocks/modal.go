@@ -12,7 +12,7 @@ const renderMaxDenyReason = 3000
 // CallbackDenyModal and its private_metadata is r's id; the reason comes
 // back in the submission's state under BlockDenyReason / ActionDenyReason.
 func RenderDenyModal(r RequestView) slack.ModalViewRequest {
-	summary := "*" + EscapeTruncate(renderOneLine(renderHeadline(r)), 300) + "*\nrequested by " + renderMention(r.Requester)
+	summary := "*" + EscapeTruncate(renderOneLine(renderHeadline(r)), 300) + "*\nrequested by " + RenderMention(r.Requester)
 	input := slack.NewPlainTextInputBlockElement(renderPlain("Why is this request denied?", 150), ActionDenyReason).
 		WithMultiline(true).
 		WithMaxLength(renderMaxDenyReason)

@@ -42,7 +42,7 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 				denier, reason = d.UserID, d.Reason
 			}
 		}
-		text = ":no_entry: " + subject + " was denied by " + renderMention(denier) + ": " + EscapeTruncate(renderOneLine(reason), 500)
+		text = ":no_entry: " + subject + " was denied by " + RenderMention(denier) + ": " + EscapeTruncate(renderOneLine(reason), 500)
 	case NoticeExpired:
 		text = ":hourglass: " + subject + " expired at " + renderDate(r.Expires) + " without enough approvals. Ask again if it is still needed."
 	default:
@@ -70,7 +70,7 @@ func RenderReminder(r RequestView, approvers []string) Message {
 		if command.IsGroupID(a) {
 			mentions = append(mentions, "<!subteam^"+a+">")
 		} else {
-			mentions = append(mentions, renderMention(a))
+			mentions = append(mentions, RenderMention(a))
 		}
 		if len(mentions) == renderMaxDecisions {
 			break

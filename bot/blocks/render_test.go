@@ -143,7 +143,7 @@ func checkGolden(t *testing.T, v any) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("golden file missing (run go test ./bot -update): %v", err)
+		t.Fatalf("golden file missing (run go test ./bot/blocks -update): %v", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
@@ -405,8 +405,8 @@ func TestMentionOfAnImplausibleUserIDIsShownAsCode(t *testing.T) {
 		"U1> <!here": "`U1&gt; &lt;!here`",
 		"":           "someone",
 	} {
-		if got := renderMention(in); got != want {
-			t.Errorf("renderMention(%q) = %q, want %q", in, got, want)
+		if got := RenderMention(in); got != want {
+			t.Errorf("RenderMention(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func RenderStatusReply(r RequestView) Message {
 	case mde.StatusCancelled:
 		text = ":black_circle: Defender: Cancelled"
 		if r.ClosedBy != "" {
-			text += " by " + renderMention(r.ClosedBy)
+			text += " by " + RenderMention(r.ClosedBy)
 		}
 		text += renderDetail(r.StatusDetail) + renderAfter(r.Duration)
 	default:
@@ -107,6 +107,33 @@ func RenderDownloadLink(sasURL string) Message {
 	return newMessage("Your investigation package download link (short-lived, do not share).",
 		slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)),
 	)
+}
+
+// ActionView is what a thread shows of an MDE machine action that mdebot
+// did not create.
+type ActionView struct {
+	ID        string
+	Type      mde.ActionType
+	Status    mde.ActionStatus
+	Requestor string // who created it, as MDE names them
+}
+
+// RenderForeignAction renders the thread reply of request r, not sent
+// because Defender already runs someone else's action a of its type on the
+// machine: mdebot shows it, and neither claims nor cancels it.
+func RenderForeignAction(r RequestView, a ActionView) Message {
+	requestor, status := a.Requestor, string(a.Status)
+	if requestor == "" {
+		requestor = "someone"
+	}
+	if status == "" {
+		status = "status unknown"
+	}
+	text := ":warning: *Not sent*: Defender already has " + EscapeTruncate(string(a.Type), 60) + " on " +
+		RenderCode(renderTarget(r.Machine, r.Params.FileHash), renderMaxName+2) + " by " + EscapeTruncate(requestor, 200) +
+		" (" + EscapeTruncate(status, 40) + "), action " + RenderCode(a.ID, 80) + ".\n" +
+		"mdebot did not take it over and will not cancel it; follow it with " + RenderCode("/mde status "+a.ID, 120) + "."
+	return RenderReply(text)
 }
 
 // RenderReply is a one-section thread reply whose fallback is its text.

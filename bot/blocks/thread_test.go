@@ -112,3 +112,15 @@ func ExampleRenderStatusReply() {
 	fmt.Println(RenderStatusReply(r).Text)
 	// Output: :red_circle: Defender: Failed: Device &lt;ws-01&gt; unreachable (after 2m 10s)
 }
+
+func TestForeignActionReplySaysItWasNotSentAndWhoseActionRuns(t *testing.T) {
+	r := cardRequest()
+	r.State = approvals.StateFailed
+	m := RenderForeignAction(r, ActionView{ID: "7c3f1a2b-0000-4000-8000-000000000001", Type: mde.ActionIsolate,
+		Status: mde.StatusPending, Requestor: "sec-ops@contoso <!channel>"})
+	checkGoldenMessage(t, m)
+	if !strings.Contains(m.Text, "Not sent") || !strings.Contains(m.Text, "Isolate") || !strings.Contains(m.Text, "Pending") ||
+		strings.Contains(m.Text, "<!channel>") {
+		t.Errorf("reply = %q, want not sent, the type and status, and the requestor escaped", m.Text)
+	}
+}
