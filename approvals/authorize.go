@@ -57,7 +57,7 @@ func (s *Service) Authorize(ctx context.Context, actor, channel string, op Op) e
 			return s.refuse(ctx, nil, op, actor, RuleChannel, "not answered in channel "+channel)
 		}
 		rule = RuleReader
-		allowed, err = s.isReader(ctx, actor)
+		allowed, err = s.IsReader(ctx, actor)
 	case OpHistory:
 		rule = RuleAuditor
 		allowed, err = s.IsAuditor(ctx, actor)
@@ -255,9 +255,10 @@ func (s *Service) isListedAuditor(ctx context.Context, user string) (bool, error
 	return member(ctx, s.groups, s.policy.Auditors, user)
 }
 
-// isReader reports whether user may look up machines and requests: a
+// IsReader reports whether user may look up machines and requests (the
+// rule of OpLookUp, without the channel and without auditing): a
 // requester, an approver or an auditor.
-func (s *Service) isReader(ctx context.Context, user string) (bool, error) {
+func (s *Service) IsReader(ctx context.Context, user string) (bool, error) {
 	for _, is := range []func(context.Context, string) (bool, error){s.IsRequester, s.IsApprover, s.IsAuditor} {
 		if ok, err := is(ctx, user); err != nil || ok {
 			return ok, err

@@ -56,6 +56,7 @@ type Bot struct {
 	machines   machineCache
 	cards      cardLocks
 	homes      homes
+	homeQueue  *homeQueue
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -93,7 +94,7 @@ func New(o Options) (*Bot, error) {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now}
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue()}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil
@@ -125,6 +126,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
 	})
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runHomes(ctx) })
 	loop := &socketLoop{
 		client:  b.o.Socket,
 		log:     b.log,

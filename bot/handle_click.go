@@ -73,10 +73,13 @@ func (b *Bot) approve(ctx context.Context, in interaction, id, fingerprint strin
 		return
 	}
 	b.log.InfoContext(ctx, "request approved", "request", id, "user", in.user, "executable", res.Executable, "from_home", in.home != nil)
-	b.updateCard(ctx, res.Request)
 	if in.home != nil {
-		b.publishHome(ctx, in.user, *in.home, "")
+		// The approver's view is republished with the others, after the
+		// card: nothing between the click and the MDE POST waits for it.
+		b.homes.set(in.user, *in.home, b.now())
+		b.homeQueue.push(in.user)
 	}
+	b.updateCard(ctx, res.Request)
 	if res.Executable {
 		b.execute(ctx, res.Request)
 	}

@@ -132,6 +132,11 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 		return v, err
 	}
 	v.ApproverFor = isApprover
+	reader, err := b.o.Approvals.IsReader(ctx, user)
+	if err != nil {
+		return v, err
+	}
+	v.InFlightHidden = !reader
 	live, err := b.o.Approvals.Live(ctx)
 	if err != nil {
 		return v, err
@@ -143,7 +148,7 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 		case r.State == approvals.StateAwaiting && isApprover && r.Requester != user && now.Before(r.Expires) &&
 			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }):
 			pending = append(pending, r)
-		case r.State == approvals.StateApproved || r.State == approvals.StateSubmitted:
+		case reader && (r.State == approvals.StateApproved || r.State == approvals.StateSubmitted):
 			v.InFlightTotal++
 			if len(v.InFlight) < blocks.HomeMaxInFlight {
 				v.InFlight = append(v.InFlight, historyRow(r, ""))
@@ -178,10 +183,11 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	return v, nil
 }
 
-// republishHomes republishes the App Home of the people r concerns who
-// opened theirs: its requester and those who decided on it and, while r
-// awaits approval or has just left that state, every approver (whose list
-// of requests to approve changed).
+// republishHomes queues the App Home of the people r concerns who opened
+// theirs, for the republisher (runHomes): its requester and those who
+// decided on it and, while r awaits approval or has just left that state,
+// every approver (whose list of requests to approve changed). It never
+// waits for Slack, so a click that changes r reaches MDE first.
 func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 	users := r.Users()
 	if r.State != approvals.StateSubmitted && !r.MDEStatus.Terminal() {
@@ -194,9 +200,68 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 			}
 		}
 	}
+	var viewers []string
 	for _, u := range users {
-		if f, ok := b.homes.get(u, b.now()); ok {
-			b.publishHome(ctx, u, f, "")
+		if _, ok := b.homes.get(u, b.now()); ok {
+			viewers = append(viewers, u)
 		}
 	}
+	b.homeQueue.push(viewers...)
+}
+
+// runHomes republishes the queued App Homes until ctx ends, each with the
+// viewer's filter and what the store holds when it gets to them.
+func (b *Bot) runHomes(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.homeQueue.ready:
+		}
+		for _, u := range b.homeQueue.pop() {
+			if f, ok := b.homes.get(u, b.now()); ok {
+				b.publishHome(ctx, u, f, "")
+			}
+		}
+	}
+}
+
+// homeQueue holds the viewers whose App Home waits to be republished, each
+// once however many changes concern them.
+type homeQueue struct {
+	mu    sync.Mutex
+	users []string
+	set   map[string]bool
+	ready chan struct{} // signalled (capacity 1) when users is not empty
+}
+
+func newHomeQueue() *homeQueue {
+	return &homeQueue{set: map[string]bool{}, ready: make(chan struct{}, 1)}
+}
+
+// push queues users not queued yet.
+func (q *homeQueue) push(users ...string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, u := range users {
+		if !q.set[u] {
+			q.set[u] = true
+			q.users = append(q.users, u)
+		}
+	}
+	if len(q.users) > 0 {
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pop takes every queued user, in the order they were queued.
+func (q *homeQueue) pop() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	users := q.users
+	q.users, q.set = nil, map[string]bool{}
+	return users
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -204,4 +205,46 @@ func TestAnOpenAppHomeIsRepublishedWhenARequestAwaitsTheViewer(t *testing.T) {
 	h.advance(11 * time.Minute) // it expires
 	h.card("expired")
 	h.home(approver1, func(v slacktest.View) bool { return !strings.Contains(string(v.JSON), blocks.ActionApprove) })
+}
+
+func TestTheAppHomeShowsRunningActionsOnlyToThoseWhoMayLookThemUp(t *testing.T) {
+	h := newHarness(t, manualMDE, func(c *harnessConfig) { c.policy.Requesters = []string{responder} })
+	h.slash(responder, socChannel, "scan ws-0042 quick odd job")
+	h.card("Antivirus scan")
+	h.openHome(approver1, homeHas("Running in Defender", "ws-0042"))
+	v := h.openHome(outsider, homeHas("Your open requests"))
+	if strings.Contains(string(v.JSON), "Running in Defender") || strings.Contains(string(v.JSON), "ws-0042") {
+		t.Errorf("the App Home of someone who may not look up requests shows the running actions:\n%s", v.JSON)
+	}
+}
+
+func TestAChangeQueuesTheAppHomesAndTheRepublisherPublishesEachOnce(t *testing.T) {
+	h := newHarness(t)
+	b := h.detachedBot()
+	ctx := h.ctx()
+	for _, u := range []string{approver1, approver2, responder} {
+		b.homes.set(u, blocks.HomeFilter{}, b.now())
+	}
+	res, err := h.svc.Open(ctx, approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
+		Reason: "queue test", Params: approvals.Params{Machine: ws42, MachineName: "ws-0042", Isolation: defender.IsolationFull}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.slack.CallCount("views.publish")
+	b.republishHomes(ctx, res.Request)
+	b.republishHomes(ctx, res.Request) // a second change before the republisher ran
+	if n := h.slack.CallCount("views.publish") - before; n != 0 {
+		t.Fatalf("republishHomes called views.publish %d times; the click path must not wait for Slack", n)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.runHomes(runCtx); close(done) }()
+	for _, u := range []string{approver1, approver2, responder} {
+		h.home(u, homeHas("Your open requests"))
+	}
+	stop()
+	<-done
+	if n := h.slack.CallCount("views.publish") - before; n != 3 {
+		t.Errorf("views.publish called %d times for 3 viewers queued twice, want 3", n)
+	}
 }

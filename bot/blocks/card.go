@@ -38,10 +38,7 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 	}
 	blocks = append(blocks, slack.NewContextBlock(blockCardStatus, renderMrkdwn(renderStatusLine(r, now), slackMaxContextText)))
 	if r.State == approvals.StateAwaiting && r.RequiredApprovals > 0 {
-		approve := slack.NewButtonBlockElement(ActionApprove, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
-		if r.Kind.Disruptive() {
-			approve = approve.WithConfirm(renderApproveConfirm(r))
-		}
+		approve := renderApproveButton(ActionApprove, r)
 		deny := slack.NewButtonBlockElement(ActionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)
 		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
@@ -107,6 +104,17 @@ func renderTarget(m MachineView, hash string) string {
 // renderHeadline is the card's title in plain text: "Isolate (Full): ws-01".
 func renderHeadline(r RequestView) string {
 	return renderKindParams(r.Kind, r.Params) + ": " + renderTarget(r.Machine, r.Params.FileHash)
+}
+
+// renderApproveButton is the Approve button of r, with action id actionID:
+// on the card and in the App Home alike, a disruptive action asks for
+// confirmation first.
+func renderApproveButton(actionID string, r RequestView) *slack.ButtonBlockElement {
+	approve := slack.NewButtonBlockElement(actionID, renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
+	if r.Kind.Disruptive() {
+		approve = approve.WithConfirm(renderApproveConfirm(r))
+	}
+	return approve
 }
 
 // renderApproveConfirm is the confirmation dialog of a disruptive Approve.

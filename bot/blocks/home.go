@@ -106,6 +106,9 @@ type HomeView struct {
 	// them all.
 	InFlight      []HistoryRow
 	InFlightTotal int
+	// InFlightHidden hides the running actions from a viewer who may not
+	// look up machines and requests (see approvals.OpLookUp).
+	InFlightHidden bool
 	// History is the recent history under Filter (empty when the viewer
 	// may not read history).
 	History     []HistoryRow
@@ -152,7 +155,7 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 			blocks = append(blocks,
 				slack.NewSectionBlock(renderMrkdwn(renderPendingRow(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id)),
 				slack.NewActionBlock(id+"_actions",
-					slack.NewButtonBlockElement(HomeActionID(ActionApprove, i), renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary),
+					renderApproveButton(HomeActionID(ActionApprove, i), r),
 					slack.NewButtonBlockElement(HomeActionID(ActionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
 		}
 		more("pending", min(len(v.Pending), HomeMaxPending), max(v.PendingTotal, len(v.Pending)))
@@ -160,9 +163,11 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 	section("own", "Your open requests")
 	rows("own", v.Own, HomeMaxOwn, "You have no open requests.")
 	more("own", min(len(v.Own), HomeMaxOwn), max(v.OwnTotal, len(v.Own)))
-	section("inflight", "Running in Defender")
-	rows("inflight", v.InFlight, HomeMaxInFlight, "No action is running.")
-	more("inflight", min(len(v.InFlight), HomeMaxInFlight), max(v.InFlightTotal, len(v.InFlight)))
+	if !v.InFlightHidden {
+		section("inflight", "Running in Defender")
+		rows("inflight", v.InFlight, HomeMaxInFlight, "No action is running.")
+		more("inflight", min(len(v.InFlight), HomeMaxInFlight), max(v.InFlightTotal, len(v.InFlight)))
+	}
 	if v.CanHistory {
 		section("history", "Recent history")
 		blocks = append(blocks, renderHomeFilters(v.Filter))

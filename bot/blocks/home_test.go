@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,4 +110,45 @@ func TestRenderReminderMentionsTheApproverGroupsAndUsers(t *testing.T) {
 	if strings.Contains(m.Text, "<!channel>") {
 		t.Errorf("a configured id became a live mention: %s", m.Text)
 	}
+}
+
+func TestTheHomeApproveAsksTheSameConfirmationAsTheCard(t *testing.T) {
+	for _, k := range []approvals.Kind{approvals.KindIsolate, approvals.KindScan, approvals.KindOffboard} {
+		r := cardRequest()
+		r.Kind = k
+		home := homeMessage(RenderHome(HomeView{Viewer: cardApprover, ApproverFor: true, Pending: []RequestView{r}, PendingTotal: 1}))
+		var approve *slack.ButtonBlockElement
+		for id, b := range cardButtons(home) {
+			if HomeAction(id) == ActionApprove {
+				approve = b
+			}
+		}
+		card := cardButtons(RenderRequestCard(r, cardNow))[ActionApprove]
+		if approve == nil || card == nil {
+			t.Fatalf("%s: no Approve button in the home (%v) or on the card (%v)", k, approve, card)
+		}
+		if (approve.Confirm != nil) != k.Disruptive() || !reflect.DeepEqual(approve.Confirm, card.Confirm) {
+			t.Errorf("%s: home confirm %+v, card confirm %+v; want the same, present only when disruptive", k, approve.Confirm, card.Confirm)
+		}
+	}
+}
+
+func TestTheRunningActionsAreHiddenFromAViewerWhoMayNotLookThemUp(t *testing.T) {
+	row := HistoryRow{When: cardCreated, Kind: approvals.KindIsolate, MachineName: "ws-secret-01", Requester: cardRequester, State: approvals.StateSubmitted}
+	for _, hidden := range []bool{false, true} {
+		m := homeMessage(RenderHome(HomeView{Viewer: cardRequester, InFlight: []HistoryRow{row}, InFlightTotal: 1, InFlightHidden: hidden}))
+		shown := strings.Contains(string(mustJSON(t, m.Blocks)), "ws-secret-01") || strings.Contains(string(mustJSON(t, m.Blocks)), "Running in Defender")
+		if shown == hidden {
+			t.Errorf("InFlightHidden %v: running actions shown = %v", hidden, shown)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
