@@ -34,6 +34,7 @@ type Error struct {
 	Existing  string // for CodeConflict: the id of the live request in the way
 	Op        Op     // what was attempted, when the refusal names it
 	Rule      Rule   // for CodeNotPermitted: which permission rule refused it
+	Missing   int    // for CodeAlreadyDecided: approvals the request still needs from others
 	Msg       string // a sentence for logs
 	Err       error  // the underlying error, if any
 }

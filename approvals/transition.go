@@ -55,7 +55,9 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Ti
 	case !isApprover:
 		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
 	case slices.Contains(r.Approvals(), actor):
-		return refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
+		ev, err := refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
+		err.(*Error).Missing = max(r.Required-len(r.Approvals()), 0)
+		return ev, err
 	case fingerprint != r.Fingerprint():
 		return refuse(r, op, actor, now, CodeFingerprint, "the approval was given for a different version of the request")
 	}

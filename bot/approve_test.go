@@ -175,3 +175,15 @@ func TestAnUnapprovedRequestExpiresAndItsCardSaysSo(t *testing.T) {
 		t.Errorf("isolate POSTs = %d after expiry, want 0", n)
 	}
 }
+
+func TestASecondApproveBySameApproverSaysHowManyMoreAreNeeded(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "offboard ws-0042 decommissioned laptop")
+	card := h.card("awaiting approval")
+	h.click(approver1, card, blocks.ActionApprove)
+	h.click(approver1, card, blocks.ActionApprove) // however the two are ordered, one counts
+	h.ephemeral(approver1, "You have already approved this; it needs one more approver.")
+	if r := h.only(); r.State != approvals.StateAwaiting || len(r.Approvals()) != 1 {
+		t.Errorf("request = %s with %d approvals, want awaiting with 1", r.State, len(r.Approvals()))
+	}
+}

@@ -79,6 +79,9 @@ func explainRefusal(ae *approvals.Error) (blocks.Message, bool) {
 	case errors.Is(ae, approvals.ErrNotPermitted):
 		return blocks.RenderRefusal(blocks.RefuseNotApprover), true
 	case errors.Is(ae, approvals.ErrAlreadyDecided):
+		if ae.Missing > 0 {
+			return blocks.RenderAlreadyApproved(ae.Missing), true
+		}
 		return blocks.RenderRefusal(blocks.RefuseAlreadyDecided), true
 	case errors.Is(ae, approvals.ErrNotAwaiting):
 		switch ae.State {

@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"strconv"
+
 	"github.com/slack-go/slack"
 )
 
@@ -41,6 +43,16 @@ func RenderRefusal(why Refusal) Message {
 		text = "You cannot do that now."
 	}
 	return RenderNotice(":no_entry_sign: " + text)
+}
+
+// RenderAlreadyApproved renders the refusal of a second Approve by the same
+// approver on a request that still needs missing approvals from others.
+func RenderAlreadyApproved(missing int) Message {
+	more := "one more approver"
+	if missing > 1 {
+		more = strconv.Itoa(missing) + " more approvers"
+	}
+	return RenderNotice(":no_entry_sign: You have already approved this; it needs " + more + ".")
 }
 
 // RenderUsageError renders the ephemeral reply to a command that did not

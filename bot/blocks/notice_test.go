@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +48,12 @@ func ExampleRenderUsageError() {
 	// Output:
 	// :warning: missing reason
 	// Usage: `/mde scan &lt;machine&gt; [quick|full] &lt;reason&gt;`
+}
+
+func TestAlreadyApprovedCountsTheApproversStillNeeded(t *testing.T) {
+	for missing, want := range map[int]string{1: "it needs one more approver.", 3: "it needs 3 more approvers."} {
+		if got := RenderAlreadyApproved(missing).Text; !strings.Contains(got, "You have already approved this") || !strings.Contains(got, want) {
+			t.Errorf("RenderAlreadyApproved(%d) = %q, want %q", missing, got, want)
+		}
+	}
 }

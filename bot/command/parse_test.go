@@ -140,6 +140,8 @@ func commandCases() []commandCase {
 		{name: "cancel takes an optional reason", text: "cancel R-7 wrong machine",
 			want: Command{Verb: VerbCancel, ID: "R-7", Reason: "wrong machine"}},
 		{name: "cancel without an id is refused", text: "cancel", errVerb: VerbCancel, errMsg: "a request or action id is required"},
+		{name: "status refuses a word that is neither a request nor an action id", text: "status nope", errVerb: VerbStatus, errMsg: `"nope" is not a request or action id: a request id looks like R-`},
+		{name: "cancel refuses a truncated action id", text: "cancel 7f3c2a10-9b1e-4c55-a0d2", errVerb: VerbCancel, errMsg: "a Defender action id is a GUID"},
 
 		// history
 		{name: "history takes no arguments", text: "history", want: Command{Verb: VerbHistory}},
