@@ -66,21 +66,27 @@ type Indicator struct {
 	Description          string    `json:"description"`
 	RecommendedActions   string    `json:"recommendedActions"`
 	RBACGroupNames       []string  `json:"rbacGroupNames"`
-	GenerateAlert        bool      `json:"generateAlert"`
+	// RBACGroupIDs are the device group ids, strings as the indicator
+	// resource page documents them (numbers are accepted too).
+	RBACGroupIDs  []string `json:"rbacGroupIds"`
+	GenerateAlert bool     `json:"generateAlert"`
 }
 
-// UnmarshalJSON decodes an indicator, tolerating nulls and a numeric id.
+// UnmarshalJSON decodes an indicator, tolerating nulls and a numeric id
+// or numeric group ids.
 func (in *Indicator) UnmarshalJSON(b []byte) error {
 	type plain Indicator
 	aux := struct {
 		*plain
-		ID         flexString `json:"id"`
-		Creation   jsonTime   `json:"creationTimeDateTimeUtc"`
-		Expiration jsonTime   `json:"expirationTime"`
-		LastUpdate jsonTime   `json:"lastUpdateTime"`
+		ID         flexString  `json:"id"`
+		GroupIDs   flexStrings `json:"rbacGroupIds"`
+		Creation   jsonTime    `json:"creationTimeDateTimeUtc"`
+		Expiration jsonTime    `json:"expirationTime"`
+		LastUpdate jsonTime    `json:"lastUpdateTime"`
 	}{
 		plain:      (*plain)(in),
 		ID:         flexString{&in.ID},
+		GroupIDs:   flexStrings{&in.RBACGroupIDs},
 		Creation:   jsonTime{&in.CreationTime},
 		Expiration: jsonTime{&in.ExpirationTime},
 		LastUpdate: jsonTime{&in.LastUpdateTime},

@@ -45,14 +45,18 @@ type RelatedFileInfo struct {
 }
 
 // UnmarshalJSON decodes an action, tolerating nulls, timestamps with up to
-// 7 fractional digits (or none, or no zone) and an errorHResult sent as a
-// string.
+// 7 fractional digits (or none, or no zone), an errorHResult sent as a
+// string, and the last update under either name: real replies say
+// lastUpdateDateTimeUtc, the list examples of Microsoft's "List
+// MachineActions API" page say lastUpdateTimeUtc.
 func (a *MachineAction) UnmarshalJSON(b []byte) error {
 	type plain MachineAction
+	var updatedDoc time.Time
 	aux := struct {
 		*plain
 		Created      jsonTime `json:"creationDateTimeUtc"`
 		Updated      jsonTime `json:"lastUpdateDateTimeUtc"`
+		UpdatedDoc   jsonTime `json:"lastUpdateTimeUtc"`
 		Cancelled    jsonTime `json:"cancellationDateTimeUtc"`
 		ErrorHResult flexInt  `json:"errorHResult"`
 		// The docs spell it externalID.
@@ -61,6 +65,7 @@ func (a *MachineAction) UnmarshalJSON(b []byte) error {
 		plain:        (*plain)(a),
 		Created:      jsonTime{&a.CreationDateTimeUTC},
 		Updated:      jsonTime{&a.LastUpdateDateTimeUTC},
+		UpdatedDoc:   jsonTime{&updatedDoc},
 		Cancelled:    jsonTime{&a.CancellationDateTimeUTC},
 		ErrorHResult: flexInt{&a.ErrorHResult},
 	}
@@ -69,6 +74,9 @@ func (a *MachineAction) UnmarshalJSON(b []byte) error {
 	}
 	if a.ExternalID == "" && aux.ExternalIDDoc != nil {
 		a.ExternalID = *aux.ExternalIDDoc
+	}
+	if a.LastUpdateDateTimeUTC.IsZero() {
+		a.LastUpdateDateTimeUTC = updatedDoc
 	}
 	return nil
 }

@@ -66,5 +66,6 @@ func unauthorized(rep *reply) {
 	rep.header.Set("WWW-Authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/`+TenantID+`", error="invalid_token"`)
 }
 
-// requestor is how MDE names the app in actions it requested.
-func (c *tokenClaims) requestor() string { return AppDisplayName + " (" + TenantDomain + ")" }
+// requestor is how MDE names the app in an action's requestor and
+// cancellationRequestor: its display name (machineAction resource page).
+func (c *tokenClaims) requestor() string { return AppDisplayName }

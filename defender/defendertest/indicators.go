@@ -59,7 +59,7 @@ type indicatorJSON struct {
 	LastUpdateTime          string   `json:"lastUpdateTime"`
 	LastUpdatedBy           *string  `json:"lastUpdatedBy"`
 	RbacGroupNames          []string `json:"rbacGroupNames"`
-	RbacGroupIDs            []int    `json:"rbacGroupIds"`
+	RbacGroupIDs            []string `json:"rbacGroupIds"`
 	GenerateAlert           bool     `json:"generateAlert"`
 	CreatedBySource         string   `json:"createdBySource"`
 	CreatedByDisplayName    string   `json:"createdByDisplayName"`
@@ -73,7 +73,7 @@ func (in *Indicator) toJSON(context string) indicatorJSON {
 		Severity: in.Severity, Title: in.Title, Description: in.Description,
 		RecommendedActions: strPtr(in.RecommendedActions), CreationTimeDateTimeUtc: mdeTime(in.Created),
 		ExpirationTime: mdeTimePtr(in.Expiration), LastUpdateTime: mdeTime(in.Updated),
-		RbacGroupNames: append([]string{}, in.RbacGroupNames...), RbacGroupIDs: []int{},
+		RbacGroupNames: append([]string{}, in.RbacGroupNames...), RbacGroupIDs: []string{},
 		GenerateAlert: in.GenerateAlert, CreatedBySource: "PublicApi", CreatedByDisplayName: AppDisplayName,
 	}
 	if !in.Updated.Equal(in.Created) {
@@ -87,7 +87,7 @@ var indicatorSchema = &entitySchema{
 	typeName: "microsoft.windowsDefenderATP.api.PublicIndicator",
 	filterable: map[string]fieldKind{
 		"application": kString, "createdByDisplayName": kString, "expirationTime": kDate, "generateAlert": kBool,
-		"title": kString, "rbacGroupNames": kStringList, "rbacGroupIds": kNumberList, "indicatorValue": kString,
+		"title": kString, "rbacGroupNames": kStringList, "rbacGroupIds": kStringList, "indicatorValue": kString,
 		"indicatorType": kString, "creationTimeDateTimeUtc": kDate, "createdBy": kString, "action": kString,
 		"severity": kString,
 	},
@@ -115,7 +115,7 @@ func (v indicatorView) field(name string) any {
 	case "rbacGroupNames":
 		return in.RbacGroupNames
 	case "rbacGroupIds":
-		return []float64{}
+		return []string{}
 	case "indicatorValue":
 		return in.Value
 	case "indicatorType":

@@ -17,7 +17,7 @@ const (
 	// ClientSecret is the client secret value registered on the app.
 	ClientSecret = "fake~Secret.0123456789abcdefghijklmnopqrstu"
 	// AppDisplayName is the app registration's display name; MDE reports
-	// actions requested by the app as "AppDisplayName (TenantDomain)".
+	// it as the requestor of the actions the app asks for.
 	AppDisplayName = "mdebot"
 	// Scope is the scope a client must request (MSAL adds openid,
 	// offline_access and profile, which the fake ignores).
