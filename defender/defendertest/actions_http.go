@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // actionJSON is the MachineAction entity with the property order of real
@@ -211,19 +212,17 @@ func (s *Server) handleAction(rep *reply, req *request) {
 		return
 	}
 	now := s.now()
-	for _, a := range s.actions {
-		if a.MachineID != m.ID || a.Type != typ {
-			continue
+	if live := s.liveDuplicateLocked(m, typ, sha1, now); live != nil {
+		switch s.cfg.duplicateMode(typ) {
+		case ReturnPending:
+			rep.writeOData(http.StatusCreated, live.toJSON(s.actionContext(true)))
+		case RejectInProgressMessage:
+			rep.writeError(http.StatusBadRequest, "BadRequest", "Action is already in progress")
+		case RejectBare:
+			rep.status = http.StatusBadRequest
+		default:
+			rep.writeError(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
 		}
-		s.advanceLocked(a, now)
-		if terminal(a.Status) || (typ == "StopAndQuarantineFile" && a.Sha1 != sha1) {
-			continue
-		}
-		if s.cfg.duplicates == ReturnPending && typ != "CollectInvestigationPackage" && typ != "StopAndQuarantineFile" {
-			rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
-			return
-		}
-		rep.writeError(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
 		return
 	}
 	a := &actionRecord{
@@ -245,6 +244,46 @@ func (s *Server) handleAction(rep *reply, req *request) {
 	s.actionByID[a.ID] = a
 	s.notifyLocked()
 	rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
+}
+
+// liveDuplicateLocked returns the action a request of typ on m would
+// duplicate: one of the same type (and file) still Pending or InProgress,
+// or, for an isolate, the isolate that left the machine isolated. s.mu
+// must be held.
+func (s *Server) liveDuplicateLocked(m *Machine, typ, sha1 string, now time.Time) *actionRecord {
+	for _, a := range s.actions {
+		if a.MachineID != m.ID || a.Type != typ {
+			continue
+		}
+		s.advanceLocked(a, now)
+		if terminal(a.Status) || (typ == "StopAndQuarantineFile" && a.Sha1 != sha1) {
+			continue
+		}
+		return a
+	}
+	if typ == "Isolate" {
+		return s.isolatingActionLocked(m, now)
+	}
+	return nil
+}
+
+// isolatingActionLocked returns the Succeeded isolate that keeps m
+// isolated (none succeeded after it), or nil. s.mu must be held.
+func (s *Server) isolatingActionLocked(m *Machine, now time.Time) *actionRecord {
+	var last *actionRecord
+	for _, a := range s.actions {
+		if a.MachineID != m.ID || (a.Type != "Isolate" && a.Type != "Unisolate") {
+			continue
+		}
+		s.advanceLocked(a, now)
+		if a.Status == statusSucceeded && (last == nil || !a.Updated.Before(last.Updated)) {
+			last = a
+		}
+	}
+	if last != nil && last.Type == "Isolate" {
+		return last
+	}
+	return nil
 }
 
 // osSupport applies the OS rules of mde-api.md §4: Linux supports only
