@@ -65,6 +65,8 @@ func explain(err error) (msg Message, ok bool) {
 		return renderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
 	case errors.Is(err, defender.ErrActionInProgress):
 		return renderNotice(":hourglass: Defender is already running an action of this kind on the machine."), true
+	case errors.Is(err, defender.ErrNoBlockIndicator):
+		return renderNotice(":white_circle: Nothing to unblock: Defender has no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others. Nothing was changed."), true
 	case errors.Is(err, defender.ErrOSNotSupported):
 		return renderNotice(":no_entry_sign: The machine's OS or Defender agent does not support this action."), true
 	case errors.Is(err, defender.ErrForbidden):

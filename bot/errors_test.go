@@ -26,6 +26,7 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"MDE OS not supported", &defender.Error{StatusCode: 400, Code: defender.CodeOSPlatformNotSupported}, "does not support"},
 		{"MDE outcome unknown", fmt.Errorf("x: %w", defender.ErrOutcomeUnknown), "did not say"},
 		{"MDE unauthorized", &defender.Error{StatusCode: 401}, "credentials"},
+		{"nothing to unblock", fmt.Errorf("x: %w", defender.ErrNoBlockIndicator), "no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others"},
 		{"self approval", &approvals.Error{Code: approvals.CodeSelfDecision, RequestID: "R-1"}, "your own request"},
 		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},
 		{"not requester nor approver", &approvals.Error{Code: approvals.CodeNotPermitted, RequestID: "R-1", Msg: "U1 is neither the requester nor an approver"}, "Only the requester or an approver"},
@@ -62,6 +63,14 @@ func TestAnUnknownErrorIsAnInternalErrorWithItsDetailOnlyInTheLog(t *testing.T) 
 	if !strings.Contains(h.logs.String(), ref) || !strings.Contains(h.logs.String(), "disk on fire") {
 		t.Errorf("the log lacks the reference %s with the detail", ref)
 	}
+}
+
+func TestNothingToUnblockSaysSoInPlainWords(t *testing.T) {
+	m, ok := explain(fmt.Errorf("x: %w", defender.ErrNoBlockIndicator))
+	if !ok {
+		t.Fatal("not explained")
+	}
+	checkGoldenMessage(t, m)
 }
 
 func TestAnActionTheMachineCannotRunFailsWithAReason(t *testing.T) {
