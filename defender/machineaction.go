@@ -3,10 +3,12 @@ package defender
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -82,7 +84,12 @@ func (a *MachineAction) UnmarshalJSON(b []byte) error {
 }
 
 // ActionsService runs machine actions and reads their status.
-type ActionsService struct{ c *Client }
+type ActionsService struct {
+	c *Client
+	// statusBatch is the most ids one Statuses call asks for: 0 until a
+	// batch was refused, then the largest size that MDE accepted since.
+	statusBatch atomic.Int32
+}
 
 // Get returns the machine action with id (a GUID).
 //
@@ -120,43 +127,77 @@ const (
 // keyed by lowercase action id; ids MDE does not know are absent. On
 // error it returns what it read so far.
 //
+// Nothing documents the largest $filter MDE accepts (ASP.NET OData's
+// default node limit is reached well before 50 terms), so a 400 to a
+// chunk halves it and retries, down to one id, and the size that worked
+// is kept for later calls.
+//
 // MDE: GET /api/machineactions?$filter=id eq '…' or ….
 func (s *ActionsService) Statuses(ctx context.Context, ids []string) (map[string]MachineAction, error) {
 	out := make(map[string]MachineAction, len(ids))
 	seen := make(map[string]bool, len(ids))
-	var chunk []string
-	encoded := 0
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		list, err := s.List(ctx, ActionFilter{IDs: chunk}, ListOptions{PageSize: len(chunk), Limit: len(chunk)})
-		chunk, encoded = chunk[:0], 0
-		for _, a := range list {
-			out[strings.ToLower(a.ID)] = a
-		}
-		return err
-	}
+	var todo []string
 	for _, id := range ids {
 		id = strings.ToLower(id)
 		if !isGUID(id) {
 			return out, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(id, 64))
 		}
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			todo = append(todo, id)
 		}
-		seen[id] = true
+	}
+	for len(todo) > 0 {
+		n := s.statusChunk(todo)
+		chunk := todo[:n]
+		list, err := s.List(ctx, ActionFilter{IDs: chunk}, ListOptions{PageSize: n, Limit: n})
+		if err != nil {
+			if n > 1 && errors.Is(err, ErrBadRequest) {
+				s.shrinkStatusBatch(n / 2)
+				continue
+			}
+			return out, err
+		}
+		for _, a := range list {
+			out[strings.ToLower(a.ID)] = a
+		}
+		todo = todo[n:]
+	}
+	return out, nil
+}
+
+// statusChunk is how many of ids the next Statuses call asks for: at
+// most the batch size and about 2 KB of encoded filter.
+func (s *ActionsService) statusChunk(ids []string) int {
+	limit := MaxIDsPerStatusCall
+	if b := int(s.statusBatch.Load()); b > 0 {
+		limit = b
+	}
+	n, encoded := 0, 0
+	for _, id := range ids {
 		// "id eq '<36>' or " encodes to about 60 bytes.
 		cost := len(url.QueryEscape("id eq '" + id + "' or "))
-		if len(chunk) == MaxIDsPerStatusCall || encoded+cost > maxStatusFilterEncoded {
-			if err := flush(); err != nil {
-				return out, err
-			}
+		if n == limit || n > 0 && encoded+cost > maxStatusFilterEncoded {
+			break
 		}
-		chunk = append(chunk, id)
+		n++
 		encoded += cost
 	}
-	return out, flush()
+	return n
+}
+
+// shrinkStatusBatch lowers the batch size to n (never raises it).
+func (s *ActionsService) shrinkStatusBatch(n int) {
+	n = max(n, 1)
+	for {
+		cur := s.statusBatch.Load()
+		if cur > 0 && int(cur) <= n {
+			return
+		}
+		if s.statusBatch.CompareAndSwap(cur, int32(n)) {
+			return
+		}
+	}
 }
 
 // PackageURI returns the download URL of a finished investigation package

@@ -93,6 +93,7 @@ type config struct {
 	rateDisabled  bool
 	inMemory      bool
 	readLag       time.Duration
+	maxFilter     int
 }
 
 func defaultConfig() config {
@@ -208,4 +209,11 @@ func WithRateLimits(perMinute, perHour int) Option {
 // affected.
 func WithActionReadLag(d time.Duration) Option {
 	return func(c *config) { c.readLag = max(d, 0) }
+}
+
+// WithMaxFilterLength makes GET /api/machineactions answer 400 (an OData
+// error) when its decoded $filter is longer than n characters. Nothing
+// documents the real limit (default 0: none).
+func WithMaxFilterLength(n int) Option {
+	return func(c *config) { c.maxFilter = max(n, 0) }
 }
