@@ -112,7 +112,7 @@ func (s *ActionsService) Cancel(ctx context.Context, actionID, comment string) (
 	}
 	var a MachineAction
 	_, err := s.c.do(ctx, request{
-		family: FamilyActions, method: http.MethodPost, retryUnsafe: true,
+		family: FamilyCancel, method: http.MethodPost, retryUnsafe: true,
 		path: "/api/machineactions/" + strings.ToLower(actionID) + "/cancel",
 		body: map[string]string{"Comment": comment},
 	}, &a)
@@ -153,7 +153,7 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 	start := s.c.clock.Now()
 	var a MachineAction
 	status, err := s.c.do(ctx, request{
-		family: FamilyActions, method: http.MethodPost, retryUnsafe: true,
+		family: ActionFamily(typ), method: http.MethodPost, retryUnsafe: true,
 		path: "/api/machines/" + string(id) + "/" + segment, body: body,
 	}, &a)
 	switch {
