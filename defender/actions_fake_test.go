@@ -76,10 +76,16 @@ func TestEveryMachineActionSendsMDEsBodyAndReturnsTheNewAction(t *testing.T) {
 }
 
 func TestIsolationAndScanTypesAreSentAsMDESpellsThem(t *testing.T) {
-	srv, c := setup(t)
+	// UnManagedDevice contains a device that is not onboarded ("Isolate
+	// machine API").
+	byod := defendertest.Machine{ComputerDNSName: "byod.contoso.local", OnboardingStatus: "CanBeOnboarded"}
+	srv, c := setup(t, defendertest.WithMachines(append(defendertest.DefaultMachines(), byod)...))
 	ctx := context.Background()
 	for i, it := range []defender.IsolationType{defender.IsolationSelective, defender.IsolationUnmanaged} {
 		id := machineID(fmt.Sprintf("ws-%04d.contoso.local", 3*(i+1)))
+		if it == defender.IsolationUnmanaged {
+			id = machineID(byod.ComputerDNSName)
+		}
 		if _, err := c.Actions.Isolate(ctx, id, it, fmt.Sprintf("isolate [req %d]", i)); err != nil {
 			t.Fatalf("%s: %v", it, err)
 		}
@@ -107,7 +113,9 @@ func TestIsolationAndScanTypesAreSentAsMDESpellsThem(t *testing.T) {
 
 func TestAnActionOnMacOSIsErrOSNotSupported(t *testing.T) {
 	_, c := setup(t)
-	_, err := c.Actions.Isolate(context.Background(), machineID("mac-0007.contoso.local"), defender.IsolationFull, "isolate the mac [req 1]")
+	// Isolation is supported on macOS today ("Isolate machine API"); app
+	// restriction is not.
+	_, err := c.Actions.RestrictCodeExecution(context.Background(), machineID("mac-0007.contoso.local"), "restrict the mac [req 1]")
 	if !errors.Is(err, defender.ErrOSNotSupported) || !errors.Is(err, defender.ErrBadRequest) {
 		t.Errorf("err = %v, want ErrOSNotSupported", err)
 	}

@@ -26,11 +26,14 @@ type Machine struct {
 	RbacGroupName         string
 	OnboardingStatus      string
 	OSBuild               int64
-	RbacGroupID           int
-	LastSeen              time.Time
-	FirstSeen             time.Time
-	MachineTags           []string
-	Outcome               Outcome
+	// AgentVersion is the Defender client's version (default: a current
+	// one for the platform; macOS selective isolation needs 101.98.84).
+	AgentVersion string
+	RbacGroupID  int
+	LastSeen     time.Time
+	FirstSeen    time.Time
+	MachineTags  []string
+	Outcome      Outcome
 }
 
 // Outcome says how actions on a machine end. The zero Outcome means
@@ -47,7 +50,7 @@ type Outcome struct {
 // DefaultMachines returns the fleet a server is seeded with: a few dozen
 // Windows workstations (among them ws-0042.contoso.local, id
 // 1e5bc9d7e413ddd7902c2932e418702b84d0cc07), Windows servers, a Linux host,
-// a macOS laptop (isolation and offboarding are not supported there), one
+// a macOS laptop (no app restriction or stop and quarantine there), one
 // offline workstation whose actions time out (ws-0077.contoso.local), and
 // two machines sharing the short name ws-0100 in different domains.
 func DefaultMachines() []Machine {
@@ -132,6 +135,12 @@ func fillMachineDefaults(m *Machine, i int, now time.Time) {
 	if m.OSPlatform == "" {
 		m.OSPlatform, m.Version, m.OSBuild = "Windows11", "23H2", 22631
 	}
+	if m.AgentVersion == "" {
+		m.AgentVersion = "10.8760.22621.3527"
+		if m.OSPlatform == "Linux" || m.OSPlatform == "macOS" {
+			m.AgentVersion = "101.24092.0004"
+		}
+	}
 	if m.LastSeen.IsZero() {
 		if m.HealthStatus == "Inactive" {
 			m.LastSeen = now.Add(-9*24*time.Hour - time.Duration(i)*time.Minute)
@@ -214,7 +223,7 @@ func (m *Machine) toJSON() machineJSON {
 		FirstSeen: mdeTime(m.FirstSeen), LastSeen: mdeTime(m.LastSeen),
 		OSPlatform: m.OSPlatform, OSProcessor: "x64", Version: m.Version,
 		LastIPAddress: m.LastIPAddress, LastExternalIPAddress: m.LastExternalIPAddress,
-		AgentVersion: "10.8760.22621.3527", HealthStatus: m.HealthStatus, DeviceValue: "Normal",
+		AgentVersion: m.AgentVersion, HealthStatus: m.HealthStatus, DeviceValue: "Normal",
 		RbacGroupID: m.RbacGroupID, RbacGroupName: strPtr(m.RbacGroupName),
 		RiskScore: strPtr(m.RiskScore), ExposureLevel: strPtr(m.ExposureLevel),
 		IsAadJoined: m.isWindows(), AadDeviceID: m.aadDeviceID(),
