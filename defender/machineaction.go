@@ -236,3 +236,34 @@ func cleanPackageURI(s string) string {
 	}
 	return s
 }
+
+// Offboarded reports whether m is offboarded from MDE, returning the
+// Succeeded Offboard action that did it. No machine property says so
+// (onboardingStatus keeps describing how the device was onboarded), so it
+// is read from the machine's actions: an Offboard that succeeded after
+// m's last full report (lastSeen). MDE still accepts actions for an
+// offboarded machine, but nothing runs them.
+//
+// MDE: GET /api/machineactions?$filter=machineId eq '…' and type eq 'Offboard' and status eq 'Succeeded'.
+func (s *ActionsService) Offboarded(ctx context.Context, m Machine) (MachineAction, bool, error) {
+	id, err := ParseMachineID(string(m.ID))
+	if err != nil {
+		return MachineAction{}, false, err
+	}
+	list, err := s.List(ctx, ActionFilter{MachineID: id, Types: []ActionType{ActionOffboard}, Statuses: []ActionStatus{StatusSucceeded}}, ListOptions{})
+	if err != nil {
+		return MachineAction{}, false, err
+	}
+	var last MachineAction
+	found := false
+	for _, a := range list {
+		done := a.LastUpdateDateTimeUTC
+		if done.IsZero() {
+			done = a.CreationDateTimeUTC
+		}
+		if done.After(m.LastSeen) && (!found || done.After(last.LastUpdateDateTimeUTC)) {
+			last, found = a, true
+		}
+	}
+	return last, found, nil
+}

@@ -34,10 +34,22 @@ type Machine struct {
 	FirstSeen    time.Time
 	MachineTags  []string
 	Outcome      Outcome
+	// Offboarded marks a machine offboarded from MDE: the server seeds it
+	// with a Succeeded Offboard action, and a succeeded Offboard sets it.
+	// MDE still accepts actions for it, but they never run: they stay
+	// Pending.
+	Offboarded bool
 }
 
+// offlinePending is how long MDE keeps an action for an offline machine
+// Pending before it times out ("up to 3 days", as "Take response actions
+// on a device" and the live response page say).
+const offlinePending = 72 * time.Hour
+
 // Outcome says how actions on a machine end. The zero Outcome means
-// Succeeded after the server's progress durations. Status "TimeOut" keeps
+// Succeeded after the server's progress durations, except on an Inactive
+// machine (offline), whose actions stay Pending for 3 days and then time
+// out. Status "TimeOut" keeps
 // the action Pending, then times it out (an offline machine); "Failed"
 // runs it, then fails it with Error (shown in troubleshootInfo). Delay,
 // when non-zero, is the time from creation to the terminal status.
@@ -141,8 +153,11 @@ func fillMachineDefaults(m *Machine, i int, now time.Time) {
 			m.AgentVersion = "101.24092.0004"
 		}
 	}
+	if m.HealthStatus == "Inactive" && m.Outcome == (Outcome{}) {
+		m.Outcome = Outcome{Status: statusTimeOut, Delay: offlinePending}
+	}
 	if m.LastSeen.IsZero() {
-		if m.HealthStatus == "Inactive" {
+		if m.HealthStatus == "Inactive" || m.Offboarded {
 			m.LastSeen = now.Add(-9*24*time.Hour - time.Duration(i)*time.Minute)
 		} else {
 			m.LastSeen = now.Add(-time.Duration(3+i%50) * time.Minute)
