@@ -75,7 +75,9 @@ func TestNothingToUnblockSaysSoInPlainWords(t *testing.T) {
 
 func TestAnActionTheMachineCannotRunFailsWithAReason(t *testing.T) {
 	h := newHarness(t)
-	h.slash(responder, socChannel, "isolate mac-0007 full suspicious login")
+	// Microsoft's current pages let macOS be isolated; restricting app
+	// execution there is still refused.
+	h.slash(responder, socChannel, "restrict mac-0007 suspicious login")
 	card := h.card("awaiting approval")
 	h.click(approver1, card, actionApprove)
 	h.reply(card, "does not support this action")

@@ -40,7 +40,7 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		}
 		m, ok := b.resolveOne(ctx, user, channel, cmd)
 		if ok {
-			b.reply(ctx, channel, user, RenderMachine(m))
+			b.reply(ctx, channel, user, RenderMachine(m, b.now()))
 		}
 	case cmd.Verb == VerbStatus:
 		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
@@ -168,6 +168,16 @@ func (b *Bot) resolveOne(ctx context.Context, user, channel string, cmd Command)
 		return MachineView{}, false
 	case 1:
 		m := machineView(ms[0])
+		// No machine property says it was offboarded: its actions do. If
+		// that read fails the card just does not say so.
+		if a, off, err := b.o.Defender.Actions.Offboarded(ctx, ms[0]); err != nil {
+			b.log.WarnContext(ctx, "looking up whether the machine was offboarded failed", "machine", ms[0].ID, "error", err)
+		} else if off {
+			m.Offboarded = a.LastUpdateDateTimeUTC
+			if m.Offboarded.IsZero() {
+				m.Offboarded = a.CreationDateTimeUTC
+			}
+		}
 		b.machines.put(m)
 		return m, true
 	}

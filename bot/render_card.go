@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender"
 	"github.com/slack-go/slack"
 )
 
@@ -27,6 +30,9 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
 		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
 	}
+	if notes := renderCardNotes(r, now); len(notes) > 0 {
+		blocks = append(blocks, slack.NewContextBlock(blockCardNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
+	}
 	reason := "*Reason*\n" + escapeTruncate(r.Reason, renderMaxReason)
 	if strings.TrimSpace(r.Reason) == "" {
 		reason = "*Reason*\n_none given_"
@@ -47,6 +53,43 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 	}
 	text := fmt.Sprintf("%s requested by %s: %s", escapeTruncate(renderOneLine(renderHeadline(r)), 300), renderMention(r.Requester), renderStateWord(r))
 	return newMessage(text, blocks...)
+}
+
+// renderCardNotes warn, until Defender has the action, of what will stop
+// it: a platform MDE refuses it on, an offboarded or long-unseen machine,
+// a sensor in poor health.
+func renderCardNotes(r RequestView, now time.Time) []string {
+	switch r.State {
+	case StateAwaitingApproval, StateApproved, StateSubmitted:
+	default:
+		return nil
+	}
+	var notes []string
+	if n := renderPlatformNote(r); n != "" {
+		notes = append(notes, n)
+	}
+	return append(notes, renderMachineNotes(r.Machine, now, "the action")...)
+}
+
+// renderPlatformNote says that Defender will refuse r for its machine's
+// platform, OS version, agent or management, or "" when it will not.
+func renderPlatformNote(r RequestView) string {
+	typ := actionType(approvals.Kind(r.Kind))
+	m := r.Machine
+	if typ == "" || m.OS == "" {
+		return ""
+	}
+	err := defender.CheckPlatform(defender.Machine{OSPlatform: m.OS, Version: m.OSVersion, AgentVersion: m.AgentVersion, OnboardingStatus: m.Onboarding}, typ, r.Params.IsolationType)
+	var pe *defender.PlatformError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	runs := strings.TrimSpace(m.OS + " " + m.OSVersion)
+	if pe.Code == defender.CodeClientVersionNotSupported && m.AgentVersion != "" && m.OS == "macOS" {
+		runs += ", Defender client " + m.AgentVersion
+	}
+	return ":no_entry_sign: Defender will refuse this: " + escapeText(renderKindParams(r.Kind, r.Params)) + " needs " + escapeText(pe.Need) +
+		"; this machine runs " + escapeTruncate(runs, 200) + ". Approving it will fail."
 }
 
 // renderKindTitle names a request kind for people.

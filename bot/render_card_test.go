@@ -51,6 +51,39 @@ func TestRequestCardRendersEachState(t *testing.T) {
 		"Withdrawn": func(r *RequestView) {
 			r.State, r.ClosedBy = StateWithdrawn, cardRequester
 		},
+		"PlatformNotSupported": func(r *RequestView) {
+			r.Kind, r.Params = KindRestrict, ParamsView{}
+			r.Machine.OS, r.Machine.OSVersion, r.Machine.Onboarding = "Linux", "22.04", "Onboarded"
+		},
+		"MacAgentTooOldForSelective": func(r *RequestView) {
+			r.Params = ParamsView{IsolationType: defender.IsolationSelective}
+			r.Machine.OS, r.Machine.OSVersion, r.Machine.AgentVersion = "macOS", "14.5", "101.98.30"
+		},
+		"OfflineForDays": func(r *RequestView) {
+			r.Machine.LastSeen, r.Machine.Health = cardNow.Add(-4*24*time.Hour-3*time.Hour), "Inactive"
+		},
+		"NoSensorData": func(r *RequestView) {
+			r.Kind, r.Params = KindScan, ParamsView{ScanType: defender.ScanQuick}
+			r.Machine.Health = "NoSensorData"
+		},
+		"Offboarded": func(r *RequestView) {
+			r.State, r.Decisions = StateSubmitted, []DecisionView{approval}
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusPending
+			r.Machine.Offboarded = cardNow.Add(-50 * time.Hour)
+			r.Machine.LastSeen = cardNow.Add(-60 * time.Hour)
+		},
+		"OfflineButFinishedSaysNothing": func(r *RequestView) {
+			r.State, r.Decisions = StateSucceeded, []DecisionView{approval}
+			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusSucceeded, 130*time.Second
+			r.Machine.LastSeen = cardNow.Add(-4 * 24 * time.Hour)
+		},
+		"NothingToUnblock": func(r *RequestView) {
+			r.Kind, r.Machine = KindUnblock, MachineView{}
+			r.Params = ParamsView{FileHash: strings.Repeat("a1", 32), HashType: defender.HashSHA256}
+			r.State, r.Decisions = StateFailed, []DecisionView{approval}
+			r.ActionID = "unblock-failed"
+			r.StatusDetail = ":white_circle: Nothing to unblock: Defender has no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others. Nothing was changed."
+		},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -68,6 +68,14 @@ type MachineView struct {
 	Exposure  string // exposureLevel
 	IP        string // lastIpAddress
 	Tags      []string
+	// Onboarding and AgentVersion are MDE's onboardingStatus and
+	// agentVersion: with OS and OSVersion they say which actions MDE
+	// will refuse.
+	Onboarding   string
+	AgentVersion string
+	// Offboarded is when the machine was offboarded from Defender (zero:
+	// it is not): MDE still accepts actions for it, but nothing runs them.
+	Offboarded time.Time
 }
 
 // DecisionView is one approver's decision on a request.

@@ -18,6 +18,9 @@ func machineView(m defender.Machine) MachineView {
 		Exposure:  m.ExposureLevel,
 		IP:        m.LastIPAddress,
 		Tags:      m.MachineTags,
+
+		Onboarding:   m.OnboardingStatus,
+		AgentVersion: m.AgentVersion,
 	}
 }
 
