@@ -83,6 +83,13 @@ func explain(err error) (msg Message, ok bool) {
 		return renderNotice(":grey_question: Defender does not know that machine, action or package (yet)."), true
 	case errors.Is(err, defender.ErrUnauthorized):
 		return renderNotice(":no_entry_sign: Defender refused mdebot's credentials; tell the operator."), true
+	case errors.Is(err, defender.ErrBadRequest) && errors.As(err, &de):
+		// Any other 400: not a duplicate of a running action (the client
+		// looked), so Defender's own words are the reason.
+		if strings.TrimSpace(de.Message) == "" {
+			return renderNotice(":no_entry_sign: Defender refused the request without giving a reason (400 Bad Request)."), true
+		}
+		return renderNotice(":no_entry_sign: Defender refused the request: " + escapeTruncate(de.Message, 500)), true
 	}
 	return Message{}, false
 }

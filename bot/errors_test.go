@@ -26,6 +26,8 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"MDE OS not supported", &defender.Error{StatusCode: 400, Code: defender.CodeOSPlatformNotSupported}, "does not support"},
 		{"MDE outcome unknown", fmt.Errorf("x: %w", defender.ErrOutcomeUnknown), "did not say"},
 		{"MDE unauthorized", &defender.Error{StatusCode: 401}, "credentials"},
+		{"MDE refusal in its own words", &defender.Error{StatusCode: 400, Code: "InvalidInput", Message: "Invalid input <IsolationType>"}, "Defender refused the request: Invalid input &lt;IsolationType&gt;"},
+		{"MDE bare 400", &defender.Error{StatusCode: 400}, "without giving a reason"},
 		{"nothing to unblock", fmt.Errorf("x: %w", defender.ErrNoBlockIndicator), "no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others"},
 		{"self approval", &approvals.Error{Code: approvals.CodeSelfDecision, RequestID: "R-1"}, "your own request"},
 		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},

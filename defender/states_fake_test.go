@@ -112,3 +112,18 @@ func TestAnOfflineMachineKeepsAnIsolationPendingForThreeDays(t *testing.T) {
 		}
 	}
 }
+
+func TestAMachineWithA32CharacterIDIsFoundAndActedOn(t *testing.T) {
+	// Microsoft's collect investigation package example uses a 32-character id.
+	const id = "7f0c4bb59bdb43a5b2c0b6bb6ededd12"
+	_, c := setup(t, defendertest.WithMachines(defendertest.Machine{ID: id, ComputerDNSName: "short-id.contoso.local"}))
+	ctx := context.Background()
+	m, err := c.Machines.Get(ctx, defender.MachineID(id))
+	if err != nil || string(m.ID) != id {
+		t.Fatalf("Get = %+v, %v", m, err)
+	}
+	sub, err := c.Actions.CollectInvestigationPackage(ctx, m.ID, "mdebot R-1: collect")
+	if err != nil || sub.Action.MachineID != m.ID || sub.Action.Requestor != defendertest.AppDisplayName {
+		t.Errorf("collect = %+v, %v; want an action on %s requested by %q", sub, err, id, defendertest.AppDisplayName)
+	}
+}
