@@ -67,5 +67,7 @@ func unauthorized(rep *reply) {
 }
 
 // requestor is how MDE names the app in an action's requestor and
-// cancellationRequestor: its display name (machineAction resource page).
+// cancellationRequestor: its display name. (mde-api.md §6.1 also quotes
+// "<App name> (<tenant>.onmicrosoft.com)" seen in the wild; the client
+// never parses requestor, so either form works with it.)
 func (c *tokenClaims) requestor() string { return AppDisplayName }
