@@ -55,9 +55,9 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 	return newMessage(text, blocks...)
 }
 
-// renderCardNotes warn, until Defender has the action, of what will stop
-// it: a platform MDE refuses it on, an offboarded or long-unseen machine,
-// a sensor in poor health.
+// renderCardNotes warn of what will stop the action: before approval, a
+// platform MDE refuses it on; until it ends, an offboarded or long-unseen
+// machine or a sensor in poor health.
 func renderCardNotes(r RequestView, now time.Time) []string {
 	switch r.State {
 	case StateAwaitingApproval, StateApproved, StateSubmitted:
@@ -65,7 +65,8 @@ func renderCardNotes(r RequestView, now time.Time) []string {
 		return nil
 	}
 	var notes []string
-	if n := renderPlatformNote(r); n != "" {
+	// Once Defender accepted the action, its answer beats our prediction.
+	if n := renderPlatformNote(r); n != "" && r.State == StateAwaitingApproval {
 		notes = append(notes, n)
 	}
 	return append(notes, renderMachineNotes(r.Machine, now, "the action")...)

@@ -72,6 +72,12 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.Machine.Offboarded = cardNow.Add(-50 * time.Hour)
 			r.Machine.LastSeen = cardNow.Add(-60 * time.Hour)
 		},
+		"SubmittedDespiteThePredictionSaysNothing": func(r *RequestView) {
+			r.Kind, r.Params = KindRestrict, ParamsView{}
+			r.Machine.OS, r.Machine.OSVersion = "Linux", "22.04"
+			r.State, r.Decisions = StateSubmitted, []DecisionView{approval}
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusInProgress
+		},
 		"OfflineButFinishedSaysNothing": func(r *RequestView) {
 			r.State, r.Decisions = StateSucceeded, []DecisionView{approval}
 			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", defender.StatusSucceeded, 130*time.Second
@@ -159,6 +165,12 @@ func TestCardStaysWithinLimitsWhateverTheInput(t *testing.T) {
 			r.Requester = cardRequester
 			m := RenderRequestCard(r, cardNow)
 			checkLimits(t, m, cardUsers, nil)
+			// Every note at once, around hostile versions.
+			r.Machine.OS, r.Machine.AgentVersion, r.Machine.Health = "macOS", cardHostile[:300], "NoSensorData"
+			r.Machine.Offboarded, r.Machine.LastSeen = cardNow.Add(-time.Hour), cardNow.Add(-1000*24*time.Hour)
+			r.Params.IsolationType = defender.IsolationSelective
+			checkLimits(t, RenderRequestCard(r, cardNow), cardUsers, nil)
+			checkLimits(t, RenderMachine(r.Machine, cardNow), nil, nil)
 		}
 	}
 }
