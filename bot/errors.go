@@ -30,6 +30,8 @@ func explain(err error) (msg blocks.Message, ok bool) {
 		return blocks.RenderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
 	case errors.Is(err, defender.ErrActionInProgress):
 		return blocks.RenderNotice(":hourglass: Defender is already running an action of this kind on the machine."), true
+	case errors.Is(err, defender.ErrNoBlockIndicator):
+		return blocks.RenderNotice(":white_circle: Nothing to unblock: Defender has no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others. Nothing was changed."), true
 	case errors.Is(err, defender.ErrOSNotSupported):
 		return blocks.RenderNotice(":no_entry_sign: The machine's OS or Defender agent does not support this action."), true
 	case errors.Is(err, defender.ErrForbidden):
@@ -46,6 +48,13 @@ func explain(err error) (msg blocks.Message, ok bool) {
 		return blocks.RenderNotice(":grey_question: Defender does not know that machine, action or package (yet)."), true
 	case errors.Is(err, defender.ErrUnauthorized):
 		return blocks.RenderNotice(":no_entry_sign: Defender refused mdebot's credentials; tell the operator."), true
+	case errors.Is(err, defender.ErrBadRequest) && errors.As(err, &de):
+		// Any other 400: not a duplicate of a running action (the client
+		// looked), so Defender's own words are the reason.
+		if strings.TrimSpace(de.Message) == "" {
+			return blocks.RenderNotice(":no_entry_sign: Defender refused the request without giving a reason (400 Bad Request)."), true
+		}
+		return blocks.RenderNotice(":no_entry_sign: Defender refused the request: " + blocks.EscapeTruncate(de.Message, 500)), true
 	}
 	return blocks.Message{}, false
 }

@@ -27,6 +27,9 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"MDE OS not supported", &defender.Error{StatusCode: 400, Code: defender.CodeOSPlatformNotSupported}, "does not support"},
 		{"MDE outcome unknown", fmt.Errorf("x: %w", defender.ErrOutcomeUnknown), "did not say"},
 		{"MDE unauthorized", &defender.Error{StatusCode: 401}, "credentials"},
+		{"MDE refusal in its own words", &defender.Error{StatusCode: 400, Code: "InvalidInput", Message: "Invalid input <IsolationType>"}, "Defender refused the request: Invalid input &lt;IsolationType&gt;"},
+		{"MDE bare 400", &defender.Error{StatusCode: 400}, "without giving a reason"},
+		{"nothing to unblock", fmt.Errorf("x: %w", defender.ErrNoBlockIndicator), "no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others"},
 		{"self approval", &approvals.Error{Code: approvals.CodeSelfDecision, RequestID: "R-1"}, "your own request"},
 		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleApprover, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},
 		{"not requester nor approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleOwner, Op: approvals.OpWithdraw, RequestID: "R-1", Msg: "U1 is neither the requester nor an approver"}, "Only the requester or an approver"},
@@ -65,9 +68,22 @@ func TestAnUnknownErrorIsAnInternalErrorWithItsDetailOnlyInTheLog(t *testing.T) 
 	}
 }
 
+func TestNothingToUnblockSaysSoInPlainWords(t *testing.T) {
+	m, ok := explain(fmt.Errorf("x: %w", defender.ErrNoBlockIndicator))
+	if !ok {
+		t.Fatal("not explained")
+	}
+	want := ":white_circle: Nothing to unblock: Defender has no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others. Nothing was changed."
+	if m.Text != want {
+		t.Errorf("explain = %q, want %q", m.Text, want)
+	}
+}
+
 func TestAnActionTheMachineCannotRunFailsWithAReason(t *testing.T) {
 	h := newHarness(t)
-	h.slash(responder, socChannel, "isolate mac-0007 full suspicious login")
+	// Microsoft's current pages let macOS be isolated; restricting app
+	// execution there is still refused.
+	h.slash(responder, socChannel, "restrict mac-0007 suspicious login")
 	card := h.card("awaiting approval")
 	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "does not support this action")

@@ -41,7 +41,7 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 		}
 		m, ok := b.resolveOne(ctx, in, cmd)
 		if ok {
-			b.reply(ctx, in, blocks.RenderMachine(m))
+			b.reply(ctx, in, blocks.RenderMachine(m, b.now()))
 		}
 	case cmd.Verb == command.VerbStatus:
 		if !b.mayLookUp(ctx, in, cmd.Verb) {
@@ -138,6 +138,16 @@ func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Comman
 		return blocks.MachineView{}, false
 	case 1:
 		m := machineView(ms[0])
+		// No machine property says it was offboarded: its actions do. If
+		// that read fails the card just does not say so.
+		if a, off, err := b.o.Defender.Actions.Offboarded(ctx, ms[0]); err != nil {
+			b.log.WarnContext(ctx, "looking up whether the machine was offboarded failed", "machine", ms[0].ID, "error", err)
+		} else if off {
+			m.Offboarded = a.LastUpdateDateTimeUTC
+			if m.Offboarded.IsZero() {
+				m.Offboarded = a.CreationDateTimeUTC
+			}
+		}
 		b.machines.put(m)
 		return m, true
 	}

@@ -137,6 +137,30 @@ func TestBlockAndUnblockAreIndicatorsThatSucceedAtOnce(t *testing.T) {
 	}
 }
 
+func TestUnblockingAHashWithNoVisibleBlockClaimsNoChange(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = append(c.mdeOpts, defendertest.WithRoles(append(defendertest.DefaultRoles()[:7], defendertest.RoleTiReadWrite)...))
+	})
+	h.mde.AddIndicator(defendertest.Indicator{Value: sha256Hash, Type: "FileSha256", Action: "Block", Title: "t", Description: "by an analyst", CreatedBy: "analyst@contoso.com"})
+	h.mde.AddIndicator(defendertest.Indicator{Value: sha256Hash, Type: "FileSha256", Action: "Allowed", Title: "t", Description: "ours"})
+	h.slash(responder, socChannel, "unblock "+sha256Hash+" false positive")
+	card := h.card("awaiting approval")
+	h.click(approver1, card, blocks.ActionApprove)
+	reply := h.reply(card, "no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others")
+	if strings.Contains(reply.Text, "unblocked") {
+		t.Errorf("the reply claims a change: %q", reply.Text)
+	}
+	h.card("failed")
+	if inds := h.mde.Indicators(); len(inds) != 2 {
+		t.Errorf("indicators = %+v, want both kept", inds)
+	}
+	for _, m := range h.slack.Messages(socChannel) {
+		if strings.Contains(m.Text, "unblocked tenant-wide") {
+			t.Errorf("a message claims the unblock: %q", m.Text)
+		}
+	}
+}
+
 func TestAnOfflineMachineTimesOut(t *testing.T) {
 	h := newHarness(t, func(c *harnessConfig) {
 		c.mdeOpts = []defendertest.Option{defendertest.WithProgress(50*time.Millisecond, 50*time.Millisecond), defendertest.WithRateLimits(0, 0)}

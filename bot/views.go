@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"errors"
+
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
@@ -19,6 +21,9 @@ func machineView(m defender.Machine) blocks.MachineView {
 		Exposure:  m.ExposureLevel,
 		IP:        m.LastIPAddress,
 		Tags:      m.MachineTags,
+
+		Onboarding:   m.OnboardingStatus,
+		AgentVersion: m.AgentVersion,
 	}
 }
 
@@ -60,7 +65,25 @@ func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView 
 	if n := len(r.StatusHistory); n > 0 && r.MDEStatus.Terminal() {
 		v.Duration = r.StatusHistory[n-1].At.Sub(r.StatusHistory[0].At)
 	}
+	v.PlatformNeed, v.PlatformAgent = platformNeed(r, m)
 	return v
+}
+
+// platformNeed is what Defender requires of machine m to run r and m
+// lacks, as defender.CheckPlatform predicts from Microsoft's pages, and
+// whether the agent's version is what falls short; "" when nothing does.
+func platformNeed(r *approvals.Request, m blocks.MachineView) (need string, agent bool) {
+	typ := r.Kind.ActionType()
+	if typ == "" || m.OS == "" {
+		return "", false
+	}
+	err := defender.CheckPlatform(defender.Machine{OSPlatform: m.OS, Version: m.OSVersion, AgentVersion: m.AgentVersion,
+		OnboardingStatus: m.Onboarding}, typ, r.Params.Isolation)
+	var pe *defender.PlatformError
+	if !errors.As(err, &pe) {
+		return "", false
+	}
+	return pe.Need, pe.Code == defender.CodeClientVersionNotSupported && m.OS == "macOS"
 }
 
 // historyRow is r as one row of /mde history.

@@ -112,7 +112,7 @@ func (s *ActionsService) Cancel(ctx context.Context, actionID, comment string) (
 	}
 	var a MachineAction
 	_, err := s.c.do(ctx, request{
-		family: FamilyActions, method: http.MethodPost, retryUnsafe: true,
+		family: FamilyCancel, method: http.MethodPost, retryUnsafe: true,
 		path: "/api/machineactions/" + strings.ToLower(actionID) + "/cancel",
 		body: map[string]string{"Comment": comment},
 	}, &a)
@@ -134,8 +134,10 @@ func checkComment(c string) error {
 // submit POSTs an action and turns MDE's replies into one Submission:
 //   - 2xx: the returned action; Existing when it is not ours (another
 //     comment, or created before this call).
-//   - 400 "already in progress": the pending action of that type on the
-//     machine, Existing; the *Error (ErrActionInProgress) if none is found.
+//   - any 400 but an unsupported OS or agent (MDE answers a duplicate in
+//     several ways): the Pending or InProgress action of that type (and
+//     file) on the machine, Existing; the *Error with MDE's message if
+//     there is none.
 //   - transport error, timeout, 5xx or an unreadable 2xx: the request may
 //     have reached MDE and is never re-sent; an action of that type on the machine with our
 //     exact comment is looked up and returned; if none, ErrOutcomeUnknown.
@@ -151,7 +153,7 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 	start := s.c.clock.Now()
 	var a MachineAction
 	status, err := s.c.do(ctx, request{
-		family: FamilyActions, method: http.MethodPost, retryUnsafe: true,
+		family: ActionFamily(typ), method: http.MethodPost, retryUnsafe: true,
 		path: "/api/machines/" + string(id) + "/" + segment, body: body,
 	}, &a)
 	switch {
@@ -160,12 +162,18 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 			!a.CreationDateTimeUTC.IsZero() && a.CreationDateTimeUTC.Before(start.Add(-clockSkew))
 		return Submission{Action: a, Existing: existing}, nil
 
-	case errors.Is(err, ErrActionInProgress):
+	case maybeDuplicate(err):
+		// MDE answers a duplicate in several ways: ActiveRequestAlreadyExists,
+		// "Action is already in progress" under another code (scan, release,
+		// restrict, unrestrict pages), a bare 400 (collect page), nothing
+		// documented for isolate. Any 400 may be one: adopt the action of
+		// this type on this machine that is still Pending or InProgress,
+		// and only that one.
 		pending, found, lerr := s.findAction(ctx, ActionFilter{
 			MachineID: id, Types: []ActionType{typ}, Statuses: []ActionStatus{StatusPending, StatusInProgress},
 		}, "", sha1)
 		if lerr != nil {
-			return Submission{}, fmt.Errorf("%w (looking up the pending action failed: %w)", err, lerr)
+			return Submission{}, fmt.Errorf("%w (looking up a pending action it may duplicate failed: %w)", err, lerr)
 		}
 		if !found {
 			return Submission{}, err
@@ -189,6 +197,13 @@ func (s *ActionsService) submit(ctx context.Context, id MachineID, typ ActionTyp
 		return Submission{}, fmt.Errorf("defender: %s on machine %s: %w (no matching action found): %w", typ, id, ErrOutcomeUnknown, err)
 	}
 	return Submission{}, err
+}
+
+// maybeDuplicate reports whether a failed action POST may have been
+// refused as a duplicate: any 400 except those whose code names another
+// cause (the OS or the agent version).
+func maybeDuplicate(err error) bool {
+	return errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrOSNotSupported)
 }
 
 // ambiguous reports whether a failed action POST may have reached MDE.

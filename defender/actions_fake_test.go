@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -75,10 +76,16 @@ func TestEveryMachineActionSendsMDEsBodyAndReturnsTheNewAction(t *testing.T) {
 }
 
 func TestIsolationAndScanTypesAreSentAsMDESpellsThem(t *testing.T) {
-	srv, c := setup(t)
+	// UnManagedDevice contains a device that is not onboarded ("Isolate
+	// machine API").
+	byod := defendertest.Machine{ComputerDNSName: "byod.contoso.local", OnboardingStatus: "CanBeOnboarded"}
+	srv, c := setup(t, defendertest.WithMachines(append(defendertest.DefaultMachines(), byod)...))
 	ctx := context.Background()
 	for i, it := range []defender.IsolationType{defender.IsolationSelective, defender.IsolationUnmanaged} {
 		id := machineID(fmt.Sprintf("ws-%04d.contoso.local", 3*(i+1)))
+		if it == defender.IsolationUnmanaged {
+			id = machineID(byod.ComputerDNSName)
+		}
 		if _, err := c.Actions.Isolate(ctx, id, it, fmt.Sprintf("isolate [req %d]", i)); err != nil {
 			t.Fatalf("%s: %v", it, err)
 		}
@@ -106,7 +113,9 @@ func TestIsolationAndScanTypesAreSentAsMDESpellsThem(t *testing.T) {
 
 func TestAnActionOnMacOSIsErrOSNotSupported(t *testing.T) {
 	_, c := setup(t)
-	_, err := c.Actions.Isolate(context.Background(), machineID("mac-0007.contoso.local"), defender.IsolationFull, "isolate the mac [req 1]")
+	// Isolation is supported on macOS today ("Isolate machine API"); app
+	// restriction is not.
+	_, err := c.Actions.RestrictCodeExecution(context.Background(), machineID("mac-0007.contoso.local"), "restrict the mac [req 1]")
 	if !errors.Is(err, defender.ErrOSNotSupported) || !errors.Is(err, defender.ErrBadRequest) {
 		t.Errorf("err = %v, want ErrOSNotSupported", err)
 	}
@@ -388,5 +397,68 @@ func TestStatusesReadsManyActionsInFewCalls(t *testing.T) {
 		if len(call.RawQuery) > 2100 {
 			t.Errorf("a status query of %d bytes", len(call.RawQuery))
 		}
+	}
+}
+
+func TestStatusesHalvesABatchMDERefusesAndKeepsTheSizeThatWorked(t *testing.T) {
+	// Ten "id eq '<guid>'" terms joined by " or " fit in 500 characters; eleven do not.
+	srv, c := setup(t, defendertest.WithRateLimits(0, 0), defendertest.WithMaxFilterLength(500))
+	ctx := context.Background()
+	var ids []string
+	for i := 1; i <= 30; i++ {
+		id := machineID(fmt.Sprintf("ws-%04d.contoso.local", 3*i))
+		if i == 14 {
+			id = ws42
+		}
+		sub, err := c.Actions.RunAntivirusScan(ctx, id, defender.ScanQuick, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, sub.Action.ID)
+	}
+	got, err := c.Actions.Statuses(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ids) {
+		t.Errorf("%d actions read, want %d", len(got), len(ids))
+	}
+	sizes := func(calls []defendertest.Call) []int {
+		var out []int
+		for _, call := range calls {
+			q, _ := url.ParseQuery(call.RawQuery)
+			out = append(out, strings.Count(q.Get("$filter"), "id eq"))
+		}
+		return out
+	}
+	// 30 ids: 30 refused, 15 refused, 7 accepted, then 7s from the size that worked.
+	if diff := cmp.Diff([]int{30, 15, 7, 7, 7, 7, 2}, sizes(routeCalls(srv, "machineactions.list"))); diff != "" {
+		t.Errorf("ids per call (-want +got):\n%s", diff)
+	}
+	before := len(routeCalls(srv, "machineactions.list"))
+	if _, err := c.Actions.Statuses(ctx, ids[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{7, 3}, sizes(routeCalls(srv, "machineactions.list")[before:])); diff != "" {
+		t.Errorf("a later call does not start from the size that worked (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusesDownToOneIdStillRefusedIsAnError(t *testing.T) {
+	srv, c := setup(t, defendertest.WithRateLimits(0, 0), defendertest.WithMaxFilterLength(10))
+	ctx := context.Background()
+	sub, err := c.Actions.RunAntivirusScan(ctx, ws42, defender.ScanQuick, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub2, err := c.Actions.Isolate(ctx, ws42, defender.IsolationFull, "i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Actions.Statuses(ctx, []string{sub.Action.ID, sub2.Action.ID}); !errors.Is(err, defender.ErrBadRequest) {
+		t.Errorf("err = %v, want MDE's 400", err)
+	}
+	if n := srv.CallCount("machineactions.list"); n != 2 {
+		t.Errorf("%d calls, want 2 (both ids, then one)", n)
 	}
 }

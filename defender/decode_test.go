@@ -169,3 +169,35 @@ func TestMachineDecodesANumericRBACGroupID(t *testing.T) {
 		t.Errorf("rbacGroupId %d osBuild %d, want 140 and 22631", got.RBACGroupID, got.OSBuild)
 	}
 }
+
+func TestMachineActionReadsTheLastUpdateUnderTheDocsName(t *testing.T) {
+	// The list examples of Microsoft's "List MachineActions API" page say
+	// lastUpdateTimeUtc; real replies say lastUpdateDateTimeUtc.
+	in := `{"id":"8af71966-4671-4734-a777-a855875c0ec4","type":"Isolate","status":"Succeeded","lastUpdateTimeUtc":"2026-01-23T20:12:00.1Z"}`
+	var got MachineAction
+	if err := json.Unmarshal([]byte(in), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 1, 23, 20, 12, 0, 100000000, time.UTC); !got.LastUpdateDateTimeUTC.Equal(want) {
+		t.Errorf("last update %v, want %v", got.LastUpdateDateTimeUTC, want)
+	}
+	both := `{"lastUpdateDateTimeUtc":"2026-01-23T20:13:00Z","lastUpdateTimeUtc":"2026-01-23T20:12:00Z"}`
+	if err := json.Unmarshal([]byte(both), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.LastUpdateDateTimeUTC.Minute() != 13 {
+		t.Errorf("with both names the real one must win, got %v", got.LastUpdateDateTimeUTC)
+	}
+}
+
+func TestIndicatorDecodesGroupIDsAsStringsOrNumbers(t *testing.T) {
+	for _, in := range []string{`{"id":"995","rbacGroupIds":["140","150"]}`, `{"id":995,"rbacGroupIds":[140,150]}`} {
+		var got Indicator
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if diff := cmp.Diff([]string{"140", "150"}, got.RBACGroupIDs); diff != "" || got.ID != "995" {
+			t.Errorf("%s: id %q, group ids (-want +got):\n%s", in, got.ID, diff)
+		}
+	}
+}

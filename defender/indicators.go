@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -66,21 +67,27 @@ type Indicator struct {
 	Description          string    `json:"description"`
 	RecommendedActions   string    `json:"recommendedActions"`
 	RBACGroupNames       []string  `json:"rbacGroupNames"`
-	GenerateAlert        bool      `json:"generateAlert"`
+	// RBACGroupIDs are the device group ids, strings as the indicator
+	// resource page documents them (numbers are accepted too).
+	RBACGroupIDs  []string `json:"rbacGroupIds"`
+	GenerateAlert bool     `json:"generateAlert"`
 }
 
-// UnmarshalJSON decodes an indicator, tolerating nulls and a numeric id.
+// UnmarshalJSON decodes an indicator, tolerating nulls and a numeric id
+// or numeric group ids.
 func (in *Indicator) UnmarshalJSON(b []byte) error {
 	type plain Indicator
 	aux := struct {
 		*plain
-		ID         flexString `json:"id"`
-		Creation   jsonTime   `json:"creationTimeDateTimeUtc"`
-		Expiration jsonTime   `json:"expirationTime"`
-		LastUpdate jsonTime   `json:"lastUpdateTime"`
+		ID         flexString  `json:"id"`
+		GroupIDs   flexStrings `json:"rbacGroupIds"`
+		Creation   jsonTime    `json:"creationTimeDateTimeUtc"`
+		Expiration jsonTime    `json:"expirationTime"`
+		LastUpdate jsonTime    `json:"lastUpdateTime"`
 	}{
 		plain:      (*plain)(in),
 		ID:         flexString{&in.ID},
+		GroupIDs:   flexStrings{&in.RBACGroupIDs},
 		Creation:   jsonTime{&in.CreationTime},
 		Expiration: jsonTime{&in.ExpirationTime},
 		LastUpdate: jsonTime{&in.LastUpdateTime},
@@ -170,8 +177,21 @@ func (s *IndicatorsService) FindByValue(ctx context.Context, value string) ([]In
 	return listAll[Indicator](ctx, s.c, FamilyIndicators, "/api/indicators", "indicatorValue eq "+lit, ListOptions{})
 }
 
-// UnblockFile deletes every indicator for the file with this SHA-1 or
-// SHA-256 and returns how many it deleted.
+// ErrNoBlockIndicator is returned by [IndicatorsService.UnblockFile] when
+// it sees no Block or BlockAndRemediate indicator for the hash: nothing
+// was changed. With Ti.ReadWrite an app sees only the indicators it
+// created itself; Ti.ReadWrite.All shows those created by others too.
+var ErrNoBlockIndicator = errors.New("defender: no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others")
+
+// blocks reports whether an indicator action blocks the file.
+func blocks(a string) bool {
+	return a == string(IndicatorBlock) || a == string(IndicatorBlockAndRemediate)
+}
+
+// UnblockFile deletes the block indicators (Block, BlockAndRemediate) of
+// the file with this SHA-1 or SHA-256 and returns how many it deleted;
+// Allowed, Audit, Warn and other indicators of the hash stay. When it
+// sees none it returns ErrNoBlockIndicator.
 func (s *IndicatorsService) UnblockFile(ctx context.Context, hash string) (int, error) {
 	h, _, err := ParseFileHash(hash)
 	if err != nil {
@@ -183,10 +203,16 @@ func (s *IndicatorsService) UnblockFile(ctx context.Context, hash string) (int, 
 	}
 	n := 0
 	for _, in := range list {
+		if !blocks(in.Action) || !strings.EqualFold(in.IndicatorValue, h) {
+			continue
+		}
 		if err := s.Delete(ctx, in.ID); err != nil {
 			return n, err
 		}
 		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%w (file %s)", ErrNoBlockIndicator, h)
 	}
 	return n, nil
 }

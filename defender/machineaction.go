@@ -3,10 +3,12 @@ package defender
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,14 +47,18 @@ type RelatedFileInfo struct {
 }
 
 // UnmarshalJSON decodes an action, tolerating nulls, timestamps with up to
-// 7 fractional digits (or none, or no zone) and an errorHResult sent as a
-// string.
+// 7 fractional digits (or none, or no zone), an errorHResult sent as a
+// string, and the last update under either name: real replies say
+// lastUpdateDateTimeUtc, the list examples of Microsoft's "List
+// MachineActions API" page say lastUpdateTimeUtc.
 func (a *MachineAction) UnmarshalJSON(b []byte) error {
 	type plain MachineAction
+	var updatedDoc time.Time
 	aux := struct {
 		*plain
 		Created      jsonTime `json:"creationDateTimeUtc"`
 		Updated      jsonTime `json:"lastUpdateDateTimeUtc"`
+		UpdatedDoc   jsonTime `json:"lastUpdateTimeUtc"`
 		Cancelled    jsonTime `json:"cancellationDateTimeUtc"`
 		ErrorHResult flexInt  `json:"errorHResult"`
 		// The docs spell it externalID.
@@ -61,6 +67,7 @@ func (a *MachineAction) UnmarshalJSON(b []byte) error {
 		plain:        (*plain)(a),
 		Created:      jsonTime{&a.CreationDateTimeUTC},
 		Updated:      jsonTime{&a.LastUpdateDateTimeUTC},
+		UpdatedDoc:   jsonTime{&updatedDoc},
 		Cancelled:    jsonTime{&a.CancellationDateTimeUTC},
 		ErrorHResult: flexInt{&a.ErrorHResult},
 	}
@@ -70,11 +77,19 @@ func (a *MachineAction) UnmarshalJSON(b []byte) error {
 	if a.ExternalID == "" && aux.ExternalIDDoc != nil {
 		a.ExternalID = *aux.ExternalIDDoc
 	}
+	if a.LastUpdateDateTimeUTC.IsZero() {
+		a.LastUpdateDateTimeUTC = updatedDoc
+	}
 	return nil
 }
 
 // ActionsService runs machine actions and reads their status.
-type ActionsService struct{ c *Client }
+type ActionsService struct {
+	c *Client
+	// statusBatch is the most ids one Statuses call asks for: 0 until a
+	// batch was refused, then the largest size that MDE accepted since.
+	statusBatch atomic.Int32
+}
 
 // Get returns the machine action with id (a GUID).
 //
@@ -112,43 +127,77 @@ const (
 // keyed by lowercase action id; ids MDE does not know are absent. On
 // error it returns what it read so far.
 //
+// Nothing documents the largest $filter MDE accepts (ASP.NET OData's
+// default node limit is reached well before 50 terms), so a 400 to a
+// chunk halves it and retries, down to one id, and the size that worked
+// is kept for later calls.
+//
 // MDE: GET /api/machineactions?$filter=id eq '…' or ….
 func (s *ActionsService) Statuses(ctx context.Context, ids []string) (map[string]MachineAction, error) {
 	out := make(map[string]MachineAction, len(ids))
 	seen := make(map[string]bool, len(ids))
-	var chunk []string
-	encoded := 0
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		list, err := s.List(ctx, ActionFilter{IDs: chunk}, ListOptions{PageSize: len(chunk), Limit: len(chunk)})
-		chunk, encoded = chunk[:0], 0
-		for _, a := range list {
-			out[strings.ToLower(a.ID)] = a
-		}
-		return err
-	}
+	var todo []string
 	for _, id := range ids {
 		id = strings.ToLower(id)
 		if !isGUID(id) {
 			return out, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(id, 64))
 		}
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			todo = append(todo, id)
 		}
-		seen[id] = true
+	}
+	for len(todo) > 0 {
+		n := s.statusChunk(todo)
+		chunk := todo[:n]
+		list, err := s.List(ctx, ActionFilter{IDs: chunk}, ListOptions{PageSize: n, Limit: n})
+		if err != nil {
+			if n > 1 && errors.Is(err, ErrBadRequest) {
+				s.shrinkStatusBatch(n / 2)
+				continue
+			}
+			return out, err
+		}
+		for _, a := range list {
+			out[strings.ToLower(a.ID)] = a
+		}
+		todo = todo[n:]
+	}
+	return out, nil
+}
+
+// statusChunk is how many of ids the next Statuses call asks for: at
+// most the batch size and about 2 KB of encoded filter.
+func (s *ActionsService) statusChunk(ids []string) int {
+	limit := MaxIDsPerStatusCall
+	if b := int(s.statusBatch.Load()); b > 0 {
+		limit = b
+	}
+	n, encoded := 0, 0
+	for _, id := range ids {
 		// "id eq '<36>' or " encodes to about 60 bytes.
 		cost := len(url.QueryEscape("id eq '" + id + "' or "))
-		if len(chunk) == MaxIDsPerStatusCall || encoded+cost > maxStatusFilterEncoded {
-			if err := flush(); err != nil {
-				return out, err
-			}
+		if n == limit || n > 0 && encoded+cost > maxStatusFilterEncoded {
+			break
 		}
-		chunk = append(chunk, id)
+		n++
 		encoded += cost
 	}
-	return out, flush()
+	return n
+}
+
+// shrinkStatusBatch lowers the batch size to n (never raises it).
+func (s *ActionsService) shrinkStatusBatch(n int) {
+	n = max(n, 1)
+	for {
+		cur := s.statusBatch.Load()
+		if cur > 0 && int(cur) <= n {
+			return
+		}
+		if s.statusBatch.CompareAndSwap(cur, int32(n)) {
+			return
+		}
+	}
 }
 
 // PackageURI returns the download URL of a finished investigation package
@@ -186,4 +235,35 @@ func cleanPackageURI(s string) string {
 		s = strings.TrimSpace(strings.Trim(s, `"`))
 	}
 	return s
+}
+
+// Offboarded reports whether m is offboarded from MDE, returning the
+// Succeeded Offboard action that did it. No machine property says so
+// (onboardingStatus keeps describing how the device was onboarded), so it
+// is read from the machine's actions: an Offboard that succeeded after
+// m's last full report (lastSeen). MDE still accepts actions for an
+// offboarded machine, but nothing runs them.
+//
+// MDE: GET /api/machineactions?$filter=machineId eq '…' and type eq 'Offboard' and status eq 'Succeeded'.
+func (s *ActionsService) Offboarded(ctx context.Context, m Machine) (MachineAction, bool, error) {
+	id, err := ParseMachineID(string(m.ID))
+	if err != nil {
+		return MachineAction{}, false, err
+	}
+	list, err := s.List(ctx, ActionFilter{MachineID: id, Types: []ActionType{ActionOffboard}, Statuses: []ActionStatus{StatusSucceeded}}, ListOptions{})
+	if err != nil {
+		return MachineAction{}, false, err
+	}
+	var last MachineAction
+	found := false
+	for _, a := range list {
+		done := a.LastUpdateDateTimeUTC
+		if done.IsZero() {
+			done = a.CreationDateTimeUTC
+		}
+		if done.After(m.LastSeen) && (!found || done.After(last.LastUpdateDateTimeUTC)) {
+			last, found = a, true
+		}
+	}
+	return last, found, nil
 }

@@ -9,14 +9,28 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Family names one of MDE's rate-limited API families. MDE counts calls
-// per API; the client keeps one budget per family.
+// Family names one of MDE's rate-limited APIs. MDE counts calls per API
+// ("100 calls per minute and 1,500 calls per hour" stands on each
+// action's own page), so each action POST has its own budget and a burst
+// of isolations does not starve scans; the client keeps one budget per
+// family.
 type Family string
 
 // The API families and their MDE limits.
 const (
-	FamilyMachines       Family = "machines"       // GET machines, findbyip, findbytag: 100/min, 1,500/h
-	FamilyActions        Family = "actions"        // every action POST and cancel: 100/min, 1,500/h
+	FamilyMachines Family = "machines" // GET machines, findbyip, findbytag: 100/min, 1,500/h
+
+	// One family per action POST, each 100/min, 1,500/h.
+	FamilyIsolate           Family = "isolate"
+	FamilyUnisolate         Family = "unisolate"
+	FamilyRestrict          Family = "restrictCodeExecution"
+	FamilyUnrestrict        Family = "unrestrictCodeExecution"
+	FamilyScan              Family = "runAntiVirusScan"
+	FamilyCollect           Family = "collectInvestigationPackage"
+	FamilyStopAndQuarantine Family = "StopAndQuarantineFile"
+	FamilyOffboard          Family = "offboard"
+	FamilyCancel            Family = "cancel" // POST machineactions/{id}/cancel: 100/min, 1,500/h
+
 	FamilyMachineActions Family = "machineactions" // GET machineactions (one or a list): 100/min, 1,500/h
 	FamilyPackageURI     Family = "packageuri"     // getPackageUri: 2/min, 120/h
 	FamilyIndicators     Family = "indicators"     // indicators POST, DELETE, GET: 100/min, 1,500/h
@@ -24,7 +38,36 @@ const (
 
 // Families lists every Family.
 func Families() []Family {
-	return []Family{FamilyMachines, FamilyActions, FamilyMachineActions, FamilyPackageURI, FamilyIndicators}
+	return []Family{
+		FamilyMachines,
+		FamilyIsolate, FamilyUnisolate, FamilyRestrict, FamilyUnrestrict, FamilyScan,
+		FamilyCollect, FamilyStopAndQuarantine, FamilyOffboard, FamilyCancel,
+		FamilyMachineActions, FamilyPackageURI, FamilyIndicators,
+	}
+}
+
+// ActionFamily returns the family whose budget an action POST of type t
+// spends ("" for a type mdebot does not send).
+func ActionFamily(t ActionType) Family {
+	switch t {
+	case ActionIsolate:
+		return FamilyIsolate
+	case ActionUnisolate:
+		return FamilyUnisolate
+	case ActionRestrictCodeExecution:
+		return FamilyRestrict
+	case ActionUnrestrictCodeExecution:
+		return FamilyUnrestrict
+	case ActionRunAntiVirusScan:
+		return FamilyScan
+	case ActionCollectInvestigationPackage:
+		return FamilyCollect
+	case ActionStopAndQuarantineFile:
+		return FamilyStopAndQuarantine
+	case ActionOffboard:
+		return FamilyOffboard
+	}
+	return ""
 }
 
 // Budget is a call limit per minute and per hour; zero means unlimited.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -24,7 +25,7 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 }
 
 func TestBudgetNeverExceedsTheMinuteOrTheHourLimit(t *testing.T) {
-	for _, f := range []Family{FamilyActions, FamilyPackageURI} {
+	for _, f := range []Family{FamilyIsolate, FamilyPackageURI} {
 		t.Run(string(f), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := DefaultBudget(f)
@@ -219,4 +220,59 @@ func TestTheClientSpacesCallsToStayWithinTheDefaultBudget(t *testing.T) {
 			t.Errorf("a machines call waited %v for the machineactions budget", d)
 		}
 	})
+}
+
+func TestEachActionPostHasItsOwnBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := func(r *http.Request) (*http.Response, error) {
+			return reply(http.StatusCreated, `{"id":"`+testAction+`","type":"Isolate","status":"Pending","requestorComment":"c"}`, nil), nil
+		}
+		var opts []Option
+		for _, f := range Families() {
+			opts = append(opts, WithRateLimit(f, DefaultBudget(f)))
+		}
+		c := newTestClient(t, rt, opts...)
+		ctx := context.Background()
+		start := time.Now()
+		// The isolate budget's burst is spent at once…
+		for range DefaultBudget(FamilyIsolate).PerMinute / 10 {
+			if _, err := c.Actions.Isolate(ctx, testMachine, IsolationFull, "c"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("the burst waited %s", waited)
+		}
+		// …and neither a scan, a collection nor a cancel waits for it.
+		if _, err := c.Actions.RunAntivirusScan(ctx, testMachine, ScanQuick, "c"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Actions.CollectInvestigationPackage(ctx, testMachine, "c"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Actions.Cancel(ctx, testAction, "c"); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("other actions waited %s behind the isolations", waited)
+		}
+		if _, err := c.Actions.Isolate(ctx, testMachine, IsolationFull, "c"); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited == 0 {
+			t.Error("an isolation past its budget did not wait")
+		}
+	})
+}
+
+func TestEveryActionTypeMDEDocumentsHasAFamily(t *testing.T) {
+	seen := map[Family]bool{}
+	for _, typ := range []ActionType{ActionIsolate, ActionUnisolate, ActionRestrictCodeExecution, ActionUnrestrictCodeExecution,
+		ActionRunAntiVirusScan, ActionCollectInvestigationPackage, ActionStopAndQuarantineFile, ActionOffboard} {
+		f := ActionFamily(typ)
+		if f == "" || seen[f] || !slices.Contains(Families(), f) {
+			t.Errorf("%s: family %q (seen before %v)", typ, f, seen[f])
+		}
+		seen[f] = true
+	}
 }

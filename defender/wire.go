@@ -68,6 +68,31 @@ func (f flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// flexStrings decodes a JSON array of strings or numbers (or null) into
+// strings.
+type flexStrings struct{ s *[]string }
+
+func (f flexStrings) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("defender: %s is not a list", truncate(string(b), 40))
+	}
+	if raw == nil {
+		*f.s = nil
+		return nil
+	}
+	out := make([]string, 0, len(raw))
+	for _, r := range raw {
+		var s string
+		if err := (flexString{&s}).UnmarshalJSON(r); err != nil {
+			return err
+		}
+		out = append(out, s)
+	}
+	*f.s = out
+	return nil
+}
+
 // flexInt decodes a JSON number, a numeric string or null into an int64.
 type flexInt struct{ n *int64 }
 

@@ -77,14 +77,26 @@ const (
 // Valid reports whether t is one of the scan types MDE accepts.
 func (t ScanType) Valid() bool { return t == ScanQuick || t == ScanFull }
 
-// MachineID is an MDE machine id: 40 lowercase hexadecimal characters.
+// MachineID is an MDE machine id: lowercase hexadecimal, "generally" 40
+// characters.
 type MachineID string
 
-// ParseMachineID validates s as a machine id, lowercasing it.
+// Bounds of a machine id's length. Microsoft's machine-resource page calls
+// the id 40 characters, but its own collect-investigation-package example
+// ("Collect investigation package API") uses a 32-character id, so both
+// and anything between are accepted; our reference's §7.1 calls the
+// 32-character one a doc error, and Microsoft's page wins.
+const (
+	minMachineIDLen = 32
+	maxMachineIDLen = 40
+)
+
+// ParseMachineID validates s as a machine id (32 to 40 hexadecimal
+// characters), lowercasing it.
 func ParseMachineID(s string) (MachineID, error) {
 	s = strings.ToLower(s)
-	if len(s) != 40 || !isHex(s) {
-		return "", fmt.Errorf("mde: %q is not a machine id (40 hexadecimal characters)", truncate(s, 64))
+	if len(s) < minMachineIDLen || len(s) > maxMachineIDLen || !isHex(s) {
+		return "", fmt.Errorf("mde: %q is not a machine id (32 to 40 hexadecimal characters)", truncate(s, 64))
 	}
 	return MachineID(s), nil
 }

@@ -15,7 +15,7 @@ func BenchmarkObserveCommandAndMDECall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Command("isolate", "accepted")
-		m.MDECall(defender.FamilyActions, http.MethodPost, http.StatusCreated, 30*time.Millisecond)
+		m.MDECall(defender.FamilyIsolate, http.MethodPost, http.StatusCreated, 30*time.Millisecond)
 	}
 }
 

@@ -45,15 +45,15 @@ func TestCommandsAndMDECallsAreCountedByTheirLabels(t *testing.T) {
 	m.Command("isolate", "accepted")
 	m.Command("isolate", "accepted")
 	m.Command("scan", "rejected")
-	m.MDECall(defender.FamilyActions, http.MethodPost, http.StatusTooManyRequests, time.Millisecond)
-	m.MDECall(defender.FamilyActions, http.MethodPost, http.StatusCreated, time.Millisecond)
+	m.MDECall(defender.FamilyIsolate, http.MethodPost, http.StatusTooManyRequests, time.Millisecond)
+	m.MDECall(defender.FamilyIsolate, http.MethodPost, http.StatusCreated, time.Millisecond)
 	m.MDECall(defender.FamilyMachines, http.MethodGet, 0, time.Second)
 	got := scrape(t, m, "mdebot_commands_total", "mdebot_mde_calls_total")
 	want := []string{
 		`mdebot_commands_total{outcome="accepted",verb="isolate"} 2`,
 		`mdebot_commands_total{outcome="rejected",verb="scan"} 1`,
-		`mdebot_mde_calls_total{family="actions",status="201"} 1`,
-		`mdebot_mde_calls_total{family="actions",status="429"} 1`,
+		`mdebot_mde_calls_total{family="isolate",status="201"} 1`,
+		`mdebot_mde_calls_total{family="isolate",status="429"} 1`,
 		`mdebot_mde_calls_total{family="machines",status="0"} 1`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -28,6 +28,9 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
 		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
 	}
+	if notes := renderCardNotes(r, now); len(notes) > 0 {
+		blocks = append(blocks, slack.NewContextBlock(blockCardNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
+	}
 	reason := "*Reason*\n" + EscapeTruncate(r.Reason, renderMaxReason)
 	if strings.TrimSpace(r.Reason) == "" {
 		reason = "*Reason*\n_none given_"
@@ -45,6 +48,39 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 	}
 	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), RenderMention(r.Requester), renderStateWord(r))
 	return newMessage(text, blocks...)
+}
+
+// renderCardNotes warn of what will stop the action: before approval, a
+// platform MDE refuses it on; until it ends, an offboarded or long-unseen
+// machine or a sensor in poor health.
+func renderCardNotes(r RequestView, now time.Time) []string {
+	switch r.State {
+	case approvals.StateAwaiting, approvals.StateApproved, approvals.StateSubmitted:
+	default:
+		return nil
+	}
+	var notes []string
+	// Once Defender accepted the action, its answer beats our prediction.
+	if n := renderPlatformNote(r); n != "" && r.State == approvals.StateAwaiting {
+		notes = append(notes, n)
+	}
+	return append(notes, renderMachineNotes(r.Machine, now, "the action")...)
+}
+
+// renderPlatformNote says that Defender will refuse r for its machine's
+// platform, OS version, agent or management (RequestView.PlatformNeed), or
+// "" when it will not.
+func renderPlatformNote(r RequestView) string {
+	if r.PlatformNeed == "" {
+		return ""
+	}
+	m := r.Machine
+	runs := strings.TrimSpace(m.OS + " " + m.OSVersion)
+	if r.PlatformAgent && m.AgentVersion != "" {
+		runs += ", Defender client " + m.AgentVersion
+	}
+	return ":no_entry_sign: Defender will refuse this: " + EscapeText(renderKindParams(r.Kind, r.Params)) + " needs " + EscapeText(r.PlatformNeed) +
+		"; this machine runs " + EscapeTruncate(runs, 200) + ". Approving it will fail."
 }
 
 // renderKindTitle names a request kind for people.

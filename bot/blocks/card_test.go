@@ -55,6 +55,48 @@ func TestRequestCardRendersEachState(t *testing.T) {
 		"Withdrawn": func(r *RequestView) {
 			r.State, r.ClosedBy = approvals.StateWithdrawn, cardRequester
 		},
+		"PlatformNotSupported": func(r *RequestView) {
+			r.Kind, r.Params = approvals.KindRestrict, ParamsView{}
+			r.Machine.OS, r.Machine.OSVersion, r.Machine.Onboarding = "Linux", "22.04", "Onboarded"
+			r.PlatformNeed = "Windows 10 1709 or later, Windows 11 or Windows Server 2019 or later"
+		},
+		"MacAgentTooOldForSelective": func(r *RequestView) {
+			r.Params = ParamsView{IsolationType: mde.IsolationSelective}
+			r.Machine.OS, r.Machine.OSVersion, r.Machine.AgentVersion = "macOS", "14.5", "101.98.30"
+			r.PlatformNeed, r.PlatformAgent = "Windows 10 1709 or later, Windows 11, Windows Server, or macOS with Defender client 101.98.84 or later", true
+		},
+		"OfflineForDays": func(r *RequestView) {
+			r.Machine.LastSeen, r.Machine.Health = cardNow.Add(-4*24*time.Hour-3*time.Hour), "Inactive"
+		},
+		"NoSensorData": func(r *RequestView) {
+			r.Kind, r.Params = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}
+			r.Machine.Health = "NoSensorData"
+		},
+		"Offboarded": func(r *RequestView) {
+			r.State, r.Decisions = approvals.StateSubmitted, []DecisionView{approval}
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusPending
+			r.Machine.Offboarded = cardNow.Add(-50 * time.Hour)
+			r.Machine.LastSeen = cardNow.Add(-60 * time.Hour)
+		},
+		"SubmittedDespiteThePredictionSaysNothing": func(r *RequestView) {
+			r.Kind, r.Params = approvals.KindRestrict, ParamsView{}
+			r.Machine.OS, r.Machine.OSVersion = "Linux", "22.04"
+			r.PlatformNeed = "Windows 10 1709 or later, Windows 11 or Windows Server 2019 or later"
+			r.State, r.Decisions = approvals.StateSubmitted, []DecisionView{approval}
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
+		},
+		"OfflineButFinishedSaysNothing": func(r *RequestView) {
+			r.State, r.Decisions = approvals.StateSucceeded, []DecisionView{approval}
+			r.ActionID, r.MDEStatus, r.Duration = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusSucceeded, 130*time.Second
+			r.Machine.LastSeen = cardNow.Add(-4 * 24 * time.Hour)
+		},
+		"NothingToUnblock": func(r *RequestView) {
+			r.Kind, r.Machine = approvals.KindUnblock, MachineView{}
+			r.Params = ParamsView{FileHash: strings.Repeat("a1", 32), HashType: mde.HashSHA256}
+			r.State, r.Decisions = approvals.StateFailed, []DecisionView{approval}
+			r.ActionID = "unblock-failed"
+			r.StatusDetail = ":white_circle: Nothing to unblock: Defender has no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others. Nothing was changed."
+		},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -130,6 +172,12 @@ func TestCardStaysWithinLimitsWhateverTheInput(t *testing.T) {
 			r.Requester = cardRequester
 			m := RenderRequestCard(r, cardNow)
 			checkLimits(t, m, cardUsers, nil)
+			// Every note at once, around hostile versions.
+			r.Machine.OS, r.Machine.AgentVersion, r.Machine.Health = "macOS", cardHostile[:300], "NoSensorData"
+			r.Machine.Offboarded, r.Machine.LastSeen = cardNow.Add(-time.Hour), cardNow.Add(-1000*24*time.Hour)
+			r.Params.IsolationType = mde.IsolationSelective
+			checkLimits(t, RenderRequestCard(r, cardNow), cardUsers, nil)
+			checkLimits(t, RenderMachine(r.Machine, cardNow), nil, nil)
 		}
 	}
 }

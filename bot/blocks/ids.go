@@ -26,6 +26,7 @@ const (
 	blockCardReason    = "mde_card_reason"
 	blockCardDecisions = "mde_card_decisions"
 	blockCardStatus    = "mde_card_status"
+	blockCardNotes     = "mde_card_notes"
 	blockCardActions   = "mde_card_actions"
 	blockReply         = "mde_reply"
 	blockCancel        = "mde_cancel_actions"
@@ -33,6 +34,7 @@ const (
 	blockNotice        = "mde_notice"
 	blockMachine       = "mde_machine"
 	blockMachineFields = "mde_machine_fields"
+	blockMachineNotes  = "mde_machine_notes"
 	blockPickIntro     = "mde_pick_intro"
 	blockPickPrefix    = "mde_pick_" // + candidate index
 	blockPickMore      = "mde_pick_more"

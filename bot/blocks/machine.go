@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -11,8 +12,10 @@ import (
 // renderMaxCandidates is how many machines the ambiguous-name picker lists.
 const renderMaxCandidates = 10
 
-// RenderMachine renders the reply to /mde machine: a machine's details.
-func RenderMachine(m MachineView) Message {
+// RenderMachine renders the reply to /mde machine: a machine's details,
+// then what a responder must know before acting on it (offboarded, not
+// seen for days, an unhealthy sensor). now only computes "N days ago".
+func RenderMachine(m MachineView, now time.Time) Message {
 	name := renderOrDash(renderOneLine(m.Name))
 	os := strings.TrimSpace(m.OS + " " + m.OSVersion)
 	fields := []string{
@@ -29,10 +32,43 @@ func RenderMachine(m MachineView) Message {
 	for i, f := range fields {
 		objs[i] = renderMrkdwn(f, slackMaxFieldText)
 	}
-	return newMessage("Machine "+EscapeTruncate(name, renderMaxName)+": "+EscapeTruncate(renderOrDash(m.Health), 100),
+	blocks := []slack.Block{
 		slack.NewHeaderBlock(renderPlain(name, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockMachine)),
 		slack.NewSectionBlock(nil, objs, nil, slack.SectionBlockOptionBlockID(blockMachineFields)),
-	)
+	}
+	if notes := renderMachineNotes(m, now, "an action"); len(notes) > 0 {
+		blocks = append(blocks, slack.NewContextBlock(blockMachineNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
+	}
+	return newMessage("Machine "+EscapeTruncate(name, renderMaxName)+": "+EscapeTruncate(renderOrDash(m.Health), 100), blocks...)
+}
+
+// renderOfflineAfter is how long unseen makes a machine worth flagging:
+// MDE's lastSeen is the last full report, sent about once a day.
+const renderOfflineAfter = 24 * time.Hour
+
+// renderMachineNotes are the states of m that change what an action will
+// do, in plain words: offboarded, not seen for days, a sensor in poor
+// health. action names the action in the sentences ("the action" on a
+// card, "an action" for /mde machine).
+func renderMachineNotes(m MachineView, now time.Time, action string) []string {
+	var notes []string
+	if !m.Offboarded.IsZero() {
+		notes = append(notes, ":no_entry: Offboarded from Defender on "+renderDate(m.Offboarded)+
+			": Defender still accepts actions for it, but the machine will never run them.")
+	} else if !m.LastSeen.IsZero() && now.Sub(m.LastSeen) > renderOfflineAfter {
+		days := int(now.Sub(m.LastSeen) / (24 * time.Hour))
+		notes = append(notes, ":zzz: Last seen "+RenderPlural(days, "day")+" ago — "+action+
+			" will wait until it reconnects (Defender keeps it pending for up to 3 days).")
+	}
+	switch m.Health {
+	case "Inactive":
+		notes = append(notes, ":warning: Health: Inactive — the sensor has stopped reporting.")
+	case "NoSensorData", "NoSensorDataImpairedCommunication":
+		notes = append(notes, ":warning: Health: no sensor data — Defender gets nothing from the sensor, so "+action+" may never run.")
+	case "ImpairedCommunication":
+		notes = append(notes, ":warning: Health: impaired communication — "+action+" may be slow to reach the machine.")
+	}
+	return notes
 }
 
 // renderTags lists tags as code, within a field's room.

@@ -9,7 +9,23 @@ import (
 )
 
 func TestMachineReplyShowsTheDetails(t *testing.T) {
-	checkGoldenMessage(t, RenderMachine(cardMachine()))
+	checkGoldenMessage(t, RenderMachine(cardMachine(), cardNow))
+}
+
+func TestMachineReplySaysWhatStopsAnAction(t *testing.T) {
+	for name, edit := range map[string]func(m *MachineView){
+		"Offboarded": func(m *MachineView) {
+			m.Offboarded, m.LastSeen, m.Health = cardNow.Add(-50*time.Hour), cardNow.Add(-60*time.Hour), "Inactive"
+		},
+		"OfflineForDays": func(m *MachineView) { m.LastSeen = cardNow.Add(-2*24*time.Hour - time.Hour) },
+		"NoSensorData":   func(m *MachineView) { m.Health = "NoSensorDataImpairedCommunication" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := cardMachine()
+			edit(&m)
+			checkGoldenMessage(t, RenderMachine(m, cardNow))
+		})
+	}
 }
 
 func pickCandidates(n int) []MachineView {
@@ -40,7 +56,7 @@ func TestPickerListsTenCandidatesAndCountsTheRest(t *testing.T) {
 }
 
 func TestMachineRepliesStayWithinLimitsWhateverTheInput(t *testing.T) {
-	checkLimits(t, RenderMachine(cardHostileMachine(0)), nil, nil)
+	checkLimits(t, RenderMachine(cardHostileMachine(0), cardNow), nil, nil)
 	ms := make([]MachineView, 60)
 	for i := range ms {
 		ms[i] = cardHostileMachine(i)

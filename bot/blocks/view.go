@@ -35,6 +35,14 @@ type MachineView struct {
 	Exposure  string // exposureLevel
 	IP        string // lastIpAddress
 	Tags      []string
+	// Onboarding and AgentVersion are MDE's onboardingStatus and
+	// agentVersion: with OS and OSVersion they say which actions MDE
+	// will refuse.
+	Onboarding   string
+	AgentVersion string
+	// Offboarded is when the machine was offboarded from Defender (zero:
+	// it is not): MDE still accepts actions for it, but nothing runs them.
+	Offboarded time.Time
 }
 
 // DecisionView is one approver's decision on a request.
@@ -73,6 +81,13 @@ type RequestView struct {
 	Fingerprint string
 	// Duration is how long MDE took, from submission to a final status.
 	Duration time.Duration
+	// PlatformNeed, when set, is what Defender requires of the machine for
+	// this action and the machine lacks (a platform, an OS version, an
+	// agent, a management mode): the card warns before approval that
+	// Defender will refuse it. PlatformAgent is set when the machine's
+	// Defender client version is what falls short.
+	PlatformNeed  string
+	PlatformAgent bool
 }
 
 // HistoryRow is one finished or pending request in /mde history.

@@ -377,10 +377,10 @@ func (p *parser) target() (Target, error) {
 
 // parseTarget recognises a machine id, an IP address or a machine name.
 func parseTarget(w string) (Target, error) {
-	if len(w) == 40 {
-		if id, err := mde.ParseMachineID(w); err == nil {
-			return Target{Kind: TargetMachineID, Value: string(id)}, nil
-		}
+	// 32 to 40 hex digits are an id (Microsoft's own examples use both
+	// lengths); anything else is a name.
+	if id, err := mde.ParseMachineID(w); err == nil {
+		return Target{Kind: TargetMachineID, Value: string(id)}, nil
 	}
 	if looksLikeIP(w) {
 		addr, err := netip.ParseAddr(w)
@@ -390,7 +390,7 @@ func parseTarget(w string) (Target, error) {
 		return Target{Kind: TargetIP, Value: addr.String()}, nil
 	}
 	if !validName(w) {
-		return Target{}, fmt.Errorf("%q is not a valid target: use a machine name (letters, digits, -, . and _), an IP address or a 40-character machine id", clip(w))
+		return Target{}, fmt.Errorf("%q is not a valid target: use a machine name (letters, digits, -, . and _), an IP address or a machine id (32 to 40 hexadecimal characters)", clip(w))
 	}
 	return Target{Kind: TargetName, Value: w}, nil
 }

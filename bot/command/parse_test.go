@@ -48,6 +48,8 @@ func commandCases() []commandCase {
 			want: Command{Verb: VerbMachine, Target: Target{Kind: TargetIP, Value: "fe80::1"}}},
 		{name: "machine takes a machine id and lowercases it", text: "machine " + strings.ToUpper(machineID),
 			want: Command{Verb: VerbMachine, Target: Target{Kind: TargetMachineID, Value: machineID}}},
+		{name: "machine takes a 32-character machine id as in Microsoft's collect example", text: "machine 7F0C4BB59BDB43A5B2C0B6BB6EDEDD12",
+			want: Command{Verb: VerbMachine, Target: Target{Kind: TargetMachineID, Value: "7f0c4bb59bdb43a5b2c0b6bb6ededd12"}}},
 		{name: "verbs are case-insensitive", text: "MaChInE host1",
 			want: Command{Verb: VerbMachine, Target: name("host1")}},
 		{name: "machine refuses extra words", text: "machine host1 host2", errVerb: VerbMachine, errMsg: `unexpected "host2"`},

@@ -96,7 +96,7 @@ func TestMetricsCountAnIsolationFlowAndAnMDE429(t *testing.T) {
 		`mdebot_commands_total{outcome="accepted",verb="isolate"} 1`,
 		`mdebot_commands_total{outcome="invalid",verb="isolate"} 1`,
 		`mdebot_mde_calls_total{family="machines",status="429"} 1`,
-		`mdebot_mde_calls_total{family="actions",status="201"} 1`,
+		`mdebot_mde_calls_total{family="isolate",status="201"} 1`, // each action POST has its own budget family
 		`mdebot_request_transitions_total{kind="isolate",state="awaiting_approval"} 1`,
 		`mdebot_request_transitions_total{kind="isolate",state="approved"} 1`,
 		`mdebot_request_transitions_total{kind="isolate",state="submitted"} 1`,

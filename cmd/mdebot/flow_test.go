@@ -344,7 +344,7 @@ func TestAnOffboardingNeedsTwoDifferentApprovers(t *testing.T) {
 	w.click(ctx, bob, card, "mde_approve")
 	w.cardShows(ctx, card, "1 of 2")
 	w.click(ctx, bob, card, "mde_approve")
-	w.ephemeral(ctx, bob, "This request was already decided.")
+	w.ephemeral(ctx, bob, "You have already approved this; it needs one more approver.")
 	if n := w.mde.CallCount("actions.offboard"); n != 0 {
 		t.Fatalf("%d offboard POSTs after one approval of two", n)
 	}

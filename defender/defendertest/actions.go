@@ -68,6 +68,11 @@ func (s *Server) advanceLocked(a *actionRecord, now time.Time) bool {
 		if next == statusFailed {
 			a.Error = a.outcome.Error
 		}
+		if next == statusSucceeded && a.Type == "Offboard" {
+			if m := s.machineByIDLocked(a.MachineID); m != nil {
+				m.Offboarded = true
+			}
+		}
 		changed = true
 	}
 }
@@ -76,6 +81,10 @@ func (s *Server) advanceLocked(a *actionRecord, now time.Time) bool {
 func (s *Server) nextStep(a *actionRecord) (time.Time, string, bool) {
 	pending, inProgress := s.cfg.pending, s.cfg.inProgress
 	if terminal(a.Status) || (pending == 0 && inProgress == 0) {
+		return time.Time{}, "", false
+	}
+	if m := s.machineByIDLocked(a.MachineID); m != nil && m.Offboarded {
+		// The sensor is gone: MDE accepts the action, nothing runs it.
 		return time.Time{}, "", false
 	}
 	o := a.outcome
@@ -102,6 +111,26 @@ func (s *Server) nextStep(a *actionRecord) (time.Time, string, bool) {
 		return a.phaseStart.Add(inProgress), end, true
 	}
 	return time.Time{}, "", false
+}
+
+// seedOffboardLocked records the Succeeded Offboard action that left a
+// seeded machine offboarded, a day before now (after its last report).
+// s.mu must be held (or the server not yet shared).
+func (s *Server) seedOffboardLocked(m *Machine, now time.Time) {
+	at := now.Add(-24 * time.Hour)
+	if !m.LastSeen.Before(at) {
+		at = m.LastSeen.Add(time.Minute)
+	}
+	a := &actionRecord{
+		Action: Action{
+			ID: newGUID(), Type: "Offboard", Status: statusSucceeded, MachineID: m.ID,
+			ComputerDNSName: m.ComputerDNSName, Requestor: "analyst@contoso.com",
+			RequestorComment: "offboarded before the server started", Created: at, Updated: at,
+		},
+		phaseStart: at,
+	}
+	s.actions = append(s.actions, a)
+	s.actionByID[a.ID] = a
 }
 
 // advanceAllLocked advances every action; it notifies if any changed.
@@ -167,6 +196,10 @@ func (s *Server) SetStatus(id, status string) error {
 		a.Cancelled = true
 		a.CancellationRequestor = "defendertest"
 		a.cancelTime = now
+	case statusSucceeded:
+		if m := s.machineByIDLocked(a.MachineID); m != nil && a.Type == "Offboard" {
+			m.Offboarded = true
+		}
 	}
 	s.notifyLocked()
 	return nil

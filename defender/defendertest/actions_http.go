@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // actionJSON is the MachineAction entity with the property order of real
@@ -211,19 +213,17 @@ func (s *Server) handleAction(rep *reply, req *request) {
 		return
 	}
 	now := s.now()
-	for _, a := range s.actions {
-		if a.MachineID != m.ID || a.Type != typ {
-			continue
+	if live := s.liveDuplicateLocked(m, typ, sha1, now); live != nil {
+		switch s.cfg.duplicateMode(typ) {
+		case ReturnPending:
+			rep.writeOData(http.StatusCreated, live.toJSON(s.actionContext(true)))
+		case RejectInProgressMessage:
+			rep.writeError(http.StatusBadRequest, "BadRequest", "Action is already in progress")
+		case RejectBare:
+			rep.status = http.StatusBadRequest
+		default:
+			rep.writeError(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
 		}
-		s.advanceLocked(a, now)
-		if terminal(a.Status) || (typ == "StopAndQuarantineFile" && a.Sha1 != sha1) {
-			continue
-		}
-		if s.cfg.duplicates == ReturnPending && typ != "CollectInvestigationPackage" && typ != "StopAndQuarantineFile" {
-			rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
-			return
-		}
-		rep.writeError(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
 		return
 	}
 	a := &actionRecord{
@@ -247,31 +247,126 @@ func (s *Server) handleAction(rep *reply, req *request) {
 	rep.writeOData(http.StatusCreated, a.toJSON(s.actionContext(true)))
 }
 
-// osSupport applies the OS rules of mde-api.md §4: Linux supports only
-// full isolation and release, macOS none of these actions, Windows 10
-// needs 1703 or 1709 depending on the action.
+// liveDuplicateLocked returns the action a request of typ on m would
+// duplicate: one of the same type (and file) still Pending or InProgress,
+// or, for an isolate, the isolate that left the machine isolated. s.mu
+// must be held.
+func (s *Server) liveDuplicateLocked(m *Machine, typ, sha1 string, now time.Time) *actionRecord {
+	for _, a := range s.actions {
+		if a.MachineID != m.ID || a.Type != typ {
+			continue
+		}
+		s.advanceLocked(a, now)
+		if terminal(a.Status) || (typ == "StopAndQuarantineFile" && a.Sha1 != sha1) {
+			continue
+		}
+		return a
+	}
+	if typ == "Isolate" {
+		return s.isolatingActionLocked(m, now)
+	}
+	return nil
+}
+
+// isolatingActionLocked returns the Succeeded isolate that keeps m
+// isolated (none succeeded after it), or nil. s.mu must be held.
+func (s *Server) isolatingActionLocked(m *Machine, now time.Time) *actionRecord {
+	var last *actionRecord
+	for _, a := range s.actions {
+		if a.MachineID != m.ID || (a.Type != "Isolate" && a.Type != "Unisolate") {
+			continue
+		}
+		s.advanceLocked(a, now)
+		if a.Status == statusSucceeded && (last == nil || !a.Updated.Before(last.Updated)) {
+			last = a
+		}
+	}
+	if last != nil && last.Type == "Isolate" {
+		return last
+	}
+	return nil
+}
+
+// osSupport applies the platform rules of Microsoft's pages as they stand
+// today (they win over mde-api.md §4 where the two disagree):
+//   - "Isolate machine API", "Take response actions on a device": full
+//     isolation and release on Windows 10 1703+, Windows 11, Windows
+//     Server, Linux and macOS; selective on Windows 10 1709+, Windows 11,
+//     Windows Server and macOS from client 101.98.84, not Linux;
+//     UnManagedDevice only for devices that are not onboarded, Full and
+//     Selective only for onboarded ones.
+//   - "Restrict app execution API": Windows 10 1709+, Windows 11, Windows
+//     Server 2019+.
+//   - Antivirus scan (Windows 10 1709+) and investigation package (1703+):
+//     also Windows Server, Linux and macOS ("Take response actions on a
+//     device").
+//   - "Stop and quarantine file API": Windows 10 1703+, Windows 11,
+//     Windows Server; not Linux or macOS.
+//   - "Offboard machine API": Windows 10 1703+, Windows 11, Windows Server
+//     2012 R2+, macOS 14+ and Linux.
 func osSupport(m *Machine, typ, scope string) (code, msg string) {
 	notSupported := func() (string, string) {
 		return "OsPlatformNotSupported", m.OSPlatform + " isn't supported for this action."
 	}
-	switch {
-	case strings.EqualFold(m.OSPlatform, "macOS"):
-		return notSupported()
-	case strings.EqualFold(m.OSPlatform, "Linux"):
-		if typ == "Unisolate" || (typ == "Isolate" && scope != "Selective") {
+	tooOld := func(need string) (string, string) {
+		return "ClientVersionNotSupported", typ + " is supported on client version " + need + " and above."
+	}
+	onboarded := m.OnboardingStatus == "Onboarded"
+	if typ == "Isolate" {
+		switch {
+		case scope == "UnManagedDevice" && onboarded:
+			return "InvalidInput", "Invalid input IsolationType: UnManagedDevice applies only to devices that are not onboarded."
+		case scope == "UnManagedDevice":
+			return "", ""
+		case !onboarded:
+			return "InvalidInput", "Invalid input IsolationType: " + scope + " isolation applies only to onboarded devices."
+		}
+	}
+	windows10 := func(need string) (string, string) {
+		if m.OSPlatform == "Windows10" && !windowsVersionAtLeast(m.Version, need) {
+			return tooOld(need)
+		}
+		return "", ""
+	}
+	linux, mac := strings.EqualFold(m.OSPlatform, "Linux"), strings.EqualFold(m.OSPlatform, "macOS")
+	server := strings.HasPrefix(m.OSPlatform, "WindowsServer")
+	switch typ {
+	case "Isolate", "Unisolate":
+		if typ == "Isolate" && scope == "Selective" {
+			switch {
+			case linux:
+				return notSupported()
+			case mac:
+				if !dottedVersionAtLeast(m.AgentVersion, "101.98.84") {
+					return tooOld("101.98.84")
+				}
+				return "", ""
+			}
+			return windows10("1709")
+		}
+		return windows10("1703")
+	case "RestrictCodeExecution", "UnrestrictCodeExecution":
+		if linux || mac || server && m.OSPlatform < "WindowsServer2019" {
+			return notSupported()
+		}
+		return windows10("1709")
+	case "RunAntiVirusScan":
+		return windows10("1709")
+	case "CollectInvestigationPackage":
+		return windows10("1703")
+	case "StopAndQuarantineFile":
+		if linux || mac {
+			return notSupported()
+		}
+		return windows10("1703")
+	case "Offboard":
+		if mac {
+			if major, _, _ := strings.Cut(m.Version, "."); len(major) < 2 || major < "14" {
+				return tooOld("macOS 14")
+			}
 			return "", ""
 		}
-		return notSupported()
-	case m.OSPlatform == "Windows10":
-		need := "1703"
-		switch {
-		case typ == "Isolate" && scope == "Selective", typ == "RestrictCodeExecution",
-			typ == "UnrestrictCodeExecution", typ == "RunAntiVirusScan":
-			need = "1709"
-		}
-		if !windowsVersionAtLeast(m.Version, need) {
-			return "ClientVersionNotSupported", typ + " is supported on client version " + need + " and above."
-		}
+		return windows10("1703")
 	}
 	return "", ""
 }
@@ -283,6 +378,22 @@ func windowsVersionAtLeast(v, need string) bool {
 		return true
 	}
 	return v >= need
+}
+
+// dottedVersionAtLeast compares dotted numeric versions ("101.98.84").
+func dottedVersionAtLeast(v, need string) bool {
+	a, b := strings.Split(v, "."), strings.Split(need, ".")
+	for i := range b {
+		x, y := 0, 0
+		if i < len(a) {
+			x, _ = strconv.Atoi(a[i])
+		}
+		y, _ = strconv.Atoi(b[i])
+		if x != y {
+			return x > y
+		}
+	}
+	return true
 }
 
 func isHexString(s string) bool {

@@ -50,7 +50,7 @@ func TestAnActionIsCreatedWithTheRealBody(t *testing.T) {
 	}
 	a := res.json(t)
 	if a["type"] != "Isolate" || a["status"] != "Pending" || a["scope"] != "Selective" || a["machineId"] != ws42 ||
-		a["requestor"] != "mdebot (contoso.onmicrosoft.com)" || a["requestSource"] != "PublicApi" ||
+		a["requestor"] != AppDisplayName || a["requestSource"] != "PublicApi" ||
 		a["creationDateTimeUtc"] != "2026-11-23T10:00:00.1234567Z" {
 		t.Errorf("action = %v", a)
 	}
@@ -135,12 +135,23 @@ func TestOperatingSystemsLimitActions(t *testing.T) {
 		machine, action, body string
 		code                  string
 	}{
-		{"mac-0007.contoso.local", "isolate", `{"Comment":"x","IsolationType":"Full"}`, "OsPlatformNotSupported"},
-		{"mac-0007.contoso.local", "offboard", `{"Comment":"x"}`, "OsPlatformNotSupported"},
+		// Microsoft's current pages (isolate, "Take response actions on a
+		// device", offboard) list macOS and Linux where our reference did
+		// not: the pages win.
+		{"mac-0007.contoso.local", "isolate", `{"Comment":"x","IsolationType":"Full"}`, ""},
+		{"mac-0007.contoso.local", "runAntiVirusScan", `{"Comment":"x","ScanType":"Quick"}`, ""},
+		{"mac-0007.contoso.local", "collectInvestigationPackage", `{"Comment":"x"}`, ""},
+		{"mac-0007.contoso.local", "offboard", `{"Comment":"x"}`, ""},
+		{"mac-0007.contoso.local", "restrictCodeExecution", `{"Comment":"x"}`, "OsPlatformNotSupported"},
+		{"mac-0007.contoso.local", "StopAndQuarantineFile", `{"Comment":"x","Sha1":"3395856ce81f2b7382dee72602f798b642f14140"}`, "OsPlatformNotSupported"},
 		{"lnx-web01.contoso.local", "isolate", `{"Comment":"x","IsolationType":"Full"}`, ""},
 		{"lnx-web01.contoso.local", "isolate", `{"Comment":"x","IsolationType":"Selective"}`, "OsPlatformNotSupported"},
+		{"lnx-web01.contoso.local", "isolate", `{"Comment":"x","IsolationType":"UnManagedDevice"}`, "InvalidInput"},
 		{"lnx-web01.contoso.local", "restrictCodeExecution", `{"Comment":"x"}`, "OsPlatformNotSupported"},
-		{"lnx-web01.contoso.local", "offboard", `{"Comment":"x"}`, "OsPlatformNotSupported"},
+		{"lnx-web01.contoso.local", "runAntiVirusScan", `{"Comment":"x","ScanType":"Full"}`, ""},
+		{"lnx-web01.contoso.local", "offboard", `{"Comment":"x"}`, ""},
+		{"srv-file01.contoso.local", "restrictCodeExecution", `{"Comment":"x"}`, "OsPlatformNotSupported"},
+		{"srv-sql01.contoso.local", "restrictCodeExecution", `{"Comment":"x"}`, ""},
 		{"ws-legacy.contoso.local", "isolate", `{"Comment":"x","IsolationType":"Selective"}`, "ClientVersionNotSupported"},
 		{"ws-legacy.contoso.local", "runAntiVirusScan", `{"Comment":"x","ScanType":"Full"}`, "ClientVersionNotSupported"},
 		{"srv-file01.contoso.local", "offboard", `{"Comment":"x"}`, ""},
@@ -155,6 +166,29 @@ func TestOperatingSystemsLimitActions(t *testing.T) {
 		}
 		if code, _ := res.errorCode(t); res.status != 400 || code != tt.code {
 			t.Errorf("%s %s %s: got %d %s, want 400 %s", tt.machine, tt.action, tt.body, res.status, res.body, tt.code)
+		}
+	}
+}
+
+func TestClientVersionsAndManagementLimitActions(t *testing.T) {
+	srv := newTestServer(t, WithProgress(0, 0), WithMachines(
+		Machine{ComputerDNSName: "mac-old", OSPlatform: "macOS", Version: "13.6", AgentVersion: "101.98.30"},
+		Machine{ComputerDNSName: "mac-new", OSPlatform: "macOS", Version: "14.5", AgentVersion: "101.98.84"},
+		Machine{ComputerDNSName: "byod", OSPlatform: "Windows11", OnboardingStatus: "CanBeOnboarded"},
+	))
+	tok := accessToken(t, srv)
+	tests := []struct{ machine, action, body, code string }{
+		{"mac-old", "isolate", `{"Comment":"x","IsolationType":"Selective"}`, "ClientVersionNotSupported"},
+		{"mac-old", "offboard", `{"Comment":"x"}`, "ClientVersionNotSupported"},
+		{"mac-new", "isolate", `{"Comment":"x","IsolationType":"Selective"}`, ""},
+		{"byod", "isolate", `{"Comment":"x","IsolationType":"Full"}`, "InvalidInput"},
+		{"byod", "isolate", `{"Comment":"x","IsolationType":"UnManagedDevice"}`, ""},
+	}
+	for _, tt := range tests {
+		res := postJSON(t, srv, tok, "/api/machines/"+machineID(t, srv, tt.machine)+"/"+tt.action, tt.body)
+		code, _ := res.errorCode(t)
+		if tt.code == "" && res.status != http.StatusCreated || tt.code != "" && (res.status != 400 || code != tt.code) {
+			t.Errorf("%s %s %s: got %d %s, want %q", tt.machine, tt.action, tt.body, res.status, res.body, tt.code)
 		}
 	}
 }
@@ -317,7 +351,7 @@ func TestCancellingAnAction(t *testing.T) {
 	res := postJSON(t, srv, tok, "/api/machineactions/"+id+"/cancel", `{"Comment":"changed my mind"}`)
 	a := res.json(t)
 	if res.status != 200 || a["status"] != "Cancelled" || a["cancellationComment"] != "changed my mind" ||
-		a["cancellationRequestor"] != "mdebot (contoso.onmicrosoft.com)" || a["cancellationDateTimeUtc"] == nil {
+		a["cancellationRequestor"] != AppDisplayName || a["cancellationDateTimeUtc"] == nil {
 		t.Errorf("cancel: %d %v", res.status, a)
 	}
 	again := postJSON(t, srv, tok, "/api/machineactions/"+id+"/cancel", `{"Comment":"again"}`)
@@ -387,7 +421,7 @@ func TestListingActionsWithOData(t *testing.T) {
 		{"machineId eq '" + ws42 + "' and (status eq 'Pending' or status eq 'InProgress')", []string{ids[2]}},
 		{"type eq 'Isolate' and not (status eq 'Failed')", []string{ids[1]}},
 		{"creationDateTimeUtc ge " + clock.Now().Add(-2*time.Second).Format(time.RFC3339Nano), []string{ids[1], ids[2]}},
-		{"requestor eq 'mdebot (contoso.onmicrosoft.com)'", ids},
+		{"requestor eq 'mdebot'", ids},
 		{"id eq '" + ids[1] + "'", []string{ids[1]}},
 	}
 	for _, tt := range tests {

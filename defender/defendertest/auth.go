@@ -66,5 +66,8 @@ func unauthorized(rep *reply) {
 	rep.header.Set("WWW-Authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/`+TenantID+`", error="invalid_token"`)
 }
 
-// requestor is how MDE names the app in actions it requested.
-func (c *tokenClaims) requestor() string { return AppDisplayName + " (" + TenantDomain + ")" }
+// requestor is how MDE names the app in an action's requestor and
+// cancellationRequestor: its display name. (mde-api.md §6.1 also quotes
+// "<App name> (<tenant>.onmicrosoft.com)" seen in the wild; the client
+// never parses requestor, so either form works with it.)
+func (c *tokenClaims) requestor() string { return AppDisplayName }

@@ -54,8 +54,23 @@
 // then Succeeded, or whatever the machine's Outcome says (the offline
 // ws-0077.contoso.local times out). SetStatus forces a status;
 // QuarantineFails makes StopAndQuarantineFile of a hash fail. A second
-// action of the same type while one is active answers 400
-// ActiveRequestAlreadyExists, or the pending action with ReturnPending.
+// action of the same type while one is active (or an isolate of an
+// isolated machine) is answered each way MDE documents, chosen per action
+// type with WithDuplicateModeFor: 400 ActiveRequestAlreadyExists (the
+// default), 400 "Action is already in progress" under a generic code, a
+// bare 400, or the live action (ReturnPending).
+//
+// Machines are refused actions their platform cannot run, as Microsoft's
+// current pages list them (OsPlatformNotSupported,
+// ClientVersionNotSupported, InvalidInput for an isolation type that does
+// not fit the device's management). An Inactive machine keeps its actions
+// Pending for 3 days, then times them out; an Offboarded one (seeded, or
+// after a succeeded Offboard) accepts actions that never run.
+//
+// Indicators carry their creator: a token with Ti.ReadWrite sees and
+// deletes only the app's own, Ti.ReadWrite.All all of them; AddIndicator
+// seeds one made by someone else. WithMaxFilterLength makes
+// machineactions refuse a long $filter with 400.
 //
 // Lists take OData $filter (eq ne gt ge lt le, and or not, parentheses,
 // startswith, machineTags/any(t: t eq 'x'), quoted strings (a quote doubled inside),

@@ -27,6 +27,24 @@ type Indicator struct {
 	Expiration         time.Time // zero: never
 	Created            time.Time
 	Updated            time.Time
+	// CreatedBy is who created it: ClientID for the app's own indicators
+	// (the default), or e.g. an analyst's UPN or another app's id. An app
+	// with only Ti.ReadWrite sees and changes only the ones it created
+	// (ClientID); Ti.ReadWrite.All sees them all.
+	CreatedBy string
+	// CreatedByDisplayName is the creator's display name (AppDisplayName
+	// for the app's own; CreatedBy when empty).
+	CreatedByDisplayName string
+}
+
+// createdByApp reports whether the app itself created in.
+func (in *Indicator) createdByApp() bool { return in.CreatedBy == "" || in.CreatedBy == ClientID }
+
+// visibleTo reports whether a token with these claims sees in: every
+// indicator with Ti.ReadWrite.All, only the app's own with Ti.ReadWrite
+// (permissions table of Microsoft's indicator pages).
+func (in *Indicator) visibleTo(c *tokenClaims) bool {
+	return in.createdByApp() || c != nil && slices.Contains(c.Roles, RoleTiReadWriteAll)
 }
 
 type indicatorRecord struct{ Indicator }
@@ -59,7 +77,7 @@ type indicatorJSON struct {
 	LastUpdateTime          string   `json:"lastUpdateTime"`
 	LastUpdatedBy           *string  `json:"lastUpdatedBy"`
 	RbacGroupNames          []string `json:"rbacGroupNames"`
-	RbacGroupIDs            []int    `json:"rbacGroupIds"`
+	RbacGroupIDs            []string `json:"rbacGroupIds"`
 	GenerateAlert           bool     `json:"generateAlert"`
 	CreatedBySource         string   `json:"createdBySource"`
 	CreatedByDisplayName    string   `json:"createdByDisplayName"`
@@ -73,21 +91,35 @@ func (in *Indicator) toJSON(context string) indicatorJSON {
 		Severity: in.Severity, Title: in.Title, Description: in.Description,
 		RecommendedActions: strPtr(in.RecommendedActions), CreationTimeDateTimeUtc: mdeTime(in.Created),
 		ExpirationTime: mdeTimePtr(in.Expiration), LastUpdateTime: mdeTime(in.Updated),
-		RbacGroupNames: append([]string{}, in.RbacGroupNames...), RbacGroupIDs: []int{},
+		RbacGroupNames: append([]string{}, in.RbacGroupNames...), RbacGroupIDs: []string{},
 		GenerateAlert: in.GenerateAlert, CreatedBySource: "PublicApi", CreatedByDisplayName: AppDisplayName,
 	}
+	if !in.createdByApp() {
+		j.CreatedBy, j.Source, j.SourceType = in.CreatedBy, in.createdByName(), "User"
+		j.CreatedBySource, j.CreatedByDisplayName = "Portal", in.createdByName()
+	}
 	if !in.Updated.Equal(in.Created) {
-		by := ClientID
+		by := j.CreatedBy
 		j.LastUpdatedBy = &by
 	}
 	return j
+}
+
+func (in *Indicator) createdByName() string {
+	switch {
+	case in.createdByApp():
+		return AppDisplayName
+	case in.CreatedByDisplayName != "":
+		return in.CreatedByDisplayName
+	}
+	return in.CreatedBy
 }
 
 var indicatorSchema = &entitySchema{
 	typeName: "microsoft.windowsDefenderATP.api.PublicIndicator",
 	filterable: map[string]fieldKind{
 		"application": kString, "createdByDisplayName": kString, "expirationTime": kDate, "generateAlert": kBool,
-		"title": kString, "rbacGroupNames": kStringList, "rbacGroupIds": kNumberList, "indicatorValue": kString,
+		"title": kString, "rbacGroupNames": kStringList, "rbacGroupIds": kStringList, "indicatorValue": kString,
 		"indicatorType": kString, "creationTimeDateTimeUtc": kDate, "createdBy": kString, "action": kString,
 		"severity": kString,
 	},
@@ -102,7 +134,7 @@ func (v indicatorView) field(name string) any {
 	case "application":
 		return in.Application
 	case "createdByDisplayName":
-		return AppDisplayName
+		return in.createdByName()
 	case "expirationTime":
 		if in.Expiration.IsZero() {
 			return nil
@@ -115,7 +147,7 @@ func (v indicatorView) field(name string) any {
 	case "rbacGroupNames":
 		return in.RbacGroupNames
 	case "rbacGroupIds":
-		return []float64{}
+		return []string{}
 	case "indicatorValue":
 		return in.Value
 	case "indicatorType":
@@ -123,7 +155,10 @@ func (v indicatorView) field(name string) any {
 	case "creationTimeDateTimeUtc":
 		return in.Created
 	case "createdBy":
-		return ClientID
+		if in.createdByApp() {
+			return ClientID
+		}
+		return in.CreatedBy
 	case "action":
 		return in.Action
 	case "severity":
@@ -142,6 +177,32 @@ func (s *Server) Indicators() []Indicator {
 		out[i].RbacGroupNames = append([]string(nil), in.RbacGroupNames...)
 	}
 	return out
+}
+
+// AddIndicator stores in as if someone created it, e.g. a block made by
+// an analyst in the portal (CreatedBy "analyst@contoso.com"). Empty ID,
+// Created and Updated are filled in; the value is lowercased for hashes.
+// It returns the stored indicator.
+func (s *Server) AddIndicator(in Indicator) Indicator {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.ID == "" {
+		s.nextIndID++
+		in.ID = strconv.Itoa(s.nextIndID)
+	}
+	if in.Created.IsZero() {
+		in.Created = s.now()
+	}
+	if in.Updated.IsZero() {
+		in.Updated = in.Created
+	}
+	if strings.HasPrefix(in.Type, "File") {
+		in.Value = strings.ToLower(in.Value)
+	}
+	in.RbacGroupNames = append([]string(nil), in.RbacGroupNames...)
+	s.indicators = append(s.indicators, &indicatorRecord{in})
+	s.notifyLocked()
+	return in
 }
 
 func (s *Server) indicatorContext(entity bool) string {
@@ -262,14 +323,14 @@ func (s *Server) handleIndicatorPost(rep *reply, req *request) {
 	defer s.mu.Unlock()
 	var rec *indicatorRecord
 	for _, in := range s.indicators {
-		if in.Type == typ && in.Value == value {
+		if in.Type == typ && in.Value == value && in.visibleTo(req.claims) {
 			rec = in
 			break
 		}
 	}
 	if rec == nil {
 		s.nextIndID++
-		rec = &indicatorRecord{Indicator{ID: strconv.Itoa(s.nextIndID), Value: value, Type: typ, Created: now}}
+		rec = &indicatorRecord{Indicator{ID: strconv.Itoa(s.nextIndID), Value: value, Type: typ, Created: now, CreatedBy: ClientID}}
 		s.indicators = append(s.indicators, rec)
 	}
 	rec.Action, rec.Title, rec.Description, rec.Severity = action, str["title"], str["description"], sev
@@ -284,7 +345,7 @@ func (s *Server) handleIndicatorDelete(rep *reply, req *request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, in := range s.indicators {
-		if in.ID == req.m.id {
+		if in.ID == req.m.id && in.visibleTo(req.claims) {
 			s.indicators = slices.Delete(s.indicators, i, i+1)
 			s.notifyLocked()
 			rep.status = http.StatusNoContent
@@ -302,9 +363,11 @@ func (s *Server) handleIndicatorsList(rep *reply, req *request) {
 		return
 	}
 	s.mu.Lock()
-	views := make([]indicatorView, len(s.indicators))
-	for i, in := range s.indicators {
-		views[i] = indicatorView{in.Indicator}
+	views := make([]indicatorView, 0, len(s.indicators))
+	for _, in := range s.indicators {
+		if in.visibleTo(req.claims) {
+			views = append(views, indicatorView{in.Indicator})
+		}
 	}
 	s.mu.Unlock()
 	writeList(s, rep, req, q, views, s.indicatorContext(false), func(v indicatorView) indicatorJSON { return v.in.toJSON("") })

@@ -23,6 +23,9 @@ func TestPostingAnIndicatorUpserts(t *testing.T) {
 		t.Fatalf("create: %d %s", first.status, first.body)
 	}
 	a := first.json(t)
+	if ids, ok := a["rbacGroupIds"].([]any); !ok || len(ids) != 0 {
+		t.Errorf("rbacGroupIds = %#v, want an empty list of strings", a["rbacGroupIds"])
+	}
 	if a["indicatorValue"] != sha1Hex || a["action"] != "Block" || a["severity"] != "High" ||
 		a["@odata.context"] != srv.URL()+"/api/$metadata#Indicators/$entity" || a["lastUpdatedBy"] != nil {
 		t.Errorf("created: %v", a)
@@ -95,5 +98,24 @@ func TestListingIndicatorsByValue(t *testing.T) {
 	q = url.Values{"$filter": {"indicatorType eq 'FileSha1' and action eq 'Block'"}, "$top": {"5"}}
 	if diff := cmp.Diff(ids, valueIDs(t, get(t, srv, tok, "/api/indicators?"+q.Encode()))); diff != "" {
 		t.Errorf("by type (-want +got):\n%s", diff)
+	}
+}
+
+func TestAnAppWithTiReadWriteSeesOnlyItsOwnIndicators(t *testing.T) {
+	srv := newTestServer(t, WithRoles(RoleTiReadWrite))
+	srv.AddIndicator(Indicator{Value: sha1Hex, Type: "FileSha1", Action: "Block", Title: "t", Description: "d", CreatedBy: "analyst@contoso.com"})
+	tok := accessToken(t, srv)
+	list := get(t, srv, tok, "/api/indicators").json(t)
+	if v, _ := list["value"].([]any); len(v) != 0 {
+		t.Errorf("Ti.ReadWrite sees %d indicators of others", len(v))
+	}
+	if res := do(t, srv, "DELETE", "/api/indicators/"+srv.Indicators()[0].ID, tok, "", ""); res.status != http.StatusNotFound {
+		t.Errorf("deleting another's indicator: %d, want 404", res.status)
+	}
+	all := newTestServer(t)
+	in := all.AddIndicator(Indicator{Value: sha1Hex, Type: "FileSha1", Action: "Block", Title: "t", Description: "d", CreatedBy: "analyst@contoso.com"})
+	v, _ := get(t, all, accessToken(t, all), "/api/indicators").json(t)["value"].([]any)
+	if len(v) != 1 || v[0].(map[string]any)["createdBy"] != "analyst@contoso.com" || v[0].(map[string]any)["id"] != in.ID {
+		t.Errorf("Ti.ReadWrite.All sees %v", v)
 	}
 }

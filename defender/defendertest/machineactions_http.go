@@ -2,6 +2,7 @@ package defendertest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -38,6 +39,10 @@ func (v actionView) field(name string) any {
 
 // handleActionsList serves GET /api/machineactions with OData options.
 func (s *Server) handleActionsList(rep *reply, req *request) {
+	if f := req.r.URL.Query().Get("$filter"); s.cfg.maxFilter > 0 && len(f) > s.cfg.maxFilter {
+		rep.writeODataError(fmt.Sprintf("The $filter of %d characters exceeds the limit of %d.", len(f), s.cfg.maxFilter))
+		return
+	}
 	q, err := parseODataQuery(req.r.URL.RawQuery, actionSchema)
 	if err != nil {
 		rep.writeODataError(err.Error())

@@ -26,15 +26,30 @@ type Machine struct {
 	RbacGroupName         string
 	OnboardingStatus      string
 	OSBuild               int64
-	RbacGroupID           int
-	LastSeen              time.Time
-	FirstSeen             time.Time
-	MachineTags           []string
-	Outcome               Outcome
+	// AgentVersion is the Defender client's version (default: a current
+	// one for the platform; macOS selective isolation needs 101.98.84).
+	AgentVersion string
+	RbacGroupID  int
+	LastSeen     time.Time
+	FirstSeen    time.Time
+	MachineTags  []string
+	Outcome      Outcome
+	// Offboarded marks a machine offboarded from MDE: the server seeds it
+	// with a Succeeded Offboard action, and a succeeded Offboard sets it.
+	// MDE still accepts actions for it, but they never run: they stay
+	// Pending.
+	Offboarded bool
 }
 
+// offlinePending is how long MDE keeps an action for an offline machine
+// Pending before it times out ("up to 3 days", as "Take response actions
+// on a device" and the live response page say).
+const offlinePending = 72 * time.Hour
+
 // Outcome says how actions on a machine end. The zero Outcome means
-// Succeeded after the server's progress durations. Status "TimeOut" keeps
+// Succeeded after the server's progress durations, except on an Inactive
+// machine (offline), whose actions stay Pending for 3 days and then time
+// out. Status "TimeOut" keeps
 // the action Pending, then times it out (an offline machine); "Failed"
 // runs it, then fails it with Error (shown in troubleshootInfo). Delay,
 // when non-zero, is the time from creation to the terminal status.
@@ -47,7 +62,7 @@ type Outcome struct {
 // DefaultMachines returns the fleet a server is seeded with: a few dozen
 // Windows workstations (among them ws-0042.contoso.local, id
 // 1e5bc9d7e413ddd7902c2932e418702b84d0cc07), Windows servers, a Linux host,
-// a macOS laptop (isolation and offboarding are not supported there), one
+// a macOS laptop (no app restriction or stop and quarantine there), one
 // offline workstation whose actions time out (ws-0077.contoso.local), and
 // two machines sharing the short name ws-0100 in different domains.
 func DefaultMachines() []Machine {
@@ -132,8 +147,17 @@ func fillMachineDefaults(m *Machine, i int, now time.Time) {
 	if m.OSPlatform == "" {
 		m.OSPlatform, m.Version, m.OSBuild = "Windows11", "23H2", 22631
 	}
+	if m.AgentVersion == "" {
+		m.AgentVersion = "10.8760.22621.3527"
+		if m.OSPlatform == "Linux" || m.OSPlatform == "macOS" {
+			m.AgentVersion = "101.24092.0004"
+		}
+	}
+	if m.HealthStatus == "Inactive" && m.Outcome == (Outcome{}) {
+		m.Outcome = Outcome{Status: statusTimeOut, Delay: offlinePending}
+	}
 	if m.LastSeen.IsZero() {
-		if m.HealthStatus == "Inactive" {
+		if m.HealthStatus == "Inactive" || m.Offboarded {
 			m.LastSeen = now.Add(-9*24*time.Hour - time.Duration(i)*time.Minute)
 		} else {
 			m.LastSeen = now.Add(-time.Duration(3+i%50) * time.Minute)
@@ -214,7 +238,7 @@ func (m *Machine) toJSON() machineJSON {
 		FirstSeen: mdeTime(m.FirstSeen), LastSeen: mdeTime(m.LastSeen),
 		OSPlatform: m.OSPlatform, OSProcessor: "x64", Version: m.Version,
 		LastIPAddress: m.LastIPAddress, LastExternalIPAddress: m.LastExternalIPAddress,
-		AgentVersion: "10.8760.22621.3527", HealthStatus: m.HealthStatus, DeviceValue: "Normal",
+		AgentVersion: m.AgentVersion, HealthStatus: m.HealthStatus, DeviceValue: "Normal",
 		RbacGroupID: m.RbacGroupID, RbacGroupName: strPtr(m.RbacGroupName),
 		RiskScore: strPtr(m.RiskScore), ExposureLevel: strPtr(m.ExposureLevel),
 		IsAadJoined: m.isWindows(), AadDeviceID: m.aadDeviceID(),

@@ -17,7 +17,7 @@ const (
 	// ClientSecret is the client secret value registered on the app.
 	ClientSecret = "fake~Secret.0123456789abcdefghijklmnopqrstu"
 	// AppDisplayName is the app registration's display name; MDE reports
-	// actions requested by the app as "AppDisplayName (TenantDomain)".
+	// it as the requestor of the actions the app asks for.
 	AppDisplayName = "mdebot"
 	// Scope is the scope a client must request (MSAL adds openid,
 	// offline_access and profile, which the fake ignores).
@@ -52,16 +52,26 @@ func DefaultRoles() []string {
 }
 
 // DuplicateMode selects how the fake answers an action request while an
-// action of the same type is still Pending or InProgress on that machine.
+// action of the same type is still Pending or InProgress on that machine
+// (or an isolate while the machine is isolated). Microsoft documents
+// several answers and users report others, so each is available.
 type DuplicateMode int
 
 const (
 	// RejectDuplicates answers 400 ActiveRequestAlreadyExists
 	// "Action is already in progress" (the default).
 	RejectDuplicates DuplicateMode = iota
-	// ReturnPending answers 201 with the already pending action, as the
-	// documentation of unisolate, restrict and scan describes.
+	// ReturnPending answers 201 with the already pending action, as users
+	// report for isolate (for an isolated machine: the isolate that
+	// isolated it).
 	ReturnPending
+	// RejectInProgressMessage answers 400 with the message "Action is
+	// already in progress" and a generic BadRequest code, as the pages of
+	// scan, release, restrict and unrestrict document it.
+	RejectInProgressMessage
+	// RejectBare answers a bare 400 Bad Request with an empty body, as the
+	// collect investigation package page documents it.
+	RejectBare
 )
 
 // Option configures a Server.
@@ -74,6 +84,7 @@ type config struct {
 	pending       time.Duration
 	inProgress    time.Duration
 	duplicates    DuplicateMode
+	duplicatesBy  map[string]DuplicateMode // by action type
 	tokenLifetime time.Duration
 	roles         []string
 	cert          *x509.Certificate
@@ -82,6 +93,7 @@ type config struct {
 	rateDisabled  bool
 	inMemory      bool
 	readLag       time.Duration
+	maxFilter     int
 }
 
 func defaultConfig() config {
@@ -125,9 +137,35 @@ func WithProgress(pending, inProgress time.Duration) Option {
 	}
 }
 
-// WithDuplicateMode selects the answer to a duplicate action request.
+// WithDuplicateMode selects the answer to a duplicate action request of
+// any type. ReturnPending does not apply to CollectInvestigationPackage
+// and StopAndQuarantineFile, which MDE documents as refused with 400:
+// those keep RejectDuplicates unless WithDuplicateModeFor says otherwise.
 func WithDuplicateMode(m DuplicateMode) Option {
 	return func(c *config) { c.duplicates = m }
+}
+
+// WithDuplicateModeFor selects the answer to a duplicate request of one
+// action type (its MachineAction type, e.g. "Isolate",
+// "CollectInvestigationPackage"), overriding WithDuplicateMode.
+func WithDuplicateModeFor(actionType string, m DuplicateMode) Option {
+	return func(c *config) {
+		if c.duplicatesBy == nil {
+			c.duplicatesBy = map[string]DuplicateMode{}
+		}
+		c.duplicatesBy[actionType] = m
+	}
+}
+
+// duplicateMode is the answer to a duplicate request of typ.
+func (c *config) duplicateMode(typ string) DuplicateMode {
+	if m, ok := c.duplicatesBy[typ]; ok {
+		return m
+	}
+	if c.duplicates == ReturnPending && (typ == "CollectInvestigationPackage" || typ == "StopAndQuarantineFile") {
+		return RejectDuplicates
+	}
+	return c.duplicates
 }
 
 // WithTokenLifetime sets the lifetime (expires_in) of issued access tokens
@@ -171,4 +209,11 @@ func WithRateLimits(perMinute, perHour int) Option {
 // affected.
 func WithActionReadLag(d time.Duration) Option {
 	return func(c *config) { c.readLag = max(d, 0) }
+}
+
+// WithMaxFilterLength makes GET /api/machineactions answer 400 (an OData
+// error) when its decoded $filter is longer than n characters. Nothing
+// documents the real limit (default 0: none).
+func WithMaxFilterLength(n int) Option {
+	return func(c *config) { c.maxFilter = max(n, 0) }
 }

@@ -74,6 +74,9 @@ func NewServer(opts ...Option) *Server {
 		m.MachineTags = append([]string(nil), m.MachineTags...)
 		fillMachineDefaults(&m, i, now)
 		s.machines = append(s.machines, &m)
+		if m.Offboarded {
+			s.seedOffboardLocked(&m, now)
+		}
 	}
 	if cfg.inMemory {
 		s.url = memoryHost
