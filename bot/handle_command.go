@@ -34,7 +34,7 @@ func (b *Bot) handleCommand(ctx context.Context, in interaction, text string) {
 func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Command) {
 	switch {
 	case cmd.Verb == command.VerbHelp:
-		b.reply(ctx, in, blocks.RenderNotice(blocks.EscapeText(command.HelpText())))
+		b.reply(ctx, in, blocks.RenderHelp(command.HelpText()))
 	case cmd.Verb == command.VerbMachine:
 		if !b.mayLookUp(ctx, in, cmd.Verb) {
 			return

@@ -32,6 +32,7 @@ const (
 	blockCancel        = "mde_cancel_actions"
 	blockPackage       = "mde_package_actions"
 	blockNotice        = "mde_notice"
+	blockHelpPrefix    = "mde_help_" // + section index
 	blockMachine       = "mde_machine"
 	blockMachineFields = "mde_machine_fields"
 	blockMachineNotes  = "mde_machine_notes"

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/slack-go/slack"
 )
@@ -63,6 +64,62 @@ func RenderUsageError(problem, usage string) Message {
 		text += "\nUsage: " + RenderCode(usage, 1000)
 	}
 	return RenderNotice(text)
+}
+
+// RenderHelp renders the help text, whose lines are plain text, as as
+// many sections as Slack's section limit needs after escaping: lines are
+// packed into a section while they fit, and a line longer than a section
+// is cut between words. Nothing is truncated.
+func RenderHelp(text string) Message {
+	var sections []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			sections = append(sections, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, line := range strings.Split(EscapeText(text), "\n") {
+		for _, piece := range splitWords(line, MaxSectionText) {
+			if cur.Len() > 0 && textLen(cur.String())+1+textLen(piece) > MaxSectionText {
+				flush()
+			}
+			if cur.Len() > 0 {
+				cur.WriteString("\n")
+			}
+			cur.WriteString(piece)
+		}
+	}
+	flush()
+	var bs []slack.Block
+	for i, sec := range sections {
+		if strings.TrimSpace(sec) == "" {
+			continue
+		}
+		bs = append(bs, slack.NewSectionBlock(renderMrkdwn(sec, MaxSectionText), nil, nil,
+			slack.SectionBlockOptionBlockID(blockHelpPrefix+strconv.Itoa(i))))
+	}
+	return newMessage("mdebot help: /mde commands", bs...)
+}
+
+// splitWords cuts s into pieces of at most max characters, between words
+// where it can (and inside a word longer than max, which escaped text
+// never splits inside an entity).
+func splitWords(s string, max int) []string {
+	var out []string
+	for textLen(s) > max {
+		cut := TruncateText(s, max+1) // the longest prefix that fits, plus the ellipsis
+		cut = strings.TrimSuffix(cut, ellipsis)
+		if i := strings.LastIndex(cut, " "); i > 0 {
+			cut = cut[:i]
+		}
+		if cut == "" {
+			break
+		}
+		out = append(out, cut)
+		s = strings.TrimLeft(s[len(cut):], " ")
+	}
+	return append(out, s)
 }
 
 // RenderInternalError renders the ephemeral notice for an error a responder

@@ -2,8 +2,12 @@ package blocks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mdebot/mdebot/bot/command"
+	"github.com/slack-go/slack"
 )
 
 func TestRefusalsSayWhy(t *testing.T) {
@@ -55,5 +59,39 @@ func TestAlreadyApprovedCountsTheApproversStillNeeded(t *testing.T) {
 		if got := RenderAlreadyApproved(missing).Text; !strings.Contains(got, "You have already approved this") || !strings.Contains(got, want) {
 			t.Errorf("RenderAlreadyApproved(%d) = %q, want %q", missing, got, want)
 		}
+	}
+}
+
+func TestHelpIsRenderedWholeWithinSlacksSectionLimit(t *testing.T) {
+	for name, text := range map[string]string{
+		"the help":                       command.HelpText(),
+		"help that escaping lengthens":   strings.Repeat("a <b> & c — ", 700) + "\nlast line",
+		"a line longer than one section": strings.Repeat("word ", 1000) + "end",
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := RenderHelp(text)
+			var got []string
+			for _, b := range m.Blocks {
+				sec, ok := b.(*slack.SectionBlock)
+				if !ok || sec.Text == nil {
+					t.Fatalf("block %T is not a text section", b)
+				}
+				if n := textLen(sec.Text.Text); n > MaxSectionText {
+					t.Errorf("a section of %d characters exceeds %d", n, MaxSectionText)
+				}
+				if strings.HasSuffix(sec.Text.Text, ellipsis) {
+					t.Errorf("a section was truncated: …%s", sec.Text.Text[len(sec.Text.Text)-40:])
+				}
+				got = append(got, sec.Text.Text)
+			}
+			if len(m.Blocks) > MaxBlocksPerMessage {
+				t.Errorf("%d blocks, more than %d", len(m.Blocks), MaxBlocksPerMessage)
+			}
+			// Every word of the text is shown, in order.
+			want := strings.Fields(EscapeText(text))
+			if shown := strings.Fields(strings.Join(got, "\n")); !slices.Equal(shown, want) {
+				t.Errorf("the sections show %d words, want all %d in order", len(shown), len(want))
+			}
+		})
 	}
 }
