@@ -102,7 +102,7 @@ func BenchmarkOf100kRequests(b *testing.B) {
 
 func benchAppHome(b *testing.B, bot *Bot) {
 	ctx := context.Background()
-	for _, f := range []blocks.HomeFilter{{}, {Kind: command.VerbScan, Outcome: command.OutcomeFailed}} {
+	for _, f := range []blocks.HomeFilter{{}, {Kind: command.VerbScan, Outcome: approvals.OutcomeFailed}} {
 		b.Run(fmt.Sprintf("kind=%s,outcome=%s", f.Kind, f.Outcome), func(b *testing.B) {
 			for b.Loop() {
 				v, err := bot.homeView(ctx, benchViewer, f)
@@ -125,7 +125,7 @@ func benchHistoryPage(b *testing.B, bot *Bot, db *storage.DB) {
 	}{
 		{"all", command.HistoryFilter{}},
 		{"one user", command.HistoryFilter{UserID: "U0042"}},
-		{"kind and outcome since 30d", command.HistoryFilter{Kind: command.VerbIsolate, Outcome: command.OutcomeSucceeded, Since: 30 * 24 * time.Hour}},
+		{"kind and outcome since 30d", command.HistoryFilter{Kind: command.VerbIsolate, Outcome: approvals.OutcomeSucceeded, Since: 30 * 24 * time.Hour}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {

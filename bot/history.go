@@ -19,33 +19,10 @@ func (b *Bot) historyQuery(f command.HistoryFilter, machine defender.MachineID) 
 	if f.Kind != "" {
 		q.Kind, _ = approvals.ParseKind(string(f.Kind))
 	}
-	q.Outcome = outcomeState(f.Outcome)
-	return q
-}
-
-// outcomeState is the request state an --outcome names.
-func outcomeState(o command.Outcome) approvals.State {
-	switch o {
-	case command.OutcomePending:
-		return approvals.StateAwaiting
-	case command.OutcomeApproved:
-		return approvals.StateApproved
-	case command.OutcomeRejected:
-		return approvals.StateDenied
-	case command.OutcomeExpired:
-		return approvals.StateExpired
-	case command.OutcomeCancelled:
-		return approvals.StateCancelled
-	case command.OutcomeRunning:
-		return approvals.StateSubmitted
-	case command.OutcomeSucceeded:
-		return approvals.StateSucceeded
-	case command.OutcomeFailed:
-		return approvals.StateFailed
-	case command.OutcomeTimedOut:
-		return approvals.StateTimedOut
+	if f.Outcome != "" {
+		q.Outcome = f.Outcome.State()
 	}
-	return ""
+	return q
 }
 
 // history answers /mde history ephemerally, one page from cursor.

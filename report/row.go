@@ -19,7 +19,7 @@ type Row struct {
 	Denier      string    `json:"denier,omitempty"`       // Slack user id
 	DenyReason  string    `json:"deny_reason,omitempty"`
 	Reason      string    `json:"reason"`
-	State       string    `json:"state"` // the request's state: its outcome once final
+	State       string    `json:"state"` // the request's outcome word (approvals.Outcome): pending, running, succeeded…
 	Created     time.Time `json:"created"`
 	Decided     time.Time `json:"decided,omitzero"`   // the last approval or the denial
 	Submitted   time.Time `json:"submitted,omitzero"` // first MDE status recorded
@@ -36,7 +36,7 @@ func FromRequest(r *approvals.Request) Row {
 	row := Row{
 		ID: r.ID, Kind: string(r.Kind), Machine: string(r.Params.Machine), MachineName: r.Params.MachineName,
 		FileHash: r.Params.FileHash, Requester: r.Requester, Approvers: []string{}, Reason: r.Reason,
-		State: string(r.State), Created: r.Created.UTC(), ActionID: r.ActionID,
+		State: string(r.State.Outcome()), Created: r.Created.UTC(), ActionID: r.ActionID,
 	}
 	for _, d := range r.Decisions {
 		if d.Verdict == approvals.Approve {

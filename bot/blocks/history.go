@@ -70,27 +70,18 @@ func renderHistoryRow(row HistoryRow) string {
 	return strings.Join(parts, " · ")
 }
 
-// renderHistoryOutcome is a request's state as a history outcome.
+// renderHistoryOutcome is a request's state as a history outcome: its
+// word in the outcome vocabulary (approvals.Outcome), which --outcome takes.
 func renderHistoryOutcome(s approvals.State) string {
-	switch s {
-	case approvals.StateAwaiting:
-		return ":hourglass_flowing_sand: awaiting approval"
-	case approvals.StateApproved, approvals.StateSubmitted:
-		return ":gear: running"
-	case approvals.StateSucceeded:
-		return ":large_green_circle: succeeded"
-	case approvals.StateFailed:
-		return ":red_circle: failed"
-	case approvals.StateTimedOut:
-		return ":red_circle: timed out"
-	case approvals.StateCancelled:
-		return ":black_circle: cancelled"
-	case approvals.StateDenied:
-		return ":no_entry: denied"
-	case approvals.StateExpired:
-		return ":hourglass: expired"
-	case approvals.StateWithdrawn:
-		return ":leftwards_arrow_with_hook: withdrawn"
+	emoji := map[approvals.Outcome]string{
+		approvals.OutcomePending: ":hourglass_flowing_sand:", approvals.OutcomeApproved: ":white_check_mark:",
+		approvals.OutcomeRunning: ":gear:", approvals.OutcomeSucceeded: ":large_green_circle:",
+		approvals.OutcomeFailed: ":red_circle:", approvals.OutcomeTimedOut: ":red_circle:",
+		approvals.OutcomeCancelled: ":black_circle:", approvals.OutcomeDenied: ":no_entry:",
+		approvals.OutcomeExpired: ":hourglass:", approvals.OutcomeWithdrawn: ":leftwards_arrow_with_hook:",
+	}[s.Outcome()]
+	if emoji == "" {
+		return EscapeTruncate(string(s), 40)
 	}
-	return EscapeTruncate(string(s), 40)
+	return emoji + " " + EscapeText(string(s.Outcome()))
 }

@@ -46,8 +46,8 @@ func HomeAction(actionID string) string {
 
 // HomeFilter narrows the recent history of the App Home.
 type HomeFilter struct {
-	Kind    command.Verb    // an action verb, or "" for every kind
-	Outcome command.Outcome // or "" for every outcome
+	Kind    command.Verb      // an action verb, or "" for every kind
+	Outcome approvals.Outcome // or "" for every outcome
 }
 
 // encode is f as the home view's private_metadata.
@@ -84,12 +84,7 @@ func (f *HomeFilter) SetKind(s string) {
 // SetOutcome sets the outcome filter from a select's value; "all" or an
 // unknown value clears it.
 func (f *HomeFilter) SetOutcome(s string) {
-	f.Outcome = ""
-	for _, o := range command.Outcomes() {
-		if string(o) == s {
-			f.Outcome = o
-		}
-	}
+	f.Outcome, _ = approvals.ParseOutcome(s)
 }
 
 // HomeView is what the App Home shows one viewer.
@@ -213,7 +208,7 @@ func renderHomeFilters(f HomeFilter) *slack.ActionBlock {
 	outcomes := []*slack.OptionBlockObject{allOutcomes}
 	outSel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, renderPlain("Outcome", 150), ActionHomeOutcome)
 	outSel.InitialOption = allOutcomes
-	for _, o := range command.Outcomes() {
+	for _, o := range approvals.Outcomes() {
 		opt := slack.NewOptionBlockObject(string(o), renderPlain(string(o), 75), nil)
 		outcomes = append(outcomes, opt)
 		if o == f.Outcome {

@@ -32,7 +32,7 @@ func TestRenderHomeShowsWhatAwaitsTheViewer(t *testing.T) {
 		Own: []HistoryRow{{When: cardCreated, Kind: approvals.KindScan, MachineName: "ws-fin-01", Requester: cardApprover, State: approvals.StateAwaiting}}, OwnTotal: 1,
 		History: []HistoryRow{{When: cardCreated, Kind: approvals.KindIsolate, MachineName: "ws-fin-01", Requester: cardRequester,
 			Approvers: []string{cardApprover}, State: approvals.StateSucceeded, MDEDuration: 90e9, Permalink: cardPermalink}},
-		Filter: HomeFilter{Kind: command.VerbIsolate, Outcome: command.OutcomeSucceeded}}
+		Filter: HomeFilter{Kind: command.VerbIsolate, Outcome: approvals.OutcomeSucceeded}}
 	view := RenderHome(v)
 	checkLimits(t, homeMessage(view), cardUsers, []string{cardPermalink})
 	checkGolden(t, view)
@@ -63,7 +63,7 @@ func TestRenderHomeStaysUnderOneHundredBlocksWithHostileData(t *testing.T) {
 }
 
 func TestAHomeFilterSurvivesItsPrivateMetadata(t *testing.T) {
-	for _, f := range []HomeFilter{{}, {Kind: command.VerbScan}, {Outcome: command.OutcomeTimedOut}, {Kind: command.VerbUnisolate, Outcome: command.OutcomePending}} {
+	for _, f := range []HomeFilter{{}, {Kind: command.VerbScan}, {Outcome: approvals.OutcomeTimedOut}, {Kind: command.VerbUnisolate, Outcome: approvals.OutcomePending}} {
 		if got := ParseHomeFilter(f.encode()); got != f {
 			t.Errorf("ParseHomeFilter(%q) = %+v, want %+v", f.encode(), got, f)
 		}

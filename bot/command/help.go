@@ -3,6 +3,8 @@ package command
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mdebot/mdebot/approvals"
 )
 
 // verbHelp is one verb's line in the help.
@@ -77,7 +79,7 @@ func HelpText() string {
 		fmt.Fprintf(&b, "`%s` %s. Example: `%s`\n", h.usage, h.summary, h.example)
 	}
 	var outcomes []string
-	for _, o := range Outcomes() {
+	for _, o := range approvals.Outcomes() {
 		outcomes = append(outcomes, string(o))
 	}
 	b.WriteString("\nA target is a machine name (laptop-042 or laptop-042.corp.example), an IP address, or a 40-character Defender machine id. ")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/internal/suggest"
 )
 
@@ -167,13 +168,12 @@ func (p *parser) historyOption(f *HistoryFilter, name, val string) error {
 		}
 		f.Kind = v
 	case optOutcome:
-		o := Outcome(strings.ToLower(val))
+		if o, ok := approvals.ParseOutcome(val); ok {
+			f.Outcome = o
+			return nil
+		}
 		var names []string
-		for _, known := range Outcomes() {
-			if o == known {
-				f.Outcome = o
-				return nil
-			}
+		for _, known := range approvals.Outcomes() {
 			names = append(names, string(known))
 		}
 		return p.errorf("--outcome: %q is not one of %s", clip(val), strings.Join(names, ", "))

@@ -103,28 +103,6 @@ type Target struct {
 // String returns the target as it is typed.
 func (t Target) String() string { return t.Value }
 
-// Outcome filters history by how a request ended or where it stands.
-type Outcome string
-
-// The outcomes history --outcome accepts.
-const (
-	OutcomePending   Outcome = "pending"
-	OutcomeApproved  Outcome = "approved"
-	OutcomeRejected  Outcome = "rejected"
-	OutcomeExpired   Outcome = "expired"
-	OutcomeCancelled Outcome = "cancelled"
-	OutcomeRunning   Outcome = "running"
-	OutcomeSucceeded Outcome = "succeeded"
-	OutcomeFailed    Outcome = "failed"
-	OutcomeTimedOut  Outcome = "timedout"
-)
-
-// Outcomes returns every Outcome, in the order the help lists them.
-func Outcomes() []Outcome {
-	return []Outcome{OutcomePending, OutcomeApproved, OutcomeRejected, OutcomeExpired, OutcomeCancelled,
-		OutcomeRunning, OutcomeSucceeded, OutcomeFailed, OutcomeTimedOut}
-}
-
 // HistoryFilter narrows /mde history. Zero fields do not filter.
 type HistoryFilter struct {
 	// UserID is a Slack user id from a mention (<@U…>): their requests only.
@@ -141,7 +119,7 @@ type HistoryFilter struct {
 	// Kind keeps requests for this action verb (--kind).
 	Kind Verb
 	// Outcome keeps requests with this outcome (--outcome).
-	Outcome Outcome
+	Outcome approvals.Outcome
 }
 
 // Command is a parsed /mde command. Which fields are set depends on Verb:

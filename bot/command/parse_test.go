@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/mde"
 )
 
@@ -156,7 +157,7 @@ func commandCases() []commandCase {
 		{name: "history takes a user mention with a name", text: "history <@W012ABC|alice>",
 			want: Command{Verb: VerbHistory, Filter: HistoryFilter{UserID: "W012ABC"}}},
 		{name: "history takes every option", text: "history host1 --since 12h --kind release --outcome Succeeded",
-			want: Command{Verb: VerbHistory, Target: name("host1"), Filter: HistoryFilter{Since: 12 * time.Hour, Kind: VerbUnisolate, Outcome: OutcomeSucceeded}}},
+			want: Command{Verb: VerbHistory, Target: name("host1"), Filter: HistoryFilter{Since: 12 * time.Hour, Kind: VerbUnisolate, Outcome: approvals.OutcomeSucceeded}}},
 		{name: "history takes --since in minutes, days and weeks", text: "history --since 2w",
 			want: Command{Verb: VerbHistory, Filter: HistoryFilter{Since: 14 * 24 * time.Hour}}},
 		{name: "history takes --since=7d", text: "history --since=7d",
