@@ -157,7 +157,7 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	if errors.Is(err, approvals.ErrIllegal) {
 		// Cancelled while it was being submitted: cancel it in MDE too.
 		log.InfoContext(ctx, "request cancelled during submission; cancelling the MDE action")
-		if _, cerr := b.o.Defender.Actions.Cancel(ctx, a.ID, "mdebot "+r.ID+": cancelled before submission completed"); cerr != nil {
+		if _, cerr := b.o.Defender.Actions.Cancel(ctx, a.ID, cancelComment(r.ID, r.ClosedBy, "cancelled before its submission completed")); cerr != nil {
 			log.ErrorContext(ctx, "cancelling the MDE action failed", "error", cerr)
 		}
 		return
@@ -174,7 +174,7 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	if status == "" {
 		status = defender.StatusPending
 	}
-	if rec, err := b.o.Approvals.RecordStatus(ctx, r.ID, status, actionDetail(a)); err != nil {
+	if rec, err := b.o.Approvals.RecordStatus(ctx, r.ID, status, actionDetail(r.ID, a)); err != nil {
 		log.ErrorContext(ctx, "recording the first status failed", "error", err)
 	} else {
 		r = rec.Request
@@ -206,7 +206,7 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 // cancel was requested while r was being sent, and says so in the thread.
 func (b *Bot) cancelFound(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
 	log := b.log.With("request", r.ID, "action", a.ID)
-	comment := blocks.TruncateText(commentPrefix(r.ID)+" cancelled by "+r.CancelRequested+" while it was being sent", maxComment)
+	comment := cancelComment(r.ID, r.CancelRequested, "requested while it was being sent")
 	if _, err := b.o.Defender.Actions.Cancel(ctx, a.ID, comment); err != nil {
 		log.ErrorContext(ctx, "cancelling the found MDE action failed", "error", err)
 		b.postThread(ctx, r, blocks.RenderReply(":warning: mdebot found the Defender action "+blocks.RenderCode(a.ID, 80)+
@@ -272,9 +272,22 @@ func (b *Bot) finishIndicator(ctx context.Context, r *approvals.Request) {
 	b.log.InfoContext(ctx, "indicator done", "request", r.ID, "kind", r.Kind)
 }
 
-// actionDetail is MDE's text about a: the failure for a failed action,
-// the cancellation comment for a cancelled one.
-func actionDetail(a defender.MachineAction) string {
+// cancelComment is the comment mdebot cancels request id's action with:
+// "mdebot <id>: cancelled by <user>", then ": <reason>" when one was given.
+func cancelComment(id, user, reason string) string {
+	c := commentPrefix(id) + " cancelled by " + user
+	if reason = strings.TrimSpace(reason); reason != "" {
+		c += ": " + reason
+	}
+	return blocks.TruncateText(c, maxComment)
+}
+
+// actionDetail is MDE's text about a, an action of request id ("" when
+// mdebot did not request it): the failure for a failed action, the
+// cancellation comment for a cancelled one. A cancellation mdebot sent for
+// id is shown as its reason alone: the card and thread already name who
+// cancelled, by name.
+func actionDetail(id string, a defender.MachineAction) string {
 	switch a.Status {
 	case defender.StatusFailed, defender.StatusTimeOut:
 		var s string
@@ -283,7 +296,16 @@ func actionDetail(a defender.MachineAction) string {
 		}
 		return blocks.TruncateText(s, 500)
 	case defender.StatusCancelled:
-		return blocks.TruncateText(a.CancellationComment, 500)
+		c := a.CancellationComment
+		if id != "" && strings.HasPrefix(c, commentPrefix(id)) {
+			rest := strings.TrimSpace(strings.TrimPrefix(c, commentPrefix(id)))
+			if strings.HasPrefix(rest, "cancelled by ") {
+				_, reason, _ := strings.Cut(rest, ": ")
+				return blocks.TruncateText(reason, 500)
+			}
+			return blocks.TruncateText(rest, 500)
+		}
+		return blocks.TruncateText(c, 500)
 	}
 	return ""
 }

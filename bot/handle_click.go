@@ -162,7 +162,7 @@ func (b *Bot) cancelRequest(ctx context.Context, in interaction, id, reason stri
 		b.updateCard(ctx, r)
 		return
 	}
-	comment := blocks.TruncateText(commentPrefix(r.ID)+" cancelled by "+in.user+": "+reason, maxComment)
+	comment := cancelComment(r.ID, in.user, reason)
 	if err := b.cancelOwn(ctx, r, comment); err != nil {
 		b.replyError(ctx, in, err, "request", r.ID, "action", r.ActionID)
 		return

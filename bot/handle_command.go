@@ -201,7 +201,7 @@ func (b *Bot) actionStatus(ctx context.Context, in interaction, id string) {
 	text := "Defender action " + blocks.RenderCode(a.ID, 80) + " (" + blocks.EscapeTruncate(string(a.Type), 60) + ") on " +
 		blocks.RenderCode(a.ComputerDNSName, 200) + ": " + blocks.EscapeTruncate(string(a.Status), 40) +
 		", requested by " + blocks.EscapeTruncate(a.Requestor, 200) + ". It was not requested through mdebot."
-	if d := actionDetail(a); d != "" {
+	if d := actionDetail("", a); d != "" {
 		text += "\n" + blocks.EscapeTruncate(d, 500)
 	}
 	b.reply(ctx, in, blocks.RenderNotice(text))

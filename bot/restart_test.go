@@ -109,7 +109,7 @@ func TestACancelOfferPostedBeforeARestartIsRetiredWhenItsActionEnds(t *testing.T
 	}
 	h.reply(card, "Defender: Succeeded")
 	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
-		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
+		return m.TS == offer.TS && strings.Contains(m.Text, "has ended")
 	})
 	if strings.Contains(string(retired.Blocks), blocks.ActionCancel) {
 		t.Error("the cancel offer still has its button after the action ended")

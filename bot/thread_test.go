@@ -61,11 +61,17 @@ func TestTheCancelButtonInTheThreadCancelsTheAction(t *testing.T) {
 	}
 
 	h.click(responder, offer, blocks.ActionCancel)
-	h.reply(card, "Defender: Cancelled")
-	h.card("cancelled")
+	status := h.reply(card, "Defender: Cancelled by <@"+responder+">")
+	final := h.card("cancelled")
 	retired := h.wait("retired cancel offer", func(m slacktest.Message) bool {
-		return m.TS == offer.TS && strings.Contains(m.Text, "no longer running")
+		return m.TS == offer.TS && strings.Contains(m.Text, "has ended: Cancelled")
 	})
+	// Who cancelled is said by name, once in the thread and on the card;
+	// mdebot's own cancel comment is never shown raw.
+	if strings.Contains(retired.Text, responder) || strings.Contains(shown(final)+status.Text, "mdebot R-") ||
+		strings.Contains(shown(final), "cancelled by "+responder) || strings.Contains(status.Text, ">:") {
+		t.Errorf("the cancellation reads badly:\ncard: %s\nstatus: %s\noffer: %s", shown(final), status.Text, retired.Text)
+	}
 	if strings.Contains(string(retired.Blocks), blocks.ActionCancel) {
 		t.Error("the cancel offer still has its button after the action ended")
 	}

@@ -109,7 +109,7 @@ func (t *tracker) tick(ctx context.Context) {
 func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAction) {
 	b := t.b
 	log := b.log.With("request", it.requestID, "action", it.actionID)
-	res, err := b.o.Approvals.RecordStatus(ctx, it.requestID, a.Status, actionDetail(a))
+	res, err := b.o.Approvals.RecordStatus(ctx, it.requestID, a.Status, actionDetail(it.requestID, a))
 	if err != nil {
 		log.WarnContext(ctx, "recording an MDE status failed", "status", a.Status, "error", err)
 		if r, gerr := b.o.Approvals.Get(ctx, it.requestID); gerr == nil && r.State.Final() {

@@ -61,8 +61,13 @@ func renderAfter(d time.Duration) string {
 // renders without its button, so editing the message retires it.
 func RenderCancelReply(r RequestView) Message {
 	if r.ActionID == "" || r.MDEStatus.Terminal() {
-		text := "Defender action " + RenderCode(r.ActionID, 80) + " is no longer running; nothing to cancel."
-		return RenderReply(text)
+		// The status reply below says how it ended and who cancelled it;
+		// the retired offer only says that it ended.
+		text := "Defender action " + RenderCode(r.ActionID, 80) + " has ended"
+		if r.MDEStatus != "" {
+			text += ": " + EscapeTruncate(string(r.MDEStatus), 40)
+		}
+		return RenderReply(text + ".")
 	}
 	text := "Defender action " + RenderCode(r.ActionID, 80) + " is " + EscapeTruncate(renderOrDash(string(r.MDEStatus)), 40) + ". Cancel it if it should not run."
 	target := renderTarget(r.Machine, r.Params.FileHash)
