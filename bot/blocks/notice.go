@@ -99,7 +99,8 @@ func RenderHelp(text string) Message {
 		bs = append(bs, slack.NewSectionBlock(renderMrkdwn(sec, MaxSectionText), nil, nil,
 			slack.SectionBlockOptionBlockID(blockHelpPrefix+strconv.Itoa(i))))
 	}
-	return newMessage("mdebot help: /mde commands", bs...)
+	first, _, _ := strings.Cut(text, "\n")
+	return newMessage(EscapeTruncate(first, 300), bs...)
 }
 
 // splitWords cuts s into pieces of at most max characters, between words
