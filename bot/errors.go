@@ -60,7 +60,10 @@ func explain(err error) (msg Message, ok bool) {
 		return Message{}, false
 	}
 	var de *defender.Error
+	var be *defender.BudgetError
 	switch {
+	case errors.As(err, &be):
+		return renderNotice(":hourglass: Defender's API budget is busy; try again in " + seconds(be.RetryAfter) + "."), true
 	case errors.Is(err, defender.ErrOutcomeUnknown):
 		return renderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
 	case errors.Is(err, defender.ErrActionInProgress):

@@ -39,7 +39,9 @@ func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *
 	case actionCancel:
 		b.cancelRequest(ctx, a.Value, user, channel, "")
 	case actionPackageLink:
-		b.packageLink(ctx, a.Value, user, channel)
+		if b.allowLookup(ctx, user, channel) {
+			b.packageLink(ctx, a.Value, user, channel)
+		}
 	case actionHistoryMore:
 		cursor, text, _ := strings.Cut(a.Value, " ")
 		cmd, err := ParseCommand(text)
@@ -47,7 +49,9 @@ func (b *Bot) handleClick(ctx context.Context, cb slack.InteractionCallback, a *
 			b.log.WarnContext(ctx, "malformed history cursor", "user", user)
 			return
 		}
-		b.history(ctx, user, channel, cmd, cursor)
+		if b.allowLookup(ctx, user, channel) {
+			b.history(ctx, user, channel, cmd, cursor)
+		}
 	default:
 		b.log.DebugContext(ctx, "unknown action ignored", "action_id", a.ActionID)
 	}
@@ -180,7 +184,7 @@ func (b *Bot) packageLink(ctx context.Context, id, user, channel string) {
 		b.reply(ctx, channel, user, RenderPackageReady(requestView(r, MachineView{})))
 		return
 	}
-	uri, err := b.o.Defender.Actions.PackageURI(ctx, r.ActionID)
+	uri, err := b.lookups.Actions.PackageURI(ctx, r.ActionID)
 	if err != nil {
 		b.replyError(ctx, channel, user, err, "request", id)
 		return

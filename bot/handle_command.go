@@ -35,7 +35,7 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 	case cmd.Verb == VerbHelp:
 		b.reply(ctx, channel, user, renderNotice(escapeText(HelpText())))
 	case cmd.Verb == VerbMachine:
-		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+		if !b.allowLookup(ctx, user, channel) || !b.mayLookUp(ctx, user, channel, cmd.Verb) {
 			return
 		}
 		m, ok := b.resolveOne(ctx, user, channel, cmd)
@@ -43,7 +43,7 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 			b.reply(ctx, channel, user, RenderMachine(m))
 		}
 	case cmd.Verb == VerbStatus:
-		if !b.mayLookUp(ctx, user, channel, cmd.Verb) {
+		if !b.allowLookup(ctx, user, channel) || !b.mayLookUp(ctx, user, channel, cmd.Verb) {
 			return
 		}
 		r, err := b.findRequest(ctx, cmd.ID)
@@ -65,9 +65,13 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		}
 		b.cancelRequest(ctx, r.ID, user, channel, cmd.Reason)
 	case cmd.Verb == VerbHistory:
-		b.history(ctx, user, channel, cmd, "")
+		if b.allowLookup(ctx, user, channel) {
+			b.history(ctx, user, channel, cmd, "")
+		}
 	case cmd.Verb == VerbExport:
-		b.export(ctx, user, channel, cmd)
+		if b.allowLookup(ctx, user, channel) {
+			b.export(ctx, user, channel, cmd)
+		}
 	case cmd.Verb.IsAction():
 		b.request(ctx, user, channel, cmd)
 	default:
@@ -188,7 +192,7 @@ func (b *Bot) resolveOne(ctx context.Context, user, channel string, cmd Command)
 func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error) {
 	switch t.Kind {
 	case TargetMachineID:
-		m, err := b.o.Defender.Machines.Get(ctx, defender.MachineID(t.Value))
+		m, err := b.lookups.Machines.Get(ctx, defender.MachineID(t.Value))
 		if errors.Is(err, defender.ErrNotFound) {
 			return nil, nil
 		}
@@ -201,19 +205,19 @@ func (b *Bot) resolve(ctx context.Context, t Target) ([]defender.Machine, error)
 		if err != nil {
 			return nil, nil
 		}
-		ms, err := b.o.Defender.Machines.FindByLastIP(ctx, ip)
+		ms, err := b.lookups.Machines.FindByLastIP(ctx, ip)
 		if err != nil || len(ms) > 0 {
 			return ms, err
 		}
-		return b.o.Defender.Machines.FindByIP(ctx, ip, b.now())
+		return b.lookups.Machines.FindByIP(ctx, ip, b.now())
 	}
-	return b.o.Defender.Machines.FindByName(ctx, t.Value)
+	return b.lookups.Machines.FindByName(ctx, t.Value)
 }
 
 // actionStatus shows an MDE action mdebot did not request (started in the
 // portal, say), read from MDE.
 func (b *Bot) actionStatus(ctx context.Context, user, channel, id string) {
-	a, err := b.o.Defender.Actions.Get(ctx, strings.ToLower(id))
+	a, err := b.lookups.Actions.Get(ctx, strings.ToLower(id))
 	if err != nil {
 		b.replyError(ctx, channel, user, err, "action", id)
 		return

@@ -58,6 +58,7 @@ func withResponseURL(ctx context.Context, url string) context.Context {
 
 // replyError shows user what went wrong (see errorMessage).
 func (b *Bot) replyError(ctx context.Context, channel, user string, err error, attrs ...any) {
+	b.budgetBusy(ctx, err)
 	noteCommand(ctx, "", CommandFailed)
 	b.reply(ctx, channel, user, b.errorMessage(ctx, err, append(attrs, "user", user)...))
 }
@@ -175,7 +176,7 @@ func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) MachineView 
 	if m, ok := b.machines.get(r.Params.Machine); ok {
 		return m
 	}
-	dm, err := b.o.Defender.Machines.Get(ctx, r.Params.Machine)
+	dm, err := b.lookups.Machines.Get(ctx, r.Params.Machine)
 	if err != nil {
 		b.log.WarnContext(ctx, "machine lookup for a card failed", "request", r.ID, "machine", r.Params.Machine, "error", err)
 		m := MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
