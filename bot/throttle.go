@@ -77,9 +77,10 @@ func (l *userLimits) allow(user string, now time.Time) (ok bool, retryIn time.Du
 	return true, 0
 }
 
-// forgetIdle makes room for a new user: when the map has grown past
-// sweepAt it drops every user whose allowance is full again (tat not
-// after now), and while it is at maxUsers, the user closest to full.
+// forgetIdle makes room for a new user: when the map has grown to
+// sweepAt (which doubles with the users still active, up to maxUsers) it
+// drops every user whose allowance is full again (tat not after now), and
+// while it is still at maxUsers, the user closest to full.
 func (l *userLimits) forgetIdle(now time.Time) {
 	if len(l.tat) >= l.sweepAt {
 		for u, t := range l.tat {
@@ -87,7 +88,7 @@ func (l *userLimits) forgetIdle(now time.Time) {
 				delete(l.tat, u)
 			}
 		}
-		l.sweepAt = max(64, 2*len(l.tat))
+		l.sweepAt = min(max(64, 2*len(l.tat)), l.maxUsers)
 	}
 	for len(l.tat) >= l.maxUsers {
 		oldest, first := "", time.Time{}
