@@ -86,20 +86,21 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 
 	b, err := bot.New(bot.Options{
-		Slack:         api,
-		Socket:        socket,
-		Approvals:     svc,
-		Store:         db,
-		History:       db,
-		Defender:      mde,
-		PollInterval:  cfg.Defender.PollInterval,
-		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
-		Auditors:      cfg.Slack.Auditors,
-		Groups:        groups,
-		Marks:         db,
-		Logger:        log,
-		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
-		DryRun:        opts.dryRun,
+		Slack:            api,
+		Socket:           socket,
+		Approvals:        svc,
+		Store:            db,
+		History:          db,
+		Defender:         mde,
+		PollInterval:     cfg.Defender.PollInterval,
+		SweepInterval:    sweepInterval(cfg.Policy.ApprovalTTL),
+		Auditors:         cfg.Slack.Auditors,
+		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
+		Groups:           groups,
+		Marks:            db,
+		Logger:           log,
+		Observer:         ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
+		DryRun:           opts.dryRun,
 	})
 	if err != nil {
 		return err
@@ -115,6 +116,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		"credential", credentialKind(cfg.Azure),
 		"approval_ttl", cfg.Policy.ApprovalTTL,
 		"poll_interval", cfg.Defender.PollInterval,
+		"lookups_per_minute", cfg.Slack.LookupsPerMinute,
 		"dry_run", opts.dryRun)
 
 	stopped, err := runBot(ctx, b)
@@ -297,4 +299,13 @@ func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, l
 	}
 	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
 	return nil
+}
+
+// lookupsPerMinute is bot.Options.LookupsPerMinute for
+// slack.lookups_per_minute, whose 0 turns the limit off.
+func lookupsPerMinute(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
