@@ -53,6 +53,10 @@ type Options struct {
 	// user is told to slow down (slack.lookups_per_minute). Zero means
 	// DefaultLookupsPerMinute; negative, no limit.
 	LookupsPerMinute int
+	// LookupBudgetWait is the longest a look-up waits for Defender's API
+	// budget before the person is told to try again; default
+	// DefaultLookupBudgetWait. Submissions and cancels always wait.
+	LookupBudgetWait time.Duration
 	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
@@ -69,8 +73,8 @@ type Bot struct {
 	machines   machineCache
 	cards      cardLocks
 	homes      homes
-	// lookups is Options.Defender failing fast past LookupBudgetWait, for
-	// the reads a person waits on.
+	// lookups is Options.Defender failing fast past
+	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
 	lookupLimits *userLimits
 }
@@ -118,8 +122,11 @@ func New(o Options) (*Bot, error) {
 	if o.LookupsPerMinute == 0 {
 		o.LookupsPerMinute = DefaultLookupsPerMinute
 	}
+	if o.LookupBudgetWait <= 0 {
+		o.LookupBudgetWait = DefaultLookupBudgetWait
+	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now,
-		lookups: o.Defender.WithMaxBudgetWait(LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
+		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil

@@ -19,10 +19,11 @@ const (
 	// DefaultLookupsPerMinute is each user's look-up rate when
 	// Options.LookupsPerMinute is zero.
 	DefaultLookupsPerMinute = 20
-	// LookupBudgetWait is the longest a look-up waits for Defender's API
-	// budget; past it the person is told to try again later. Submissions
-	// of approved actions and cancels wait their turn instead.
-	LookupBudgetWait = 5 * time.Second
+	// DefaultLookupBudgetWait is the longest a look-up waits for
+	// Defender's API budget when Options.LookupBudgetWait is zero; past it
+	// the person is told to try again later. Submissions of approved
+	// actions and cancels wait their turn instead.
+	DefaultLookupBudgetWait = 5 * time.Second
 	// maxLimitedUsers bounds the users whose look-ups are remembered;
 	// past it the one closest to a full allowance is forgotten first.
 	maxLimitedUsers = 10000
@@ -125,7 +126,7 @@ func (b *Bot) allowLookup(ctx context.Context, user, channel string) bool {
 }
 
 // budgetBusy counts a look-up that Defender's API budget could not serve
-// within LookupBudgetWait; it reports whether err is one.
+// within Options.LookupBudgetWait; it reports whether err is one.
 func (b *Bot) budgetBusy(ctx context.Context, err error) bool {
 	var be *defender.BudgetError
 	if !errors.As(err, &be) {

@@ -115,6 +115,25 @@ func TestALookupThatWouldWaitLongForDefendersBudgetSaysTryAgainInsteadOfHoldingA
 	}
 }
 
+func TestAnApprovedSubmissionWaitsOutDefendersPauseInsteadOfFailingFastLikeALookup(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) { c.lookupWait = 100 * time.Millisecond })
+	h.slash(responder, socChannel, "isolate ws-0042 ransomware note on share")
+	card := h.card("awaiting approval")
+	// Defender asks for a pause far longer than a look-up would wait.
+	h.mde.FailNext("actions.isolate", 1, http.StatusTooManyRequests,
+		`{"error":{"code":"TooManyRequests","message":"Rate limit is exceeded"}}`, http.Header{"Retry-After": {"1"}})
+	h.click(approver1, card, actionApprove)
+	h.reply(card, "Submitted to Defender")
+	if n := h.mde.CallCount("actions.isolate"); n != 2 {
+		t.Errorf("isolate POSTs = %d, want 2 (the one paused, then the one accepted)", n)
+	}
+	// A look-up in the same state is answered at once instead.
+	h.mde.FailNext("machines.list", 1, http.StatusTooManyRequests,
+		`{"error":{"code":"TooManyRequests","message":"Rate limit is exceeded"}}`, http.Header{"Retry-After": {"1"}})
+	h.slash(responder, socChannel, "machine ws-0042")
+	h.ephemeral(responder, "Defender's API budget is busy; try again in 1 s.")
+}
+
 // gate holds the bot's GETs of machines at the fake MDE while it is shut,
 // as a busy Defender budget holds the look-ups that wait on it.
 type gate struct {
