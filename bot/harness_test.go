@@ -160,20 +160,21 @@ func (h *harness) start() {
 	cfg := h.cfg
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
 	b, err := New(Options{
-		Slack:            slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
-		Socket:           socketmode.New(api),
-		Approvals:        h.svc,
-		Store:            h.db,
-		History:          h.db,
-		Defender:         h.def,
-		PollInterval:     cfg.poll,
-		SweepInterval:    50 * time.Millisecond,
-		Workers:          cfg.workers,
-		Logger:           slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:              h.now,
-		Auditors:         cfg.auditors,
-		Marks:            h.db,
-		Observer:         cfg.observer,
+		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Socket:        socketmode.New(api),
+		Approvals:     h.svc,
+		Store:         h.db,
+		History:       h.db,
+		Defender:      h.def,
+		PollInterval:  cfg.poll,
+		SweepInterval: 50 * time.Millisecond,
+		Workers:       cfg.workers,
+		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:           h.now,
+		Auditors:      cfg.auditors,
+		Marks:         h.db,
+		Observer:      cfg.observer,
+
 		LookupBudgetWait: cfg.lookupWait,
 	})
 	if err != nil {

@@ -113,17 +113,20 @@ const (
 
 // Defaults and bounds of the configuration's values.
 const (
-	DefaultPollInterval = 15 * time.Second
-	MinPollInterval     = 100 * time.Millisecond
-	DefaultApprovalTTL  = 30 * time.Minute
-	MaxApprovals        = 5
-	// DefaultLookupsPerMinute is slack.lookups_per_minute's default.
+	DefaultPollInterval  = 15 * time.Second
+	MinPollInterval      = 100 * time.Millisecond
+	DefaultApprovalTTL   = 30 * time.Minute
+	MaxApprovals         = 5
+	DefaultSlackAPIURL   = "https://slack.com/api/"
+	DefaultAuthorityHost = "https://login.microsoftonline.com"
+	DefaultMDEAPIURL     = "https://api.security.microsoft.com"
+	DefaultMDEScope      = "https://api.securitycenter.microsoft.com/.default"
+)
+
+// The default and the bound of slack.lookups_per_minute.
+const (
 	DefaultLookupsPerMinute = 20
 	MaxLookupsPerMinute     = 6000
-	DefaultSlackAPIURL      = "https://slack.com/api/"
-	DefaultAuthorityHost    = "https://login.microsoftonline.com"
-	DefaultMDEAPIURL        = "https://api.security.microsoft.com"
-	DefaultMDEScope         = "https://api.securitycenter.microsoft.com/.default"
 )
 
 // Actions returns the action names policy.approvals accepts, in the order

@@ -46,14 +46,15 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 	want := &Config{
 		Storage: Storage{Path: "/var/lib/mdebot/mdebot.db"},
 		Slack: Slack{
-			Channels:         []string{"C0SECOPS01"},
-			Requesters:       []string{"S0SOCTEAM1"},
-			Approvers:        []string{"U0LEAD0001", "U0LEAD0002", "S0IRLEADS1"},
-			Auditors:         []string{"U0AUDIT001"},
+			Channels:   []string{"C0SECOPS01"},
+			Requesters: []string{"S0SOCTEAM1"},
+			Approvers:  []string{"U0LEAD0001", "U0LEAD0002", "S0IRLEADS1"},
+			Auditors:   []string{"U0AUDIT001"},
+			AppToken:   NewSecret("xapp-1-A0-secret-app"),
+			BotToken:   NewSecret("xoxb-1-secret-bot"),
+			APIURL:     "https://slack.com/api/",
+
 			LookupsPerMinute: 20,
-			AppToken:         NewSecret("xapp-1-A0-secret-app"),
-			BotToken:         NewSecret("xoxb-1-secret-bot"),
-			APIURL:           "https://slack.com/api/",
 		},
 		Azure: Azure{
 			TenantID:      "11111111-2222-3333-4444-555555555555",

@@ -86,21 +86,22 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 
 	b, err := bot.New(bot.Options{
-		Slack:            api,
-		Socket:           socket,
-		Approvals:        svc,
-		Store:            db,
-		History:          db,
-		Defender:         mde,
-		PollInterval:     cfg.Defender.PollInterval,
-		SweepInterval:    sweepInterval(cfg.Policy.ApprovalTTL),
-		Auditors:         cfg.Slack.Auditors,
+		Slack:         api,
+		Socket:        socket,
+		Approvals:     svc,
+		Store:         db,
+		History:       db,
+		Defender:      mde,
+		PollInterval:  cfg.Defender.PollInterval,
+		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
+		Auditors:      cfg.Slack.Auditors,
+		Groups:        groups,
+		Marks:         db,
+		Logger:        log,
+		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
+		DryRun:        opts.dryRun,
+
 		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
-		Groups:           groups,
-		Marks:            db,
-		Logger:           log,
-		Observer:         ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
-		DryRun:           opts.dryRun,
 	})
 	if err != nil {
 		return err
