@@ -121,12 +121,8 @@ func (ls *lanes) start(ctx context.Context, specs map[lane]laneSpec) (stop func(
 // submit queues evt on its lane. It never blocks.
 func (ls *lanes) submit(evt socketmode.Event) {
 	l := ls.route(evt)
-	q, ok := ls.queues[l]
-	if !ok {
-		l, q = LaneWork, ls.queues[LaneWork]
-	}
 	select {
-	case q <- evt:
+	case ls.queues[l] <- evt:
 		return
 	default:
 	}

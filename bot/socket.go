@@ -31,7 +31,7 @@ type socketLoop struct {
 	ack    ackFunc
 	handle func(ctx context.Context, evt socketmode.Event)
 	// shed tells the sender of an envelope that a full lane could not
-	// take; nil only logs and counts it.
+	// take.
 	shed func(ctx context.Context, evt socketmode.Event)
 	// observe is told of each envelope, of what was shed and of the
 	// socket coming up or going down; nil observes nothing.
@@ -48,12 +48,6 @@ func (l *socketLoop) run(ctx context.Context) error {
 		l.observe = nopObserver{}
 	}
 	jobs := &lanes{route: l.route, handle: l.handle, shed: l.shed, observe: l.observe, log: l.log}
-	if jobs.route == nil {
-		jobs.route = func(socketmode.Event) lane { return LaneWork }
-	}
-	if jobs.shed == nil {
-		jobs.shed = func(context.Context, socketmode.Event) {}
-	}
 	defer jobs.start(ctx, l.lanes)()
 
 	runErr := make(chan error, 1)

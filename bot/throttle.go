@@ -102,13 +102,6 @@ func (l *userLimits) forgetIdle(now time.Time) {
 	}
 }
 
-// len is how many users are remembered.
-func (l *userLimits) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.tat)
-}
-
 // allowLookup reports whether user may make a look-up now (/mde machine,
 // /mde status, /mde history and its pages, /mde export, a package link).
 // When not, it tells user to slow down, counts it and returns false.

@@ -51,7 +51,7 @@ func TestUsersWhoseAllowanceIsFullAgainAreForgottenAndAtMostMaxUsersAreKept(t *t
 	for i := range 2000 {
 		l.allow(fmt.Sprintf("U%05d", i), now)
 	}
-	if n := l.len(); n > 1000 {
+	if n := len(l.tat); n > 1000 {
 		t.Errorf("%d users remembered, want at most 1000", n)
 	}
 	// A minute later every one of them is idle; new users sweep them out.
@@ -59,7 +59,7 @@ func TestUsersWhoseAllowanceIsFullAgainAreForgottenAndAtMostMaxUsersAreKept(t *t
 	for i := range 10 {
 		l.allow(fmt.Sprintf("W%05d", i), later)
 	}
-	if n := l.len(); n > 64 {
+	if n := len(l.tat); n > 64 {
 		t.Errorf("%d users remembered after the others went idle, want only the active ones", n)
 	}
 }
