@@ -40,6 +40,16 @@ type Options struct {
 	// Observer is told of envelopes, commands and the socket's state, for
 	// metrics and readiness; nil observes nothing.
 	Observer Observer
+	// LookupsPerMinute limits each user's look-ups (/mde machine, /mde
+	// status, /mde history and its pages, /mde export, package links): that
+	// many at once, then one every minute/LookupsPerMinute; past it the
+	// user is told to slow down (slack.lookups_per_minute). Zero means
+	// DefaultLookupsPerMinute; negative, no limit.
+	LookupsPerMinute int
+	// LookupBudgetWait is the longest a look-up waits for Defender's API
+	// budget before the person is told to try again; default
+	// DefaultLookupBudgetWait. Submissions and cancels always wait.
+	LookupBudgetWait time.Duration
 	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
@@ -57,6 +67,10 @@ type Bot struct {
 	cards      cardLocks
 	homes      homes
 	homeQueue  *homeQueue
+	// lookups is Options.Defender failing fast past
+	// Options.LookupBudgetWait, for the reads a person waits on.
+	lookups      *defender.Client
+	lookupLimits *userLimits
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -94,7 +108,14 @@ func New(o Options) (*Bot, error) {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue()}
+	if o.LookupsPerMinute == 0 {
+		o.LookupsPerMinute = DefaultLookupsPerMinute
+	}
+	if o.LookupBudgetWait <= 0 {
+		o.LookupBudgetWait = DefaultLookupBudgetWait
+	}
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(),
+		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil
@@ -128,19 +149,20 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runHomes(ctx) })
 	loop := &socketLoop{
-		client:  b.o.Socket,
-		log:     b.log,
-		workers: b.o.Workers,
-		queue:   queueSize,
+		client: b.o.Socket,
+		log:    b.log,
+		lanes: map[lane]laneSpec{
+			LaneDecision: {workers: decisionWorkers, queue: decisionQueue},
+			LaneWork:     {workers: b.o.Workers, queue: workQueue},
+		},
+		route:   laneOf,
 		ack:     ackPayload,
 		handle:  b.handle,
+		shed:    b.shedNotice,
 		observe: b.o.Observer,
 	}
 	return loop.run(ctx)
 }
-
-// queueSize is how many acked envelopes may wait for a worker.
-const queueSize = 4096
 
 // expired rewrites the cards of requests the sweeper expired. It finishes
 // even if Run ends meanwhile: the expiry is stored, and a restart would

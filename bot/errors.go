@@ -23,9 +23,12 @@ func explain(err error) (msg blocks.Message, ok bool) {
 		return explainRefusal(ae)
 	}
 	var de *defender.Error
+	var be *defender.BudgetError
 	switch {
 	case errors.Is(err, errForeignAction):
 		return blocks.RenderNotice(":no_entry_sign: This Defender action was not created by mdebot for this request, and mdebot never cancels someone else's action; cancel it in the Defender portal if it must stop."), true
+	case errors.As(err, &be):
+		return blocks.RenderNotice(":hourglass: Defender's API budget is busy; try again in " + seconds(be.RetryAfter) + "."), true
 	case errors.Is(err, defender.ErrOutcomeUnknown):
 		return blocks.RenderNotice(":warning: Defender did not say whether it accepted the action; mdebot will look for it before trying again. Check the machine's action center."), true
 	case errors.Is(err, defender.ErrActionInProgress):

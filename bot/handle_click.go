@@ -39,7 +39,9 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 	case blocks.ActionCancel:
 		b.cancelRequest(ctx, in, a.Value, "")
 	case blocks.ActionPackageLink:
-		b.packageLink(ctx, in, a.Value)
+		if b.allowLookup(ctx, in) {
+			b.packageLink(ctx, in, a.Value)
+		}
 	case blocks.ActionHistoryMore:
 		cursor, text, _ := strings.Cut(a.Value, " ")
 		cmd, err := command.Parse(text)
@@ -47,7 +49,9 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 			b.log.WarnContext(ctx, "malformed history cursor", "user", in.user)
 			return
 		}
-		b.history(ctx, in, cmd, cursor)
+		if b.allowLookup(ctx, in) {
+			b.history(ctx, in, cmd, cursor)
+		}
 	case blocks.ActionHomeKind:
 		if in.home != nil {
 			in.home.SetKind(a.SelectedOption.Value)
@@ -202,7 +206,7 @@ func (b *Bot) packageLink(ctx context.Context, in interaction, id string) {
 		b.reply(ctx, in, blocks.RenderPackageReady(requestView(r, blocks.MachineView{})))
 		return
 	}
-	uri, err := b.o.Defender.Actions.PackageURI(ctx, r.ActionID)
+	uri, err := b.lookups.Actions.PackageURI(ctx, r.ActionID)
 	if err != nil {
 		b.replyError(ctx, in, err, "request", id)
 		return

@@ -36,7 +36,7 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 	case cmd.Verb == command.VerbHelp:
 		b.reply(ctx, in, blocks.RenderHelp(command.HelpText()))
 	case cmd.Verb == command.VerbMachine:
-		if !b.mayLookUp(ctx, in, cmd.Verb) {
+		if !b.allowLookup(ctx, in) || !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
 		m, ok := b.resolveOne(ctx, in, cmd)
@@ -44,7 +44,7 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 			b.reply(ctx, in, blocks.RenderMachine(m, b.now()))
 		}
 	case cmd.Verb == command.VerbStatus:
-		if !b.mayLookUp(ctx, in, cmd.Verb) {
+		if !b.allowLookup(ctx, in) || !b.mayLookUp(ctx, in, cmd.Verb) {
 			return
 		}
 		// A miss is not audited: the id may be an MDE action mdebot did
@@ -62,9 +62,13 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 	case cmd.Verb == command.VerbCancel:
 		b.cancelRequest(ctx, in, cmd.ID, cmd.Reason)
 	case cmd.Verb == command.VerbHistory:
-		b.history(ctx, in, cmd, "")
+		if b.allowLookup(ctx, in) {
+			b.history(ctx, in, cmd, "")
+		}
 	case cmd.Verb == command.VerbExport:
-		b.export(ctx, in, cmd)
+		if b.allowLookup(ctx, in) {
+			b.export(ctx, in, cmd)
+		}
 	case cmd.Verb.IsAction():
 		b.request(ctx, in, cmd)
 	default:
@@ -168,7 +172,7 @@ func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Comman
 func (b *Bot) resolve(ctx context.Context, t command.Target) ([]defender.Machine, error) {
 	switch t.Kind {
 	case command.TargetMachineID:
-		m, err := b.o.Defender.Machines.Get(ctx, defender.MachineID(t.Value))
+		m, err := b.lookups.Machines.Get(ctx, defender.MachineID(t.Value))
 		if errors.Is(err, defender.ErrNotFound) {
 			return nil, nil
 		}
@@ -181,19 +185,19 @@ func (b *Bot) resolve(ctx context.Context, t command.Target) ([]defender.Machine
 		if err != nil {
 			return nil, nil
 		}
-		ms, err := b.o.Defender.Machines.FindByLastIP(ctx, ip)
+		ms, err := b.lookups.Machines.FindByLastIP(ctx, ip)
 		if err != nil || len(ms) > 0 {
 			return ms, err
 		}
-		return b.o.Defender.Machines.FindByIP(ctx, ip, b.now())
+		return b.lookups.Machines.FindByIP(ctx, ip, b.now())
 	}
-	return b.o.Defender.Machines.FindByName(ctx, t.Value)
+	return b.lookups.Machines.FindByName(ctx, t.Value)
 }
 
 // actionStatus shows an MDE action mdebot did not request (started in the
 // portal, say), read from MDE.
 func (b *Bot) actionStatus(ctx context.Context, in interaction, id string) {
-	a, err := b.o.Defender.Actions.Get(ctx, strings.ToLower(id))
+	a, err := b.lookups.Actions.Get(ctx, strings.ToLower(id))
 	if err != nil {
 		b.replyError(ctx, in, err, "action", id)
 		return

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -66,6 +67,12 @@ type harnessConfig struct {
 	observer Observer
 	// groups, when set, resolves the user groups instead of Slack.
 	groups approvals.Groups
+	// defOpts are added to the bot's Defender client options (budgets).
+	defOpts []defender.Option
+	// mdeTransport, when set, wraps the bot's transport to the fake MDE.
+	mdeTransport func(http.RoundTripper) http.RoundTripper
+	// lookupWait is Options.LookupBudgetWait.
+	lookupWait time.Duration
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -108,8 +115,12 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.def, err = defender.NewClient(defender.WithBaseURL(h.mde.URL()), defender.WithHTTPClient(h.mde.HTTPClient()),
-		defender.WithTokenSource(ts), defender.WithoutRateLimits())
+	hc := h.mde.HTTPClient()
+	if cfg.mdeTransport != nil {
+		hc = &http.Client{Transport: cfg.mdeTransport(hc.Transport), Timeout: hc.Timeout}
+	}
+	h.def, err = defender.NewClient(append([]defender.Option{defender.WithBaseURL(h.mde.URL()), defender.WithHTTPClient(hc),
+		defender.WithTokenSource(ts), defender.WithoutRateLimits()}, cfg.defOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +175,8 @@ func (h *harness) start() {
 		Now:           h.now,
 		Marks:         h.db,
 		Observer:      cfg.observer,
+
+		LookupBudgetWait: cfg.lookupWait,
 	})
 	if err != nil {
 		h.t.Fatal(err)

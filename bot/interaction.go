@@ -75,6 +75,7 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 // command, a refusal by the approval rules counts as rejected, anything
 // else as failed.
 func (b *Bot) replyError(ctx context.Context, in interaction, err error, attrs ...any) {
+	b.budgetBusy(in, err)
 	if ae := (*approvals.Error)(nil); errors.As(err, &ae) && ae.Code != approvals.CodeGroupLookup {
 		in.note("", CommandRejected)
 	} else {

@@ -18,7 +18,22 @@ type Observer interface {
 	// SocketConnected is told when the Socket Mode connection comes up
 	// (up; reconnect when it is not the first one) or goes down.
 	SocketConnected(up, reconnect bool)
+	// Shed is told of work refused so that the rest is served: in lane
+	// (LaneDecision, LaneWork), for reason (see the Shed… constants).
+	// The person who asked is told too.
+	Shed(lane, reason string)
 }
+
+// The reasons of Observer.Shed.
+const (
+	// ShedQueueFull: an acked envelope found its lane's queue full.
+	ShedQueueFull = "queue_full"
+	// ShedUserLimit: a look-up came over its user's limit.
+	ShedUserLimit = "user_limit"
+	// ShedBudgetBusy: a look-up would have waited too long for
+	// Defender's API budget.
+	ShedBudgetBusy = "budget_busy"
+)
 
 // The outcomes of an /mde command, as Observer.Command is told.
 const (
@@ -31,6 +46,9 @@ const (
 	CommandInvalid = "invalid"
 	// CommandFailed: the bot showed an error (Slack, MDE or the store failed).
 	CommandFailed = "error"
+	// CommandThrottled: a look-up was refused for now: its user's limit
+	// or Defender's API budget was busy.
+	CommandThrottled = "throttled"
 	// CommandAnswered: a read command (help, machine, status, history…) answered.
 	CommandAnswered = "ok"
 )
@@ -41,6 +59,7 @@ type nopObserver struct{}
 func (nopObserver) Envelope(string, time.Duration) {}
 func (nopObserver) Command(string, string)         {}
 func (nopObserver) SocketConnected(bool, bool)     {}
+func (nopObserver) Shed(string, string)            {}
 
 // InFlight returns how many MDE actions the bot is following now.
 func (b *Bot) InFlight() int { return b.tracker.len() }

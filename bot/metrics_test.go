@@ -20,6 +20,7 @@ func newCommandObserver() *commandObserver {
 func (o *commandObserver) Envelope(string, time.Duration) {}
 func (o *commandObserver) Command(verb, outcome string)   { o.commands <- [2]string{verb, outcome} }
 func (o *commandObserver) SocketConnected(up, _ bool)     { o.sockets <- up }
+func (o *commandObserver) Shed(string, string)            {}
 
 func TestEachCommandIsObservedWithItsVerbAndOutcome(t *testing.T) {
 	obs := newCommandObserver()

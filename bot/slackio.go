@@ -131,7 +131,7 @@ func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) blocks.Machi
 	if m, ok := b.machines.get(r.Params.Machine); ok {
 		return m
 	}
-	dm, err := b.o.Defender.Machines.Get(ctx, r.Params.Machine)
+	dm, err := b.lookups.Machines.Get(ctx, r.Params.Machine)
 	if err != nil {
 		b.log.WarnContext(ctx, "machine lookup for a card failed", "request", r.ID, "machine", r.Params.Machine, "error", err)
 		m := blocks.MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack/socketmode"
@@ -22,16 +21,20 @@ var ErrInvalidAuth = errors.New("bot: Slack refused the app token (invalid_auth)
 type ackFunc func(evt socketmode.Event) any
 
 // socketLoop acknowledges every Socket Mode envelope before doing anything
-// else with it, then hands it to a bounded pool of workers.
+// else with it, then hands it to the bounded workers of its lane.
 type socketLoop struct {
-	client  *socketmode.Client
-	log     *slog.Logger
-	workers int
-	queue   int
-	ack     ackFunc
-	handle  func(ctx context.Context, evt socketmode.Event)
-	// observe is told of each envelope and of the socket coming up or
-	// going down; nil observes nothing.
+	client *socketmode.Client
+	log    *slog.Logger
+	// lanes sizes each lane; route picks an envelope's.
+	lanes  map[lane]laneSpec
+	route  func(socketmode.Event) lane
+	ack    ackFunc
+	handle func(ctx context.Context, evt socketmode.Event)
+	// shed tells the sender of an envelope that a full lane could not
+	// take.
+	shed func(ctx context.Context, evt socketmode.Event)
+	// observe is told of each envelope, of what was shed and of the
+	// socket coming up or going down; nil observes nothing.
 	observe Observer
 }
 
@@ -41,19 +44,11 @@ func (l *socketLoop) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	jobs := make(chan socketmode.Event, l.queue)
-	var wg sync.WaitGroup
-	for range l.workers {
-		wg.Go(func() {
-			for evt := range jobs {
-				l.handle(ctx, evt)
-			}
-		})
+	if l.observe == nil {
+		l.observe = nopObserver{}
 	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
+	jobs := &lanes{route: l.route, handle: l.handle, shed: l.shed, observe: l.observe, log: l.log}
+	defer jobs.start(ctx, l.lanes)()
 
 	runErr := make(chan error, 1)
 	go func() { runErr <- l.client.RunContext(ctx) }()
@@ -78,8 +73,8 @@ func (l *socketLoop) run(ctx context.Context) error {
 	}
 }
 
-// dispatch acks evt (when it is an envelope), then queues it for a worker.
-func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs chan<- socketmode.Event) error {
+// dispatch acks evt (when it is an envelope), then queues it on its lane.
+func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *lanes) error {
 	switch evt.Type {
 	case socketmode.EventTypeInvalidAuth:
 		return ErrInvalidAuth
@@ -126,22 +121,13 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs ch
 	if err := l.client.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil {
 		l.log.Warn("ack failed", "envelope_id", evt.Request.EnvelopeID, "error", err)
 	}
-	if l.observe != nil {
-		l.observe.Envelope(evt.Request.Type, time.Since(read))
-	}
-	select {
-	case jobs <- evt:
-	default:
-		// Never block the loop: later envelopes must still be acked in time.
-		l.log.Error("work queue full; envelope acked but dropped", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
-	}
+	l.observe.Envelope(evt.Request.Type, time.Since(read))
+	jobs.submit(evt)
 	return nil
 }
 
 func (l *socketLoop) setConnected(up, reconnect bool) {
-	if l.observe != nil {
-		l.observe.SocketConnected(up, reconnect)
-	}
+	l.observe.SocketConnected(up, reconnect)
 }
 
 // isAuthError reports whether err from RunContext is Slack refusing the token.

@@ -39,6 +39,11 @@ type Slack struct {
 	// Auditors are the user and user-group ids that may read history
 	// (slack.auditors). It defaults to Approvers.
 	Auditors []string
+	// LookupsPerMinute limits each user's look-ups (/mde machine, status,
+	// history and its pages, export, package links): that many at once,
+	// then one every minute/LookupsPerMinute (slack.lookups_per_minute,
+	// 0 to MaxLookupsPerMinute). 0 means no limit.
+	LookupsPerMinute int
 
 	// AppToken is the app-level token for Socket Mode (SLACK_APP_TOKEN, xapp-…).
 	AppToken Secret
@@ -116,6 +121,12 @@ const (
 	DefaultAuthorityHost = "https://login.microsoftonline.com"
 	DefaultMDEAPIURL     = "https://api.security.microsoft.com"
 	DefaultMDEScope      = "https://api.securitycenter.microsoft.com/.default"
+)
+
+// The default and the bound of slack.lookups_per_minute.
+const (
+	DefaultLookupsPerMinute = 20
+	MaxLookupsPerMinute     = 6000
 )
 
 // Actions returns the action names policy.approvals accepts, in the order

@@ -53,6 +53,8 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 			AppToken:   NewSecret("xapp-1-A0-secret-app"),
 			BotToken:   NewSecret("xoxb-1-secret-bot"),
 			APIURL:     "https://slack.com/api/",
+
+			LookupsPerMinute: 20,
 		},
 		Azure: Azure{
 			TenantID:      "11111111-2222-3333-4444-555555555555",
@@ -87,6 +89,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 		{"channels default to none, meaning any channel", cfg.Slack.Channels, []string(nil)},
 		{"requesters default to none, meaning anyone", cfg.Slack.Requesters, []string(nil)},
 		{"auditors default to the approvers", cfg.Slack.Auditors, []string{"U0LEAD0001"}},
+		{"each user may make 20 look-ups a minute", cfg.Slack.LookupsPerMinute, 20},
 		{"the poll interval defaults to 15s", cfg.Defender.PollInterval, 15 * time.Second},
 		{"the approval TTL defaults to 30m", cfg.Policy.ApprovalTTL, 30 * time.Minute},
 		{"approvals default per action", cfg.Policy.Approvals, map[string]int{
@@ -130,6 +133,10 @@ func TestParseReadsEveryKey(t *testing.T) {
 			func(c *Config) any { return c.Slack.Approvers }, []string{"W0APPROVE", "S0GROUP1"}},
 		{"slack.auditors replaces the default", storage + "slack: {auditors: [U0AUDIT], approvers: [U0A]}",
 			func(c *Config) any { return c.Slack.Auditors }, []string{"U0AUDIT"}},
+		{"slack.lookups_per_minute replaces the default", storage + "slack: {approvers: [U0A], lookups_per_minute: 60}",
+			func(c *Config) any { return c.Slack.LookupsPerMinute }, 60},
+		{"slack.lookups_per_minute 0 turns the limit off", storage + "slack: {approvers: [U0A], lookups_per_minute: 0}",
+			func(c *Config) any { return c.Slack.LookupsPerMinute }, 0},
 		{"defender.poll_interval takes a Go duration", base + "defender: {poll_interval: 1m30s}",
 			func(c *Config) any { return c.Defender.PollInterval }, 90 * time.Second},
 		{"defender.poll_interval accepts the 100ms minimum", base + "defender: {poll_interval: 100ms}",

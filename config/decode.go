@@ -31,6 +31,7 @@ type decoder struct {
 
 func newDecoder(file string) *decoder {
 	cfg := &Config{
+		Slack:    Slack{LookupsPerMinute: DefaultLookupsPerMinute},
 		Defender: Defender{PollInterval: DefaultPollInterval},
 		Policy:   Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals()},
 		Log:      Log{Format: LogText, Level: slog.LevelInfo},
@@ -48,6 +49,9 @@ func newDecoder(file string) *decoder {
 	add("slack.requesters", func(n *yaml.Node) { d.ids(n, "slack.requesters", userID, userIDHint, &cfg.Slack.Requesters) })
 	add("slack.approvers", func(n *yaml.Node) { d.ids(n, "slack.approvers", userID, userIDHint, &cfg.Slack.Approvers) })
 	add("slack.auditors", func(n *yaml.Node) { d.ids(n, "slack.auditors", userID, userIDHint, &cfg.Slack.Auditors) })
+	add("slack.lookups_per_minute", func(n *yaml.Node) {
+		d.count(n, "slack.lookups_per_minute", MaxLookupsPerMinute, &cfg.Slack.LookupsPerMinute)
+	})
 	add("defender.poll_interval", func(n *yaml.Node) {
 		d.duration(n, "defender.poll_interval", MinPollInterval, &cfg.Defender.PollInterval)
 	})
@@ -264,6 +268,23 @@ func (d *decoder) duration(n *yaml.Node, key string, min time.Duration, dst *tim
 	}
 	if v < min {
 		d.problemf(n.Line, key, "%s: %s is below the minimum of %s", key, v, min)
+		return
+	}
+	*dst = v
+}
+
+// count decodes a whole number from 0 to max.
+func (d *decoder) count(n *yaml.Node, key string, max int, dst *int) {
+	if isNull(n) {
+		return
+	}
+	s, ok := d.scalar(n, key, fmt.Sprintf("a number from 0 to %d", max))
+	if !ok {
+		return
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n.Tag != "!!int" || v < 0 || v > max {
+		d.problemf(n.Line, key, "%s: %q is not a number from 0 to %d", key, s, max)
 		return
 	}
 	*dst = v

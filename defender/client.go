@@ -32,6 +32,9 @@ type Client struct {
 	maxAttempts int
 	limiters    map[Family]*limiter
 	observer    Observer
+	// maxBudgetWait, when positive, is the longest a call waits for its
+	// budget before failing with a *BudgetError (see WithMaxBudgetWait).
+	maxBudgetWait time.Duration
 }
 
 // Option configures a Client.
@@ -216,7 +219,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 	for attempt := 1; ; attempt++ {
 		if lim != nil {
 			start := c.clock.Now()
-			if err := lim.wait(ctx, c.clock); err != nil {
+			if err := lim.waitAtMost(ctx, c.clock, c.maxBudgetWait); err != nil {
 				return 0, errors.Join(err, lastErr)
 			}
 			c.observer.RateLimitWait(req.family, c.clock.Now().Sub(start))

@@ -66,6 +66,10 @@
 // that no 60-second or one-hour window ever holds more than the limit, and
 // a 429 pauses its family until Retry-After. [WithRateLimit] and
 // [WithoutRateLimits] change the budgets, [WithClock] the time source.
+// A call waits for its budget; a client made with [Client.WithMaxBudgetWait]
+// shares the budgets but fails at once with a [*BudgetError] (which matches
+// [ErrRateLimited] and carries the wait) when a call would wait longer:
+// for reads a person is waiting on, never for submissions.
 // GETs and DELETEs are retried on transport errors, 5xx and 429 with
 // jittered exponential backoff, at most [WithMaxAttempts] times.
 //

@@ -161,7 +161,15 @@ func (l *limiter) pauseUntil(t time.Time) {
 // then after a slot in both windows. It fails fast when the wait would
 // outlast ctx's deadline.
 func (l *limiter) wait(ctx context.Context, clock Clock) error {
-	if err := l.waitPause(ctx, clock); err != nil {
+	return l.waitAtMost(ctx, clock, 0)
+}
+
+// waitAtMost is wait, except that when maxWait > 0 and the wait would be
+// longer than maxWait it returns a *BudgetError at once, leaving the
+// budget as it was.
+func (l *limiter) waitAtMost(ctx context.Context, clock Clock, maxWait time.Duration) error {
+	start := clock.Now()
+	if err := l.waitPause(ctx, clock, maxWait); err != nil {
 		return err
 	}
 	now := clock.Now()
@@ -185,15 +193,21 @@ func (l *limiter) wait(ctx context.Context, clock Clock) error {
 		cancel()
 		return fmt.Errorf("defender: the %s budget needs a wait of %s, past the context deadline: %w", l.family, delay.Round(time.Millisecond), ErrRateLimited)
 	}
+	if maxWait > 0 && now.Sub(start)+delay > maxWait {
+		cancel()
+		return &BudgetError{Family: l.family, RetryAfter: delay}
+	}
 	if err := clock.Sleep(ctx, delay); err != nil {
 		cancel()
 		return err
 	}
 	// A 429 seen by another call while this one slept pauses it too.
-	return l.waitPause(ctx, clock)
+	return l.waitPause(ctx, clock, maxWait)
 }
 
-func (l *limiter) waitPause(ctx context.Context, clock Clock) error {
+// waitPause waits out a server-requested pause; when maxWait > 0 and the
+// pause lasts longer, it returns a *BudgetError at once.
+func (l *limiter) waitPause(ctx context.Context, clock Clock, maxWait time.Duration) error {
 	for {
 		l.mu.Lock()
 		nb := l.notBefore
@@ -205,8 +219,46 @@ func (l *limiter) waitPause(ctx context.Context, clock Clock) error {
 		if dl, ok := ctx.Deadline(); ok && nb.After(dl) {
 			return fmt.Errorf("defender: the %s API asked to pause until %s, past the context deadline: %w", l.family, nb.Format(time.RFC3339), ErrRateLimited)
 		}
+		if maxWait > 0 && nb.Sub(now) > maxWait {
+			return &BudgetError{Family: l.family, RetryAfter: nb.Sub(now)}
+		}
 		if err := clock.Sleep(ctx, nb.Sub(now)); err != nil {
 			return err
 		}
 	}
+}
+
+// BudgetError is returned, instead of waiting, by a client made with
+// [Client.WithMaxBudgetWait] when a call would wait longer than its limit
+// for its family's budget or for a pause MDE asked for (a 429's
+// Retry-After). Nothing was sent. It matches [ErrRateLimited].
+type BudgetError struct {
+	// Family is the API family whose budget is busy.
+	Family Family
+	// RetryAfter is how long the call would have waited: trying again
+	// after it finds a slot, unless other calls take it first.
+	RetryAfter time.Duration
+}
+
+// Error says which budget is busy and for how long.
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("defender: the %s API budget is busy for %s", e.Family, e.RetryAfter.Round(time.Millisecond))
+}
+
+// Is reports whether target is ErrRateLimited.
+func (e *BudgetError) Is(target error) bool { return target == ErrRateLimited }
+
+// WithMaxBudgetWait returns a client that shares c's budgets and pauses,
+// token source, HTTP client and observer, but whose calls never wait
+// longer than d for a budget: they fail at once with a *BudgetError
+// carrying the wait. Use it for reads a person is waiting on, so that a
+// busy budget frees the caller instead of holding it; submissions of
+// approved actions use a client that waits its turn (d ≤ 0, the default).
+func (c *Client) WithMaxBudgetWait(d time.Duration) *Client {
+	cc := *c
+	cc.maxBudgetWait = max(d, 0)
+	cc.Machines = &MachinesService{c: &cc}
+	cc.Actions = &ActionsService{c: &cc}
+	cc.Indicators = &IndicatorsService{c: &cc}
+	return &cc
 }

@@ -30,6 +30,7 @@ type Metrics struct {
 	rateLimitWait   *prometheus.HistogramVec
 	socketConnected prometheus.Gauge
 	reconnects      prometheus.Counter
+	shed            *prometheus.CounterVec
 
 	mu       sync.Mutex
 	inFlight func() int
@@ -51,7 +52,7 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //
 //	mdebot_envelopes_total{type}                  Socket Mode envelopes received
 //	mdebot_ack_latency_seconds                    envelope read → ack sent
-//	mdebot_commands_total{verb,outcome}           /mde commands (outcome: accepted, rejected, invalid, error, ok)
+//	mdebot_commands_total{verb,outcome}           /mde commands (outcome: accepted, rejected, invalid, error, throttled, ok)
 //	mdebot_request_transitions_total{kind,state}  requests entering each state
 //	mdebot_time_to_approve_seconds{kind}          request created → approved (requests that needed approval)
 //	mdebot_time_to_contain_seconds{kind}          request created → MDE Succeeded (isolate, restrict)
@@ -61,6 +62,7 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_actions_in_flight                      MDE actions being followed
 //	mdebot_socket_connected                       1 while the Socket Mode connection is up
 //	mdebot_socket_reconnects_total                Socket Mode reconnections
+//	mdebot_shed_total{lane,reason}                work refused so the rest is served (reason: queue_full, user_limit, budget_busy)
 func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -72,7 +74,7 @@ func New() *Metrics {
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 3},
 		}),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mdebot_commands_total", Help: "/mde commands, by verb and outcome (accepted, rejected, invalid, error, ok).",
+			Name: "mdebot_commands_total", Help: "/mde commands, by verb and outcome (accepted, rejected, invalid, error, throttled, ok).",
 		}, []string{"verb", "outcome"}),
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdebot_request_transitions_total", Help: "Requests entering each state, by action kind and state.",
@@ -102,13 +104,16 @@ func New() *Metrics {
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mdebot_socket_reconnects_total", Help: "Slack Socket Mode reconnections after the first connection.",
 		}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdebot_shed_total", Help: "Work refused so that the rest is served, by lane (decision, work) and reason (queue_full, user_limit, budget_busy); the person who asked is told.",
+		}, []string{"lane", "reason"}),
 	}
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mdebot_actions_in_flight", Help: "MDE actions submitted and being followed to a final status.",
 	}, m.readInFlight)
 	m.reg.MustRegister(m.envelopes, m.ackLatency, m.commands, m.transitions, m.timeToApprove,
 		m.timeToContain, m.mdeCalls, m.mdeDuration, m.rateLimitWait, m.socketConnected,
-		m.reconnects, inFlight,
+		m.reconnects, m.shed, inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -163,6 +168,11 @@ func (m *Metrics) SocketConnected(up, reconnect bool) {
 		return
 	}
 	m.socketConnected.Set(0)
+}
+
+// Shed implements bot.Observer.
+func (m *Metrics) Shed(lane, reason string) {
+	m.shed.WithLabelValues(lane, reason).Inc()
 }
 
 // MDECall implements defender.Observer.

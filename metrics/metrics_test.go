@@ -73,6 +73,23 @@ func TestTheSocketGaugeFollowsTheConnectionAndReconnectsAreCounted(t *testing.T)
 	}
 }
 
+func TestShedWorkIsCountedByLaneAndReason(t *testing.T) {
+	m := metrics.New()
+	m.Shed("work", "queue_full")
+	m.Shed("work", "user_limit")
+	m.Shed("work", "user_limit")
+	m.Shed("decision", "queue_full")
+	got := scrape(t, m, "mdebot_shed_total")
+	want := []string{
+		`mdebot_shed_total{lane="decision",reason="queue_full"} 1`,
+		`mdebot_shed_total{lane="work",reason="queue_full"} 1`,
+		`mdebot_shed_total{lane="work",reason="user_limit"} 2`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("exposition (-want +got):\n%s", diff)
+	}
+}
+
 func TestInFlightReadsTheFunctionSetLater(t *testing.T) {
 	m := metrics.New()
 	if got := scrape(t, m, "mdebot_actions_in_flight"); !cmp.Equal(got, []string{"mdebot_actions_in_flight 0"}) {

@@ -24,6 +24,7 @@ type nopBotObserver struct{}
 func (nopBotObserver) Envelope(string, time.Duration) {}
 func (nopBotObserver) Command(string, string)         {}
 func (nopBotObserver) SocketConnected(bool, bool)     {}
+func (nopBotObserver) Shed(string, string)            {}
 
 func readyz(t *testing.T, r *readiness) (int, string) {
 	t.Helper()

@@ -40,6 +40,12 @@ func (o botLogObserver) SocketConnected(up, reconnect bool) {
 	o.next.SocketConnected(up, reconnect)
 }
 
+// Shed implements bot.Observer. The bot logs each case itself, with what
+// was refused.
+func (o botLogObserver) Shed(lane, reason string) {
+	o.next.Shed(lane, reason)
+}
+
 // mdeLogObserver passes what the MDE client observes on to next and logs
 // each exchange at debug: the family, method and status only, never a
 // URL (a query may hold a filter; a reply may hold a download link).

@@ -97,6 +97,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Logger:        log,
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
+
+		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
 	})
 	if err != nil {
 		return err
@@ -112,6 +114,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		"credential", credentialKind(cfg.Azure),
 		"approval_ttl", cfg.Policy.ApprovalTTL,
 		"poll_interval", cfg.Defender.PollInterval,
+		"lookups_per_minute", cfg.Slack.LookupsPerMinute,
 		"dry_run", opts.dryRun)
 
 	stopped, err := runBot(ctx, b)
@@ -295,4 +298,13 @@ func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, l
 	}
 	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
 	return nil
+}
+
+// lookupsPerMinute is bot.Options.LookupsPerMinute for
+// slack.lookups_per_minute, whose 0 turns the limit off.
+func lookupsPerMinute(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

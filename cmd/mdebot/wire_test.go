@@ -148,3 +148,11 @@ func freeAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+func TestLookupsPerMinuteZeroTurnsTheBotsLimitOffAndOtherValuesPassThrough(t *testing.T) {
+	for in, want := range map[int]int{0: -1, 1: 1, 20: 20, 6000: 6000} {
+		if got := lookupsPerMinute(in); got != want {
+			t.Errorf("lookupsPerMinute(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
