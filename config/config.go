@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/mdebot/mdebot/secret"
 )
 
 // Config is mdebot's validated configuration. Load and Parse fill every
@@ -41,9 +43,9 @@ type Slack struct {
 	Auditors []string
 
 	// AppToken is the app-level token for Socket Mode (SLACK_APP_TOKEN, xapp-…).
-	AppToken Secret
+	AppToken secret.Value
 	// BotToken is the bot token for the Web API (SLACK_BOT_TOKEN, xoxb-…).
-	BotToken Secret
+	BotToken secret.Value
 	// APIURL is the Web API base URL, always ending in "/" (SLACK_API_URL).
 	APIURL string
 }
@@ -56,7 +58,7 @@ type Azure struct {
 	ClientID string
 	// ClientSecret is the client secret (AZURE_CLIENT_SECRET). Exactly one
 	// of ClientSecret and CertificatePath is set.
-	ClientSecret Secret
+	ClientSecret secret.Value
 	// CertificatePath is a PEM file holding the client certificate and its
 	// private key (AZURE_CLIENT_CERTIFICATE_PATH).
 	CertificatePath string

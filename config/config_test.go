@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mdebot/mdebot/secret"
 )
 
 // secretsEqual lets cmp compare Secrets by value.
-var secretsEqual = cmp.Comparer(func(a, b Secret) bool { return a.Reveal() == b.Reveal() })
+var secretsEqual = cmp.Comparer(func(a, b secret.Value) bool { return a.Reveal() == b.Reveal() })
 
 // testEnv is a complete, valid environment; overrides replace or (with "")
 // remove variables.
@@ -50,14 +52,14 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 			Requesters: []string{"S0SOCTEAM1"},
 			Approvers:  []string{"U0LEAD0001", "U0LEAD0002", "S0IRLEADS1"},
 			Auditors:   []string{"U0AUDIT001"},
-			AppToken:   NewSecret("xapp-1-A0-secret-app"),
-			BotToken:   NewSecret("xoxb-1-secret-bot"),
+			AppToken:   secret.New("xapp-1-A0-secret-app"),
+			BotToken:   secret.New("xoxb-1-secret-bot"),
 			APIURL:     "https://slack.com/api/",
 		},
 		Azure: Azure{
 			TenantID:      "11111111-2222-3333-4444-555555555555",
 			ClientID:      "66666666-7777-8888-9999-000000000000",
-			ClientSecret:  NewSecret("azure-secret-value"),
+			ClientSecret:  secret.New("azure-secret-value"),
 			AuthorityHost: "https://login.microsoftonline.com",
 		},
 		Defender: Defender{

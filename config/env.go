@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mdebot/mdebot/secret"
 )
 
 // envReader reads and checks the environment variables into cfg.
@@ -32,12 +34,12 @@ func (e *envReader) required(key, what string) string {
 
 // token returns a required Slack token that must start with prefix. A bad
 // token is reported without any of its characters.
-func (e *envReader) token(key, prefix, what string) Secret {
+func (e *envReader) token(key, prefix, what string) secret.Value {
 	v := e.required(key, what+" ("+prefix+"…)")
 	if v != "" && !strings.HasPrefix(v, prefix) {
 		e.problemf(key, "%s does not start with %q: it must be %s", key, prefix, what)
 	}
-	return NewSecret(v)
+	return secret.New(v)
 }
 
 // url returns the variable's value, or def when unset, checked to be an
@@ -76,7 +78,7 @@ func (e *envReader) read() {
 	a := &e.cfg.Azure
 	a.TenantID = e.required("AZURE_TENANT_ID", "the Entra ID tenant (directory) id")
 	a.ClientID = e.required("AZURE_CLIENT_ID", "the Entra ID application (client) id")
-	a.ClientSecret = NewSecret(e.get("AZURE_CLIENT_SECRET"))
+	a.ClientSecret = secret.New(e.get("AZURE_CLIENT_SECRET"))
 	a.CertificatePath = e.get("AZURE_CLIENT_CERTIFICATE_PATH")
 	switch {
 	case a.ClientSecret.IsZero() && a.CertificatePath == "":

@@ -34,8 +34,9 @@
 // turned off. MSAL serves tokens from its cache until five minutes before
 // expiry. When MDE answers 401, the client asks a [TokenRefresher] for a
 // new token once, bypassing the cache, and re-sends the call. Secrets never
-// appear in errors or logs: [Credential] and [Secret] print as
-// "[REDACTED]".
+// appear in errors or logs: a [Credential] prints only its kind, and the
+// client secret and a package's download URL are [secret.Value]s, which
+// print as "[redacted]".
 //
 // # Duplicate and ambiguous actions
 //

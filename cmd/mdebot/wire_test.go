@@ -19,6 +19,7 @@ import (
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/secret"
 )
 
 func TestACertificateCredentialAuthenticatesToEntraID(t *testing.T) {
@@ -96,7 +97,7 @@ func TestTheLoggerFollowsLogFormatAndLevel(t *testing.T) {
 	var buf bytes.Buffer
 	log := newLogger(&buf, config.Log{Format: config.LogJSON, Level: slog.LevelWarn})
 	log.Info("hidden")
-	log.Warn("shown", "secret", config.NewSecret("xoxb-123"))
+	log.Warn("shown", "secret", secret.New("xoxb-123"))
 	var got map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("not one JSON line: %q", buf.String())
