@@ -12,6 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
 )
@@ -99,8 +100,7 @@ func checkSlackBot(ctx context.Context, api *slack.Client) checkResult {
 	if err == nil {
 		return checkResult{ok: true, text: fmt.Sprintf("Slack accepted SLACK_BOT_TOKEN (auth.test: team %s, bot user %s)", resp.Team, resp.UserID)}
 	}
-	code := slackErrorCode(err)
-	if slackAuthErrors[code] {
+	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's Bot User OAuth Token (xoxb-…, OAuth & Permissions)", code)}
 	}
 	return checkResult{text: fmt.Sprintf("Slack auth.test failed: %v: check SLACK_API_URL and the network path to Slack", err)}
@@ -115,8 +115,7 @@ func checkSlackApp(ctx context.Context, cfg config.Slack) checkResult {
 	if err == nil {
 		return checkResult{ok: true, text: "Slack accepted SLACK_APP_TOKEN (apps.connections.open)"}
 	}
-	code := slackErrorCode(err)
-	if slackAuthErrors[code] {
+	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_APP_TOKEN (%s): set it to an app-level token (xapp-…) with connections:write (Basic Information → App-Level Tokens) and enable Socket Mode", code)}
 	}
 	return checkResult{text: fmt.Sprintf("Slack apps.connections.open failed: %v: check that Socket Mode is enabled for the app", err)}

@@ -153,7 +153,11 @@ func runError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, bot.ErrInvalidAuth):
-		return errors.New("Slack refused SLACK_APP_TOKEN (invalid_auth): set it to the app-level token (xapp-…) with the connections:write scope")
+		code, refused := bot.AuthErrorCode(err)
+		if !refused {
+			code = "invalid_auth"
+		}
+		return fmt.Errorf("Slack refused SLACK_APP_TOKEN (%s): set it to the app-level token (xapp-…) with the connections:write scope", code)
 	}
 	return err
 }
@@ -170,13 +174,6 @@ func newSlack(cfg config.Slack) (*slack.Client, *socketmode.Client) {
 	return api, socketmode.New(socketAPI)
 }
 
-// slackAuthErrors are the auth.test errors that mean the token is wrong,
-// not that Slack is unreachable.
-var slackAuthErrors = map[string]bool{
-	"invalid_auth": true, "not_authed": true, "token_revoked": true,
-	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
-}
-
 // checkBotToken calls auth.test with the bot token: a refused token, or an
 // SLACK_API_URL that is not a Web API (404), is fatal; Slack being
 // unreachable is only logged (Socket Mode retries).
@@ -184,16 +181,14 @@ func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *s
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	resp, err := api.AuthTestContext(ctx)
-	var serr slack.SlackErrorResponse
+	code, refused := bot.AuthErrorCode(err)
 	var status slack.StatusCodeError
 	switch {
 	case err == nil:
 		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
 		return nil
-	case errors.As(err, &serr) && slackAuthErrors[serr.Err]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
-	case slackAuthErrors[err.Error()]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+	case refused:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", code)
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
 		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}

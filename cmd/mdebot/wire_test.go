@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
@@ -123,6 +124,11 @@ func TestRunErrorNamesTheAppTokenForInvalidAuthOnly(t *testing.T) {
 	}
 	if err := runError(io.EOF); err != io.EOF {
 		t.Errorf("runError(EOF) = %v", err)
+	}
+	// The bot token where the app token belongs: Slack's own code is named.
+	refused := fmt.Errorf("%w: %w", bot.ErrInvalidAuth, slack.SlackErrorResponse{Err: "not_allowed_token_type"})
+	if err := runError(refused); !strings.HasPrefix(err.Error(), "Slack refused SLACK_APP_TOKEN (not_allowed_token_type)") {
+		t.Errorf("runError(not_allowed_token_type) = %q", err)
 	}
 }
 
