@@ -40,6 +40,27 @@ func TestPolicyValidate(t *testing.T) {
 	}
 }
 
+func TestIsGroupIDTellsUserGroupsFromUsers(t *testing.T) {
+	tests := map[string]bool{
+		"S0APPROVERS":                       true,
+		"S01":                               true,
+		"S0123456789ABCDEFGHIJKLMNOPQRSTU":  true, // 32 characters
+		"U0REQUESTER":                       false,
+		"W0ENTERPRISE":                      false,
+		"S0":                                false,
+		"S0123456789ABCDEFGHIJKLMNOPQRSTUV": false, // 33 characters
+		"s0approvers":                       false,
+		"S0APPROVERS>":                      false,
+		"<!subteam^S0APPROVERS>":            false,
+		"":                                  false,
+	}
+	for id, want := range tests {
+		if got := approvals.IsGroupID(id); got != want {
+			t.Errorf("IsGroupID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestNewRefusesGroupsWithoutAResolver(t *testing.T) {
 	_, err := approvals.New(approvals.Config{Policy: testPolicy(), Store: &approvalstest.Store{}})
 	if !errors.Is(err, approvals.ErrInvalidPolicy) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -82,7 +81,7 @@ func (b *Bot) isListedAuditor(ctx context.Context, user string) (bool, error) {
 		return true, nil
 	}
 	for _, a := range b.o.Auditors {
-		if !strings.HasPrefix(a, "S") {
+		if !approvals.IsGroupID(a) {
 			continue
 		}
 		members, err := b.o.Groups.Members(ctx, a)

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
@@ -105,7 +104,7 @@ func (b *Bot) isAuditor(ctx context.Context, user string) (bool, error) {
 		}
 	}
 	for _, a := range b.o.Auditors {
-		if !strings.HasPrefix(a, "S") {
+		if !approvals.IsGroupID(a) {
 			continue
 		}
 		members, err := b.o.Groups.Members(ctx, a)

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"strings"
+
+	"github.com/mdebot/mdebot/approvals"
 )
 
 // Notice names a direct message the requester gets about their request.
@@ -64,7 +66,7 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 func RenderReminder(r RequestView, approvers []string) Message {
 	var mentions []string
 	for _, a := range approvers {
-		if strings.HasPrefix(a, "S") && validUserID("U"+a[1:]) {
+		if approvals.IsGroupID(a) {
 			mentions = append(mentions, "<!subteam^"+a+">")
 		} else {
 			mentions = append(mentions, renderMention(a))

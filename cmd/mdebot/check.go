@@ -12,6 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
@@ -187,7 +188,7 @@ func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack) []che
 		ids []string
 	}{{"slack.requesters", cfg.Requesters}, {"slack.approvers", cfg.Approvers}, {"slack.auditors", cfg.Auditors}} {
 		for _, id := range list.ids {
-			if !strings.HasPrefix(id, "S") || slices.Contains(keys[id], list.key) {
+			if !approvals.IsGroupID(id) || slices.Contains(keys[id], list.key) {
 				continue
 			}
 			if keys[id] == nil {
