@@ -192,7 +192,7 @@ func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *s
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
 		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}
-	log.Warn("cannot check the Slack bot token now; going on", "err", err)
+	log.Warn("cannot check the Slack bot token now; going on", "error", err)
 	return nil
 }
 
@@ -290,6 +290,6 @@ func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, l
 	if code, desc, ok := entraRefusal(err); ok {
 		return fmt.Errorf("Entra ID refused the Defender credential (%s): %s; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
 	}
-	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
+	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "error", err)
 	return nil
 }
