@@ -62,7 +62,7 @@ func TestIsGroupIDTellsUserGroupsFromUsers(t *testing.T) {
 }
 
 func TestNewRefusesGroupsWithoutAResolver(t *testing.T) {
-	_, err := approvals.New(approvals.Config{Policy: testPolicy(), Store: &approvalstest.Store{}})
+	_, err := approvals.New(approvals.Options{Policy: testPolicy(), Store: &approvalstest.Store{}})
 	if !errors.Is(err, approvals.ErrInvalidPolicy) {
 		t.Errorf("New = %v, want ErrInvalidPolicy", err)
 	}
@@ -76,7 +76,7 @@ func (failingGroups) Members(context.Context, string) ([]string, error) {
 
 func TestAGroupLookupFailureIsReportedNotTreatedAsDenial(t *testing.T) {
 	ctx := context.Background()
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: &approvalstest.Store{}, Groups: failingGroups{}})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := &approvalstest.Store{}
-			svc, err := approvals.New(approvals.Config{
+			svc, err := approvals.New(approvals.Options{
 				Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: store, Groups: failingGroups{}})
 			if err != nil {
 				t.Fatal(err)
@@ -154,7 +154,7 @@ func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
 	}
 	t.Run("open", func(t *testing.T) {
 		st := &approvalstest.Store{}
-		svc, err := approvals.New(approvals.Config{
+		svc, err := approvals.New(approvals.Options{
 			Policy: approvals.Policy{Approvers: []string{approver1}, Requesters: []string{"SREQUESTERS"}}, Store: st, Groups: failingGroups{}})
 		if err != nil {
 			t.Fatal(err)

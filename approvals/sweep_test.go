@@ -52,7 +52,7 @@ func TestSweepLeavesARequestDecidedAfterItWasListed(t *testing.T) {
 	ctx := context.Background()
 	st := &racingStore{Store: &approvalstest.Store{}}
 	c := &clock{t: t0}
-	svc, err := approvals.New(approvals.Config{Policy: plainPolicy(), Store: st, Now: c.Now})
+	svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: st, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestRunSweeperExpiresOnItsTicks(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		store := &approvalstest.Store{}
-		svc, err := approvals.New(approvals.Config{Policy: plainPolicy(), Store: store})
+		svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestRunSweeperLogsAFailedSweepUnderTheKeyError(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var logged bytes.Buffer
-		svc, err := approvals.New(approvals.Config{Policy: plainPolicy(), Store: &unreadableStore{},
+		svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: &unreadableStore{},
 			Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
 		if err != nil {
 			t.Fatal(err)

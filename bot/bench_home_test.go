@@ -34,7 +34,7 @@ const (
 // finished.
 func benchHomeDB(b *testing.B) *storage.DB {
 	b.Helper()
-	db, err := storage.Open(filepath.Join(b.TempDir(), "mdebot.db"), nil)
+	db, err := storage.Open(filepath.Join(b.TempDir(), "mdebot.db"), storage.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func benchHomeDB(b *testing.B) *storage.DB {
 // called by the code benchmarked.
 func benchBot(b *testing.B, db *storage.DB) *Bot {
 	b.Helper()
-	svc, err := approvals.New(approvals.Config{Policy: approvals.Policy{Approvers: []string{benchViewer}, TTL: time.Hour}, Store: db})
+	svc, err := approvals.New(approvals.Options{Policy: approvals.Policy{Approvers: []string{benchViewer}, TTL: time.Hour}, Store: db})
 	if err != nil {
 		b.Fatal(err)
 	}

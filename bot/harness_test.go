@@ -112,7 +112,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.db, err = storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), nil)
+	h.db, err = storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if groups == nil {
 		groups = NewGroups(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), time.Minute, logger)
 	}
-	h.svc, err = approvals.New(approvals.Config{
+	h.svc, err = approvals.New(approvals.Options{
 		Policy: cfg.policy,
 		Store:  h.db,
 		Groups: groups,

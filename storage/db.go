@@ -57,7 +57,8 @@ var (
 	_ approvals.History = (*DB)(nil)
 )
 
-// Options configure Open.
+// Options configure Open. Like bot.Options and approvals.Options, it is
+// passed by value and its zero fields mean the defaults.
 type Options struct {
 	// Timeout is how long to wait for another process holding the file;
 	// zero means DefaultTimeout.
@@ -104,10 +105,9 @@ func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
 // Open opens (creating if needed) the database at path. It waits up to
 // opts.Timeout for another process holding the file and then returns a
 // *LockedError. It refuses a file with a newer schema (*SchemaError).
-// opts may be nil.
-func Open(path string, opts *Options) (*DB, error) {
+func Open(path string, opts Options) (*DB, error) {
 	timeout := DefaultTimeout
-	if opts != nil && opts.Timeout > 0 {
+	if opts.Timeout > 0 {
 		timeout = opts.Timeout
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})

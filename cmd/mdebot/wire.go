@@ -38,7 +38,7 @@ const (
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
 func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
-	db, err := storage.Open(cfg.Storage.Path, nil)
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
 	if err != nil {
 		return err // storage's errors name the file
 	}
@@ -68,7 +68,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		return err
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: policyFrom(cfg),
 		Store:  mets.Store(db),
 		Groups: groups,
