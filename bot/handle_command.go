@@ -168,7 +168,7 @@ func (b *Bot) resolveOne(ctx context.Context, user, channel string, cmd Command)
 		return MachineView{}, false
 	case 1:
 		m := machineView(ms[0])
-		b.machines.put(m)
+		b.machines.put(m, b.now())
 		return m, true
 	}
 	views := make([]MachineView, len(ms))
