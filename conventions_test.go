@@ -107,3 +107,37 @@ func f() {
 		t.Errorf("problems = %q, want the two \"err\" keys and the io.Discard handler", got)
 	}
 }
+
+// TestOnlyTheWiringImportsBot keeps bot, the Slack adapter, at the top of
+// the graph: only cmd and playground, which wire it, import it. (metrics
+// imported it once for nothing but an interface assertion.)
+func TestOnlyTheWiringImportsBot(t *testing.T) {
+	const bot = "github.com/mdebot/mdebot/bot"
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		slash := filepath.ToSlash(path)
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata" ||
+			slash == "bot" || slash == "cmd" || slash == "playground") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == bot {
+				t.Errorf("%s imports %s: only cmd and playground may", path, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

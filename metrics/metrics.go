@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -35,10 +34,9 @@ type Metrics struct {
 	inFlight func() int
 }
 
-var (
-	_ bot.Observer      = (*Metrics)(nil)
-	_ defender.Observer = (*Metrics)(nil)
-)
+// Metrics also implements bot.Observer; cmd/mdebot, which knows both
+// packages, asserts it, so metrics need not import bot.
+var _ defender.Observer = (*Metrics)(nil)
 
 // latencyBuckets are for work that takes milliseconds to seconds.
 var latencyBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
