@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/secret"
 )
 
@@ -69,6 +70,10 @@ type Azure struct {
 
 // Defender is how mdebot talks to Microsoft Defender for Endpoint.
 type Defender struct {
+	// Cloud is the MDE deployment (MDE_CLOUD; commercial when unset). Its
+	// hosts and scope are the defaults of APIURL, Scope and
+	// Azure.AuthorityHost; each variable set explicitly wins.
+	Cloud defender.Cloud
 	// APIURL is the MDE API base URL (MDE_API_URL).
 	APIURL string
 	// Scope is the OAuth scope requested for MDE tokens (MDE_SCOPE).

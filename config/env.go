@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/internal/suggest"
 	"github.com/mdebot/mdebot/secret"
 )
 
@@ -86,12 +88,34 @@ func (e *envReader) read() {
 	case !a.ClientSecret.IsZero() && a.CertificatePath != "":
 		e.problemf("AZURE_CLIENT_SECRET", "both AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are set: set only one")
 	}
-	a.AuthorityHost = e.url("AZURE_AUTHORITY_HOST", DefaultAuthorityHost, true)
+	cloud := e.cloud()
+	a.AuthorityHost = e.url("AZURE_AUTHORITY_HOST", cloud.AuthorityHost(), true)
 
 	d := &e.cfg.Defender
-	d.APIURL = e.url("MDE_API_URL", DefaultMDEAPIURL, false)
+	d.Cloud = cloud
+	d.APIURL = e.url("MDE_API_URL", cloud.BaseURL(), false)
 	d.Scope = e.get("MDE_SCOPE")
 	if d.Scope == "" {
-		d.Scope = DefaultMDEScope
+		d.Scope = cloud.Scope()
 	}
+}
+
+// cloud returns the MDE_CLOUD preset (commercial when unset), whose hosts
+// and scope AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE default to.
+func (e *envReader) cloud() defender.Cloud {
+	v := e.get("MDE_CLOUD")
+	c, err := defender.ParseCloud(v)
+	if err != nil {
+		names := make([]string, 0, len(defender.Clouds()))
+		for _, k := range defender.Clouds() {
+			names = append(names, string(k))
+		}
+		msg := fmt.Sprintf("MDE_CLOUD: %.32q is not a Defender cloud: use one of %s", v, strings.Join(names, ", "))
+		if s := suggest.Closest(strings.ToLower(v), names, 2); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		e.problemf("MDE_CLOUD", "%s", msg)
+		return defender.CloudCommercial
+	}
+	return c
 }

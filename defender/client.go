@@ -54,17 +54,6 @@ func WithBaseURL(u string) Option {
 	return func(c *config) error { c.baseURL = u; return nil }
 }
 
-// WithCloud sets the base URL to cloud's API host (see [Cloud.BaseURL]).
-func WithCloud(cloud Cloud) Option {
-	return func(c *config) error {
-		if _, err := ParseCloud(string(cloud)); err != nil {
-			return err
-		}
-		c.baseURL = cloud.BaseURL()
-		return nil
-	}
-}
-
 // WithHTTPClient sets the HTTP client used for API calls (default: a client
 // with a 60 s timeout).
 func WithHTTPClient(hc *http.Client) Option {

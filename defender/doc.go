@@ -5,9 +5,10 @@
 //
 // # Client
 //
-// [NewClient] takes functional options: the API host ([WithBaseURL], or
-// [WithCloud] with a [Cloud] preset for the commercial geo hosts and US
-// Government GCC, GCC High and DoD), an *http.Client ([WithHTTPClient]) and
+// [NewClient] takes functional options: the API host ([WithBaseURL]; a
+// [Cloud] preset names the hosts and scope of the commercial geo hosts and
+// of US Government GCC, GCC High and DoD, and is what mdebot's MDE_CLOUD
+// chooses), an *http.Client ([WithHTTPClient]) and
 // a [TokenSource] ([WithTokenSource], required). The endpoints are grouped
 // in three services, and every method takes a context first and names its
 // MDE endpoint in its comment:

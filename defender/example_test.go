@@ -23,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := defender.NewClient(defender.WithCloud(defender.CloudCommercial), defender.WithTokenSource(tokens))
+	client, err := defender.NewClient(defender.WithBaseURL(defender.CloudCommercial.BaseURL()), defender.WithTokenSource(tokens))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -108,6 +108,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	log.Info("mdebot serving",
 		"storage", cfg.Storage.Path,
 		"slack_api", cfg.Slack.APIURL,
+		"mde_cloud", string(cfg.Defender.Cloud),
 		"mde_api", cfg.Defender.APIURL,
 		"authority", cfg.Azure.AuthorityHost,
 		"tenant", cfg.Azure.TenantID,
