@@ -96,9 +96,6 @@ type Target struct {
 	Value string
 }
 
-// String returns the target as it is typed.
-func (t Target) String() string { return t.Value }
-
 // Outcome filters history by how a request ended or where it stands.
 type Outcome string
 

@@ -59,12 +59,6 @@ func RenderInternalError(ref string) Message {
 	return renderNotice(":x: Internal error (ref " + renderCode(ref, 80) + "). An operator can look this reference up in mdebot's log.")
 }
 
-// RenderWorking renders an ephemeral "working on it" notice: doing says what,
-// in a few words ("Looking up ws-01").
-func RenderWorking(doing string) Message {
-	return renderNotice(":hourglass_flowing_sand: " + escapeTruncate(renderOneLine(doing), 500) + "…")
-}
-
 // renderNotice is a one-section ephemeral message whose fallback is its text.
 func renderNotice(mrkdwn string) Message {
 	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)))

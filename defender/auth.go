@@ -31,17 +31,7 @@ type TokenRefresher interface {
 	RefreshToken(ctx context.Context) (string, error)
 }
 
-var (
-	_ TokenRefresher = (*MSALTokenSource)(nil)
-	_ TokenSource    = StaticToken("")
-)
-
-// StaticToken is a TokenSource that always returns the same token (tests,
-// or a token obtained elsewhere).
-type StaticToken string
-
-// Token returns the token.
-func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
+var _ TokenRefresher = (*MSALTokenSource)(nil)
 
 // Credential is an app registration's client credential: a secret or a
 // certificate. Printing it never shows the secret or the key.

@@ -15,8 +15,7 @@
 //
 //   - [Client.Machines] ([MachinesService]): Get by id, FindByName (exact
 //     DNS name, case-insensitive; a short name also matches "name."
-//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days),
-//     FindByTag.
+//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days).
 //   - [Client.Actions] ([ActionsService]): Isolate, Unisolate,
 //     RestrictCodeExecution, UnrestrictCodeExecution, RunAntivirusScan,
 //     CollectInvestigationPackage, StopAndQuarantineFile, Offboard and
@@ -67,9 +66,9 @@
 // for getPackageUri). The client keeps one budget per [Family], sized so
 // that no 60-second or one-hour window ever holds more than the limit, and
 // a 429 pauses its family until Retry-After. [WithRateLimit] and
-// [WithoutRateLimits] change the budgets, [WithClock] the time source.
-// GETs and DELETEs are retried on transport errors, 5xx and 429 with
-// jittered exponential backoff, at most [WithMaxAttempts] times.
+// [WithoutRateLimits] change the budgets. GETs and DELETEs are retried on
+// transport errors, 5xx and 429 with jittered exponential backoff, at most
+// four times.
 //
 // # Decoding
 //
