@@ -27,6 +27,9 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketRequests = []byte("requests")
 	bucketActions  = []byte("actions")
+	// bucketInflight held the submitted actions that nothing read; it is
+	// no longer written, but kept (emptied at Open) because an older mdebot
+	// given this file back still writes to it.
 	bucketInflight = []byte("inflight")
 	bucketLive     = []byte("live")
 	bucketAudit    = []byte("audit")
@@ -155,7 +158,7 @@ func (db *DB) init() error {
 		return &SchemaError{Path: db.path, Found: found}
 	}
 	if !fresh && found == SchemaVersion {
-		return nil
+		return db.emptyRetired()
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -167,6 +170,33 @@ func (db *DB) init() error {
 	})
 	if err != nil {
 		return fmt.Errorf("storage: initializing %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// emptyRetired empties the inflight bucket that older versions filled, in
+// one write only when it holds something.
+func (db *DB) emptyRetired() error {
+	var stale bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketInflight); b != nil {
+			k, _ := b.Cursor().First()
+			stale = k != nil
+		}
+		return nil
+	})
+	if err != nil || !stale {
+		return err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketInflight); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketInflight)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storage: emptying the retired inflight bucket of %s: %w", db.path, err)
 	}
 	return nil
 }

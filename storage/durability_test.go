@@ -215,6 +215,36 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	}
 }
 
+// The inflight bucket is no longer written or read: Open empties what an
+// older version left in it, and keeps the bucket for an older version that
+// is given the file back.
+func TestOpenEmptiesTheRetiredInflightBucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mdebot.db")
+	db, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	mutate(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("inflight")).Put([]byte("act-1"), []byte(`{"action_id":"act-1","request_id":"R-1"}`))
+	})
+	db, err = storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	mutate(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("inflight"))
+		if b == nil {
+			t.Fatal("the inflight bucket is gone; an older mdebot would fail writing to it")
+		}
+		if k, _ := b.Cursor().First(); k != nil {
+			t.Errorf("the inflight bucket still holds %q", k)
+		}
+		return nil
+	})
+}
+
 func TestOpenRefusesAForeignBoltFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "other.db")
 	mutate(t, path, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
