@@ -34,8 +34,8 @@ type Metrics struct {
 	inFlight func() int
 }
 
-// Metrics also implements bot.Observer; cmd/mdebot, which knows both
-// packages, asserts it, so metrics need not import bot.
+// Metrics is a defender.Observer, and a bot.Observer too: cmd/mdebot, which
+// knows both packages, asserts that one, so that metrics does not import bot.
 var _ defender.Observer = (*Metrics)(nil)
 
 // latencyBuckets are for work that takes milliseconds to seconds.
