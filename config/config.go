@@ -115,14 +115,13 @@ const (
 
 // Defaults and bounds of the configuration's values.
 const (
-	DefaultPollInterval  = 15 * time.Second
-	MinPollInterval      = 100 * time.Millisecond
-	DefaultApprovalTTL   = 30 * time.Minute
-	MaxApprovals         = 5
-	DefaultSlackAPIURL   = "https://slack.com/api/"
-	DefaultAuthorityHost = "https://login.microsoftonline.com"
-	DefaultMDEAPIURL     = "https://api.security.microsoft.com"
-	DefaultMDEScope      = "https://api.securitycenter.microsoft.com/.default"
+	DefaultPollInterval = 15 * time.Second
+	MinPollInterval     = 100 * time.Millisecond
+	DefaultApprovalTTL  = 30 * time.Minute
+	MaxApprovals        = 5
+	DefaultSlackAPIURL  = "https://slack.com/api/"
+	// The defaults of AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE are
+	// MDE_CLOUD's (defender.Cloud's AuthorityHost, BaseURL and Scope).
 )
 
 // Actions returns the action names policy.approvals accepts, in the order

@@ -216,7 +216,8 @@ func TestParseReadsTheEnvironment(t *testing.T) {
 			func(c *Config) any {
 				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
 			},
-			[]any{defender.CloudCommercial, DefaultMDEAPIURL, DefaultAuthorityHost, DefaultMDEScope}},
+			[]any{defender.CloudCommercial, "https://api.security.microsoft.com", "https://login.microsoftonline.com",
+				"https://api.securitycenter.microsoft.com/.default"}},
 		{"MDE_CLOUD=gcc sets the GCC API host and scope and keeps the commercial sign-in", map[string]string{"MDE_CLOUD": "gcc"},
 			func(c *Config) any {
 				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
@@ -235,7 +236,8 @@ func TestParseReadsTheEnvironment(t *testing.T) {
 				"https://api-gov.securitycenter.microsoft.us/.default"}},
 		{"MDE_CLOUD=eu sets a commercial geo host", map[string]string{"MDE_CLOUD": "eu"},
 			func(c *Config) any { return []any{c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope} },
-			[]any{"https://eu.api.security.microsoft.com", DefaultAuthorityHost, DefaultMDEScope}},
+			[]any{"https://eu.api.security.microsoft.com", "https://login.microsoftonline.com",
+				"https://api.securitycenter.microsoft.com/.default"}},
 		{"explicit URL variables win over MDE_CLOUD",
 			map[string]string{"MDE_CLOUD": "gcc-high", "MDE_API_URL": "http://127.0.0.1:9000",
 				"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443", "MDE_SCOPE": "https://securitycenter.onmicrosoft.us/.default"},
