@@ -17,7 +17,7 @@ func TestConcurrentApprovalsOnTheMemoryStoreExecuteOnce(t *testing.T) {
 	for i := range approvers {
 		approvers[i] = fmt.Sprintf("UAPP%03d", i)
 	}
-	svc, err := approvals.New(approvals.Config{Policy: approvals.Policy{Approvers: approvers}, Store: &approvalstest.Store{}})
+	svc, err := approvals.New(approvals.Options{Policy: approvals.Policy{Approvers: approvers}, Store: &approvalstest.Store{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: []string{"UALICE", "UBOB"}},
 		Store:  &approvalstest.Store{}, // the bot uses *storage.DB
 		Now:    func() time.Time { return now },

@@ -63,7 +63,7 @@ func testPolicy() approvals.Policy {
 func newFixture(t *testing.T, p approvals.Policy) *fixture {
 	t.Helper()
 	f := &fixture{store: &approvalstest.Store{}, clock: &clock{t: t0}}
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: p, Store: f.store, Now: f.clock.Now,
 		Groups: groups{"SAPPROVERS": {approver3}, "SREQUESTERS": {requester}, "SAUDITORS": {"UGRPAUD"}},
 	})

@@ -78,7 +78,7 @@ func (p Policy) Validate() error {
 		ids  []string
 	}{{"requesters", p.Requesters}, {"approvers", p.Approvers}, {"auditors", p.Auditors}} {
 		for _, id := range list.ids {
-			if !isUserID(id) && !isGroupID(id) {
+			if !isUserID(id) && !IsGroupID(id) {
 				return bad("%s: %q is not a Slack user (U…, W…) or user group (S…) id", list.name, id)
 			}
 		}
@@ -103,16 +103,20 @@ func (p Policy) Validate() error {
 
 // UsesGroups reports whether p names any user group.
 func (p Policy) UsesGroups() bool {
-	return slices.ContainsFunc(p.Requesters, isGroupID) || slices.ContainsFunc(p.Approvers, isGroupID) ||
-		slices.ContainsFunc(p.Auditors, isGroupID)
+	return slices.ContainsFunc(p.Requesters, IsGroupID) || slices.ContainsFunc(p.Approvers, IsGroupID) ||
+		slices.ContainsFunc(p.Auditors, IsGroupID)
 }
 
 func (p Policy) channelAllowed(ch string) bool {
 	return len(p.Channels) == 0 || slices.Contains(p.Channels, ch)
 }
 
-func isUserID(s string) bool  { return isSlackID(s, "UW") }
-func isGroupID(s string) bool { return isSlackID(s, "S") }
+func isUserID(s string) bool { return isSlackID(s, "UW") }
+
+// IsGroupID reports whether s is a Slack user-group id (S…) rather than a
+// user id (U…, W…): an S, then upper-case letters and digits. It is the one
+// test of this for the policy, the bot's renderers and mdebot check.
+func IsGroupID(s string) bool { return isSlackID(s, "S") }
 
 // isSlackID reports whether s starts with one of the prefixes and goes on
 // with upper-case letters and digits.
@@ -135,7 +139,7 @@ func member(ctx context.Context, g Groups, principals []string, user string) (bo
 		return true, nil
 	}
 	for _, p := range principals {
-		if !isGroupID(p) {
+		if !IsGroupID(p) {
 			continue
 		}
 		if g == nil {

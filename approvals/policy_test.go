@@ -40,8 +40,29 @@ func TestPolicyValidate(t *testing.T) {
 	}
 }
 
+func TestIsGroupIDTellsUserGroupsFromUsers(t *testing.T) {
+	tests := map[string]bool{
+		"S0APPROVERS":                       true,
+		"S01":                               true,
+		"S0123456789ABCDEFGHIJKLMNOPQRSTU":  true, // 32 characters
+		"U0REQUESTER":                       false,
+		"W0ENTERPRISE":                      false,
+		"S0":                                false,
+		"S0123456789ABCDEFGHIJKLMNOPQRSTUV": false, // 33 characters
+		"s0approvers":                       false,
+		"S0APPROVERS>":                      false,
+		"<!subteam^S0APPROVERS>":            false,
+		"":                                  false,
+	}
+	for id, want := range tests {
+		if got := approvals.IsGroupID(id); got != want {
+			t.Errorf("IsGroupID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestNewRefusesGroupsWithoutAResolver(t *testing.T) {
-	_, err := approvals.New(approvals.Config{Policy: testPolicy(), Store: &approvalstest.Store{}})
+	_, err := approvals.New(approvals.Options{Policy: testPolicy(), Store: &approvalstest.Store{}})
 	if !errors.Is(err, approvals.ErrInvalidPolicy) {
 		t.Errorf("New = %v, want ErrInvalidPolicy", err)
 	}
@@ -55,7 +76,7 @@ func (failingGroups) Members(context.Context, string) ([]string, error) {
 
 func TestAGroupLookupFailureIsReportedNotTreatedAsDenial(t *testing.T) {
 	ctx := context.Background()
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: &approvalstest.Store{}, Groups: failingGroups{}})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +130,7 @@ func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := &approvalstest.Store{}
-			svc, err := approvals.New(approvals.Config{
+			svc, err := approvals.New(approvals.Options{
 				Policy: approvals.Policy{Approvers: []string{"SAPPROVERS"}}, Store: store, Groups: failingGroups{}})
 			if err != nil {
 				t.Fatal(err)
@@ -133,7 +154,7 @@ func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
 	}
 	t.Run("open", func(t *testing.T) {
 		st := &approvalstest.Store{}
-		svc, err := approvals.New(approvals.Config{
+		svc, err := approvals.New(approvals.Options{
 			Policy: approvals.Policy{Approvers: []string{approver1}, Requesters: []string{"SREQUESTERS"}}, Store: st, Groups: failingGroups{}})
 		if err != nil {
 			t.Fatal(err)

@@ -10,8 +10,9 @@ import (
 	"github.com/mdebot/mdebot/mde"
 )
 
-// Config configures a Service.
-type Config struct {
+// Options configures a Service. Like bot.Options and storage.Options, it
+// is passed by value and its zero fields mean the documented defaults.
+type Options struct {
 	Policy Policy
 	Store  Store
 	// Groups resolves user groups named in the policy. It may be nil when
@@ -35,7 +36,7 @@ type Service struct {
 }
 
 // New returns a Service, or an error matching ErrInvalidPolicy.
-func New(c Config) (*Service, error) {
+func New(c Options) (*Service, error) {
 	if err := c.Policy.Validate(); err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, onExpi
 		}
 		expired, err := s.Sweep(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "approvals: sweeping expired requests", "err", err)
+			s.log.ErrorContext(ctx, "approvals: sweeping expired requests", "error", err)
 		}
 		if len(expired) > 0 && onExpired != nil {
 			onExpired(ctx, expired)

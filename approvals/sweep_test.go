@@ -1,8 +1,11 @@
 package approvals_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -49,7 +52,7 @@ func TestSweepLeavesARequestDecidedAfterItWasListed(t *testing.T) {
 	ctx := context.Background()
 	st := &racingStore{Store: &approvalstest.Store{}}
 	c := &clock{t: t0}
-	svc, err := approvals.New(approvals.Config{Policy: plainPolicy(), Store: st, Now: c.Now})
+	svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: st, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +97,7 @@ func TestRunSweeperExpiresOnItsTicks(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		store := &approvalstest.Store{}
-		svc, err := approvals.New(approvals.Config{Policy: plainPolicy(), Store: store})
+		svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,6 +128,39 @@ func TestRunSweeperExpiresOnItsTicks(t *testing.T) {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("RunSweeper returned %v", err)
+		}
+	})
+}
+
+// unreadableStore fails every Live, as a store whose disk went away would.
+type unreadableStore struct{ approvalstest.Store }
+
+func (s *unreadableStore) Live(context.Context) ([]*approvals.Request, error) {
+	return nil, errors.New("disk gone")
+}
+
+func TestRunSweeperLogsAFailedSweepUnderTheKeyError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var logged bytes.Buffer
+		svc, err := approvals.New(approvals.Options{Policy: plainPolicy(), Store: &unreadableStore{},
+			Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- svc.RunSweeper(ctx, time.Minute, nil) }()
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		var line map[string]any
+		if err := json.Unmarshal(bytes.SplitN(logged.Bytes(), []byte("\n"), 2)[0], &line); err != nil {
+			t.Fatalf("log %q: %v", logged.String(), err)
+		}
+		if line["error"] != "disk gone" {
+			t.Errorf("log line %v, want the failure under the key \"error\"", line)
 		}
 	})
 }

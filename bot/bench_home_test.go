@@ -36,7 +36,7 @@ const (
 // finished.
 func benchHomeDB(b *testing.B) *storage.DB {
 	b.Helper()
-	db, err := storage.Open(filepath.Join(b.TempDir(), "mdebot.db"), nil)
+	db, err := storage.Open(filepath.Join(b.TempDir(), "mdebot.db"), storage.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,11 +75,11 @@ func benchHomeDB(b *testing.B) *storage.DB {
 // called by the code benchmarked.
 func benchBot(b *testing.B, db *storage.DB) *Bot {
 	b.Helper()
-	svc, err := approvals.New(approvals.Config{Policy: approvals.Policy{Approvers: []string{benchViewer}, Auditors: []string{benchViewer}, TTL: time.Hour}, Store: db})
+	svc, err := approvals.New(approvals.Options{Policy: approvals.Policy{Approvers: []string{benchViewer}, Auditors: []string{benchViewer}, TTL: time.Hour}, Store: db})
 	if err != nil {
 		b.Fatal(err)
 	}
-	def, err := defender.NewClient(defender.WithBaseURL("http://127.0.0.1:1"), defender.WithTokenSource(defender.StaticToken("bench")))
+	def, err := defender.NewClient(defender.WithBaseURL("http://127.0.0.1:1"), defender.WithTokenSource(benchToken{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,3 +144,8 @@ func benchHistoryPage(b *testing.B, bot *Bot, db *storage.DB) {
 		})
 	}
 }
+
+// benchToken is a defender.TokenSource for a client that is never called.
+type benchToken struct{}
+
+func (benchToken) Token(context.Context) (string, error) { return "bench", nil }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -48,7 +47,7 @@ func NewGroups(c *slack.Client, ttl time.Duration, log *slog.Logger) *Groups {
 		ttl = DefaultGroupTTL
 	}
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Groups{slack: c, ttl: ttl, log: log, now: time.Now, entries: map[string]*groupEntry{}}
 }

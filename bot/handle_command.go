@@ -152,7 +152,7 @@ func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Comman
 				m.Offboarded = a.CreationDateTimeUTC
 			}
 		}
-		b.machines.put(m)
+		b.machines.put(m, b.now())
 		return m, true
 	}
 	views := make([]blocks.MachineView, len(ms))

@@ -124,7 +124,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.db, err = storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), nil)
+	h.db, err = storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	policy := cfg.policy
 	policy.Auditors = cfg.auditors
-	h.svc, err = approvals.New(approvals.Config{
+	h.svc, err = approvals.New(approvals.Options{
 		Policy: policy,
 		Store:  h.db,
 		Groups: groups,

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -110,7 +109,7 @@ func TestAnApproveIsHandledWhileEveryWorkerOfTheWorkLaneWaitsOnALookup(t *testin
 			},
 			shed:    func(context.Context, socketmode.Event) { t.Error("nothing should be shed") },
 			observe: &shedObserver{},
-			log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+			log:     slog.New(slog.DiscardHandler),
 		}
 		stop := ls.start(t.Context(), map[lane]laneSpec{
 			LaneDecision: {workers: decisionWorkers, queue: decisionQueue},
@@ -150,7 +149,7 @@ func TestAnEnvelopeAFullLaneCannotTakeIsCountedAndItsSenderToldWithoutBlocking(t
 				told = append(told, evt.Request.EnvelopeID)
 			},
 			observe: obs,
-			log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+			log:     slog.New(slog.DiscardHandler),
 		}
 		stop := ls.start(t.Context(), map[lane]laneSpec{
 			LaneDecision: {workers: 1, queue: 1},

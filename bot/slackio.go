@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -99,27 +100,64 @@ func (c *cardLocks) lock(id string) func() {
 	return m.Unlock
 }
 
+// machineCacheTTL is how long a looked-up machine is reused for its cards;
+// after it the next card update reads the machine from MDE again.
+const machineCacheTTL = 24 * time.Hour
+
+// maxCachedMachines bounds the machines kept; past it the one stored
+// longest ago is forgotten (its next card update reads it from MDE).
+const maxCachedMachines = 5000
+
 // machineCache keeps the machines the bot looked up, for re-rendering cards
-// without calling MDE each time.
+// without calling MDE each time. Like the App Home viewers, it forgets
+// entries older than machineCacheTTL and keeps at most maxCachedMachines.
 type machineCache struct {
 	mu sync.Mutex
-	m  map[defender.MachineID]blocks.MachineView
+	m  map[defender.MachineID]cachedMachine
 }
 
-func (c *machineCache) put(m blocks.MachineView) {
+// cachedMachine is one machine and when it was stored.
+type cachedMachine struct {
+	view   blocks.MachineView
+	stored time.Time
+}
+
+func (c *machineCache) put(m blocks.MachineView, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[defender.MachineID]blocks.MachineView{}
+		c.m = map[defender.MachineID]cachedMachine{}
 	}
-	c.m[defender.MachineID(m.ID)] = m
+	id := defender.MachineID(m.ID)
+	if _, ok := c.m[id]; !ok && len(c.m) >= maxCachedMachines {
+		for k, v := range c.m {
+			if now.Sub(v.stored) > machineCacheTTL {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxCachedMachines {
+			var oldest defender.MachineID
+			first := true
+			for k, v := range c.m {
+				if first || v.stored.Before(c.m[oldest].stored) {
+					oldest, first = k, false
+				}
+			}
+			delete(c.m, oldest)
+		}
+	}
+	c.m[id] = cachedMachine{view: m, stored: now}
 }
 
-func (c *machineCache) get(id defender.MachineID) (blocks.MachineView, bool) {
+func (c *machineCache) get(id defender.MachineID, now time.Time) (blocks.MachineView, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, ok := c.m[id]
-	return m, ok
+	v, ok := c.m[id]
+	if ok && now.Sub(v.stored) > machineCacheTTL {
+		delete(c.m, id)
+		return blocks.MachineView{}, false
+	}
+	return v.view, ok
 }
 
 // machineFor is r's machine as last looked up; after a restart it is read
@@ -128,17 +166,17 @@ func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) blocks.Machi
 	if !r.Kind.TargetsMachine() {
 		return blocks.MachineView{}
 	}
-	if m, ok := b.machines.get(r.Params.Machine); ok {
+	if m, ok := b.machines.get(r.Params.Machine, b.now()); ok {
 		return m
 	}
 	dm, err := b.lookups.Machines.Get(ctx, r.Params.Machine)
 	if err != nil {
 		b.log.WarnContext(ctx, "machine lookup for a card failed", "request", r.ID, "machine", r.Params.Machine, "error", err)
 		m := blocks.MachineView{ID: string(r.Params.Machine), Name: r.Params.MachineName}
-		b.machines.put(m)
+		b.machines.put(m, b.now())
 		return m
 	}
 	m := machineView(dm)
-	b.machines.put(m)
+	b.machines.put(m, b.now())
 	return m
 }

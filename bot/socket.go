@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -61,8 +62,8 @@ func (l *socketLoop) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if isAuthError(err) {
-				return fmt.Errorf("%w: %v", ErrInvalidAuth, err)
+			if _, refused := AuthErrorCode(err); refused {
+				return fmt.Errorf("%w: %w", ErrInvalidAuth, err)
 			}
 			return fmt.Errorf("bot: socket mode stopped: %w", err)
 		case evt := <-l.client.Events:
@@ -89,6 +90,13 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *l
 		l.setConnected(false, false)
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeConnectionError:
 		l.setConnected(false, false)
+		// slack-go retries a refused token that is not one of its own four
+		// (not_allowed_token_type, token_expired) forever; stop instead.
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			if _, refused := AuthErrorCode(ce.ErrorObj); refused {
+				return fmt.Errorf("%w: %w", ErrInvalidAuth, ce.ErrorObj)
+			}
+		}
 		l.log.Warn("slack socket error; slack-go reconnects", "event", evt.Type, "error", fmt.Sprint(evt.Data))
 		return nil
 	case socketmode.EventTypeErrorBadMessage:
@@ -130,14 +138,23 @@ func (l *socketLoop) setConnected(up, reconnect bool) {
 	l.observe.SocketConnected(up, reconnect)
 }
 
-// isAuthError reports whether err from RunContext is Slack refusing the token.
-func isAuthError(err error) bool {
+// AuthErrorCode reports whether err is Slack refusing a token, and Slack's
+// error code ("invalid_auth", "not_allowed_token_type"…): the token is
+// wrong, so retrying cannot help. The socket loop stops on these, and
+// cmd/mdebot's startup checks name the variable to fix. err may be a
+// slack.SlackErrorResponse (wrapped or not) or an error whose text is the
+// code.
+func AuthErrorCode(err error) (code string, ok bool) {
 	if err == nil {
-		return false
+		return "", false
 	}
-	switch err.Error() {
-	case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired":
-		return true
+	code = err.Error()
+	if serr, isSlack := errors.AsType[slack.SlackErrorResponse](err); isSlack {
+		code = serr.Err
 	}
-	return false
+	switch code {
+	case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type":
+		return code, true
+	}
+	return "", false
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,56 @@ func TestRunFailsWithErrInvalidAuthWhenSlackRefusesTheAppToken(t *testing.T) {
 	defer cancel()
 	if err := b.Run(ctx); !errors.Is(err, ErrInvalidAuth) {
 		t.Errorf("Run = %v, want ErrInvalidAuth", err)
+	}
+}
+
+// slack-go gives up on its own only for four of Slack's token refusals and
+// retries the others for ever; the socket loop stops on every one of them.
+func TestRunFailsWithErrInvalidAuthWhenTheAppTokenIsTheBotToken(t *testing.T) {
+	h := newHarness(t)
+	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.BotToken))
+	b, err := New(Options{
+		Slack: slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), Socket: socketmode.New(api),
+		Approvals: h.svc, History: h.db, Defender: h.def,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), harnessWait)
+	defer cancel()
+	err = b.Run(ctx)
+	if !errors.Is(err, ErrInvalidAuth) {
+		t.Fatalf("Run = %v, want ErrInvalidAuth", err)
+	}
+	if code, ok := AuthErrorCode(err); !ok || code != "not_allowed_token_type" {
+		t.Errorf("AuthErrorCode(%v) = %q, %v; want not_allowed_token_type", err, code, ok)
+	}
+}
+
+func TestAuthErrorCodeKnowsEveryTokenRefusal(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code string
+		ok   bool
+	}{
+		{"no error", nil, "", false},
+		{"a Slack error reply", slack.SlackErrorResponse{Err: "invalid_auth"}, "invalid_auth", true},
+		{"a wrapped Slack error reply", fmt.Errorf("%w: %w", ErrInvalidAuth, slack.SlackErrorResponse{Err: "token_expired"}), "token_expired", true},
+		{"the wrong kind of token", slack.SlackErrorResponse{Err: "not_allowed_token_type"}, "not_allowed_token_type", true},
+		{"an error whose text is the code", errors.New("token_revoked"), "token_revoked", true},
+		{"no token", errors.New("not_authed"), "not_authed", true},
+		{"a deactivated workspace", errors.New("account_inactive"), "account_inactive", true},
+		{"a rate limit", slack.SlackErrorResponse{Err: "ratelimited"}, "", false},
+		{"a network failure", errors.New("dial tcp: connection refused"), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, ok := AuthErrorCode(tt.err)
+			if code != tt.code || ok != tt.ok {
+				t.Errorf("AuthErrorCode(%v) = %q, %v; want %q, %v", tt.err, code, ok, tt.code, tt.ok)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/secret"
 )
 
 // Config is mdebot's validated configuration. Load and Parse fill every
@@ -46,9 +49,9 @@ type Slack struct {
 	LookupsPerMinute int
 
 	// AppToken is the app-level token for Socket Mode (SLACK_APP_TOKEN, xapp-…).
-	AppToken Secret
+	AppToken secret.Value
 	// BotToken is the bot token for the Web API (SLACK_BOT_TOKEN, xoxb-…).
-	BotToken Secret
+	BotToken secret.Value
 	// APIURL is the Web API base URL, always ending in "/" (SLACK_API_URL).
 	APIURL string
 }
@@ -61,7 +64,7 @@ type Azure struct {
 	ClientID string
 	// ClientSecret is the client secret (AZURE_CLIENT_SECRET). Exactly one
 	// of ClientSecret and CertificatePath is set.
-	ClientSecret Secret
+	ClientSecret secret.Value
 	// CertificatePath is a PEM file holding the client certificate and its
 	// private key (AZURE_CLIENT_CERTIFICATE_PATH).
 	CertificatePath string
@@ -72,6 +75,10 @@ type Azure struct {
 
 // Defender is how mdebot talks to Microsoft Defender for Endpoint.
 type Defender struct {
+	// Cloud is the MDE deployment (MDE_CLOUD; commercial when unset). Its
+	// hosts and scope are the defaults of APIURL, Scope and
+	// Azure.AuthorityHost; each variable set explicitly wins.
+	Cloud defender.Cloud
 	// APIURL is the MDE API base URL (MDE_API_URL).
 	APIURL string
 	// Scope is the OAuth scope requested for MDE tokens (MDE_SCOPE).
@@ -113,14 +120,13 @@ const (
 
 // Defaults and bounds of the configuration's values.
 const (
-	DefaultPollInterval  = 15 * time.Second
-	MinPollInterval      = 100 * time.Millisecond
-	DefaultApprovalTTL   = 30 * time.Minute
-	MaxApprovals         = 5
-	DefaultSlackAPIURL   = "https://slack.com/api/"
-	DefaultAuthorityHost = "https://login.microsoftonline.com"
-	DefaultMDEAPIURL     = "https://api.security.microsoft.com"
-	DefaultMDEScope      = "https://api.securitycenter.microsoft.com/.default"
+	DefaultPollInterval = 15 * time.Second
+	MinPollInterval     = 100 * time.Millisecond
+	DefaultApprovalTTL  = 30 * time.Minute
+	MaxApprovals        = 5
+	DefaultSlackAPIURL  = "https://slack.com/api/"
+	// The defaults of AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE are
+	// MDE_CLOUD's (defender.Cloud's AuthorityHost, BaseURL and Scope).
 )
 
 // The default and the bound of slack.lookups_per_minute.

@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/secret"
 )
 
 // secretsEqual lets cmp compare Secrets by value.
-var secretsEqual = cmp.Comparer(func(a, b Secret) bool { return a.Reveal() == b.Reveal() })
+var secretsEqual = cmp.Comparer(func(a, b secret.Value) bool { return a.Reveal() == b.Reveal() })
 
 // testEnv is a complete, valid environment; overrides replace or (with "")
 // remove variables.
@@ -50,8 +53,8 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 			Requesters: []string{"S0SOCTEAM1"},
 			Approvers:  []string{"U0LEAD0001", "U0LEAD0002", "S0IRLEADS1"},
 			Auditors:   []string{"U0AUDIT001"},
-			AppToken:   NewSecret("xapp-1-A0-secret-app"),
-			BotToken:   NewSecret("xoxb-1-secret-bot"),
+			AppToken:   secret.New("xapp-1-A0-secret-app"),
+			BotToken:   secret.New("xoxb-1-secret-bot"),
 			APIURL:     "https://slack.com/api/",
 
 			LookupsPerMinute: 20,
@@ -59,10 +62,11 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 		Azure: Azure{
 			TenantID:      "11111111-2222-3333-4444-555555555555",
 			ClientID:      "66666666-7777-8888-9999-000000000000",
-			ClientSecret:  NewSecret("azure-secret-value"),
+			ClientSecret:  secret.New("azure-secret-value"),
 			AuthorityHost: "https://login.microsoftonline.com",
 		},
 		Defender: Defender{
+			Cloud:        defender.CloudCommercial,
 			APIURL:       "https://api.security.microsoft.com",
 			Scope:        "https://api.securitycenter.microsoft.com/.default",
 			PollInterval: 15 * time.Second,
@@ -215,6 +219,39 @@ func TestParseReadsTheEnvironment(t *testing.T) {
 			func(c *Config) any { return c.Defender.APIURL }, "http://127.0.0.1:9000"},
 		{"MDE_SCOPE is read", map[string]string{"MDE_SCOPE": "https://api.security.microsoft.com/.default"},
 			func(c *Config) any { return c.Defender.Scope }, "https://api.security.microsoft.com/.default"},
+		{"MDE_CLOUD unset is the commercial cloud", nil,
+			func(c *Config) any {
+				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
+			},
+			[]any{defender.CloudCommercial, "https://api.security.microsoft.com", "https://login.microsoftonline.com",
+				"https://api.securitycenter.microsoft.com/.default"}},
+		{"MDE_CLOUD=gcc sets the GCC API host and scope and keeps the commercial sign-in", map[string]string{"MDE_CLOUD": "gcc"},
+			func(c *Config) any {
+				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
+			},
+			[]any{defender.CloudGCC, "https://api-gcc.securitycenter.microsoft.us", "https://login.microsoftonline.com",
+				"https://api-gcc.securitycenter.microsoft.us/.default"}},
+		{"MDE_CLOUD=gcc-high sets the three government hosts", map[string]string{"MDE_CLOUD": "GCC-High"},
+			func(c *Config) any {
+				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
+			},
+			[]any{defender.CloudGCCHigh, "https://api-gov.securitycenter.microsoft.us", "https://login.microsoftonline.us",
+				"https://api-gov.securitycenter.microsoft.us/.default"}},
+		{"MDE_CLOUD=dod sets the three government hosts", map[string]string{"MDE_CLOUD": "dod"},
+			func(c *Config) any { return []any{c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope} },
+			[]any{"https://api-gov.securitycenter.microsoft.us", "https://login.microsoftonline.us",
+				"https://api-gov.securitycenter.microsoft.us/.default"}},
+		{"MDE_CLOUD=eu sets a commercial geo host", map[string]string{"MDE_CLOUD": "eu"},
+			func(c *Config) any { return []any{c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope} },
+			[]any{"https://eu.api.security.microsoft.com", "https://login.microsoftonline.com",
+				"https://api.securitycenter.microsoft.com/.default"}},
+		{"explicit URL variables win over MDE_CLOUD",
+			map[string]string{"MDE_CLOUD": "gcc-high", "MDE_API_URL": "http://127.0.0.1:9000",
+				"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443", "MDE_SCOPE": "https://securitycenter.onmicrosoft.us/.default"},
+			func(c *Config) any {
+				return []any{c.Defender.Cloud, c.Defender.APIURL, c.Azure.AuthorityHost, c.Defender.Scope}
+			},
+			[]any{defender.CloudGCCHigh, "http://127.0.0.1:9000", "https://127.0.0.1:8443", "https://securitycenter.onmicrosoft.us/.default"}},
 		{"surrounding whitespace such as a trailing newline is trimmed", map[string]string{"SLACK_BOT_TOKEN": "xoxb-2-x\n"},
 			func(c *Config) any { return c.Slack.BotToken.Reveal() }, "xoxb-2-x"},
 	}

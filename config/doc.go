@@ -7,7 +7,7 @@
 // Load and Parse validate everything at once and report every problem
 // together, each with its file and line where there is one, as Problems.
 // Unknown keys are errors, with a suggestion for a likely typo. Secrets are
-// held as Secret values that print as "[redacted]".
+// held as [secret.Value]s, which print as "[redacted]".
 //
 // Example is a documented configuration file, and the reference for every
 // key and its default.

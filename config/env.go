@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/internal/suggest"
+	"github.com/mdebot/mdebot/secret"
 )
 
 // envReader reads and checks the environment variables into cfg.
@@ -32,12 +36,12 @@ func (e *envReader) required(key, what string) string {
 
 // token returns a required Slack token that must start with prefix. A bad
 // token is reported without any of its characters.
-func (e *envReader) token(key, prefix, what string) Secret {
+func (e *envReader) token(key, prefix, what string) secret.Value {
 	v := e.required(key, what+" ("+prefix+"…)")
 	if v != "" && !strings.HasPrefix(v, prefix) {
 		e.problemf(key, "%s does not start with %q: it must be %s", key, prefix, what)
 	}
-	return NewSecret(v)
+	return secret.New(v)
 }
 
 // url returns the variable's value, or def when unset, checked to be an
@@ -76,7 +80,7 @@ func (e *envReader) read() {
 	a := &e.cfg.Azure
 	a.TenantID = e.required("AZURE_TENANT_ID", "the Entra ID tenant (directory) id")
 	a.ClientID = e.required("AZURE_CLIENT_ID", "the Entra ID application (client) id")
-	a.ClientSecret = NewSecret(e.get("AZURE_CLIENT_SECRET"))
+	a.ClientSecret = secret.New(e.get("AZURE_CLIENT_SECRET"))
 	a.CertificatePath = e.get("AZURE_CLIENT_CERTIFICATE_PATH")
 	switch {
 	case a.ClientSecret.IsZero() && a.CertificatePath == "":
@@ -84,12 +88,34 @@ func (e *envReader) read() {
 	case !a.ClientSecret.IsZero() && a.CertificatePath != "":
 		e.problemf("AZURE_CLIENT_SECRET", "both AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are set: set only one")
 	}
-	a.AuthorityHost = e.url("AZURE_AUTHORITY_HOST", DefaultAuthorityHost, true)
+	cloud := e.cloud()
+	a.AuthorityHost = e.url("AZURE_AUTHORITY_HOST", cloud.AuthorityHost(), true)
 
 	d := &e.cfg.Defender
-	d.APIURL = e.url("MDE_API_URL", DefaultMDEAPIURL, false)
+	d.Cloud = cloud
+	d.APIURL = e.url("MDE_API_URL", cloud.BaseURL(), false)
 	d.Scope = e.get("MDE_SCOPE")
 	if d.Scope == "" {
-		d.Scope = DefaultMDEScope
+		d.Scope = cloud.Scope()
 	}
+}
+
+// cloud returns the MDE_CLOUD preset (commercial when unset), whose hosts
+// and scope AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE default to.
+func (e *envReader) cloud() defender.Cloud {
+	v := e.get("MDE_CLOUD")
+	c, err := defender.ParseCloud(v)
+	if err != nil {
+		names := make([]string, 0, len(defender.Clouds()))
+		for _, k := range defender.Clouds() {
+			names = append(names, string(k))
+		}
+		msg := fmt.Sprintf("MDE_CLOUD: %.32q is not a Defender cloud: use one of %s", v, strings.Join(names, ", "))
+		if s := suggest.Closest(strings.ToLower(v), names, 2); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		e.problemf("MDE_CLOUD", "%s", msg)
+		return defender.CloudCommercial
+	}
+	return c
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/defender/defendertest"
 )

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+
+	"github.com/mdebot/mdebot/secret"
 )
 
 // TokenSource supplies bearer tokens for the MDE API. It is the client's
@@ -29,29 +31,19 @@ type TokenRefresher interface {
 	RefreshToken(ctx context.Context) (string, error)
 }
 
-var (
-	_ TokenRefresher = (*MSALTokenSource)(nil)
-	_ TokenSource    = StaticToken("")
-)
-
-// StaticToken is a TokenSource that always returns the same token (tests,
-// or a token obtained elsewhere).
-type StaticToken string
-
-// Token returns the token.
-func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
+var _ TokenRefresher = (*MSALTokenSource)(nil)
 
 // Credential is an app registration's client credential: a secret or a
 // certificate. Printing it never shows the secret or the key.
 type Credential struct {
-	secret Secret
+	secret secret.Value
 	certs  []*x509.Certificate
 	key    crypto.PrivateKey
 }
 
 // SecretCredential returns a client-secret credential.
-func SecretCredential(secret string) Credential {
-	return Credential{secret: NewSecret(secret)}
+func SecretCredential(value string) Credential {
+	return Credential{secret: secret.New(value)}
 }
 
 // CertificateCredential returns a certificate credential from PEM data
@@ -73,7 +65,7 @@ func CertificateCredential(pemData []byte, password string) (Credential, error) 
 func (c Credential) String() string {
 	switch {
 	case !c.secret.IsZero():
-		return "client secret [REDACTED]"
+		return "client secret " + secret.Redacted
 	case len(c.certs) > 0:
 		return "certificate " + c.certs[0].Subject.String()
 	}

@@ -57,17 +57,6 @@ func WithBaseURL(u string) Option {
 	return func(c *config) error { c.baseURL = u; return nil }
 }
 
-// WithCloud sets the base URL to cloud's API host (see [Cloud.BaseURL]).
-func WithCloud(cloud Cloud) Option {
-	return func(c *config) error {
-		if _, err := ParseCloud(string(cloud)); err != nil {
-			return err
-		}
-		c.baseURL = cloud.BaseURL()
-		return nil
-	}
-}
-
 // WithHTTPClient sets the HTTP client used for API calls (default: a client
 // with a 60 s timeout).
 func WithHTTPClient(hc *http.Client) Option {
@@ -75,32 +64,14 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTokenSource sets where bearer tokens come from (required); see
-// [NewMSALTokenSource] and [StaticToken].
+// [NewMSALTokenSource].
 func WithTokenSource(ts TokenSource) Option {
 	return func(c *config) error { c.tokens = ts; return nil }
-}
-
-// WithClock replaces the system clock (tests).
-func WithClock(clock Clock) Option {
-	return func(c *config) error { c.clock = clock; return nil }
 }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(c *config) error { c.userAgent = ua; return nil }
-}
-
-// WithMaxAttempts bounds how many times a call is sent (default 4): GETs
-// and DELETEs are retried on transport errors, 5xx and 429; action POSTs
-// only on 429. 1 disables retries.
-func WithMaxAttempts(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("defender: max attempts must be at least 1, not %d", n)
-		}
-		c.maxAttempts = n
-		return nil
-	}
 }
 
 // WithRateLimit replaces the client-side budget of one API family (default
@@ -175,9 +146,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Indicators = &IndicatorsService{c: c}
 	return c, nil
 }
-
-// BaseURL returns the API base URL the client calls.
-func (c *Client) BaseURL() string { return c.baseURL.String() }
 
 // request describes one API call.
 type request struct {

@@ -6,9 +6,10 @@ import (
 )
 
 // Cloud names an MDE deployment: the API host to call, the Entra ID
-// authority host that issues its tokens, and the token scope. Use it with
-// [WithCloud] and [MSALConfig.Cloud]; a configuration file can hold its name
-// (see [ParseCloud]).
+// authority host that issues its tokens, and the token scope: pass
+// [Cloud.BaseURL] to [WithBaseURL] and the cloud to [MSALConfig.Cloud].
+// mdebot's MDE_CLOUD environment variable holds its name (see
+// [ParseCloud]).
 type Cloud string
 
 // The MDE deployments mdebot knows. The geo clouds are the commercial

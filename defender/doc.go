@@ -5,17 +5,17 @@
 //
 // # Client
 //
-// [NewClient] takes functional options: the API host ([WithBaseURL], or
-// [WithCloud] with a [Cloud] preset for the commercial geo hosts and US
-// Government GCC, GCC High and DoD), an *http.Client ([WithHTTPClient]) and
+// [NewClient] takes functional options: the API host ([WithBaseURL]; a
+// [Cloud] preset names the hosts and scope of the commercial geo hosts and
+// of US Government GCC, GCC High and DoD, and is what mdebot's MDE_CLOUD
+// chooses), an *http.Client ([WithHTTPClient]) and
 // a [TokenSource] ([WithTokenSource], required). The endpoints are grouped
 // in three services, and every method takes a context first and names its
 // MDE endpoint in its comment:
 //
 //   - [Client.Machines] ([MachinesService]): Get by id, FindByName (exact
 //     DNS name, case-insensitive; a short name also matches "name."
-//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days),
-//     FindByTag.
+//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days).
 //   - [Client.Actions] ([ActionsService]): Isolate, Unisolate,
 //     RestrictCodeExecution, UnrestrictCodeExecution, RunAntivirusScan,
 //     CollectInvestigationPackage, StopAndQuarantineFile, Offboard and
@@ -34,8 +34,9 @@
 // turned off. MSAL serves tokens from its cache until five minutes before
 // expiry. When MDE answers 401, the client asks a [TokenRefresher] for a
 // new token once, bypassing the cache, and re-sends the call. Secrets never
-// appear in errors or logs: [Credential] and [Secret] print as
-// "[REDACTED]".
+// appear in errors or logs: a [Credential] prints only its kind, and the
+// client secret and a package's download URL are [secret.Value]s, which
+// print as "[redacted]".
 //
 // # Duplicate and ambiguous actions
 //
@@ -65,13 +66,12 @@
 // for getPackageUri). The client keeps one budget per [Family], sized so
 // that no 60-second or one-hour window ever holds more than the limit, and
 // a 429 pauses its family until Retry-After. [WithRateLimit] and
-// [WithoutRateLimits] change the budgets, [WithClock] the time source.
-// A call waits for its budget; a client made with [Client.WithMaxBudgetWait]
-// shares the budgets but fails at once with a [*BudgetError] (which matches
-// [ErrRateLimited] and carries the wait) when a call would wait longer:
-// for reads a person is waiting on, never for submissions.
-// GETs and DELETEs are retried on transport errors, 5xx and 429 with
-// jittered exponential backoff, at most [WithMaxAttempts] times.
+// [WithoutRateLimits] change the budgets. A call waits for its budget; a
+// client made with [Client.WithMaxBudgetWait] shares the budgets but fails
+// at once with a [*BudgetError] (which matches [ErrRateLimited] and carries
+// the wait) when a call would wait longer: for reads a person is waiting
+// on, never for submissions. GETs and DELETEs are retried on transport
+// errors, 5xx and 429 with jittered exponential backoff, at most four times.
 //
 // # Decoding
 //

@@ -23,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := defender.NewClient(defender.WithCloud(defender.CloudCommercial), defender.WithTokenSource(tokens))
+	client, err := defender.NewClient(defender.WithBaseURL(defender.CloudCommercial.BaseURL()), defender.WithTokenSource(tokens))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,18 +73,6 @@ func ExampleActionFilter_Expression() {
 	fmt.Println(expr)
 	// Output:
 	// machineId eq '1e5bc9d7e413ddd7902c2932e418702b84d0cc07' and type eq 'Isolate' and (status eq 'Pending' or status eq 'InProgress') and requestor eq 'o''brien@contoso.com'
-}
-
-// A Secret prints as [REDACTED] however it is formatted or logged.
-func ExampleSecret() {
-	uri := defender.NewSecret("https://userrequests-us.securitycenter.windows.com/safedownload/x.zip?token=abc")
-	fmt.Println(uri)
-	fmt.Printf("%#v\n", uri)
-	fmt.Println(len(uri.Reveal()) > 0)
-	// Output:
-	// [REDACTED]
-	// [REDACTED]
-	// true
 }
 
 // errors.Is tells the kinds of failure apart.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mdebot/mdebot/secret"
 )
 
 // MachineAction is a response action MDE runs on a machine. Unknown Type
@@ -202,25 +204,25 @@ func (s *ActionsService) shrinkStatusBatch(n int) {
 
 // PackageURI returns the download URL of a finished investigation package
 // collection. The URL is a bearer credential and comes wrapped in a
-// [Secret]. ErrNotFound means the collection has not succeeded (yet).
+// [secret.Value]. ErrNotFound means the collection has not succeeded (yet).
 //
 // MDE: GET /api/machineactions/{id}/getPackageUri (2 calls/min, 120/h).
-func (s *ActionsService) PackageURI(ctx context.Context, actionID string) (Secret, error) {
+func (s *ActionsService) PackageURI(ctx context.Context, actionID string) (secret.Value, error) {
 	if !isGUID(actionID) {
-		return Secret{}, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(actionID, 64))
+		return secret.Value{}, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(actionID, 64))
 	}
 	var v struct {
 		Value string `json:"value"`
 	}
 	path := "/api/machineactions/" + strings.ToLower(actionID) + "/getPackageUri"
 	if _, err := s.c.do(ctx, request{family: FamilyPackageURI, method: "GET", path: path}, &v); err != nil {
-		return Secret{}, err
+		return secret.Value{}, err
 	}
 	u := cleanPackageURI(v.Value)
 	if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
-		return Secret{}, fmt.Errorf("defender: GET %s returned a value that is not a URL (%d bytes)", path, len(u))
+		return secret.Value{}, fmt.Errorf("defender: GET %s returned a value that is not a URL (%d bytes)", path, len(u))
 	}
-	return NewSecret(u), nil
+	return secret.New(u), nil
 }
 
 // cleanPackageURI strips whitespace and the stray quotes MDE may wrap the

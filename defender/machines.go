@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -171,19 +170,7 @@ func (s *MachinesService) FindByIP(ctx context.Context, ip netip.Addr, at time.T
 	return s.getList(ctx, path, nil)
 }
 
-// FindByTag returns the machines carrying tag, or any tag starting with
-// tag when prefix is true.
-//
-// MDE: GET /api/machines/findbytag?tag=…&useStartsWithFilter=….
-func (s *MachinesService) FindByTag(ctx context.Context, tag string, prefix bool) ([]Machine, error) {
-	if err := checkLiteral(tag); err != nil {
-		return nil, fmt.Errorf("defender: machine tag: %w", err)
-	}
-	q := url.Values{"tag": {tag}, "useStartsWithFilter": {strconv.FormatBool(prefix)}}
-	return s.getList(ctx, "/api/machines/findbytag", q)
-}
-
-// getList reads one unpaged machine list (findbyip, findbytag).
+// getList reads one unpaged machine list (findbyip).
 func (s *MachinesService) getList(ctx context.Context, path string, q url.Values) ([]Machine, error) {
 	var list odataList[Machine]
 	if _, err := s.c.do(ctx, request{family: FamilyMachines, method: "GET", path: path, query: q}, &list); err != nil {

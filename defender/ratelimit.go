@@ -157,15 +157,10 @@ func (l *limiter) pauseUntil(t time.Time) {
 	}
 }
 
-// wait blocks until a call of this family may be made: after any pause,
-// then after a slot in both windows. It fails fast when the wait would
-// outlast ctx's deadline.
-func (l *limiter) wait(ctx context.Context, clock Clock) error {
-	return l.waitAtMost(ctx, clock, 0)
-}
-
-// waitAtMost is wait, except that when maxWait > 0 and the wait would be
-// longer than maxWait it returns a *BudgetError at once, leaving the
+// waitAtMost blocks until a call of this family may be made: after any
+// pause, then after a slot in both windows. It fails fast when the wait
+// would outlast ctx's deadline and, when maxWait > 0, when it would be
+// longer than maxWait, returning a *BudgetError at once and leaving the
 // budget as it was.
 func (l *limiter) waitAtMost(ctx context.Context, clock Clock, maxWait time.Duration) error {
 	start := clock.Now()

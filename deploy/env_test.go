@@ -31,7 +31,7 @@ func TestConfigReadsTheVariablesTheDeploymentFilesName(t *testing.T) {
 	// the ones every deployment needs, and the required ones among them.
 	known := configEnvNames(t)
 	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
-		"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_AUTHORITY_HOST", "MDE_API_URL", "MDE_SCOPE"} {
+		"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "MDE_CLOUD", "AZURE_AUTHORITY_HOST", "MDE_API_URL", "MDE_SCOPE"} {
 		if !known[name] {
 			t.Errorf("config does not read %s, which docs/ and deploy/ describe", name)
 		}

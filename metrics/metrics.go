@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -36,10 +35,9 @@ type Metrics struct {
 	inFlight func() int
 }
 
-var (
-	_ bot.Observer      = (*Metrics)(nil)
-	_ defender.Observer = (*Metrics)(nil)
-)
+// Metrics is a defender.Observer, and a bot.Observer too: cmd/mdebot, which
+// knows both packages, asserts that one, so that metrics does not import bot.
+var _ defender.Observer = (*Metrics)(nil)
 
 // latencyBuckets are for work that takes milliseconds to seconds.
 var latencyBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
@@ -117,9 +115,6 @@ func New() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
-
-// Registry returns the registry the metrics are in.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the metrics in the Prometheus text format (GET /metrics).
 func (m *Metrics) Handler() http.Handler {

@@ -105,7 +105,7 @@ func TestTheStoreCountsCommittedTransitionsAndTimesApprovalAndContainment(t *tes
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	m := metrics.New()
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: []string{"UALICE", "UBOB"}},
 		Store:  m.Store(&approvalstest.Store{}),
 		Now:    func() time.Time { return now },

@@ -196,7 +196,7 @@ func (p *Playground) sendFailed(w http.ResponseWriter, r *http.Request, err erro
 		writeAPIError(w, &apiError{status: http.StatusServiceUnavailable, msg: "mdebot is not connected: is the bot running?"})
 		return
 	}
-	p.log.Debug("playground request refused", "path", r.URL.Path, "err", err)
+	p.log.Debug("playground request refused", "path", r.URL.Path, "error", err)
 	writeAPIError(w, badRequest("%s", strings.TrimPrefix(err.Error(), "slacktest: ")))
 }
 

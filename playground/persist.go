@@ -105,7 +105,7 @@ func (p *Playground) startSaving() {
 			case <-fire:
 				fire = nil
 				if err := p.save(); err != nil {
-					p.log.Warn("cannot save the playground state", "err", err)
+					p.log.Warn("cannot save the playground state", "error", err)
 				}
 			}
 		}

@@ -153,11 +153,6 @@ func (p *Playground) Slack() *slacktest.Server { return p.slack }
 // Tenant returns the simulated Defender tenant, for tests and in-process wiring.
 func (p *Playground) Tenant() *defendertest.Server { return p.tenant }
 
-// HTTPClient returns an HTTP client that trusts the tenant's certificate,
-// for wiring the bot's Entra ID and MDE clients in the same process (where
-// SSL_CERT_FILE cannot be set after the first TLS connection).
-func (p *Playground) HTTPClient() *http.Client { return p.tenant.HTTPClient() }
-
 // Env returns the environment the bot needs to run against the playground:
 // the fake workspace's tokens and API URL, the tenant's app credentials,
 // authority host and API URL, and SSL_CERT_FILE naming the tenant's

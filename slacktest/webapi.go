@@ -38,9 +38,6 @@ type call struct {
 
 func (c *call) param(k string) string { return c.params.Get(k) }
 
-// has reports whether the parameter was sent at all (even empty).
-func (c *call) has(k string) bool { _, ok := c.params[k]; return ok }
-
 type handler func(s *Server, c *call) (map[string]any, *apiError)
 
 // handlers maps each Web API method to its handler. Handlers run with s.mu held.

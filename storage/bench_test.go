@@ -49,7 +49,7 @@ func benchDB(b *testing.B) string {
 			return
 		}
 		bench.path = filepath.Join(bench.dir, "mdebot.db")
-		db, err := Open(bench.path, nil)
+		db, err := Open(bench.path, Options{})
 		if err != nil {
 			bench.err = err
 			return
@@ -90,7 +90,7 @@ func benchDB(b *testing.B) string {
 
 func BenchmarkAuditAppendWithFsync(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(b.TempDir(), "mdebot.db"), nil)
+	db, err := Open(filepath.Join(b.TempDir(), "mdebot.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func BenchmarkAuditAppendWithFsync(b *testing.B) {
 
 func benchmarkHistory(b *testing.B, q HistoryQuery) {
 	path := benchDB(b)
-	db, err := Open(path, nil)
+	db, err := Open(path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func BenchmarkHistoryOneUserOf100kEvents(b *testing.B) {
 func BenchmarkHistoryOneMachineLastPageOf100kEvents(b *testing.B) {
 	// 100 requests per machine: the second page of 50 is the oldest.
 	path := benchDB(b)
-	db, err := Open(path, nil)
+	db, err := Open(path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func BenchmarkHistoryOneMachineLastPageOf100kEvents(b *testing.B) {
 func BenchmarkOpen100kEvents(b *testing.B) {
 	path := benchDB(b)
 	for b.Loop() {
-		db, err := Open(path, nil)
+		db, err := Open(path, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func BenchmarkOpen100kEvents(b *testing.B) {
 
 func BenchmarkVerify100kEvents(b *testing.B) {
 	path := benchDB(b)
-	db, err := Open(path, nil)
+	db, err := Open(path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +26,9 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketRequests = []byte("requests")
 	bucketActions  = []byte("actions")
+	// bucketInflight held the submitted actions that nothing read; it is
+	// no longer written, but kept (emptied at Open) because an older mdebot
+	// given this file back still writes to it.
 	bucketInflight = []byte("inflight")
 	bucketLive     = []byte("live")
 	bucketAudit    = []byte("audit")
@@ -57,7 +59,8 @@ var (
 	_ approvals.History = (*DB)(nil)
 )
 
-// Options configure Open.
+// Options configure Open. Like bot.Options and approvals.Options, it is
+// passed by value and its zero fields mean the defaults.
 type Options struct {
 	// Timeout is how long to wait for another process holding the file;
 	// zero means DefaultTimeout.
@@ -104,10 +107,9 @@ func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
 // Open opens (creating if needed) the database at path. It waits up to
 // opts.Timeout for another process holding the file and then returns a
 // *LockedError. It refuses a file with a newer schema (*SchemaError).
-// opts may be nil.
-func Open(path string, opts *Options) (*DB, error) {
+func Open(path string, opts Options) (*DB, error) {
 	timeout := DefaultTimeout
-	if opts != nil && opts.Timeout > 0 {
+	if opts.Timeout > 0 {
 		timeout = opts.Timeout
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
@@ -155,7 +157,7 @@ func (db *DB) init() error {
 		return &SchemaError{Path: db.path, Found: found}
 	}
 	if !fresh && found == SchemaVersion {
-		return nil
+		return db.emptyRetired()
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -167,6 +169,33 @@ func (db *DB) init() error {
 	})
 	if err != nil {
 		return fmt.Errorf("storage: initializing %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// emptyRetired empties the inflight bucket that older versions filled, in
+// one write only when it holds something.
+func (db *DB) emptyRetired() error {
+	var stale bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketInflight); b != nil {
+			k, _ := b.Cursor().First()
+			stale = k != nil
+		}
+		return nil
+	})
+	if err != nil || !stale {
+		return err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketInflight); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketInflight)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storage: emptying the retired inflight bucket of %s: %w", db.path, err)
 	}
 	return nil
 }
@@ -194,24 +223,4 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return n, fmt.Errorf("storage: backup of %s: %w", db.path, err)
 	}
 	return n, nil
-}
-
-// BackupFile writes a backup to a new file at path (which must not exist),
-// syncing it before returning.
-func (db *DB) BackupFile(ctx context.Context, path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("storage: backup: %w", err)
-	}
-	_, err = db.Backup(ctx, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }

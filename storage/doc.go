@@ -1,4 +1,4 @@
-// Package storage keeps mdebot's requests, in-flight MDE actions and
+// Package storage keeps mdebot's requests, their MDE actions and the
 // tamper-evident audit log in one bbolt file. [*DB] implements
 // approvals.Store: every decision is one bbolt transaction that reads the
 // request, applies the domain transition and writes the request, its
@@ -9,7 +9,7 @@
 //	meta       schema version, audit chain head
 //	requests   request id → request (JSON)
 //	actions    MDE action id → request id (kept forever)
-//	inflight   MDE action id → InFlight (while the request is submitted)
+//	inflight   retired: empty, kept for older versions that still write it
 //	live       conflict key, id → "" (live requests, for the one-live rule)
 //	audit      sequence number → SHA-256 chain hash + record (JSON)
 //	audit_req  request id, sequence number → ""

@@ -56,7 +56,7 @@ func TestCrashLosesNoCommittedRequest(t *testing.T) {
 		ids = append(ids, strings.TrimPrefix(line, "committed "))
 		if len(ids) == 1 {
 			// The child holds the file: another process must be told so.
-			_, err := storage.Open(path, &storage.Options{Timeout: 60 * time.Millisecond})
+			_, err := storage.Open(path, storage.Options{Timeout: 60 * time.Millisecond})
 			if !errors.Is(err, storage.ErrLocked) || !strings.Contains(err.Error(), path) {
 				t.Errorf("Open while the child runs = %v, want ErrLocked naming %s", err, path)
 			}
@@ -89,7 +89,7 @@ func TestCrashLosesNoCommittedRequest(t *testing.T) {
 }
 
 func crashChild(t *testing.T, path string) {
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestVerifyNamesTheFirstTamperedRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mdebot.db")
-			db, err := storage.Open(path, nil)
+			db, err := storage.Open(path, storage.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestVerifyNamesTheFirstTamperedRecord(t *testing.T) {
 func TestASecondOpenReportsTheLockedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mdebot.db")
 	openDB(t, path)
-	_, err := storage.Open(path, &storage.Options{Timeout: 60 * time.Millisecond})
+	_, err := storage.Open(path, storage.Options{Timeout: 60 * time.Millisecond})
 	if !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("second Open = %v, want ErrLocked", err)
 	}
@@ -197,7 +197,7 @@ func TestASecondOpenReportsTheLockedFile(t *testing.T) {
 
 func TestOpenRefusesANewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mdebot.db")
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	mutate(t, path, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, storage.SchemaVersion+1))
 	})
-	_, err = storage.Open(path, nil)
+	_, err = storage.Open(path, storage.Options{})
 	var se *storage.SchemaError
 	if !errors.As(err, &se) || se.Found != storage.SchemaVersion+1 || !errors.Is(err, storage.ErrSchema) {
 		t.Fatalf("Open = %v, want a SchemaError for version %d", err, storage.SchemaVersion+1)
@@ -215,10 +215,40 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	}
 }
 
+// The inflight bucket is no longer written or read: Open empties what an
+// older version left in it, and keeps the bucket for an older version that
+// is given the file back.
+func TestOpenEmptiesTheRetiredInflightBucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mdebot.db")
+	db, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	mutate(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("inflight")).Put([]byte("act-1"), []byte(`{"action_id":"act-1","request_id":"R-1"}`))
+	})
+	db, err = storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	mutate(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("inflight"))
+		if b == nil {
+			t.Fatal("the inflight bucket is gone; an older mdebot would fail writing to it")
+		}
+		if k, _ := b.Cursor().First(); k != nil {
+			t.Errorf("the inflight bucket still holds %q", k)
+		}
+		return nil
+	})
+}
+
 func TestOpenRefusesAForeignBoltFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "other.db")
 	mutate(t, path, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
-	if _, err := storage.Open(path, nil); !errors.Is(err, storage.ErrSchema) {
+	if _, err := storage.Open(path, storage.Options{}); !errors.Is(err, storage.ErrSchema) {
 		t.Fatalf("Open = %v, want ErrSchema", err)
 	}
 }
@@ -233,11 +263,8 @@ func TestBackupIsAUsableDatabase(t *testing.T) {
 		t.Fatalf("Backup = %d, %v (buffer %d)", n, err, buf.Len())
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
-	if err := db.BackupFile(ctx, path); err != nil {
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	if err := db.BackupFile(ctx, path); err == nil {
-		t.Error("BackupFile overwrote an existing file")
 	}
 	cp := openDB(t, path)
 	if n, err := cp.Verify(ctx); err != nil || n != 5 {

@@ -51,7 +51,7 @@ func openDB(t testing.TB, path string) *storage.DB {
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "mdebot.db")
 	}
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func openDB(t testing.TB, path string) *storage.DB {
 
 func newService(t testing.TB, db *storage.DB, now func() time.Time) *approvals.Service {
 	t.Helper()
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: approverIDs(100)},
 		Store:  db, Now: now,
 	})

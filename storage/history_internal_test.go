@@ -13,7 +13,7 @@ import (
 
 func TestFilteredHistoryReadsOnlyIndexedRequests(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "mdebot.db"), nil)
+	db, err := Open(filepath.Join(t.TempDir(), "mdebot.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,8 @@ type indexEntry struct {
 }
 
 // indexEntries lists every index key r owns. Values are empty except in
-// actions (the request id) and inflight (the InFlight record).
-func indexEntries(r *approvals.Request) ([]indexEntry, error) {
+// actions (the request id).
+func indexEntries(r *approvals.Request) []indexEntry {
 	hk := string(historyKey(r))
 	sub := func(b []byte, v string) indexEntry { return indexEntry{bucket: string(b), key: v + "\x00" + hk} }
 	e := []indexEntry{
@@ -47,15 +47,8 @@ func indexEntries(r *approvals.Request) ([]indexEntry, error) {
 	}
 	if r.ActionID != "" {
 		e = append(e, indexEntry{bucket: string(bucketActions), key: r.ActionID, value: r.ID})
-		if r.State == approvals.StateSubmitted {
-			v, err := encodeInFlight(r)
-			if err != nil {
-				return nil, err
-			}
-			e = append(e, indexEntry{bucket: string(bucketInflight), key: r.ActionID, value: string(v)})
-		}
 	}
-	return e, nil
+	return e
 }
 
 // prefixEnd returns the smallest key greater than every key starting with

@@ -11,7 +11,7 @@ import (
 
 func TestAMarkIsRecordedOnceAndSurvivesAReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mdebot.db")
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestAMarkIsRecordedOnceAndSurvivesAReopen(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = storage.Open(path, nil)
+	db, err = storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

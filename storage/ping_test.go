@@ -8,7 +8,7 @@ import (
 )
 
 func TestPingWritesWhileOpenAndFailsOnceClosed(t *testing.T) {
-	db, err := storage.Open(filepath.Join(t.TempDir(), "ping.db"), nil)
+	db, err := storage.Open(filepath.Join(t.TempDir(), "ping.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/defender"
 )
 
 // errRollback ends an Update transaction without writing anything.
@@ -46,14 +45,9 @@ func putRequest(tx *bolt.Tx, old, r *approvals.Request) error {
 	}
 	var before []indexEntry
 	if old != nil {
-		if before, err = indexEntries(old); err != nil {
-			return err
-		}
+		before = indexEntries(old)
 	}
-	after, err := indexEntries(r)
-	if err != nil {
-		return err
-	}
+	after := indexEntries(r)
 	for _, e := range before {
 		if !slices.ContainsFunc(after, func(a indexEntry) bool { return a.bucket == e.bucket && a.key == e.key }) {
 			if err := tx.Bucket([]byte(e.bucket)).Delete([]byte(e.key)); err != nil {
@@ -244,36 +238,4 @@ func (db *DB) Live(ctx context.Context) ([]*approvals.Request, error) {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return live, err
-}
-
-// InFlight is an MDE action mdebot submitted and has not seen finish: what
-// the bot's tracker needs to resume polling after a restart.
-type InFlight struct {
-	ActionID        string                `json:"action_id"`
-	RequestID       string                `json:"request_id"`
-	Kind            approvals.Kind        `json:"kind"`
-	Card            approvals.Card        `json:"card"`
-	Status          defender.ActionStatus `json:"status,omitempty"` // last seen
-	CancelRequested string                `json:"cancel_requested,omitempty"`
-}
-
-func encodeInFlight(r *approvals.Request) ([]byte, error) {
-	return json.Marshal(InFlight{ActionID: r.ActionID, RequestID: r.ID, Kind: r.Kind, Card: r.Card,
-		Status: r.MDEStatus, CancelRequested: r.CancelRequested})
-}
-
-// InFlight lists the submitted actions not yet final, by action id.
-func (db *DB) InFlight(ctx context.Context) ([]InFlight, error) {
-	var out []InFlight
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketInflight).ForEach(func(k, v []byte) error {
-			var f InFlight
-			if err := json.Unmarshal(v, &f); err != nil {
-				return fmt.Errorf("storage: decoding in-flight action %s: %w", k, err)
-			}
-			out = append(out, f)
-			return nil
-		})
-	})
-	return out, err
 }

@@ -101,8 +101,10 @@ func TestRenderRequesterNotice(t *testing.T) {
 }
 
 func TestRenderReminderMentionsTheApproverGroupsAndUsers(t *testing.T) {
-	m := RenderReminder(cardRequest(), []string{"S0APPROVERS", cardApprover, "<!channel>"})
-	for _, want := range []string{"<!subteam^S0APPROVERS>", "<@" + cardApprover + ">", "`&lt;!channel&gt;`"} {
+	// A user-group id is whatever approvals.IsGroupID says, however long.
+	const longGroup = "S0APPROVERSOFTHEEMEAREGION1"
+	m := RenderReminder(cardRequest(), []string{"S0APPROVERS", cardApprover, "<!channel>", longGroup})
+	for _, want := range []string{"<!subteam^S0APPROVERS>", "<@" + cardApprover + ">", "`&lt;!channel&gt;`", "<!subteam^" + longGroup + ">"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("reminder %q lacks %q", m.Text, want)
 		}

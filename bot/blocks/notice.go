@@ -129,12 +129,6 @@ func RenderInternalError(ref string) Message {
 	return RenderNotice(":x: Internal error (ref " + RenderCode(ref, 80) + "). An operator can look this reference up in mdebot's log.")
 }
 
-// RenderWorking renders an ephemeral "working on it" notice: doing says what,
-// in a few words ("Looking up ws-01").
-func RenderWorking(doing string) Message {
-	return RenderNotice(":hourglass_flowing_sand: " + EscapeTruncate(renderOneLine(doing), 500) + "…")
-}
-
 // RenderNotice is a one-section ephemeral message whose fallback is its text.
 func RenderNotice(mrkdwn string) Message {
 	return newMessage(mrkdwn, slack.NewSectionBlock(renderMrkdwn(mrkdwn, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockNotice)))

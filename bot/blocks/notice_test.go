@@ -27,16 +27,11 @@ func TestInternalErrorGivesAReference(t *testing.T) {
 	checkGoldenMessage(t, RenderInternalError("01JD3Z8K4M"))
 }
 
-func TestWorkingNoticeSaysWhat(t *testing.T) {
-	checkGoldenMessage(t, RenderWorking("Looking up ws-fin-01 in Defender"))
-}
-
 func TestNoticesStayWithinLimitsWhateverTheInput(t *testing.T) {
 	for _, m := range []Message{
 		RenderRefusal(Refusal(cardHostile)),
 		RenderUsageError(cardHostile, cardHostile),
 		RenderInternalError(cardHostile),
-		RenderWorking(cardHostile),
 	} {
 		checkLimits(t, m, nil, nil)
 	}

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/bot/command"
 )
 
 // Notice names a direct message the requester gets about their request.
@@ -67,7 +66,7 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 func RenderReminder(r RequestView, approvers []string) Message {
 	var mentions []string
 	for _, a := range approvers {
-		if command.IsGroupID(a) {
+		if approvals.IsGroupID(a) {
 			mentions = append(mentions, "<!subteam^"+a+">")
 		} else {
 			mentions = append(mentions, RenderMention(a))

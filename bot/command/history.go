@@ -112,15 +112,6 @@ func IsUserID(s string) bool {
 	return isIDTail(s)
 }
 
-// IsGroupID reports whether s is a Slack user group id: S, then upper-case
-// letters and digits.
-func IsGroupID(s string) bool {
-	if len(s) < 3 || len(s) > 21 || s[0] != 'S' {
-		return false
-	}
-	return isIDTail(s)
-}
-
 // isIDTail reports whether s goes on, after its first byte, with
 // upper-case letters and digits only.
 func isIDTail(s string) bool {

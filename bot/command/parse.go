@@ -100,9 +100,6 @@ type Target struct {
 	Value string
 }
 
-// String returns the target as it is typed.
-func (t Target) String() string { return t.Value }
-
 // HistoryFilter narrows /mde history. Zero fields do not filter.
 type HistoryFilter struct {
 	// UserID is a Slack user id from a mention (<@U…>): their requests only.

@@ -64,7 +64,7 @@ func startAdmin(addr string, log *slog.Logger, routes adminRoutes) (*adminServer
 	go func() {
 		defer close(a.done)
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin listener stopped", "err", err)
+			log.Error("admin listener stopped", "error", err)
 		}
 	}()
 	log.Info("admin listener up", "addr", ln.Addr().String())

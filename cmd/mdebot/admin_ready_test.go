@@ -157,4 +157,4 @@ func TestLoopbackAddrDialsLoopbackForAnUnspecifiedHost(t *testing.T) {
 	}
 }
 
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -72,7 +72,7 @@ func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, 
 		return "", 0, fmt.Errorf("no database at storage.path: %w", err)
 	}
 	var copyTo func(w io.Writer) error
-	db, err := storage.Open(cfg.Storage.Path, &storage.Options{Timeout: backupLockWait})
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{Timeout: backupLockWait})
 	switch {
 	case errors.Is(err, storage.ErrLocked):
 		if cfg.Admin.Listen == "" {
@@ -176,7 +176,7 @@ func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error
 
 // verifyBackup opens the copy at path and verifies its audit log.
 func verifyBackup(ctx context.Context, path string) (uint64, error) {
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("the copy does not open as a database: %w", err)
 	}

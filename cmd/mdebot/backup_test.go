@@ -14,7 +14,7 @@ import (
 // backupRequests opens the backup at path and returns its request ids.
 func backupRequests(t *testing.T, path string) []string {
 	t.Helper()
-	db, err := storage.Open(path, nil)
+	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatalf("the backup does not open: %v", err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
 )
@@ -99,8 +101,7 @@ func checkSlackBot(ctx context.Context, api *slack.Client) checkResult {
 	if err == nil {
 		return checkResult{ok: true, text: fmt.Sprintf("Slack accepted SLACK_BOT_TOKEN (auth.test: team %s, bot user %s)", resp.Team, resp.UserID)}
 	}
-	code := slackErrorCode(err)
-	if slackAuthErrors[code] {
+	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's Bot User OAuth Token (xoxb-…, OAuth & Permissions)", code)}
 	}
 	return checkResult{text: fmt.Sprintf("Slack auth.test failed: %v: check SLACK_API_URL and the network path to Slack", err)}
@@ -115,8 +116,7 @@ func checkSlackApp(ctx context.Context, cfg config.Slack) checkResult {
 	if err == nil {
 		return checkResult{ok: true, text: "Slack accepted SLACK_APP_TOKEN (apps.connections.open)"}
 	}
-	code := slackErrorCode(err)
-	if slackAuthErrors[code] {
+	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_APP_TOKEN (%s): set it to an app-level token (xapp-…) with connections:write (Basic Information → App-Level Tokens) and enable Socket Mode", code)}
 	}
 	return checkResult{text: fmt.Sprintf("Slack apps.connections.open failed: %v: check that Socket Mode is enabled for the app", err)}
@@ -139,7 +139,7 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 		return []checkResult{{text: fmt.Sprintf("Defender client: %v", err)}}
 	}
 	if _, err := tokens.Token(ctx); err != nil {
-		return []checkResult{{text: entraFix(err)}}
+		return []checkResult{{text: entraFix(err, cfg.Defender.Scope)}}
 	}
 	rs := []checkResult{{ok: true, text: "Entra ID issued a Defender token (tenant " + cfg.Azure.TenantID + ", client " + cfg.Azure.ClientID + ", " + credentialKind(cfg.Azure) + ")"}}
 	ms, err := mde.Machines.List(ctx, defender.ListOptions{PageSize: 1, Limit: 1})
@@ -150,15 +150,16 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 	case errors.As(err, &de) && de.StatusCode == http.StatusForbidden:
 		rs = append(rs, checkResult{text: fmt.Sprintf("Defender refused GET /api/machines (403 %s): grant the app the WindowsDefenderATP application permissions it lacks (Machine.Read.All among them) and grant admin consent", de.Message)})
 	case errors.As(err, &de) && de.StatusCode == http.StatusUnauthorized:
-		rs = append(rs, checkResult{text: "Defender refused the token (401): check MDE_SCOPE (default " + config.DefaultMDEScope + ") and MDE_API_URL"})
+		rs = append(rs, checkResult{text: "Defender refused the token (401): check MDE_SCOPE (now " + cfg.Defender.Scope + "), MDE_API_URL and MDE_CLOUD"})
 	default:
 		rs = append(rs, checkResult{text: fmt.Sprintf("Defender GET /api/machines?$top=1 failed: %v: check MDE_API_URL (%s) and the network path to it", err, cfg.Defender.APIURL)})
 	}
 	return rs
 }
 
-// entraFix turns a token error into the report's ✗ line.
-func entraFix(err error) string {
+// entraFix turns a token error into the report's ✗ line; scope is the one
+// requested (MDE_SCOPE, or MDE_CLOUD's).
+func entraFix(err error, scope string) string {
 	code, desc, ok := entraRefusal(err)
 	if !ok {
 		return fmt.Sprintf("Entra ID did not issue a token: %v: check AZURE_AUTHORITY_HOST and the network path to it", err)
@@ -174,7 +175,7 @@ func entraFix(err error) string {
 	case "AADSTS90002", "AADSTS900023":
 		return fmt.Sprintf("AZURE_TENANT_ID was not found (%s): set it to the Directory (tenant) ID of the app registration", aadsts)
 	case "AADSTS70011", "AADSTS500011":
-		return fmt.Sprintf("Entra ID refused the scope (%s): check MDE_SCOPE (default %s)", aadsts, config.DefaultMDEScope)
+		return fmt.Sprintf("Entra ID refused the scope (%s): check MDE_SCOPE (now %s) and MDE_CLOUD", aadsts, scope)
 	}
 	return fmt.Sprintf("Entra ID refused the credential (%s: %s): check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
 }
@@ -188,7 +189,7 @@ func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack) []che
 		ids []string
 	}{{"slack.requesters", cfg.Requesters}, {"slack.approvers", cfg.Approvers}, {"slack.auditors", cfg.Auditors}} {
 		for _, id := range list.ids {
-			if !strings.HasPrefix(id, "S") || slices.Contains(keys[id], list.key) {
+			if !approvals.IsGroupID(id) || slices.Contains(keys[id], list.key) {
 				continue
 			}
 			if keys[id] == nil {

@@ -40,7 +40,7 @@ func TestADryRunApprovesButSendsNoActionToDefender(t *testing.T) {
 		t.Error("the dry run never looked the machine up")
 	}
 
-	db, err := storage.Open(w.db, nil)
+	db, err := storage.Open(w.db, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

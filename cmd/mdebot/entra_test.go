@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,5 +32,14 @@ func TestEntraRefusalReadsTheOAuthErrorReply(t *testing.T) {
 				t.Error(diff)
 			}
 		})
+	}
+}
+
+func TestEntraFixNamesTheScopeInUse(t *testing.T) {
+	const govScope = "https://api-gov.securitycenter.microsoft.us/.default"
+	err := errors.New(`status 400: {"error":"invalid_resource","error_description":"AADSTS500011: The resource principal named x was not found."}`)
+	got := entraFix(err, govScope)
+	if !strings.Contains(got, "MDE_SCOPE (now "+govScope+")") || !strings.Contains(got, "MDE_CLOUD") {
+		t.Errorf("entraFix = %q, want it to name the scope in use and MDE_CLOUD", got)
 	}
 }

@@ -28,7 +28,7 @@ func TestSIGTERMStopsServeGracefullyWithExitZero(t *testing.T) {
 		t.Errorf("no stop log line:\n%s", c.out.String())
 	}
 	assertNoSecrets(t, w, c)
-	db, err := storage.Open(w.db, nil) // the lock was released
+	db, err := storage.Open(w.db, storage.Options{}) // the lock was released
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestSIGINTStopsServeGracefullyToo(t *testing.T) {
 func TestALockedDatabaseIsOneClearLineNamingTheFile(t *testing.T) {
 	w := newWorld(t, spec{})
 	ctx := w.ctx()
-	held, err := storage.Open(w.db, nil)
+	held, err := storage.Open(w.db, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestHelpTeachesCommandsEnvironmentAndExample(t *testing.T) {
 		want := []string{"serve --config FILE", "manifest", "config/example.yaml"}
 		for _, k := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "AZURE_TENANT_ID",
 			"AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_AUTHORITY_HOST",
-			"MDE_API_URL", "MDE_SCOPE", "SSL_CERT_FILE"} {
+			"MDE_CLOUD", "MDE_API_URL", "MDE_SCOPE", "SSL_CERT_FILE"} {
 			want = append(want, k)
 		}
 		for _, w := range want {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/metrics"
 )
 
 // botLogObserver passes what the bot observes on to next and logs it:
@@ -15,7 +16,10 @@ type botLogObserver struct {
 	log  *slog.Logger
 }
 
-var _ bot.Observer = botLogObserver{}
+var (
+	_ bot.Observer = botLogObserver{}
+	_ bot.Observer = (*metrics.Metrics)(nil)
+)
 
 // Envelope implements bot.Observer.
 func (o botLogObserver) Envelope(kind string, ackLatency time.Duration) {

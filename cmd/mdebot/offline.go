@@ -40,7 +40,7 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
 		return nil, exitFatal
 	}
-	db, err := storage.Open(cfg.Storage.Path, nil)
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
 	if errors.Is(err, storage.ErrLocked) {
 		fmt.Fprintf(m.Stderr, "%s: %v: stop the bot first (these commands read the file directly)\n", name, err)
 		return nil, exitFatal

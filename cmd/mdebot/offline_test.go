@@ -28,7 +28,7 @@ func offlineFixture(t *testing.T, n int) (string, string) {
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := storage.Open(dbPath, nil)
+	db, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestAuditVerifyNamesTheFirstBrokenRecord(t *testing.T) {
 
 func TestOfflineCommandsSayWhenARunningBotHoldsTheFile(t *testing.T) {
 	cfg, dbPath := offlineFixture(t, 1)
-	db, err := storage.Open(dbPath, nil) // stands for the running bot
+	db, err := storage.Open(dbPath, storage.Options{}) // stands for the running bot
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,9 @@ Environment (secrets and endpoints; never in the file):
   AZURE_CLIENT_ID                Entra ID application (client) id
   AZURE_CLIENT_SECRET            client secret, or instead:
   AZURE_CLIENT_CERTIFICATE_PATH  PEM file holding the client certificate and its key
+  MDE_CLOUD                      Defender cloud: commercial (default), gcc, gcc-high, dod, or a
+                                 commercial geo host (us, eu, uk, au, swa, ina, aea); it sets the
+                                 defaults of the next three variables
   AZURE_AUTHORITY_HOST           Entra ID login host (default https://login.microsoftonline.com)
   MDE_API_URL                    Defender API (default https://api.security.microsoft.com)
   MDE_SCOPE                      token scope (default https://api.securitycenter.microsoft.com/.default)

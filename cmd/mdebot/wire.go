@@ -38,7 +38,7 @@ const (
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
 func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
-	db, err := storage.Open(cfg.Storage.Path, nil)
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
 	if err != nil {
 		return err // storage's errors name the file
 	}
@@ -68,7 +68,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		return err
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
-	svc, err := approvals.New(approvals.Config{
+	svc, err := approvals.New(approvals.Options{
 		Policy: policyFrom(cfg),
 		Store:  mets.Store(db),
 		Groups: groups,
@@ -107,6 +107,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	log.Info("mdebot serving",
 		"storage", cfg.Storage.Path,
 		"slack_api", cfg.Slack.APIURL,
+		"mde_cloud", string(cfg.Defender.Cloud),
 		"mde_api", cfg.Defender.APIURL,
 		"authority", cfg.Azure.AuthorityHost,
 		"tenant", cfg.Azure.TenantID,
@@ -153,7 +154,11 @@ func runError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, bot.ErrInvalidAuth):
-		return errors.New("Slack refused SLACK_APP_TOKEN (invalid_auth): set it to the app-level token (xapp-…) with the connections:write scope")
+		code, refused := bot.AuthErrorCode(err)
+		if !refused {
+			code = "invalid_auth"
+		}
+		return fmt.Errorf("Slack refused SLACK_APP_TOKEN (%s): set it to the app-level token (xapp-…) with the connections:write scope", code)
 	}
 	return err
 }
@@ -170,13 +175,6 @@ func newSlack(cfg config.Slack) (*slack.Client, *socketmode.Client) {
 	return api, socketmode.New(socketAPI)
 }
 
-// slackAuthErrors are the auth.test errors that mean the token is wrong,
-// not that Slack is unreachable.
-var slackAuthErrors = map[string]bool{
-	"invalid_auth": true, "not_authed": true, "token_revoked": true,
-	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
-}
-
 // checkBotToken calls auth.test with the bot token: a refused token, or an
 // SLACK_API_URL that is not a Web API (404), is fatal; Slack being
 // unreachable is only logged (Socket Mode retries).
@@ -184,20 +182,18 @@ func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *s
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	resp, err := api.AuthTestContext(ctx)
-	var serr slack.SlackErrorResponse
+	code, refused := bot.AuthErrorCode(err)
 	var status slack.StatusCodeError
 	switch {
 	case err == nil:
 		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
 		return nil
-	case errors.As(err, &serr) && slackAuthErrors[serr.Err]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
-	case slackAuthErrors[err.Error()]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+	case refused:
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", code)
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
 		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}
-	log.Warn("cannot check the Slack bot token now; going on", "err", err)
+	log.Warn("cannot check the Slack bot token now; going on", "error", err)
 	return nil
 }
 
@@ -296,7 +292,7 @@ func checkDefenderToken(ctx context.Context, tokens *defender.MSALTokenSource, l
 	if code, desc, ok := entraRefusal(err); ok {
 		return fmt.Errorf("Entra ID refused the Defender credential (%s): %s; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH", code, desc)
 	}
-	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "err", err)
+	log.Error("cannot get a Defender token from Entra ID now; actions will fail until it answers", "error", err)
 	return nil
 }
 

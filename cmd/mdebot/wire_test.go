@@ -15,10 +15,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
 
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/secret"
 )
 
 func TestACertificateCredentialAuthenticatesToEntraID(t *testing.T) {
@@ -96,7 +98,7 @@ func TestTheLoggerFollowsLogFormatAndLevel(t *testing.T) {
 	var buf bytes.Buffer
 	log := newLogger(&buf, config.Log{Format: config.LogJSON, Level: slog.LevelWarn})
 	log.Info("hidden")
-	log.Warn("shown", "secret", config.NewSecret("xoxb-123"))
+	log.Warn("shown", "secret", secret.New("xoxb-123"))
 	var got map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("not one JSON line: %q", buf.String())
@@ -122,6 +124,11 @@ func TestRunErrorNamesTheAppTokenForInvalidAuthOnly(t *testing.T) {
 	}
 	if err := runError(io.EOF); err != io.EOF {
 		t.Errorf("runError(EOF) = %v", err)
+	}
+	// The bot token where the app token belongs: Slack's own code is named.
+	refused := fmt.Errorf("%w: %w", bot.ErrInvalidAuth, slack.SlackErrorResponse{Err: "not_allowed_token_type"})
+	if err := runError(refused); !strings.HasPrefix(err.Error(), "Slack refused SLACK_APP_TOKEN (not_allowed_token_type)") {
+		t.Errorf("runError(not_allowed_token_type) = %q", err)
 	}
 }
 

@@ -8,9 +8,19 @@ import (
 
 // Call is one request the server received, as recorded after it was
 // answered (Status 0 means the connection was dropped by FailNext).
+//
+// Route names, which FailNext and CallCount take too: "token", "openid",
+// "machines.get", "machines.list", "machines.findbyip",
+// "machines.findbytag", "actions.isolate", "actions.unisolate",
+// "actions.restrictCodeExecution", "actions.unrestrictCodeExecution",
+// "actions.runAntiVirusScan", "actions.collectInvestigationPackage",
+// "actions.StopAndQuarantineFile", "actions.offboard", "machineactions.get",
+// "machineactions.list", "machineactions.cancel",
+// "machineactions.getPackageUri", "indicators.post", "indicators.delete",
+// "indicators.list".
 type Call struct {
 	Method   string
-	Route    string // stable route name (see the package doc); "" for an unknown path
+	Route    string // stable route name (above); "" for an unknown path
 	Path     string
 	RawQuery string
 	Body     []byte

@@ -156,6 +156,35 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // handle answers one request in memory and records it. drop means the
 // connection must be closed without a reply (FailNext with status 0).
+//
+// Entra ID: GET /{tenant}/v2.0/.well-known/openid-configuration and POST
+// /{tenant}/oauth2/v2.0/token (client_credentials) are served. A client
+// authenticates with ClientSecret or, after WithCertificate, with a PS256 or
+// RS256 client assertion signed by that certificate's key (checked: x5t#S256
+// thumbprint, signature, iss = sub = ClientID, aud = the token endpoint,
+// exp/nbf on the server clock with 5 minutes of skew). The scope must
+// include Scope. Failures are Entra's OAuth error JSON with AADSTS codes
+// (7000215 wrong secret, 700016 unknown client, 90002 unknown tenant, …).
+// Access tokens are JWT-shaped, unique per issue, carry the WithRoles app
+// roles and expire after WithTokenLifetime on the server clock.
+//
+// MDE: every /api route (an optional /v1.0 segment, case-insensitive
+// segments) checks the bearer token (401 "Invalid Authorization payload.")
+// and the app role the route needs (403 "Missing application roles. API
+// required roles: …, application roles: …."), then the route's rate limit
+// (429 TooManyRequests with Retry-After in seconds; sliding windows on the
+// server clock). Wrong methods get 405 with Allow and no body; unknown paths
+// 404 with no body. Errors are {"error":{"code","message","target"}}.
+//
+// Machine actions are created Pending and advance lazily on the server
+// clock: Pending for the WithProgress pending duration, then InProgress,
+// then Succeeded, or whatever the machine's Outcome says. A second action of
+// the same type while one is active answers 400 ActiveRequestAlreadyExists,
+// or the pending action with ReturnPending. Lists take OData $filter (eq ne
+// gt ge lt le, and or not, parentheses, startswith, machineTags/any(t: t eq
+// 'x'), quoted strings with a doubled quote inside, unquoted date-times) on
+// the fields MDE documents as filterable, $top (at most 10000) and $skip;
+// results come in creation order.
 func (s *Server) handle(r *http.Request) (rep *reply, drop bool) {
 	var body []byte
 	if r.Body != nil {
