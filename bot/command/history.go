@@ -83,7 +83,7 @@ func (p *parser) historySubject(c *Command, w string) error {
 	switch {
 	case strings.HasPrefix(w, "<@"):
 		id, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(w, "<@"), ">"), "|")
-		if !strings.HasSuffix(w, ">") || !IsUserID(id) {
+		if !strings.HasSuffix(w, ">") || !isUserID(id) {
 			return p.errorf("%q is not a user mention", clip(w))
 		}
 		c.Filter.UserID = id
@@ -103,9 +103,9 @@ func (p *parser) historySubject(c *Command, w string) error {
 	return nil
 }
 
-// IsUserID reports whether s is a Slack user id: U or W, then upper-case
+// isUserID reports whether s is a Slack user id: U or W, then upper-case
 // letters and digits.
-func IsUserID(s string) bool {
+func isUserID(s string) bool {
 	if len(s) < 3 || len(s) > 21 || s[0] != 'U' && s[0] != 'W' {
 		return false
 	}
