@@ -147,10 +147,13 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 		}
 		for i, r := range v.Pending[:min(len(v.Pending), HomeMaxPending)] {
 			id := blockHomePrefix + "pending_" + strconv.Itoa(i)
+			approve := slack.NewButtonBlockElement(homeActionID(actionApprove, i), renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary)
+			if renderDisruptive(r.Kind) {
+				approve = approve.WithConfirm(renderApproveConfirm(r)) // as on the card
+			}
 			blocks = append(blocks,
 				slack.NewSectionBlock(renderMrkdwn(renderPendingRow(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id)),
-				slack.NewActionBlock(id+"_actions",
-					slack.NewButtonBlockElement(homeActionID(actionApprove, i), renderValue(approveValue(r.ID, r.Fingerprint), slackMaxButtonValue), renderPlain("Approve", MaxButtonText)).WithStyle(slack.StylePrimary),
+				slack.NewActionBlock(id+"_actions", approve,
 					slack.NewButtonBlockElement(homeActionID(actionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
 		}
 		more("pending", min(len(v.Pending), HomeMaxPending), max(v.PendingTotal, len(v.Pending)))
