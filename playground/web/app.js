@@ -408,8 +408,8 @@ function rewriteLink(url) {
   return { href: `#${m[1]}/${thread || m[2] + "." + m[3]}` };
 }
 
-// goTo follows a #<channel>/<ts> link: the channel's message opens with its
-// thread (a reply opens its parent's), a DM message shows in Messages.
+// goTo follows a #<channel>/<ts> link: the channel's message opens in its
+// thread (a reply in its parent's), a DM message shows in Messages.
 function goTo() {
   const m = /^#([A-Z0-9]+)\/([0-9.]+)$/.exec(location.hash);
   if (!m || !page.state) return;
@@ -423,7 +423,7 @@ function goTo() {
   if (channel !== st.channel.id) return;
   const parent = st.messages.find((x) => x.ts === ts || (x.replies || []).some((r) => r.ts === ts));
   page.view = "channel";
-  page.threadTS = parent && (parent.replies?.length || parent.ts !== ts) ? parent.ts : "";
+  page.threadTS = parent ? parent.ts : ""; // the link says "Open the thread"
   render();
   const node = document.querySelector(`#messages [data-ts="${CSS.escape(parent ? parent.ts : ts)}"]`);
   if (node) node.scrollIntoView({ block: "center" });
