@@ -175,3 +175,24 @@ func TestInABrowserTheHomeTabsButtonsAndFiltersReachTheBot(t *testing.T) {
 		t.Errorf("filter = %+v", a)
 	}
 }
+
+func TestInABrowserTheAppHomeTabsSwitch(t *testing.T) {
+	p := startPlayground(t)
+	ctx := browsertest.NewTab(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(p.URL()+"?user="+ManagerID),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-home"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="nav-home"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="tab-messages"]`)),
+		chromedp.WaitVisible(`//*[@data-testid="app-home"]//div[contains(., "This is your direct message with mdebot")]`),
+		chromedp.WaitVisible(chromedp.CSS(`.dm-readonly`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="tab-home"]`)),
+		chromedp.WaitVisible(`//*[@data-testid="app-home"]//div[contains(., "Home tab")]`),
+		chromedp.WaitNotPresent(chromedp.CSS(`.dm-readonly`)),
+		chromedp.Click(chromedp.CSS(`#nav-channel`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="composer"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="app-home"]`)),
+	); err != nil {
+		t.Fatalf("switching the App Home's tabs: %v", err)
+	}
+}

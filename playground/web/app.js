@@ -258,6 +258,7 @@ function renderAppHome(st) {
 }
 
 function renderHomeTab(st, home) {
+  home.querySelector(".dm-readonly")?.remove();
   const key = "home" + (st.home ? st.home.id + JSON.stringify(st.home.view) : "") + st.botConnected;
   if (key === page.homeKey) return;
   page.homeKey = key;
