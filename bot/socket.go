@@ -37,7 +37,19 @@ type socketLoop struct {
 	// observe is told of each envelope, of what was shed and of the
 	// socket coming up or going down; nil observes nothing.
 	observe Observer
+	// state is the socket's state as last told to observe. It is read
+	// and written by the loop's goroutine only.
+	state socketState
 }
+
+// socketState is the Socket Mode connection's state as observed.
+type socketState int
+
+const (
+	socketStarting socketState = iota // not connected yet since the start
+	socketUp
+	socketDown // was up, lost; slack-go reconnects
+)
 
 // run consumes client.Events until ctx ends or Slack refuses the token. It
 // starts the client's own RunContext, which owns reconnection.
@@ -97,6 +109,8 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *l
 				return fmt.Errorf("%w: %w", ErrInvalidAuth, ce.ErrorObj)
 			}
 		}
+		// One line per failed attempt or broken connection, with why;
+		// the state change, if any, was told once above.
 		l.log.Warn("slack socket error; slack-go reconnects", "event", evt.Type, "error", fmt.Sprint(evt.Data))
 		return nil
 	case socketmode.EventTypeErrorBadMessage:
@@ -134,8 +148,26 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *l
 	return nil
 }
 
+// setConnected tells observe of a change of the socket's state, once:
+// slack-go reports a lost connection several ways (an error, then
+// "connecting" for each attempt), and "connecting" at the start is not a
+// loss, so only up after anything else and the first down after up are
+// changes.
 func (l *socketLoop) setConnected(up, reconnect bool) {
-	l.observe.SocketConnected(up, reconnect)
+	next := socketUp
+	if !up {
+		next = socketDown
+		if l.state != socketUp {
+			return // still starting, or already down
+		}
+	}
+	if next == l.state {
+		return
+	}
+	l.state = next
+	if l.observe != nil {
+		l.observe.SocketConnected(up, reconnect)
+	}
 }
 
 // AuthErrorCode reports whether err is Slack refusing a token, and Slack's

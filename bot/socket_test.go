@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
@@ -128,5 +130,46 @@ func TestGroupsResolveMembersOnceWithinTheTTLAndFailClosed(t *testing.T) {
 	}
 	if m, _ := g.Members(ctx, approverSet); len(m) != 1 {
 		t.Errorf("Members after recovery = %v, want the member again", m)
+	}
+}
+
+// socketRecorder is an Observer that records the socket states it is told.
+type socketRecorder struct {
+	nopObserver
+	states []string
+}
+
+func (r *socketRecorder) SocketConnected(up, reconnect bool) {
+	switch {
+	case up && reconnect:
+		r.states = append(r.states, "up again")
+	case up:
+		r.states = append(r.states, "up")
+	default:
+		r.states = append(r.states, "down")
+	}
+}
+
+func TestTheSocketStateIsObservedOncePerChange(t *testing.T) {
+	connecting := socketmode.Event{Type: socketmode.EventTypeConnecting}
+	failed := socketmode.Event{Type: socketmode.EventTypeConnectionError, Data: errors.New("dial tcp: connection refused")}
+	broken := socketmode.Event{Type: socketmode.EventTypeIncomingError, Data: errors.New("websocket: close 1006")}
+	connected := func(n int) socketmode.Event {
+		return socketmode.Event{Type: socketmode.EventTypeConnected, Data: &socketmode.ConnectedEvent{ConnectionCount: n}}
+	}
+	rec := &socketRecorder{}
+	l := &socketLoop{log: slog.New(slog.DiscardHandler), observe: rec}
+	for _, evt := range []socketmode.Event{
+		connecting, failed, connecting, failed, connecting, connected(0), // a slow start
+		broken, connecting, failed, connecting, failed, connecting, connected(1), // a lost connection
+		connecting, connected(2), // Slack asked for a reconnect
+	} {
+		if err := l.dispatch(t.Context(), evt, nil); err != nil { // no envelope: no lane is used
+			t.Fatal(err)
+		}
+	}
+	want := []string{"up", "down", "up again", "down", "up again"}
+	if diff := cmp.Diff(want, rec.states); diff != "" {
+		t.Errorf("observed states (-want +got):\n%s", diff)
 	}
 }

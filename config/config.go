@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mdebot/mdebot/defender"
@@ -184,4 +185,48 @@ func Parse(name string, data []byte, getenv func(string) string) (*Config, error
 		return nil, problems
 	}
 	return d.cfg, nil
+}
+
+// LoadKeys reads the YAML configuration file at path for a command that
+// uses only the named keys (dotted paths such as "storage.path" or
+// "admin.listen"): it checks the file's syntax and those keys, including
+// whether a required one is missing and unknown keys beside them in their
+// section, and ignores every other key and the environment. The offline
+// commands use it, so that a file holding only storage.path is enough.
+// Problems are reported like Load's.
+func LoadKeys(path string, keys ...string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	d := newDecoder(path)
+	if d.decode(data) {
+		d.finish()
+	}
+	var problems Problems
+	for _, p := range d.problems {
+		if concerns(p.Key, keys) {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return d.cfg, nil
+}
+
+// concerns reports whether a problem about key matters to a command that
+// uses keys: it is about the file as a whole, one of keys, or a section
+// holding one of them or a key within such a section.
+func concerns(key string, keys []string) bool {
+	if key == "" {
+		return true
+	}
+	for _, k := range keys {
+		section, _, _ := strings.Cut(k, ".")
+		if key == k || key == section || strings.HasPrefix(key, section+".") {
+			return true
+		}
+	}
+	return false
 }

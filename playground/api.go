@@ -61,6 +61,17 @@ type submitRequest struct {
 	Values map[string]map[string]string `json:"values"`
 }
 
+// viewActionRequest is the body of POST /api/viewclick (a button in a view:
+// the App Home) and POST /api/select (an option picked in a view's
+// static_select).
+type viewActionRequest struct {
+	User     string `json:"user"`
+	ViewID   string `json:"viewId"`
+	BlockID  string `json:"blockId"`
+	ActionID string `json:"actionId"`
+	Value    string `json:"value"`
+}
+
 // viewRequest is the body of POST /api/close and POST /api/home.
 type viewRequest struct {
 	User   string `json:"user"`
@@ -152,6 +163,39 @@ func (p *Playground) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	writeJSONBody(w, http.StatusOK, res)
 }
 
+// handleViewClick answers POST /api/viewclick: the user clicked a button
+// of a view (the App Home's Approve or Deny). The page has shown the
+// button's confirm dialog, if any, before.
+func (p *Playground) handleViewClick(w http.ResponseWriter, r *http.Request) {
+	var req viewActionRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	if req.ViewID == "" || req.ActionID == "" {
+		writeAPIError(w, badRequest("a view click needs viewId and actionId"))
+		return
+	}
+	p.send(w, r, func(ctx context.Context) (slacktest.Envelope, error) {
+		return p.slack.ClickViewButton(ctx, req.User, req.ViewID, req.BlockID, req.ActionID, req.Value)
+	})
+}
+
+// handleSelect answers POST /api/select: the user picked an option of a
+// view's select (the App Home's history filters).
+func (p *Playground) handleSelect(w http.ResponseWriter, r *http.Request) {
+	var req viewActionRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	if req.ViewID == "" || req.ActionID == "" {
+		writeAPIError(w, badRequest("a selection needs viewId, actionId and value"))
+		return
+	}
+	p.send(w, r, func(ctx context.Context) (slacktest.Envelope, error) {
+		return p.slack.SelectViewOption(ctx, req.User, req.ViewID, req.ActionID, req.Value)
+	})
+}
+
 // handleClose answers POST /api/close: the user closed a modal. The fake
 // workspace has no view_closed interaction, so the page just stops showing it.
 func (p *Playground) handleClose(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +268,8 @@ func (c *commandRequest) user() string { return c.User }
 func (c *clickRequest) user() string   { return c.User }
 func (c *submitRequest) user() string  { return c.User }
 func (c *viewRequest) user() string    { return c.User }
+
+func (c *viewActionRequest) user() string { return c.User }
 
 func writeAPIError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError

@@ -14,10 +14,14 @@
 //	fmt.Println("open", p.URL())
 //
 // The page talks to the package's JSON API: GET /api/state (the channel as
-// one person sees it), POST /api/command, /api/click, /api/submit,
-// /api/close and /api/home (what that person does), and GET /events, a
-// server-sent event stream that says when to fetch the state again. The
-// page builds its DOM with textContent only: message text never becomes HTML.
+// one person sees it: the channel, their DM with the bot and their App
+// Home), POST /api/command, /api/click, /api/submit, /api/close, /api/home,
+// /api/viewclick and /api/select (what that person does), GET /api/file (a
+// file attached to a message they can see) and /package/{id}.zip (a
+// collected investigation package of the simulated tenant), and GET
+// /events, a server-sent event stream that says when to fetch the state
+// again. The page builds its DOM with textContent only: message text never
+// becomes HTML.
 //
 // The workspace and the tenant live in memory and are saved to DataDir
 // (SlackStateFileName, TenantStateFileName) half a second after each change

@@ -2,6 +2,7 @@ package playground
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"time"
 
@@ -28,6 +29,15 @@ type State struct {
 	// Messages are the channel's top-level messages the user can see, in
 	// post order, each with its visible thread replies.
 	Messages []StateMessage `json:"messages"`
+	// DM is the user's direct-message conversation with the bot: the App
+	// Home's Messages tab, where notices and /mde export's files arrive.
+	DM StateConversation `json:"dm"`
+	// WorkspaceURL is the fake workspace's https://<domain>.slack.com
+	// address: the page opens links to its messages (permalinks) in place.
+	WorkspaceURL string `json:"workspaceUrl"`
+	// Links maps links the bot shows that lead outside the playground (the
+	// simulated tenant's package links) to the page's path serving them.
+	Links map[string]string `json:"links"`
 	// Modal is the user's open modal (the top of its stack), if any.
 	Modal *StateView `json:"modal"`
 	// Home is the App Home view last published for the user, if any.
@@ -51,6 +61,24 @@ type StateMessage struct {
 	Ephemeral bool            `json:"ephemeral"`
 	Edited    bool            `json:"edited"`
 	Replies   []StateMessage  `json:"replies,omitempty"`
+	// Files are the message's attachments, downloadable from FileURL.
+	Files []StateFile `json:"files,omitempty"`
+}
+
+// StateConversation is a conversation other than the channel.
+type StateConversation struct {
+	ID       string         `json:"id"`
+	Messages []StateMessage `json:"messages"`
+}
+
+// StateFile is a file attached to a message.
+type StateFile struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Size  int    `json:"size"`
+	// URL is the page's download link: GET /api/file?user=…&id=….
+	URL string `json:"url"`
 }
 
 // StateView is a modal or App Home view with its Block Kit JSON.
@@ -77,10 +105,14 @@ func (p *Playground) state(user string) State {
 	}
 	st.Channel.ID, st.Channel.Name = ChannelID, ChannelName
 	st.Messages = visibleMessages(p.slack.Messages(ChannelID), user)
+	st.DM.ID = slacktest.DMChannelID(user)
+	st.DM.Messages = visibleMessages(p.slack.Messages(st.DM.ID), user)
+	st.WorkspaceURL = "https://" + teamDomain + ".slack.com"
 	st.Modal, st.Home = p.views(user)
 	st.BotConnected = p.slack.Connected()
 	st.Examples = Examples()
 	acts := p.tenant.Actions()
+	st.Links = packageLinks(acts)
 	for i := len(acts) - 1; i >= 0 && len(st.Actions) < recentActions; i-- {
 		a := acts[i]
 		st.Actions = append(st.Actions, StateAction{
@@ -103,6 +135,10 @@ func visibleMessages(all []slacktest.Message, user string) []StateMessage {
 		sm := StateMessage{
 			TS: m.TS, User: m.User, IsBot: m.User == slacktest.BotUserID, Text: m.Text,
 			Blocks: m.Blocks, Ephemeral: m.Ephemeral, Edited: m.Edited > 0,
+		}
+		for _, f := range m.Files {
+			sm.Files = append(sm.Files, StateFile{ID: f.ID, Name: f.Name, Title: f.Title, Size: len(f.Content),
+				URL: "/api/file?" + url.Values{"user": {user}, "id": {f.ID}}.Encode()})
 		}
 		if m.ThreadTS != "" && m.ThreadTS != m.TS {
 			sm.ThreadTS = m.ThreadTS

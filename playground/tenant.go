@@ -41,6 +41,7 @@ func tenantOptions(now func() time.Time, actionTime time.Duration) []defendertes
 			defendertest.WithProgress(actionTime/3, actionTime-actionTime/3),
 			defendertest.WithClock(now),
 			defendertest.WithRateLimits(0, 0),
+			defendertest.WithPackageURI(packageURI),
 		}
 	}
 	for i := range ms {
@@ -58,6 +59,7 @@ func tenantOptions(now func() time.Time, actionTime time.Duration) []defendertes
 		defendertest.WithProgress(pendingFor, minRun+runSpread/2),
 		defendertest.WithClock(now),
 		defendertest.WithRateLimits(0, 0),
+		defendertest.WithPackageURI(packageURI),
 	}
 }
 

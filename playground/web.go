@@ -30,6 +30,10 @@ func (p *Playground) handler() http.Handler {
 	mux.HandleFunc("POST /api/submit", p.handleSubmit)
 	mux.HandleFunc("POST /api/close", p.handleClose)
 	mux.HandleFunc("POST /api/home", p.handleHome)
+	mux.HandleFunc("POST /api/viewclick", p.handleViewClick)
+	mux.HandleFunc("POST /api/select", p.handleSelect)
+	mux.HandleFunc("GET /api/file", p.handleFile)
+	mux.HandleFunc("GET /package/{file}", p.handlePackage)
 	mux.HandleFunc("GET /events", p.handleEvents)
 	loopback := isLoopback(p.ln.Addr())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,11 @@ func tsMicros(ts string) int64 {
 	return s*1e6 + f
 }
 
+// DMChannelID returns the ID of the DM channel between the bot and the user
+// userID, where the bot's messages to that user go (conversations.open
+// answers it).
+func DMChannelID(userID string) string { return dmChannelID(userID) }
+
 // dmChannelID is the DM channel between the bot and a user.
 func dmChannelID(userID string) string {
 	return "D" + strings.TrimPrefix(userID, "U")

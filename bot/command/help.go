@@ -19,29 +19,29 @@ func helpFor(v Verb) (verbHelp, bool) {
 		return verbHelp{"/mde help", "show this help", "/mde help"}, true
 	case VerbMachine:
 		return verbHelp{"/mde machine <target>", "show a machine's health, risk, IPs and pending actions",
-			"/mde machine laptop-042"}, true
+			"/mde machine ws-0042"}, true
 	case VerbScan:
 		return verbHelp{"/mde scan <target> [quick|full] <reason>", "run an antivirus scan (quick by default)",
-			"/mde scan laptop-042 full alert 1234 follow-up"}, true
+			"/mde scan ws-0042 full alert 1234 follow-up"}, true
 	case VerbIsolate:
 		return verbHelp{"/mde isolate <target> [full|selective|unmanaged] <reason>",
 			"cut a machine off the network (full by default; selective keeps Outlook, Teams and Skype)",
-			"/mde isolate laptop-042 ransomware note found"}, true
+			"/mde isolate ws-0042 ransomware note found"}, true
 	case VerbUnisolate:
 		return verbHelp{"/mde unisolate <target> <reason>", "release a machine from isolation (also: release)",
-			"/mde release laptop-042 reimaged"}, true
+			"/mde release ws-0042 reimaged"}, true
 	case VerbRestrict:
 		return verbHelp{"/mde restrict <target> <reason>", "allow only Microsoft-signed programs to run",
-			"/mde restrict 10.1.2.3 unknown binary spreading"}, true
+			"/mde restrict 10.20.30.41 unknown binary spreading"}, true
 	case VerbUnrestrict:
 		return verbHelp{"/mde unrestrict <target> <reason>", "lift the code execution restriction",
-			"/mde unrestrict 10.1.2.3 cleaned up"}, true
+			"/mde unrestrict 10.20.30.41 cleaned up"}, true
 	case VerbCollect:
 		return verbHelp{"/mde collect <target> <reason>", "collect an investigation package",
-			"/mde collect laptop-042 forensics for case 77"}, true
+			"/mde collect ws-0042 forensics for case 77"}, true
 	case VerbQuarantine:
 		return verbHelp{"/mde quarantine <target> <sha1> <reason>", "stop a file and quarantine it on a machine",
-			"/mde quarantine laptop-042 3395856ce81f2b7382dee72602f798b642f14140 dropper"}, true
+			"/mde quarantine ws-0042 3395856ce81f2b7382dee72602f798b642f14140 dropper"}, true
 	case VerbBlock:
 		return verbHelp{"/mde block <sha1|sha256> <reason>", "block a file everywhere with an indicator",
 			"/mde block 3395856ce81f2b7382dee72602f798b642f14140 known dropper"}, true
@@ -50,7 +50,7 @@ func helpFor(v Verb) (verbHelp, bool) {
 			"/mde unblock 3395856ce81f2b7382dee72602f798b642f14140 false positive"}, true
 	case VerbOffboard:
 		return verbHelp{"/mde offboard <target> <reason>", "offboard a machine from Defender",
-			"/mde offboard old-kiosk-7 decommissioned"}, true
+			"/mde offboard ws-legacy decommissioned"}, true
 	case VerbStatus:
 		return verbHelp{"/mde status <request-or-action-id>", "show a request or a machine action",
 			"/mde status 7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e"}, true
@@ -59,7 +59,7 @@ func helpFor(v Verb) (verbHelp, bool) {
 			"/mde cancel 7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e wrong machine"}, true
 	case VerbHistory:
 		return verbHelp{"/mde history [target|@user] [--since 7d] [--from 2026-11-01] [--to 2026-11-20] [--kind isolate] [--outcome succeeded]",
-			"list past requests (auditors)", "/mde history laptop-042 --since 2w --kind isolate"}, true
+			"list past requests (auditors)", "/mde history ws-0042 --since 2w --kind isolate"}, true
 	case VerbExport:
 		return verbHelp{"/mde export [--since 30d] [--format csv|json]",
 			"send yourself a file of the requests, one row each (auditors)", "/mde export --since 30d --format csv"}, true
@@ -82,7 +82,7 @@ func HelpText() string {
 	for _, o := range approvals.Outcomes() {
 		outcomes = append(outcomes, string(o))
 	}
-	b.WriteString("\nA target is a machine name (laptop-042 or laptop-042.corp.example), an IP address, or a 40-character Defender machine id. ")
+	b.WriteString("\nA target is a machine name (ws-0042 or ws-0042.contoso.local), an IP address, or a 40-character Defender machine id. ")
 	b.WriteString("A reason is everything after the target and options; in scan and isolate, a first word that is not a type starts the reason. ")
 	b.WriteString("History takes --since 30m, 12h, 7d or 2w; --from and --to take a date (UTC, --to includes that day) or an RFC 3339 time; ")
 	b.WriteString("--outcome takes " + strings.Join(outcomes, ", ") + ".")

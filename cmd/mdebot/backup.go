@@ -50,9 +50,8 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 		fmt.Fprintln(m.Stderr, "mdebot backup: --out FILE is required (run \"mdebot backup -h\")")
 		return exitUsage
 	}
-	cfg, err := config.Load(*configPath, offlineEnv)
-	if err != nil {
-		m.printConfigError(err)
+	cfg, ok := m.loadOffline("mdebot backup", *configPath, "storage.path", "admin.listen")
+	if !ok {
 		return exitFatal
 	}
 	how, records, err := backupTo(ctx, cfg, *out)

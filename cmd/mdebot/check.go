@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -27,16 +29,21 @@ environment: the configuration is valid, Slack accepts the bot token
 Defender token, Defender answers a one-machine read (GET
 /api/machines?$top=1), and every user group in slack.requesters,
 slack.approvers and slack.auditors resolves (usergroups.users.list).
-Prints one line per check, ✓ or ✗ with what to fix, and exits 0 only if
-every check passed.
+Prints one line per check: ✓, ✗ with what to fix (a server that cannot
+be reached is named with its variable and the network path to it), or –
+for a check skipped because one it needs failed (the Defender read
+without a token). Exits 0 only if every check passed.
 
 Flags:
 `
 
 // checkResult is one line of the report.
 type checkResult struct {
-	ok   bool
-	text string // what passed, or what failed and how to fix it
+	ok bool
+	// skipped marks a check that could not run because one it needs
+	// failed; text says which.
+	skipped bool
+	text    string // what passed, or what failed and how to fix it
 }
 
 // check runs "mdebot check".
@@ -61,28 +68,48 @@ func (m *Main) check(ctx context.Context, args []string) int {
 	}
 	results := []checkResult{{ok: true, text: "configuration " + *configPath + " is valid"}}
 	results = append(results, runChecks(ctx, cfg)...)
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range results {
 		printCheck(m.Stdout, r)
-		if !r.ok {
+		switch {
+		case r.skipped:
+			skipped++
+		case !r.ok:
 			failed++
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(m.Stdout, "%d of %d checks failed\n", failed, len(results))
+		summary := fmt.Sprintf("%d of %d checks failed", failed, len(results))
+		if skipped > 0 {
+			summary += fmt.Sprintf(", %d skipped", skipped)
+		}
+		fmt.Fprintln(m.Stdout, summary)
 		return exitFatal
 	}
 	fmt.Fprintf(m.Stdout, "all %d checks passed\n", len(results))
 	return exitOK
 }
 
-// printCheck writes one report line.
+// printCheck writes one report line: ✓, ✗ or – (skipped), then the text
+// with any line breaks (Entra ID's error descriptions hold several) folded
+// into spaces, so that each check stays on one line.
 func printCheck(w io.Writer, r checkResult) {
 	mark := "✗"
-	if r.ok {
+	switch {
+	case r.skipped:
+		mark = "–"
+	case r.ok:
 		mark = "✓"
 	}
-	fmt.Fprintf(w, "%s %s\n", mark, r.text)
+	fmt.Fprintf(w, "%s %s\n", mark, strings.Join(strings.Fields(r.text), " "))
+}
+
+// isNetworkError reports whether err is a failure to reach a server at
+// all (DNS, connect, TLS, timeout) rather than a server's answer.
+func isNetworkError(err error) bool {
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // runChecks runs every check after the configuration's, in order.
@@ -104,7 +131,7 @@ func checkSlackBot(ctx context.Context, api *slack.Client) checkResult {
 	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's Bot User OAuth Token (xoxb-…, OAuth & Permissions)", code)}
 	}
-	return checkResult{text: fmt.Sprintf("Slack auth.test failed: %v: check SLACK_API_URL and the network path to Slack", err)}
+	return checkResult{text: fmt.Sprintf("Slack auth.test failed: %v: check SLACK_API_URL and the network path to Slack (a proxy: HTTPS_PROXY)", err)}
 }
 
 // checkSlackApp asks for a Socket Mode URL with the app-level token,
@@ -118,6 +145,9 @@ func checkSlackApp(ctx context.Context, cfg config.Slack) checkResult {
 	}
 	if code, refused := bot.AuthErrorCode(err); refused {
 		return checkResult{text: fmt.Sprintf("Slack refused SLACK_APP_TOKEN (%s): set it to an app-level token (xapp-…) with connections:write (Basic Information → App-Level Tokens) and enable Socket Mode", code)}
+	}
+	if isNetworkError(err) {
+		return checkResult{text: fmt.Sprintf("Slack apps.connections.open failed: %v: check SLACK_API_URL (%s) and the network path to Slack (a proxy: HTTPS_PROXY)", err, cfg.APIURL)}
 	}
 	return checkResult{text: fmt.Sprintf("Slack apps.connections.open failed: %v: check that Socket Mode is enabled for the app", err)}
 }
@@ -139,7 +169,8 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 		return []checkResult{{text: fmt.Sprintf("Defender client: %v", err)}}
 	}
 	if _, err := tokens.Token(ctx); err != nil {
-		return []checkResult{{text: entraFix(err, cfg.Defender.Scope)}}
+		return []checkResult{{text: entraFix(err, cfg.Defender.Scope)}, {skipped: true,
+			text: "Defender GET /api/machines?$top=1 skipped: it needs the token Entra ID did not issue (above)"}}
 	}
 	rs := []checkResult{{ok: true, text: "Entra ID issued a Defender token (tenant " + cfg.Azure.TenantID + ", client " + cfg.Azure.ClientID + ", " + credentialKind(cfg.Azure) + ")"}}
 	ms, err := mde.Machines.List(ctx, defender.ListOptions{PageSize: 1, Limit: 1})
@@ -152,7 +183,7 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 	case errors.As(err, &de) && de.StatusCode == http.StatusUnauthorized:
 		rs = append(rs, checkResult{text: "Defender refused the token (401): check MDE_SCOPE (now " + cfg.Defender.Scope + "), MDE_API_URL and MDE_CLOUD"})
 	default:
-		rs = append(rs, checkResult{text: fmt.Sprintf("Defender GET /api/machines?$top=1 failed: %v: check MDE_API_URL (%s) and the network path to it", err, cfg.Defender.APIURL)})
+		rs = append(rs, checkResult{text: fmt.Sprintf("Defender GET /api/machines?$top=1 failed: %v: check MDE_API_URL (%s) and the network path to it (a proxy: HTTPS_PROXY)", err, cfg.Defender.APIURL)})
 	}
 	return rs
 }
@@ -162,7 +193,7 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 func entraFix(err error, scope string) string {
 	code, desc, ok := entraRefusal(err)
 	if !ok {
-		return fmt.Sprintf("Entra ID did not issue a token: %v: check AZURE_AUTHORITY_HOST and the network path to it", err)
+		return fmt.Sprintf("Entra ID did not issue a token: %v: check AZURE_AUTHORITY_HOST and the network path to it (a proxy: HTTPS_PROXY)", err)
 	}
 	aadsts, _, _ := strings.Cut(desc, ":")
 	switch aadsts {
@@ -216,6 +247,10 @@ func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack) []che
 		case "missing_scope":
 			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) cannot be read: add the usergroups:read bot scope and reinstall the app", id, where)})
 		default:
+			if isNetworkError(err) {
+				rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) could not be resolved: %v: check SLACK_API_URL and the network path to Slack", id, where, err)})
+				continue
+			}
 			rs = append(rs, checkResult{text: fmt.Sprintf("user group %s (%s) could not be resolved (%s): check %s; the bot needs usergroups:read", id, where, code, where)})
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -111,5 +112,52 @@ func TestCheckOfABadConfigurationStopsAtTheConfiguration(t *testing.T) {
 	}
 	if n := w.mde.CallCount("token"); n != 0 {
 		t.Errorf("%d token requests after a bad configuration", n)
+	}
+}
+
+func TestCheckShowsTheDefenderReadAsSkippedWithoutAToken(t *testing.T) {
+	w := newWorld(t, spec{})
+	code, lines := runCheck(t, w, map[string]string{"AZURE_CLIENT_SECRET": "not-the-secret"})
+	if code == exitOK {
+		t.Fatalf("exit 0 without a token; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if !hasLine(lines, "– Defender GET /api/machines?$top=1 skipped", "token") {
+		t.Errorf("no skipped line for the Defender read; report:\n%s", strings.Join(lines, "\n"))
+	}
+	if last := lines[len(lines)-1]; last != "1 of 5 checks failed, 1 skipped" {
+		t.Errorf("summary %q, want the skipped read counted; report:\n%s", last, strings.Join(lines, "\n"))
+	}
+}
+
+func TestCheckNamesTheNetworkWhenSlackIsUnreachable(t *testing.T) {
+	w := newWorld(t, spec{approvers: []string{bob, approverGroup}})
+	code, lines := runCheck(t, w, map[string]string{"SLACK_API_URL": "http://127.0.0.1:1/api"})
+	if code == exitOK {
+		t.Fatalf("exit 0 with Slack unreachable; report:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, prefix := range []string{"✗ Slack auth.test failed", "✗ Slack apps.connections.open failed", "✗ user group " + approverGroup} {
+		if !hasLine(lines, prefix, "SLACK_API_URL", "network path to Slack") {
+			t.Errorf("no %q line naming the network; report:\n%s", prefix, strings.Join(lines, "\n"))
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "Socket Mode") || strings.Contains(l, "usergroups:read") {
+			t.Errorf("a network error blamed on the app's setup: %q", l)
+		}
+	}
+}
+
+func TestCheckKeepsEachCheckOnOneLine(t *testing.T) {
+	w := newWorld(t, spec{})
+	w.mde.FailNext("token", 10, http.StatusBadGateway, "<html>\n<body>\n<h1>502 Bad Gateway</h1>\n</body>\n</html>\n", nil)
+	_, lines := runCheck(t, w, nil)
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "✓ ") && !strings.HasPrefix(l, "✗ ") && !strings.HasPrefix(l, "– ") &&
+			!strings.Contains(l, "checks failed") && !strings.Contains(l, "checks passed") {
+			t.Errorf("a line that is not a check's nor the summary: %q; report:\n%s", l, strings.Join(lines, "\n"))
+		}
+	}
+	if !hasLine(lines, "✗ Entra ID did not issue a token", "502 Bad Gateway") {
+		t.Errorf("no ✗ line for the failed token; report:\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -20,7 +20,8 @@
 // database, checks the Slack bot token and the Entra ID credential, wires
 // package approvals, package defender (MSAL) and package bot together, and
 // runs the bot. All HTTP uses Go's default trust store, so SSL_CERT_FILE
-// works for private CAs.
+// (a PEM CA bundle read in place of the system's CA bundle file; the
+// certificate directories are still read) works for private CAs.
 //
 // playground starts package playground (a fake Slack workspace, a simulated
 // Defender tenant over TLS and a Slack-like web page) and runs the same

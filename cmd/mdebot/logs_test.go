@@ -80,3 +80,36 @@ func sasFrom(t *testing.T, m slacktest.Message) string {
 	t.Fatalf("no link in %s", m.Blocks)
 	return ""
 }
+
+func TestTheSocketStateIsLoggedOncePerChangeAtItsLevel(t *testing.T) {
+	w := newWorld(t, spec{})
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+	w.slack.DropConnection()
+	w.serving(ctx, c, 2)
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(ctx); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var states []string
+	for l := range strings.Lines(c.out.String()) {
+		switch {
+		case strings.Contains(l, "slack socket mode connected"):
+			states = append(states, "connected "+logLevel(l))
+		case strings.Contains(l, "slack socket mode down"):
+			states = append(states, "down "+logLevel(l))
+		}
+	}
+	want := []string{"connected INFO", "down WARN", "connected INFO"}
+	if strings.Join(states, ", ") != strings.Join(want, ", ") {
+		t.Errorf("socket state lines %q, want %q; log:\n%s", states, want, c.out.String())
+	}
+}
+
+// logLevel is the level=… of a text log line.
+func logLevel(line string) string {
+	_, rest, _ := strings.Cut(line, "level=")
+	level, _, _ := strings.Cut(rest, " ")
+	return level
+}

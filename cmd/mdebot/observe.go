@@ -10,7 +10,8 @@ import (
 )
 
 // botLogObserver passes what the bot observes on to next and logs it:
-// the socket's state at info, each envelope and command at debug.
+// the socket's state at info (warn when lost), each envelope and command
+// at debug.
 type botLogObserver struct {
 	next bot.Observer
 	log  *slog.Logger
@@ -33,13 +34,15 @@ func (o botLogObserver) Command(verb, outcome string) {
 	o.next.Command(verb, outcome)
 }
 
-// SocketConnected implements bot.Observer.
+// SocketConnected implements bot.Observer. The bot tells each change once
+// (no "down" while first connecting): connected at info, a lost connection
+// at warn, since the bot hears nothing from Slack until it is back.
 func (o botLogObserver) SocketConnected(up, reconnect bool) {
 	switch {
 	case up:
 		o.log.Info("slack socket mode connected", "reconnect", reconnect)
 	default:
-		o.log.Info("slack socket mode down; slack-go reconnects")
+		o.log.Warn("slack socket mode down; slack-go reconnects")
 	}
 	o.next.SocketConnected(up, reconnect)
 }

@@ -5,39 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/storage"
 )
 
-// offlineEnv stands in for the environment of the offline subcommands
-// (audit verify, export): they read only the file's storage.path, so the
-// Slack and Entra ID secrets need not be set where they run.
-func offlineEnv(key string) string {
-	switch key {
-	case "SLACK_APP_TOKEN":
-		return "xapp-offline"
-	case "SLACK_BOT_TOKEN":
-		return "xoxb-offline"
-	case "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET":
-		return "offline"
-	}
-	return ""
-}
-
 // openOffline loads the configuration at path and opens its database,
 // printing what went wrong (a running bot holding the file among it) to
 // stderr under name. It returns nil and the exit code on failure.
 func (m *Main) openOffline(name, path string) (*storage.DB, int) {
-	cfg, err := config.Load(path, offlineEnv)
-	if err != nil {
-		var ps config.Problems
-		if errors.As(err, &ps) {
-			for _, p := range ps {
-				fmt.Fprintln(m.Stderr, p.Error())
-			}
-		}
-		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
+	cfg, ok := m.loadOffline(name, path, "storage.path")
+	if !ok {
 		return nil, exitFatal
 	}
 	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
@@ -50,6 +29,31 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 		return nil, exitFatal
 	}
 	return db, exitOK
+}
+
+// loadOffline loads the configuration at path for the offline subcommand
+// name, which reads only keys (config.LoadKeys). On failure it prints each
+// problem once, on its own line, then how many there were, and reports
+// false.
+func (m *Main) loadOffline(name, path string, keys ...string) (*config.Config, bool) {
+	cfg, err := config.LoadKeys(path, keys...)
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		for _, p := range ps {
+			fmt.Fprintln(m.Stderr, p.Error())
+		}
+		noun := "problems"
+		if len(ps) == 1 {
+			noun = "problem"
+		}
+		fmt.Fprintf(m.Stderr, "%s: %d configuration %s (it reads only %s)\n", name, len(ps), noun, strings.Join(keys, " and "))
+		return nil, false
+	case err != nil:
+		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 // parseOffline parses the flags of an offline subcommand into fs; usage

@@ -141,3 +141,65 @@ func TestOfflineCommandsRefuseBadCommandLines(t *testing.T) {
 		}
 	}
 }
+
+func TestOfflineCommandsNeedOnlyStoragePath(t *testing.T) {
+	_, dbPath := offlineFixture(t, 2)
+	cfg := filepath.Join(t.TempDir(), "only-storage.yaml")
+	if err := os.WriteFile(cfg, []byte("storage:\n  path: "+dbPath+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "backup.db")
+	for _, args := range [][]string{
+		{"audit", "verify", "--config", cfg},
+		{"export", "--config", cfg},
+		{"backup", "--config", cfg, "--out", out},
+	} {
+		if code, _, errOut := runMain(t, nil, args...); code != exitOK {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+func TestOfflineCommandsPrintEachProblemOnce(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "typo.yaml")
+	if err := os.WriteFile(cfg, []byte("storage:\n  pth: /x.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"audit", "verify", "--config", cfg},
+		{"export", "--config", cfg},
+		{"backup", "--config", cfg, "--out", filepath.Join(t.TempDir(), "b.db")},
+	} {
+		code, _, errOut := runMain(t, nil, args...)
+		if code != exitFatal {
+			t.Errorf("%v: exit %d, want %d", args, code, exitFatal)
+		}
+		for _, msg := range []string{`unknown key "storage.pth"`, "storage.path is required"} {
+			if n := strings.Count(errOut, msg); n != 1 {
+				t.Errorf("%v: %q appears %d times in stderr:\n%s", args, msg, n, errOut)
+			}
+		}
+	}
+}
+
+func TestAuditVerifyPrintsABrokenChainOnce(t *testing.T) {
+	cfg, dbPath := offlineFixture(t, 3)
+	b, err := bolt.Open(dbPath, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte("audit")).Cursor()
+		k, v := c.Last()
+		changed := []byte(strings.Replace(string(v), "U0RESP", "U0EVIL", 1))
+		return tx.Bucket([]byte("audit")).Put(append([]byte(nil), k...), changed)
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, errOut := runMain(t, nil, "audit", "verify", "--config", cfg)
+	if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 || strings.Count(errOut, "record 3") != 1 {
+		t.Errorf("stderr should say once which record broke:\n%s", errOut)
+	}
+}

@@ -17,7 +17,7 @@ import (
 )
 
 // playgroundUsage heads "mdebot playground -h".
-const playgroundUsage = `Usage: mdebot playground [--listen ADDR] [--data DIR]
+const playgroundUsage = `Usage: mdebot playground [--listen ADDR] [--data DIR] [--action-time D]
 
 Tries mdebot in a browser, with no Slack workspace and no Defender tenant:
 starts a fake Slack workspace and a simulated Defender tenant on this machine,

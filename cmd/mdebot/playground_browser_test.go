@@ -18,6 +18,9 @@ const updateDocsEnv = "MDEBOT_UPDATE_DOCS"
 // docsScreenshot is the README's screenshot, relative to this package.
 const docsScreenshot = "../../docs/playground.png"
 
+// docsDMScreenshot is the README's screenshot of the DM with mdebot.
+const docsDMScreenshot = "../../docs/playground-dm.png"
+
 func TestInABrowserAnIsolationIsRefusedToItsRequesterThenApprovedAndSucceeds(t *testing.T) {
 	ctx := playgroundContext(t)
 	dir := browsertest.ArtifactDir(t)
@@ -115,4 +118,114 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+func TestInABrowserTheHomeApprovesAndTheDMShowsNoticesExportsAndPackages(t *testing.T) {
+	ctx := playgroundContext(t)
+	dir := browsertest.ArtifactDir(t)
+	r := startPlaygroundMain(t, ctx, t.TempDir(), "--action-time", "3s")
+	tab := browsertest.NewTab(t)
+	const (
+		composer   = `[data-testid="composer"]`
+		messages   = `[data-testid="tab-messages"]`
+		homeApprov = `//*[@data-testid="app-home"]//button[text()="Approve"]`
+		confirm    = `[data-testid="confirm"]`
+		approved   = `//*[@data-testid="app-home"]//div[@data-testid="message"][contains(., "was approved by")]`
+		exportFile = `//*[@data-testid="app-home"]//a[@data-testid="file"]`
+	)
+	// Riley asks for an isolation; Alex approves it from the App Home.
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(r.url),
+		chromedp.WaitVisible(chromedp.CSS(composer)),
+		chromedp.SendKeys(chromedp.CSS(composer), "/mde isolate ws-0042 beaconing to a known C2\r"),
+		chromedp.WaitVisible(`//div[@data-testid="message"]//button[text()="Approve"]`),
+		browsertest.SwitchUser(playground.Approver1ID),
+		chromedp.Click(chromedp.CSS(`[data-testid="nav-home"]`)),
+		chromedp.WaitVisible(homeApprov),
+		chromedp.Click(homeApprov),
+		chromedp.WaitVisible(chromedp.CSS(confirm)),
+		chromedp.Click(chromedp.CSS(confirm)),
+		chromedp.WaitNotPresent(homeApprov),
+	); err != nil {
+		t.Fatalf("approving from the App Home: %v", err)
+	}
+
+	// Riley's DM says so, with a link to the card's thread that stays in the page.
+	if err := chromedp.Do(tab,
+		browsertest.SwitchUser(playground.ResponderID),
+		chromedp.WaitVisible(`//*[@data-testid="dm-badge"][text()!=""]`),
+		chromedp.Click(chromedp.CSS(`[data-testid="nav-home"]`)),
+		chromedp.Click(chromedp.CSS(messages)),
+		chromedp.WaitVisible(approved),
+		chromedp.Click(approved+`//a[text()="Open the thread"]`),
+		chromedp.WaitVisible(`//*[@data-testid="thread"]//div[@data-testid="message"]`),
+	); err != nil {
+		browsertest.Screenshot(t, tab, dir, "failed-notice")
+		t.Fatalf("Riley's notice: %v", err)
+	}
+
+	// Riley collects a package (no approval needed) and downloads it from the page.
+	const ready = `//div[@data-testid="message"]//button[text()="Get download link"]`
+	if err := chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.CSS(composer), "/mde collect ws-0042 triage\r"),
+		chromedp.WaitVisible(`//div[@data-testid="message"]//button[@class="replies"]`),
+	); err != nil {
+		t.Fatalf("collecting: %v", err)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Click(`(//div[@data-testid="message"][contains(., "Collect")]//button[@class="replies"])[last()]`),
+		chromedp.WaitVisible(`//*[@data-testid="thread"]`+ready),
+		chromedp.Click(`//*[@data-testid="thread"]`+ready),
+		chromedp.WaitVisible(`//a[text()="Download the investigation package"]`),
+	); err != nil {
+		t.Fatalf("getting the package link: %v", err)
+	}
+	pkg, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](`(async () => {
+		const a = [...document.querySelectorAll("a")].find(a => a.textContent === "Download the investigation package");
+		const res = await fetch(a.href);
+		return { href: a.getAttribute("href"), type: res.headers.get("Content-Type"), status: res.status };
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if href, _ := pkg["href"].(string); !strings.HasPrefix(href, "/package/") || pkg["type"] != "application/zip" || pkg["status"] != float64(200) {
+		t.Errorf("the package link: %v", pkg)
+	}
+
+	// Morgan, an auditor, exports the history: the file arrives in Morgan's DM and downloads.
+	if err := chromedp.Do(tab,
+		browsertest.SwitchUser(playground.ManagerID),
+		chromedp.Click(chromedp.CSS(`#nav-channel`)),
+		chromedp.SendKeys(chromedp.CSS(composer), "/mde export --since 1d --format csv\r"),
+		chromedp.WaitVisible(`//*[@data-testid="dm-badge"][text()!=""]`),
+		chromedp.Click(chromedp.CSS(`[data-testid="nav-home"]`)),
+		chromedp.Click(chromedp.CSS(messages)),
+		chromedp.WaitVisible(exportFile),
+	); err != nil {
+		t.Fatalf("exporting: %v", err)
+	}
+	csv, err := chromedp.Run(tab, chromedp.Evaluate[string](`(async () => {
+		const a = document.querySelector('[data-testid="app-home"] a[data-testid="file"]');
+		return (await fetch(a.href)).text();
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(csv, "id,") || !strings.Contains(csv, "ws-0042") {
+		t.Errorf("the exported file starts %q", csv[:min(len(csv), 200)])
+	}
+	// Back to Riley's DM, which by now holds the approval and both ends.
+	if err := chromedp.Do(tab,
+		browsertest.SwitchUser(playground.ResponderID),
+		chromedp.WaitVisible(`//*[@data-testid="app-home"]//div[@data-testid="message"][contains(., "Collect")][contains(., "finished")]`),
+	); err != nil {
+		t.Fatalf("Riley's DM at the end: %v", err)
+	}
+	png := browsertest.Screenshot(t, tab, dir, "playground-dm")
+	if os.Getenv(updateDocsEnv) == "1" {
+		if err := os.WriteFile(docsDMScreenshot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", docsDMScreenshot)
+	}
 }

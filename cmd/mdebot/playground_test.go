@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdebot/mdebot/bot/command"
+	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/playground"
 )
 
@@ -275,7 +277,8 @@ func TestPlaygroundHelpExplainsTheFlagsAndBadFlagsAreUsageErrors(t *testing.T) {
 		t.Fatalf("playground -h: exit %d", code)
 	}
 	for _, want := range []string{"mdebot playground [--listen ADDR] [--data DIR]", "-listen ADDR", "127.0.0.1:8080",
-		"-data DIR", "./mdebot-playground", "no Slack workspace", "Ctrl-C"} {
+		"-data DIR", "./mdebot-playground", "no Slack workspace", "Ctrl-C",
+		"Usage: mdebot playground [--listen ADDR] [--data DIR] [--action-time D]\n", "-action-time duration"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("playground -h does not mention %q:\n%s", want, out)
 		}
@@ -342,5 +345,34 @@ func TestPlaygroundInAProcessStopsOnSIGINTWithExitStatus0(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("after SIGINT: %v", err)
 		}
+	}
+}
+
+// helpLine is a verb's line of the help: its usage and its example.
+var helpLine = regexp.MustCompile("(?m)^`([^`]+)` .*Example: `([^`]+)`$")
+
+func TestHelpExamplesNameMachinesThePlaygroundTenantHas(t *testing.T) {
+	known := map[string]bool{}
+	for _, m := range defendertest.DefaultMachines() {
+		short, _, _ := strings.Cut(m.ComputerDNSName, ".")
+		known[m.ComputerDNSName], known[short], known[m.LastIPAddress] = true, true, true
+	}
+	checked := 0
+	for _, line := range helpLine.FindAllStringSubmatch(command.HelpText(), -1) {
+		usage, example := strings.Fields(line[1]), strings.Fields(line[2])
+		for i, word := range usage {
+			if (word == "<target>" || strings.HasPrefix(word, "[target")) && i < len(example) && !strings.HasPrefix(example[i], "-") {
+				checked++
+				if !known[example[i]] {
+					t.Errorf("the example %q names %q, which the playground's tenant lacks", line[2], example[i])
+				}
+			}
+		}
+	}
+	if checked < 5 {
+		t.Errorf("only %d examples with a target found: the help's format changed", checked)
+	}
+	if !strings.Contains(command.HelpText(), "(ws-0042 or ws-0042.contoso.local)") {
+		t.Error("the help's description of a target does not use the tenant's machines")
 	}
 }

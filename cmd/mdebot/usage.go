@@ -43,8 +43,9 @@ Environment (secrets and endpoints; never in the file):
   AZURE_AUTHORITY_HOST           Entra ID login host (default https://login.microsoftonline.com)
   MDE_API_URL                    Defender API (default https://api.security.microsoft.com)
   MDE_SCOPE                      token scope (default https://api.securitycenter.microsoft.com/.default)
-  SSL_CERT_FILE                  a PEM CA bundle Go trusts in place of the system CA file
-                                 (the system CA directories still apply)
+  SSL_CERT_FILE                  a PEM CA bundle Go reads in place of the system's CA
+                                 bundle file (the system's certificate directories are
+                                 still read)
 
 Exit status: 0 after SIGINT or SIGTERM (a graceful stop), 1 for a bad configuration
 or a fatal error (the last line of stderr says which), 2 for a bad command line.

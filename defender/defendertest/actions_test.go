@@ -452,3 +452,22 @@ func TestAFreshActionCanBrieflyBeNotFound(t *testing.T) {
 		t.Errorf("a second later: %d", res.status)
 	}
 }
+
+func TestWithPackageURIAnswersItsLinkForACollectedPackage(t *testing.T) {
+	clock := newManualClock()
+	srv := newTestServer(t, WithClock(clock.Now), WithPackageURI(func(id string) string { return "https://pkg.example/" + id + ".zip" }))
+	tok := accessToken(t, srv)
+	id := postJSON(t, srv, tok, "/api/machines/"+ws42+"/collectInvestigationPackage", `{"Comment":"x"}`).json(t)["id"].(string)
+	if res := get(t, srv, tok, "/api/machineactions/"+id+"/getPackageUri"); res.status != 404 {
+		t.Errorf("before success: %d", res.status)
+	}
+	clock.Advance(time.Minute)
+	res := get(t, srv, tok, "/api/machineactions/"+id+"/getPackageUri")
+	if body := res.json(t); res.status != 200 || body["value"] != `"https://pkg.example/`+id+`.zip"` {
+		t.Errorf("after success: %d %s", res.status, res.body)
+	}
+	srv.SetPackageURI(id, "https://blob.example/pkg.zip?sig=abc") // SetPackageURI still wins
+	if body := get(t, srv, tok, "/api/machineactions/"+id+"/getPackageUri").json(t); body["value"] != `"https://blob.example/pkg.zip?sig=abc"` {
+		t.Errorf("after SetPackageURI: %v", body["value"])
+	}
+}

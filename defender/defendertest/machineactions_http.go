@@ -141,6 +141,9 @@ func (s *Server) handleGetPackageURI(rep *reply, req *request) {
 		return
 	}
 	uri, ok := s.packageURIs[a.ID]
+	if !ok && s.cfg.packageURI != nil {
+		uri, ok = s.cfg.packageURI(a.ID), true
+	}
 	if !ok {
 		uri = "https://userrequests-us.securitycenter.windows.com:443/safedownload/WDATP_Investigation_Package.zip?token=" +
 			strings.ReplaceAll(newGUID()+newGUID(), "-", "")

@@ -94,6 +94,7 @@ type config struct {
 	inMemory      bool
 	readLag       time.Duration
 	maxFilter     int
+	packageURI    func(actionID string) string
 }
 
 func defaultConfig() config {
@@ -106,6 +107,14 @@ func defaultConfig() config {
 		perMinute:     100,
 		perHour:       1500,
 	}
+}
+
+// WithPackageURI makes getPackageUri answer uri(actionID) for a collected
+// package whose link SetPackageURI did not set, instead of a random link on
+// Microsoft's download host; the playground uses it to point the link at
+// its own page.
+func WithPackageURI(uri func(actionID string) string) Option {
+	return func(c *config) { c.packageURI = uri }
 }
 
 // WithMachines seeds the server with ms instead of DefaultMachines().

@@ -4,19 +4,23 @@ import { renderBlocks } from "./blocks.js";
 import { el, syncList } from "./dom.js";
 import { messageEl } from "./message.js";
 import { showConfirm, showModal } from "./dialogs.js";
+import { setLinks } from "./mrkdwn.js";
 
 const $ = (id) => document.getElementById(id);
 
 const page = {
   user: "",
   state: null,
-  view: "channel", // or "home"
+  view: "channel", // or "home" or "messages" (the App Home's tabs)
   threadTS: "", // the open thread's parent ts
   modalKey: "", // id + JSON of the rendered modal, to keep typed input
   fetchSeq: 0,
   channelCache: new Map(), // ts → { key, node } of the channel's message elements
   threadCache: new Map(),
   threadReplies: new Map(),
+  homeKey: "", // id + JSON of the rendered Home tab
+  dmCache: new Map(),
+  dmSeen: new Map(), // user → how many DM messages they have seen
 };
 
 async function api(path, body) {
@@ -47,6 +51,7 @@ async function refresh() {
   if (seq !== page.fetchSeq) return;
   page.state = st;
   render();
+  if (location.hash) goTo();
 }
 
 let refreshTimer = 0;
@@ -66,9 +71,14 @@ function render() {
   status.textContent = st.botConnected ? "● mdebot connected" : "○ mdebot not connected";
   status.className = "bot-status " + (st.botConnected ? "online" : "offline");
   $("nav-channel").classList.toggle("active", page.view === "channel");
-  $("nav-home").classList.toggle("active", page.view === "home");
-  if (page.view === "home") renderHome(st);
-  else renderChannel(st);
+  $("nav-home").classList.toggle("active", page.view !== "channel");
+  if (page.view === "messages") page.dmSeen.set(page.user, st.dm.messages.length);
+  const unread = st.dm.messages.length - (page.dmSeen.get(page.user) ?? 0);
+  const badge = $("dm-badge");
+  badge.textContent = unread > 0 ? String(unread) : "";
+  badge.hidden = unread <= 0;
+  if (page.view === "channel") renderChannel(st);
+  else renderAppHome(st);
   renderThread(st);
   renderModal(st);
 }
@@ -129,6 +139,8 @@ function renderExamples(st) {
 function ensureChannelPane() {
   const home = document.querySelector("[data-testid=app-home]");
   if (home) home.remove();
+  page.homeKey = "";
+  page.dmCache = new Map();
   $("channel-pane").hidden = false;
 }
 
@@ -206,36 +218,102 @@ function renderThread(st) {
   if (atBottom) body.scrollTop = body.scrollHeight;
 }
 
-function renderHome(st) {
+// renderAppHome shows the app's App Home: its Home tab (what the bot
+// published for the user) or its Messages tab (the user's DM with the bot).
+function renderAppHome(st) {
   $("channel-pane").hidden = true;
   let home = document.querySelector("[data-testid=app-home]");
   if (!home) {
+    page.homeKey = "";
+    page.dmCache = new Map();
     home = el("section", "pane app-home");
     home.dataset.testid = "app-home";
+    const head = el("div", "pane-header");
+    head.appendChild(el("span", "pane-title", "mdebot"));
+    const tabs = el("div", "tabs");
+    tabs.setAttribute("role", "tablist");
+    for (const [view, label] of [["home", "Home"], ["messages", "Messages"]]) {
+      const t = el("button", "tab", label);
+      t.type = "button";
+      t.dataset.view = view;
+      t.dataset.testid = "tab-" + view;
+      t.setAttribute("role", "tab");
+      t.addEventListener("click", () => (view === "home" ? openHome() : openMessages()));
+      tabs.appendChild(t);
+    }
+    head.appendChild(tabs);
+    home.appendChild(head);
+    const hintLine = el("div", "home-hint");
+    hintLine.id = "home-hint";
+    hintLine.setAttribute("role", "status");
+    home.append(el("div", "home-body"), hintLine);
     $("main").appendChild(home);
   }
-  home.replaceChildren();
-  const head = el("div", "pane-header");
-  head.appendChild(el("span", "pane-title", "mdebot"));
-  head.appendChild(el("span", "pane-topic", "Home"));
-  home.appendChild(head);
-  const body = el("div", "home-body");
+  for (const t of home.querySelectorAll(".tab")) {
+    t.classList.toggle("active", t.dataset.view === page.view);
+    t.setAttribute("aria-selected", String(t.dataset.view === page.view));
+  }
+  if (page.view === "messages") renderMessagesTab(st, home);
+  else renderHomeTab(st, home);
+}
+
+function renderHomeTab(st, home) {
+  home.querySelector(".dm-readonly")?.remove();
+  const key = "home" + (st.home ? st.home.id + JSON.stringify(st.home.view) : "") + st.botConnected;
+  if (key === page.homeKey) return;
+  page.homeKey = key;
+  page.dmCache = new Map();
+  const body = home.querySelector(".home-body");
+  body.className = "home-body";
+  body.replaceChildren();
   if (st.home) {
-    body.appendChild(renderBlocks(st.home.view.blocks, { names: st.names, people: st.people, onButton: null }));
+    body.appendChild(renderBlocks(st.home.view.blocks, {
+      names: st.names, people: st.people,
+      onButton: (b, btn) => clickViewButton(st.home.id, b, btn),
+      onSelect: (e, value, sel) => selectOption(st.home.id, e, value, sel),
+    }));
   } else {
     body.appendChild(el("div", "empty", st.botConnected
       ? "mdebot has not published a Home tab for you yet."
       : "mdebot is not connected, so its Home tab is empty."));
   }
-  home.appendChild(body);
+}
+
+function renderMessagesTab(st, home) {
+  const body = home.querySelector(".home-body");
+  if (!page.homeKey.startsWith("messages")) {
+    body.className = "home-body messages dm";
+    body.replaceChildren();
+    page.dmCache = new Map();
+  }
+  page.homeKey = "messages";
+  const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 40;
+  if (!st.dm.messages.length) {
+    page.dmCache = new Map();
+    const empty = el("div", "empty");
+    empty.appendChild(el("div", "empty-title", "This is your direct message with mdebot"));
+    empty.appendChild(el("div", "", "mdebot writes here when your requests are decided or finish, and sends /mde export's files here."));
+    body.replaceChildren(empty);
+  } else {
+    if (!page.dmCache.size) body.replaceChildren();
+    page.dmCache = syncList(body, st.dm.messages, page.dmCache,
+      (m) => messageEl(m, st, { inThread: false, onButton: (msg, b, btn) => clickButton(msg, b, btn, st.dm.id), onThread: () => {} }));
+  }
+  let note = home.querySelector(".dm-readonly");
+  if (!note) {
+    note = el("div", "dm-readonly", "Sending messages to this app has been turned off: mdebot only writes to you here. Use /mde in #incident.");
+    home.insertBefore(note, home.querySelector(".home-hint"));
+  }
+  if (atBottom || !body.dataset.rendered) body.scrollTop = body.scrollHeight;
+  body.dataset.rendered = "1";
 }
 
 // ---- interactions ----
 
-function clickButton(m, b, btn) {
+function clickButton(m, b, btn, channel) {
   const go = async () => {
     btn.disabled = true;
-    const out = await api("/api/click", { channel: page.state.channel.id, ts: m.ts, actionId: b.action_id, value: b.value || "" });
+    const out = await api("/api/click", { channel: channel || page.state.channel.id, ts: m.ts, actionId: b.action_id, value: b.value || "" });
     btn.disabled = false;
     if (out.error) hint(out.error, true);
     if (b.url && /^https:\/\//i.test(b.url)) window.open(b.url, "_blank", "noopener,noreferrer");
@@ -243,6 +321,29 @@ function clickButton(m, b, btn) {
   };
   if (b.confirm) showConfirm(b.confirm, page.state.names, go);
   else go();
+}
+
+// clickViewButton clicks a button of the view viewId (the Home tab), after
+// its confirm dialog if it has one, as Slack does.
+function clickViewButton(viewId, b, btn) {
+  const go = async () => {
+    btn.disabled = true;
+    const out = await api("/api/viewclick", { viewId, actionId: b.action_id, value: b.value || "" });
+    btn.disabled = false;
+    if (out.error) hint(out.error, true);
+    scheduleRefresh();
+  };
+  if (b.confirm) showConfirm(b.confirm, page.state.names, go);
+  else go();
+}
+
+// selectOption picks value in the select e of the view viewId.
+async function selectOption(viewId, e, value, sel) {
+  sel.disabled = true;
+  const out = await api("/api/select", { viewId, actionId: e.action_id, value });
+  sel.disabled = false;
+  if (out.error) hint(out.error, true);
+  scheduleRefresh();
 }
 
 function renderModal(st) {
@@ -253,9 +354,11 @@ function renderModal(st) {
 }
 
 function hint(text, isError) {
-  const h = $("composer-hint");
-  h.textContent = text;
-  h.classList.toggle("error", !!isError);
+  for (const h of [$("composer-hint"), $("home-hint")]) {
+    if (!h) continue;
+    h.textContent = text;
+    h.classList.toggle("error", !!isError);
+  }
 }
 
 async function send() {
@@ -276,10 +379,55 @@ async function send() {
 async function openHome() {
   page.view = "home";
   page.threadTS = "";
-  render();
+  hint("");
+  if (page.state) render();
   const out = await api("/api/home", {});
   if (out.error) hint(out.error, true);
   scheduleRefresh();
+}
+
+function openMessages() {
+  page.view = "messages";
+  page.threadTS = "";
+  hint("");
+  if (page.state) render();
+}
+
+// rewriteLink keeps the page's own links inside it: a collected package's
+// link downloads it from the page, and a link to a message of the
+// workspace (a permalink) becomes #<channel>/<ts>, which goTo follows.
+function rewriteLink(url) {
+  const st = page.state;
+  if (!st) return null;
+  const local = st.links?.[url];
+  if (local) return { href: local, download: true };
+  const base = st.workspaceUrl + "/archives/";
+  if (!url.startsWith(base)) return null;
+  const m = /^([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?(.*))?$/.exec(url.slice(base.length));
+  if (!m) return null;
+  const thread = new URLSearchParams(m[4] || "").get("thread_ts");
+  return { href: `#${m[1]}/${thread || m[2] + "." + m[3]}` };
+}
+
+// goTo follows a #<channel>/<ts> link: the channel's message opens in its
+// thread (a reply in its parent's), a DM message shows in Messages.
+function goTo() {
+  const m = /^#([A-Z0-9]+)\/([0-9.]+)$/.exec(location.hash);
+  if (!m || !page.state) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  const [, channel, ts] = m;
+  const st = page.state;
+  if (channel === st.dm.id) {
+    openMessages();
+    return;
+  }
+  if (channel !== st.channel.id) return;
+  const parent = st.messages.find((x) => x.ts === ts || (x.replies || []).some((r) => r.ts === ts));
+  page.view = "channel";
+  page.threadTS = parent ? parent.ts : ""; // the link says "Open the thread"
+  render();
+  const node = document.querySelector(`#messages [data-ts="${CSS.escape(parent ? parent.ts : ts)}"]`);
+  if (node) node.scrollIntoView({ block: "center" });
 }
 
 function setUser(id) {
@@ -292,9 +440,11 @@ function setUser(id) {
   const url = new URL(location.href);
   url.searchParams.set("user", id);
   history.replaceState(null, "", url);
+  page.homeKey = "";
+  page.dmCache = new Map();
   hint("");
   if (page.view === "home") openHome();
-  else refresh();
+  refresh();
 }
 
 function start() {
@@ -312,6 +462,8 @@ function start() {
     render();
   });
   $("nav-home").addEventListener("click", openHome);
+  setLinks(rewriteLink);
+  window.addEventListener("hashchange", goTo);
   const events = new EventSource("/events");
   events.addEventListener("hello", scheduleRefresh);
   events.addEventListener("update", scheduleRefresh);

@@ -1,4 +1,5 @@
 // Block Kit to DOM. ctx: { names, people, onButton(button, element) or null,
+// onSelect(select, value, element) or none (a view's static_select),
 // inputs (an array collecting input blocks of a modal) }.
 
 import { textObject, plainText, emojify } from "./mrkdwn.js";
@@ -104,6 +105,8 @@ function element(e, ctx) {
     case "image":
       return el("span", "b-image-alt", `🖼 ${e.alt_text || ""}`);
     case "static_select":
+      if (ctx.onSelect) return select(e, ctx);
+    // fall through: a select in a message is not available here
     case "overflow":
     case "users_select":
     case "external_select":
@@ -133,6 +136,22 @@ function button(e, ctx) {
   }
   btn.addEventListener("click", () => ctx.onButton(e, btn));
   return btn;
+}
+
+/** select renders a static_select of a view's actions block; picking an
+ * option goes through ctx.onSelect(element, value). */
+function select(e, ctx) {
+  const s = el("select", "b-select");
+  s.dataset.actionId = e.action_id || "";
+  s.setAttribute("aria-label", plainText(e.placeholder) || "Select");
+  for (const o of optionList(e)) {
+    const opt = el("option", "", plainText(o.text));
+    opt.value = o.value;
+    s.appendChild(opt);
+  }
+  if (e.initial_option) s.value = e.initial_option.value;
+  s.addEventListener("change", () => ctx.onSelect(e, s.value, s));
+  return s;
 }
 
 /** inputElement renders an input block's element and a getter for its value. */

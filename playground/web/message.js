@@ -59,6 +59,7 @@ export function messageEl(m, st, { inThread, onButton, onThread }) {
     target.appendChild(el("span", "edited", "(edited)"));
   }
   content.appendChild(body);
+  for (const f of m.files || []) content.appendChild(fileEl(f));
   if (!inThread && m.replies?.length) {
     const link = el("button", "replies", `${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}`);
     link.type = "button";
@@ -67,4 +68,26 @@ export function messageEl(m, st, { inThread, onButton, onThread }) {
   }
   row.appendChild(content);
   return row;
+}
+
+/** fileEl renders a message's attached file as Slack does: a card with
+ * the file's name and size that downloads it. */
+function fileEl(f) {
+  const a = el("a", "file");
+  a.dataset.testid = "file";
+  a.href = f.url;
+  a.download = f.name;
+  a.title = `Download ${f.name}`;
+  a.appendChild(el("span", "file-icon", (f.name.split(".").pop() || "file").slice(0, 4).toUpperCase()));
+  const text = el("span", "file-text");
+  text.appendChild(el("span", "file-name", f.title || f.name));
+  text.appendChild(el("span", "file-size", `${sizeOf(f.size)} · click to download`));
+  a.appendChild(text);
+  return a;
+}
+
+function sizeOf(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

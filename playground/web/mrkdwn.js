@@ -1,22 +1,117 @@
 // Slack mrkdwn and plain_text to DOM nodes. Everything is built with
 // createElement and textContent: no string from a message ever becomes HTML.
 
-const EMOJI = {
-  white_check_mark: "✅", x: "❌", warning: "⚠️", no_entry: "⛔", no_entry_sign: "🚫",
-  hourglass: "⌛", hourglass_flowing_sand: "⏳", gear: "⚙️", package: "📦", outbox_tray: "📤",
-  inbox_tray: "📥", red_circle: "🔴", large_green_circle: "🟢", black_circle: "⚫", white_circle: "⚪",
-  large_blue_circle: "🔵", large_yellow_circle: "🟡", leftwards_arrow_with_hook: "↩️",
-  lock: "🔒", unlock: "🔓", shield: "🛡️", mag: "🔍", bust_in_silhouette: "👤", busts_in_silhouette: "👥",
-  computer: "💻", desktop_computer: "🖥️", robot_face: "🤖", rotating_light: "🚨", stopwatch: "⏱️",
-  clock3: "🕒", heavy_check_mark: "✔️", heavy_multiplication_x: "✖️", information_source: "ℹ️",
-  memo: "📝", link: "🔗", key: "🔑", wave: "👋", tada: "🎉", eyes: "👀", thumbsup: "👍", "+1": "👍",
-  arrow_right: "➡️", bulb: "💡", question: "❓", exclamation: "❗", stop_sign: "🛑", scroll: "📜",
-  clipboard: "📋", hammer_and_wrench: "🛠️", zap: "⚡", fire: "🔥", skull: "💀", ledger: "📒",
+// EMOJI maps each Slack shortcode the page knows to [emoji, fallback]. The
+// fallback is one character that common text fonts (DejaVu Sans, Segoe UI
+// Symbol, Menlo) have, shown where no colour-emoji font is installed, so
+// the page stays readable there; the span around it is coloured by CSS
+// (.e-red_circle…) and titled with the shortcode. Every shortcode the bot
+// uses must be here (a Go test reads this table).
+export const EMOJI = {
+  white_check_mark: ["✅", "✔"],
+  heavy_check_mark: ["✔️", "✔"],
+  x: ["❌", "✖"],
+  heavy_multiplication_x: ["✖️", "✖"],
+  warning: ["⚠️", "⚠"],
+  no_entry: ["⛔", "⊖"],
+  no_entry_sign: ["🚫", "⊘"],
+  stop_sign: ["🛑", "⊖"],
+  red_circle: ["🔴", "●"],
+  large_green_circle: ["🟢", "●"],
+  large_blue_circle: ["🔵", "●"],
+  large_yellow_circle: ["🟡", "●"],
+  black_circle: ["⚫", "●"],
+  white_circle: ["⚪", "○"],
+  zzz: ["💤", "z"],
+  hourglass: ["⌛", "◔"],
+  hourglass_flowing_sand: ["⏳", "◑"],
+  alarm_clock: ["⏰", "◷"],
+  stopwatch: ["⏱️", "◷"],
+  clock3: ["🕒", "◷"],
+  gear: ["⚙️", "⚙"],
+  package: ["📦", "▣"],
+  outbox_tray: ["📤", "⇪"],
+  inbox_tray: ["📥", "⬇"],
+  leftwards_arrow_with_hook: ["↩️", "↩"],
+  arrow_right: ["➡️", "→"],
+  grey_question: ["❔", "?"],
+  question: ["❓", "?"],
+  exclamation: ["❗", "!"],
+  test_tube: ["🧪", "⚗"],
+  information_source: ["ℹ️", "ℹ"],
+  link: ["🔗", "↗"],
+  zap: ["⚡", "⚡"],
+  rotating_light: ["🚨", "⚠"],
+  memo: ["📝", "✎"],
+  pencil2: ["✏️", "✏"],
+  thumbsup: ["👍", "✔"],
+  "+1": ["👍", "✔"],
 };
 
-/** emojify replaces known :shortcodes: with their emoji. */
+/** colourEmoji reports whether the browser draws emoji in colour, i.e.
+ * has a colour-emoji font: a green circle drawn in black comes out with
+ * coloured pixels only then (a missing glyph is a black box). */
+function colourEmoji() {
+  try {
+    const c = document.createElement("canvas");
+    c.width = c.height = 24;
+    const g = c.getContext("2d", { willReadFrequently: true });
+    g.textBaseline = "top";
+    g.font = "20px sans-serif";
+    g.fillStyle = "#000";
+    g.fillText("\u{1F7E2}", 0, 0);
+    const d = g.getImageData(0, 0, 24, 24).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 0 && (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2])) return true;
+    }
+  } catch {
+    // no canvas: assume no colour emoji
+  }
+  return false;
+}
+
+let useColour = null; // decided at the first use
+
+function glyph(name) {
+  const e = EMOJI[name];
+  if (!e) return null;
+  if (useColour === null) useColour = colourEmoji();
+  return useColour ? e[0] : e[1];
+}
+
+const SHORTCODE = /:([a-z0-9_+-]+):/g;
+
+/** emojify replaces known :shortcodes: with their emoji (or fallback). */
 export function emojify(s) {
-  return s.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+  return s.replace(SHORTCODE, (m, name) => glyph(name) ?? m);
+}
+
+/** appendEmojified adds s to parent as text, each known shortcode as a
+ * span titled with it, coloured by its class. */
+function appendEmojified(parent, s) {
+  let last = 0;
+  for (const m of s.matchAll(SHORTCODE)) {
+    const g = glyph(m[1]);
+    if (g === null) continue;
+    if (m.index > last) parent.appendChild(document.createTextNode(s.slice(last, m.index)));
+    const span = document.createElement("span");
+    span.className = "emoji e-" + m[1].replace(/[^a-z0-9_-]/g, "_");
+    span.title = m[0];
+    span.textContent = g;
+    parent.appendChild(span);
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) parent.appendChild(document.createTextNode(s.slice(last)));
+}
+
+// links decides where a link the bot shows leads (see setLinks).
+let links = () => null;
+
+/** setLinks sets how links are rewritten: rewrite(url) returns null (an
+ * external link, opened in a new tab) or { href, download } for a link that
+ * stays in the page (download: the browser saves what it leads to). */
+export function setLinks(rewrite) {
+  links = rewrite;
 }
 
 /** unescape decodes the three entities Slack escapes in message text. */
@@ -29,7 +124,9 @@ function appendText(parent, s, { emoji = true } = {}) {
   const lines = s.split("\n");
   lines.forEach((line, i) => {
     if (i > 0) parent.appendChild(document.createElement("br"));
-    if (line) parent.appendChild(document.createTextNode(emoji ? emojify(line) : line));
+    if (!line) return;
+    if (emoji) appendEmojified(parent, line);
+    else parent.appendChild(document.createTextNode(line));
   });
 }
 
@@ -99,9 +196,16 @@ function angle(body, names) {
   const url = unescapeSlack(target);
   if (/^https:\/\/[^\s]+$/i.test(url)) {
     const a = document.createElement("a");
-    a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
+    const local = links(url);
+    if (local) {
+      a.href = local.href;
+      a.className = "local-link";
+      if (local.download) a.download = "";
+    } else {
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
     a.textContent = label || url;
     return a;
   }
