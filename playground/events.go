@@ -48,6 +48,12 @@ func (p *Playground) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
+	// Held across iterations: a nudge while an event is being written
+	// closes this channel, so the next select sees it. (Asking for the
+	// current channel in each select would miss a nudge made meanwhile.)
+	// A nudge between firing and taking the next channel needs no event of
+	// its own: the page fetches the state after the one written now.
+	changed := p.changedChan()
 	for {
 		var what string
 		select {
@@ -63,7 +69,8 @@ func (p *Playground) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			what = "tenant"
-		case <-p.changedChan():
+		case <-changed:
+			changed = p.changedChan()
 			what = "page"
 		case <-tick.C:
 			if !write(": keep-alive\n\n") {
