@@ -66,7 +66,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		}
 		switch cb.Type {
 		case slack.InteractionTypeBlockActions:
-			in := interaction{user: cb.User.ID, channel: clickChannel(cb), responseURL: cb.ResponseURL}
+			in := interaction{user: cb.User.ID, channel: clickChannel(cb), responseURL: cb.ResponseURL, threadTS: clickThread(cb)}
 			if cb.View.Type == slack.VTHomeTab {
 				f := blocks.ParseHomeFilter(cb.View.PrivateMetadata)
 				in.home = &f
@@ -86,6 +86,15 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	default:
 		b.log.DebugContext(ctx, "envelope ignored", "type", evt.Type)
 	}
+}
+
+// clickThread is the thread of the message whose button was clicked, when
+// that message is a reply in a thread ("" for a top-level message).
+func clickThread(cb slack.InteractionCallback) string {
+	if ts := cb.Container.ThreadTs; ts != "" && ts != cb.Container.MessageTs {
+		return ts
+	}
+	return ""
 }
 
 // clickChannel is the channel of the message whose button was clicked.

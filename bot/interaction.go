@@ -18,6 +18,10 @@ import (
 type interaction struct {
 	user    string
 	channel string // the channel of the command or the clicked message; "" in the App Home
+	// threadTS is the thread of the clicked message when it is a thread
+	// reply (a Cancel offer, a package's download button): answers go
+	// there, next to what was clicked, not to the channel.
+	threadTS string
 	// responseURL is the command's or click's response_url: the answer's
 	// way into a channel the bot cannot post in (a DM, a channel it is not
 	// a member of).
@@ -47,13 +51,18 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 	}
 	var err error
 	if in.channel != "" && in.user != "" {
-		if _, err = b.o.Slack.PostEphemeralContext(ctx, in.channel, in.user, msgOptions(m)...); err == nil {
+		opts := msgOptions(m)
+		if in.threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(in.threadTS))
+		}
+		if _, err = b.o.Slack.PostEphemeralContext(ctx, in.channel, in.user, opts...); err == nil {
 			return
 		}
 	}
 	if in.responseURL != "" {
 		werr := slack.PostWebhookContext(ctx, in.responseURL, &slack.WebhookMessage{
 			Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral,
+			ThreadTimestamp: in.threadTS,
 		})
 		if werr == nil {
 			return

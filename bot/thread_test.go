@@ -191,3 +191,25 @@ func TestAFailedQuarantineShowsDefendersErrorText(t *testing.T) {
 		t.Errorf("request = %s, error %q", r.State, r.Error)
 	}
 }
+
+func TestAnswersToButtonsInAThreadStayInThatThread(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "collect ws-0042 need the timeline")
+	card := h.card("requested by")
+	offer := h.reply(card, "Cancel it if it should not run")
+	h.click(outsider, offer, blocks.ActionCancel)
+	refusal := h.ephemeral(outsider, "Only the requester or an approver")
+	if refusal.ThreadTS != card.TS {
+		t.Errorf("the answer to a click in the thread went to thread %q, want the card's thread %q", refusal.ThreadTS, card.TS)
+	}
+}
+
+func TestAnswersToButtonsOnTheCardStayInTheChannel(t *testing.T) {
+	h := newHarness(t, manualMDE)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	h.click(responder, card, blocks.ActionApprove)
+	if m := h.ephemeral(responder, "You cannot approve your own request"); m.ThreadTS != "" {
+		t.Errorf("the answer to a click on the card went to thread %q", m.ThreadTS)
+	}
+}
