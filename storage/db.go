@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,10 @@ type DB struct {
 	path string
 
 	historyReads atomic.Int64 // requests History loaded, for tests
+	pingWrites   atomic.Int64 // Ping writes started, for tests
+
+	pingMu sync.Mutex
+	ping   *pingCall // the Ping write under way, if any
 }
 
 var (
