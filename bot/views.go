@@ -43,6 +43,7 @@ func requestView(r *approvals.Request, m MachineView) RequestView {
 		Created:           r.Created,
 		Expires:           r.Expires,
 		RequiredApprovals: r.Required,
+		RequiredAtOpen:    r.RequiredAtOpen,
 		State:             RequestState(r.State),
 		ClosedBy:          r.ClosedBy,
 		ActionID:          r.ActionID,
