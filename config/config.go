@@ -86,10 +86,14 @@ type Policy struct {
 	Approvals map[string]int
 }
 
-// Admin is the local admin HTTP listener (health and metrics).
+// Admin is the local admin HTTP listener (health, metrics, backup).
 type Admin struct {
 	// Listen is the host:port to listen on (admin.listen); "" turns it off.
 	Listen string
+	// BackupTokenFile is the file holding the token POST /backup requires
+	// (admin.backup_token_file); "" turns online backup off. The file is
+	// read, and its mode checked, by the commands that use it.
+	BackupTokenFile string
 }
 
 // Log is how mdebot logs.

@@ -55,6 +55,8 @@ func TestParseReportsEachKindOfProblem(t *testing.T) {
 				`config.yaml: storage.path is required: the file where mdebot keeps its database`,
 				`config.yaml: slack.approvers is empty, so no one could approve isolate, unisolate, restrict, unrestrict, quarantine, block, unblock, offboard: list approvers, or set policy.approvals to 0 for these actions`,
 			}},
+		{"a backup token file with the admin listener off is refused", base + "admin: {backup_token_file: /etc/mdebot/backup.token}",
+			nil, []string{`config.yaml:3: admin.backup_token_file is set but admin.listen is off, so nothing would serve POST /backup: set admin.listen or remove admin.backup_token_file`}},
 		{"a section that is not a mapping is refused", base + "log: text",
 			nil, []string{`config.yaml:3: log must be a mapping of keys, not "text"`}},
 		{"a missing storage.path is refused", "slack: {approvers: [U0A]}",

@@ -156,7 +156,7 @@ func TestBackupIsServedToLoopbackClientsOnly(t *testing.T) {
 	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
 		n, err := io.WriteString(w, "bbolt bytes")
 		return int64(n), err
-	}, discardLogger())
+	}, backupOptions{token: []byte(testBackupToken)}, discardLogger())
 	for _, tc := range []struct {
 		remote string
 		want   int
@@ -168,6 +168,7 @@ func TestBackupIsServedToLoopbackClientsOnly(t *testing.T) {
 		{"garbage", http.StatusForbidden},
 	} {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9464/backup", nil)
+		req.Header.Set("Authorization", "Bearer "+testBackupToken)
 		req.RemoteAddr = tc.remote
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -181,7 +182,7 @@ func TestBackupRefusesALoopbackRequestNamingAnotherHost(t *testing.T) {
 	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
 		n, err := io.WriteString(w, "bbolt bytes")
 		return int64(n), err
-	}, discardLogger())
+	}, backupOptions{token: []byte(testBackupToken)}, discardLogger())
 	for _, tc := range []struct {
 		host string
 		want int
@@ -197,6 +198,7 @@ func TestBackupRefusesALoopbackRequestNamingAnotherHost(t *testing.T) {
 		{"", http.StatusForbidden},
 	} {
 		req := httptest.NewRequest(http.MethodPost, "/backup", nil)
+		req.Header.Set("Authorization", "Bearer "+testBackupToken)
 		req.RemoteAddr = "127.0.0.1:5555"
 		req.Host = tc.host
 		rec := httptest.NewRecorder()
@@ -211,11 +213,11 @@ func TestAFailedBackupSaysSoInItsTrailer(t *testing.T) {
 	h := backupHandler(func(_ context.Context, w io.Writer) (int64, error) {
 		n, _ := io.WriteString(w, "half a datab")
 		return int64(n), errors.New("disk on fire")
-	}, discardLogger())
+	}, backupOptions{token: []byte(testBackupToken)}, discardLogger())
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	var sink discardWriter
-	err := fetchBackup(t.Context(), srv.URL+"/backup", &sink)
+	err := fetchBackup(t.Context(), srv.URL+"/backup", []byte(testBackupToken), &sink)
 	if err == nil || err.Error() != "the running bot's backup is incomplete (failed: disk on fire)" {
 		t.Errorf("fetchBackup = %v, want it to refuse the cut copy", err)
 	}

@@ -25,8 +25,10 @@ verified, then renamed), and says which way it went:
 
   online   a running bot holds the database: the copy is asked from its
            admin listener (POST http://<admin.listen>/backup, served to
-           loopback clients only), so admin.listen must be set and this
-           command must run on the bot's host;
+           loopback clients sending the token in admin.backup_token_file),
+           so admin.listen and admin.backup_token_file must be set and this
+           command must run on the bot's host, as a user who can read that
+           file;
   offline  no bot runs: the copy is read from the file directly.
 
 The copy is opened and its audit log verified before it replaces BACKUP.
@@ -76,11 +78,18 @@ func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, 
 	switch {
 	case errors.Is(err, storage.ErrLocked):
 		if cfg.Admin.Listen == "" {
-			return "", 0, fmt.Errorf("%v, and admin.listen is off: set admin.listen (the bot serves POST /backup there) or stop the bot", err)
+			return "", 0, fmt.Errorf("%v, and admin.listen is off: set admin.listen and admin.backup_token_file (the bot serves POST /backup there) or stop the bot", err)
+		}
+		if cfg.Admin.BackupTokenFile == "" {
+			return "", 0, fmt.Errorf("%v, and admin.backup_token_file is not set, so online backup is off: set it (and restart the bot) or stop the bot", err)
+		}
+		token, err := readSecretFile(cfg.Admin.BackupTokenFile)
+		if err != nil {
+			return "", 0, fmt.Errorf("admin.backup_token_file: %w", err)
 		}
 		url := "http://" + loopbackAddr(cfg.Admin.Listen) + "/backup"
 		how = "online, from the running bot (POST " + url + ")"
-		copyTo = func(w io.Writer) error { return fetchBackup(ctx, url, w) }
+		copyTo = func(w io.Writer) error { return fetchBackup(ctx, url, token, w) }
 	case err != nil:
 		return "", 0, err
 	default:
@@ -105,13 +114,14 @@ func loopbackAddr(listen string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// fetchBackup asks the running bot for a backup at url and copies it to
-// w; the reply's trailer must say the copy is whole.
-func fetchBackup(ctx context.Context, url string, w io.Writer) error {
+// fetchBackup asks the running bot for a backup at url, sending token,
+// and copies it to w; the reply's trailer must say the copy is whole.
+func fetchBackup(ctx context.Context, url string, token []byte, w io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Authorization", "Bearer "+string(token))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("asking the running bot for a backup: %w", err)

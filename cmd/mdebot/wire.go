@@ -55,8 +55,17 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	mets := metrics.New()
 	ready := newReadiness(db)
 	if cfg.Admin.Listen != "" {
-		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"),
-			adminRoutes{metrics: mets.Handler(), ready: ready, backup: db.Backup})
+		routes := adminRoutes{metrics: mets.Handler(), ready: ready}
+		if cfg.Admin.BackupTokenFile != "" {
+			token, err := readSecretFile(cfg.Admin.BackupTokenFile)
+			if err != nil {
+				return fmt.Errorf("admin.backup_token_file: %w", err)
+			}
+			routes.backup, routes.backupToken = db.Backup, token
+		} else {
+			log.Info("online backup is off: set admin.backup_token_file to serve POST /backup")
+		}
+		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"), routes)
 		if err != nil {
 			return err
 		}
