@@ -47,6 +47,10 @@ type Options struct {
 	// Observer is told of envelopes, commands and the socket's state, for
 	// metrics and readiness; nil observes nothing.
 	Observer Observer
+	// Team is the bot's own Slack workspace (auth.test's team_id and
+	// enterprise_id); zero means the bot asks auth.test itself. Envelopes
+	// from other workspaces (Slack Connect guests) are refused.
+	Team Team
 	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
@@ -63,6 +67,7 @@ type Bot struct {
 	machines   machineCache
 	cards      cardLocks
 	homes      homes
+	own        ownTeam
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -105,7 +110,7 @@ func New(o Options) (*Bot, error) {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now}
+	b := &Bot{o: o, log: o.Logger, now: o.Now, own: ownTeam{team: o.Team}}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil

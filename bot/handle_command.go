@@ -57,6 +57,9 @@ func (b *Bot) runCommand(ctx context.Context, user, channel string, cmd Command)
 		}
 		b.reply(ctx, channel, user, RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
 	case cmd.Verb == VerbCancel:
+		if !b.inResponseChannel(ctx, user, channel, cmd.Verb) {
+			return
+		}
 		r, err := b.findRequest(ctx, cmd.ID)
 		if err != nil {
 			b.auditNotFound(ctx, "cancel", cmd.ID, user, err)
