@@ -206,6 +206,8 @@ func TestParseReadsTheEnvironment(t *testing.T) {
 			func(c *Config) any { return c.Azure.AuthorityHost }, "https://127.0.0.1:8443"},
 		{"MDE_API_URL is read and may be plain http for a fake", map[string]string{"MDE_API_URL": "http://127.0.0.1:9000"},
 			func(c *Config) any { return c.Defender.APIURL }, "http://127.0.0.1:9000"},
+		{"MDE_API_URL may be plain http to localhost or ::1", map[string]string{"MDE_API_URL": "http://localhost:9000", "SLACK_API_URL": "http://[::1]:8080/api/"},
+			func(c *Config) any { return []string{c.Defender.APIURL, c.Slack.APIURL} }, []string{"http://localhost:9000", "http://[::1]:8080/api/"}},
 		{"MDE_SCOPE is read", map[string]string{"MDE_SCOPE": "https://api.security.microsoft.com/.default"},
 			func(c *Config) any { return c.Defender.Scope }, "https://api.security.microsoft.com/.default"},
 		{"surrounding whitespace such as a trailing newline is trimmed", map[string]string{"SLACK_BOT_TOKEN": "xoxb-2-x\n"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -41,7 +42,9 @@ func (e *envReader) token(key, prefix, what string) Secret {
 }
 
 // url returns the variable's value, or def when unset, checked to be an
-// absolute http(s) URL (https only when httpsOnly).
+// absolute https URL. Plain http is accepted only for a loopback host
+// (localhost, 127.0.0.0/8, ::1), such as a local fake, since the bot sends
+// bearer tokens there; with httpsOnly, not even then.
 func (e *envReader) url(key, def string, httpsOnly bool) string {
 	v := e.get(key)
 	if v == "" {
@@ -55,6 +58,8 @@ func (e *envReader) url(key, def string, httpsOnly bool) string {
 		e.problemf(key, "%s: %q must be an https URL", key, v)
 	case u.Scheme != "https" && u.Scheme != "http":
 		e.problemf(key, "%s: %q must be an http or https URL", key, v)
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		e.problemf(key, "%s: %q must be an https URL: plain http is accepted only for a loopback host (localhost, 127.0.0.1, ::1), since mdebot sends its tokens there", key, v)
 	case u.User != nil:
 		e.problemf(key, "%s must not carry credentials in the URL", key)
 	default:
@@ -92,4 +97,14 @@ func (e *envReader) read() {
 	if d.Scope == "" {
 		d.Scope = DefaultMDEScope
 	}
+}
+
+// loopbackHost reports whether host (a URL's host name, without port or
+// brackets) names this machine: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

@@ -73,7 +73,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 
 	api, socket := newSlack(cfg.Slack)
-	if err := checkBotToken(ctx, api, cfg.Slack.APIURL, log); err != nil {
+	team, err := checkBotToken(ctx, api, cfg.Slack.APIURL, log)
+	if err != nil {
 		return err
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
@@ -109,6 +110,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Logger:        log,
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
+		Team:          team,
 	})
 	if err != nil {
 		return err
@@ -186,10 +188,12 @@ var slackAuthErrors = map[string]bool{
 	"account_inactive": true, "token_expired": true, "not_allowed_token_type": true,
 }
 
-// checkBotToken calls auth.test with the bot token: a refused token, or an
-// SLACK_API_URL that is not a Web API (404), is fatal; Slack being
-// unreachable is only logged (Socket Mode retries).
-func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) error {
+// checkBotToken calls auth.test with the bot token and returns the bot's
+// workspace: a refused token, or an SLACK_API_URL that is not a Web API
+// (404), is fatal; Slack being unreachable is only logged (Socket Mode
+// retries, and the bot asks auth.test for its workspace again before it
+// serves anyone).
+func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) (bot.Team, error) {
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	resp, err := api.AuthTestContext(ctx)
@@ -197,17 +201,18 @@ func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *s
 	var status slack.StatusCodeError
 	switch {
 	case err == nil:
-		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
-		return nil
+		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID,
+			"enterprise_id", resp.EnterpriseID, "bot_user", resp.UserID)
+		return bot.Team{ID: resp.TeamID, EnterpriseID: resp.EnterpriseID}, nil
 	case errors.As(err, &serr) && slackAuthErrors[serr.Err]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
+		return bot.Team{}, fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", serr.Err)
 	case slackAuthErrors[err.Error()]:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
+		return bot.Team{}, fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", err.Error())
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
-		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
+		return bot.Team{}, fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}
 	log.Warn("cannot check the Slack bot token now; going on", "err", err)
-	return nil
+	return bot.Team{}, nil
 }
 
 // policyFrom is the approval policy the configuration describes.
