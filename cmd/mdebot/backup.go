@@ -57,7 +57,12 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 		m.printConfigError(err)
 		return exitFatal
 	}
-	how, records, err := backupTo(ctx, cfg, *out)
+	key, err := auditKey(m.Getenv)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)
+		return exitFatal
+	}
+	how, records, err := backupTo(ctx, cfg, key, *out)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)
 		return exitFatal
@@ -68,13 +73,14 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 }
 
 // backupTo copies cfg's database to out, online or offline, and returns
-// how it did and the number of audit records in the verified copy.
-func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, records uint64, err error) {
+// how it did and the number of audit records in the verified copy; key
+// is the audit key (nil if none) the copy is verified with.
+func backupTo(ctx context.Context, cfg *config.Config, key []byte, out string) (how string, records uint64, err error) {
 	if _, err := os.Stat(cfg.Storage.Path); err != nil {
 		return "", 0, fmt.Errorf("no database at storage.path: %w", err)
 	}
 	var copyTo func(w io.Writer) error
-	db, err := storage.Open(cfg.Storage.Path, &storage.Options{Timeout: backupLockWait})
+	db, err := storage.Open(cfg.Storage.Path, &storage.Options{Timeout: backupLockWait, AuditKey: key})
 	switch {
 	case errors.Is(err, storage.ErrLocked):
 		if cfg.Admin.Listen == "" {
@@ -97,7 +103,7 @@ func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, 
 		how = "offline, from the file (no bot was running)"
 		copyTo = func(w io.Writer) error { _, err := db.Backup(ctx, w); return err }
 	}
-	records, err = writeVerified(ctx, out, copyTo)
+	records, err = writeVerified(ctx, out, key, copyTo)
 	return how, records, err
 }
 
@@ -143,7 +149,7 @@ func fetchBackup(ctx context.Context, url string, token []byte, w io.Writer) err
 // writeVerified writes what copyTo produces to a temporary file beside
 // out, syncs it, opens it as a database and verifies its audit log, then
 // renames it to out. It returns the number of audit records.
-func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error) (uint64, error) {
+func writeVerified(ctx context.Context, out string, key []byte, copyTo func(io.Writer) error) (uint64, error) {
 	dir := filepath.Dir(out)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
@@ -169,7 +175,7 @@ func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error
 	if st, err := os.Stat(tmp); err != nil || st.Size() == 0 {
 		return 0, errors.New("the backup came out empty")
 	}
-	records, err := verifyBackup(ctx, tmp)
+	records, err := verifyBackup(ctx, tmp, key)
 	if err != nil {
 		return 0, err
 	}
@@ -184,14 +190,18 @@ func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error
 	return records, nil
 }
 
-// verifyBackup opens the copy at path and verifies its audit log.
-func verifyBackup(ctx context.Context, path string) (uint64, error) {
-	db, err := storage.Open(path, nil)
+// verifyBackup opens the copy at path and verifies its audit log, with
+// key (nil if none).
+func verifyBackup(ctx context.Context, path string, key []byte) (uint64, error) {
+	db, err := storage.Open(path, &storage.Options{AuditKey: key})
 	if err != nil {
 		return 0, fmt.Errorf("the copy does not open as a database: %w", err)
 	}
 	defer db.Close()
 	n, err := db.Verify(ctx)
+	if errors.Is(err, storage.ErrAuditKey) {
+		return n, fmt.Errorf("the copy's audit log is keyed and cannot be verified without the key: %s", auditKeyHint)
+	}
 	if err != nil {
 		return n, fmt.Errorf("the copy's audit log does not verify: %w", err)
 	}

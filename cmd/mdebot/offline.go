@@ -25,8 +25,8 @@ func offlineEnv(key string) string {
 	return ""
 }
 
-// openOffline loads the configuration at path and opens its database,
-// printing what went wrong (a running bot holding the file among it) to
+// openOffline loads the configuration at path and opens its database
+// with the audit key the environment gives (if any), printing what went wrong (a running bot holding the file among it) to
 // stderr under name. It returns nil and the exit code on failure.
 func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 	cfg, err := config.Load(path, offlineEnv)
@@ -40,7 +40,12 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
 		return nil, exitFatal
 	}
-	db, err := storage.Open(cfg.Storage.Path, nil)
+	key, err := auditKey(m.Getenv)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
+		return nil, exitFatal
+	}
+	db, err := storage.Open(cfg.Storage.Path, &storage.Options{AuditKey: key})
 	if errors.Is(err, storage.ErrLocked) {
 		fmt.Fprintf(m.Stderr, "%s: %v: stop the bot first (these commands read the file directly)\n", name, err)
 		return nil, exitFatal

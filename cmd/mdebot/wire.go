@@ -38,7 +38,7 @@ const (
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
 func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
-	db, err := storage.Open(cfg.Storage.Path, nil)
+	db, err := storage.Open(cfg.Storage.Path, &storage.Options{AuditKey: opts.auditKey})
 	if err != nil {
 		return err // storage's errors name the file
 	}
@@ -51,8 +51,22 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			err = fmt.Errorf("closing %s: %w", cfg.Storage.Path, cerr)
 		}
 	}()
+	if err := checkAuditKey(ctx, db, opts.auditKey != nil, log); err != nil {
+		return err
+	}
+	headCtx, stopHead := context.WithCancel(ctx)
+	headDone := make(chan struct{})
+	go func() {
+		defer close(headDone)
+		logAuditHead(headCtx, db, auditHeadInterval, log.With("component", "audit"))
+	}()
+	defer func() { stopHead(); <-headDone }() // before the database closes
 
 	mets := metrics.New()
+	mets.SetAuditHead(func() (metrics.AuditHead, error) {
+		h, err := db.AuditHead(context.Background())
+		return metrics.AuditHead{Seq: h.Seq, Hash: h.Hash, Keyed: h.Keyed}, err
+	})
 	ready := newReadiness(db)
 	if cfg.Admin.Listen != "" {
 		routes := adminRoutes{metrics: mets.Handler(), ready: ready}
