@@ -132,7 +132,9 @@ func TestAuditVerifyWithAnAnchorFindsAWholeRewrite(t *testing.T) {
 	}
 }
 
-func seqBytes(n uint64) []byte { return []byte{0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)} }
+func seqBytes(n uint64) []byte {
+	return []byte{0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+}
 
 func TestServeKeysTheAuditChainAndShowsItsHead(t *testing.T) {
 	addr := freeAddr(t)
