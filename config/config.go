@@ -16,6 +16,7 @@ type Config struct {
 	Defender Defender
 	Policy   Policy
 	Admin    Admin
+	Audit    Audit
 	Log      Log
 }
 
@@ -95,6 +96,21 @@ type Admin struct {
 	// read, and its mode checked, by the commands that use it.
 	BackupTokenFile string
 }
+
+// Audit is the key of the audit log's chain, from the environment only
+// (never the file, which may sit beside the database).
+type Audit struct {
+	// Key is the audit key (MDEBOT_AUDIT_KEY), MinAuditKeyLen characters at
+	// least. At most one of Key and KeyFile is set; neither leaves the
+	// audit log unkeyed.
+	Key Secret
+	// KeyFile is a file holding the audit key (MDEBOT_AUDIT_KEY_FILE); the
+	// commands that open the database read it and check its mode.
+	KeyFile string
+}
+
+// MinAuditKeyLen is the shortest audit key accepted.
+const MinAuditKeyLen = 32
 
 // Log is how mdebot logs.
 type Log struct {

@@ -97,6 +97,18 @@ func (e *envReader) read() {
 	if d.Scope == "" {
 		d.Scope = DefaultMDEScope
 	}
+
+	au := &e.cfg.Audit
+	key := e.get("MDEBOT_AUDIT_KEY")
+	au.KeyFile = e.get("MDEBOT_AUDIT_KEY_FILE")
+	switch {
+	case key != "" && au.KeyFile != "":
+		e.problemf("MDEBOT_AUDIT_KEY", "both MDEBOT_AUDIT_KEY and MDEBOT_AUDIT_KEY_FILE are set: set only one")
+	case key != "" && len(key) < MinAuditKeyLen:
+		e.problemf("MDEBOT_AUDIT_KEY", "MDEBOT_AUDIT_KEY has %d characters, fewer than %d: use a random key (openssl rand -hex 32)", len(key), MinAuditKeyLen)
+	default:
+		au.Key = NewSecret(key)
+	}
 }
 
 // loopbackHost reports whether host (a URL's host name, without port or

@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/storage"
 )
 
-// The environment variables that give the audit key. It is read from the
-// environment by every command that opens the database (serve, audit
-// verify, backup, export), never from the configuration file, which may
-// sit beside the database.
+// The environment variables that give the audit key (config.Audit). It
+// is read from the environment by every command that opens the database
+// (serve, audit verify, backup, export), never from the configuration
+// file, which may sit beside the database.
 const (
 	envAuditKey     = "MDEBOT_AUDIT_KEY"
 	envAuditKeyFile = "MDEBOT_AUDIT_KEY_FILE"
@@ -22,26 +23,20 @@ const (
 // auditKeyHint says how to give the audit key.
 const auditKeyHint = "set " + envAuditKey + " (or " + envAuditKeyFile + ", a 0600 file holding it) to the key the bot writes with"
 
-// auditKey returns the audit key that getenv gives: MDEBOT_AUDIT_KEY's
-// value or MDEBOT_AUDIT_KEY_FILE's contents (a file neither its group
-// nor others may read), at least storage.MinAuditKeyLen bytes. It returns
-// nil when neither is set. Errors never echo the key.
-func auditKey(getenv func(string) string) ([]byte, error) {
-	value, file := getenv(envAuditKey), getenv(envAuditKeyFile)
+// auditKey returns the audit key a gives: MDEBOT_AUDIT_KEY's value or
+// MDEBOT_AUDIT_KEY_FILE's contents (a file neither its group nor others
+// may read). It returns nil when neither is set. Errors never echo the
+// key.
+func auditKey(a config.Audit) ([]byte, error) {
 	switch {
-	case value != "" && file != "":
-		return nil, fmt.Errorf("both %s and %s are set: set only one", envAuditKey, envAuditKeyFile)
-	case file != "":
-		key, err := readSecretFile(file)
+	case a.KeyFile != "":
+		key, err := readSecretFile(a.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", envAuditKeyFile, err)
 		}
 		return key, nil
-	case value != "":
-		if n := len(value); n < storage.MinAuditKeyLen {
-			return nil, fmt.Errorf("%s has %d characters, fewer than %d: use a random key (openssl rand -hex 32)", envAuditKey, n, storage.MinAuditKeyLen)
-		}
-		return []byte(value), nil
+	case !a.Key.IsZero():
+		return []byte(a.Key.Reveal()), nil
 	}
 	return nil, nil
 }

@@ -52,12 +52,12 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 		fmt.Fprintln(m.Stderr, "mdebot backup: --out FILE is required (run \"mdebot backup -h\")")
 		return exitUsage
 	}
-	cfg, err := config.Load(*configPath, offlineEnv)
+	cfg, err := config.Load(*configPath, m.offlineEnv)
 	if err != nil {
 		m.printConfigError(err)
 		return exitFatal
 	}
-	key, err := auditKey(m.Getenv)
+	key, err := auditKey(cfg.Audit)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)
 		return exitFatal

@@ -11,9 +11,10 @@ import (
 )
 
 // offlineEnv stands in for the environment of the offline subcommands
-// (audit verify, export): they read only the file's storage.path, so the
-// Slack and Entra ID secrets need not be set where they run.
-func offlineEnv(key string) string {
+// (audit verify, export, backup): they read only the file's storage.path
+// and the audit key, so the Slack and Entra ID secrets need not be set
+// where they run. The audit key comes from the real environment.
+func (m *Main) offlineEnv(key string) string {
 	switch key {
 	case "SLACK_APP_TOKEN":
 		return "xapp-offline"
@@ -21,6 +22,8 @@ func offlineEnv(key string) string {
 		return "xoxb-offline"
 	case "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET":
 		return "offline"
+	case envAuditKey, envAuditKeyFile:
+		return m.Getenv(key)
 	}
 	return ""
 }
@@ -29,7 +32,7 @@ func offlineEnv(key string) string {
 // with the audit key the environment gives (if any), printing what went wrong (a running bot holding the file among it) to
 // stderr under name. It returns nil and the exit code on failure.
 func (m *Main) openOffline(name, path string) (*storage.DB, int) {
-	cfg, err := config.Load(path, offlineEnv)
+	cfg, err := config.Load(path, m.offlineEnv)
 	if err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
@@ -40,7 +43,7 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
 		return nil, exitFatal
 	}
-	key, err := auditKey(m.Getenv)
+	key, err := auditKey(cfg.Audit)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
 		return nil, exitFatal

@@ -53,7 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		m.printConfigError(err)
 		return exitFatal
 	}
-	key, err := auditKey(m.Getenv)
+	key, err := auditKey(cfg.Audit)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot: %v\n", err)
 		return exitFatal
