@@ -203,8 +203,9 @@ func (s *Service) update(ctx context.Context, op, actor, id string, fn func(r *R
 // Request.Fingerprint the approver was shown. The request needs the larger
 // of the count stored when it was opened and the count the policy asks
 // now: a policy tightened meanwhile (a restart with more approvals) raises
-// Request.Required, and Request.RequiredAtOpen keeps the count it had. Result.Executable is true for
-// the one call that completes the approvals. Errors: ErrNotFound,
+// Request.Required, and Request.RequiredAtOpen keeps the count it had.
+// Result.Executable is true for the one call that completes the
+// approvals. Errors: ErrNotFound,
 // ErrNotAwaiting, ErrExpired, ErrSelfDecision, ErrNotPermitted,
 // ErrAlreadyDecided, ErrFingerprint, ErrGroupLookup. Refusals are audited.
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
