@@ -294,3 +294,20 @@ func TestASlackConnectGuestsEnvelopesCarryTheirOwnTeam(t *testing.T) {
 			cb.User.TeamID, cb.Team.ID, cb.Enterprise.ID)
 	}
 }
+
+func TestAGridWorkspaceReportsItsEnterpriseInAuthTestAndEnvelopes(t *testing.T) {
+	s := newTestServer(t, WithEnterprise("E0GRID"))
+	b := connectedBot(t, s, nil)
+	ctx := testContext(t)
+	resp, err := webClient(s).AuthTestContext(ctx)
+	if err != nil || resp.TeamID != "T0FAKETEAM" || resp.EnterpriseID != "E0GRID" {
+		t.Fatalf("auth.test = %+v, %v; want T0FAKETEAM in E0GRID", resp, err)
+	}
+	if _, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "help"); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := b.waitEvent(t, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)
+	if cmd.TeamID != "T0FAKETEAM" || cmd.EnterpriseID != "E0GRID" {
+		t.Errorf("member's slash command team %q enterprise %q, want T0FAKETEAM E0GRID", cmd.TeamID, cmd.EnterpriseID)
+	}
+}
