@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -190,4 +194,40 @@ func TestServeWithoutAnAuditKeyWarns(t *testing.T) {
 	if !strings.Contains(c.out.String(), "the audit log is not keyed") {
 		t.Errorf("serve without a key did not warn:\n%s", c.out.String())
 	}
+}
+
+func TestServeLogsTheAuditHeadAtStartAndEveryInterval(t *testing.T) {
+	db, err := storage.Open(filepath.Join(t.TempDir(), "mdebot.db"), &storage.Options{AuditKey: []byte(testAuditKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		log := slog.New(slog.NewTextHandler(&buf, nil))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			logAuditHead(ctx, db, time.Hour, log)
+		}()
+		synctest.Wait()
+		if err := db.Append(ctx, approvals.AuditEvent{Type: approvals.EventRefused, Actor: "U0RESP"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		cancel()
+		<-done
+		var heads []string
+		for l := range strings.Lines(buf.String()) {
+			if strings.Contains(l, "audit chain head") {
+				heads = append(heads, l)
+			}
+		}
+		if len(heads) != 2 || !strings.Contains(heads[0], "seq=0") || !strings.Contains(heads[1], "seq=1") ||
+			!strings.Contains(heads[1], "keyed=true") {
+			t.Errorf("audit head lines = %q, want seq=0 at start and seq=1 (keyed) an hour later", heads)
+		}
+	})
 }
