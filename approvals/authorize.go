@@ -34,8 +34,8 @@ const (
 	OpPackageLink Op = "package link" // see the download link of a collected investigation package
 )
 
-// Authorize decides whether actor may do the read-only op (OpLookUp,
-// OpHistory, OpExport) in channel, which is "" where there is none (the
+// Authorize decides whether actor may do op (OpLookUp, OpHistory,
+// OpExport, and where OpCancel may be typed) in channel, which is "" where there is none (the
 // App Home, a direct message). A refusal returns an *Error with
 // CodeNotPermitted and the Rule that refused it (ErrChannel, ErrNotReader,
 // ErrNotAuditor), and is audited before Authorize returns; a failed user
@@ -47,6 +47,8 @@ const (
 //     configured, the approvers).
 //   - OpExport: actor must be one of Policy.Auditors (none configured
 //     means nobody).
+//   - OpCancel: channel must be one of Policy.Channels (when set); who
+//     may cancel is Cancel's and Withdraw's rule.
 func (s *Service) Authorize(ctx context.Context, actor, channel string, op Op) error {
 	var allowed bool
 	var err error
@@ -58,6 +60,13 @@ func (s *Service) Authorize(ctx context.Context, actor, channel string, op Op) e
 		}
 		rule = RuleReader
 		allowed, err = s.IsReader(ctx, actor)
+	case OpCancel:
+		// Who may cancel which request is the transition's rule; here only
+		// where: a typed cancel obeys Policy.Channels, as requests do.
+		if channel != "" && !s.policy.channelAllowed(channel) {
+			return s.refuse(ctx, nil, op, actor, RuleChannel, "not answered in channel "+channel)
+		}
+		return nil
 	case OpHistory:
 		rule = RuleAuditor
 		allowed, err = s.IsAuditor(ctx, actor)
@@ -74,6 +83,15 @@ func (s *Service) Authorize(ctx context.Context, actor, channel string, op Op) e
 		return s.refuse(ctx, nil, op, actor, rule, actor+" is "+ruleMissing(rule))
 	}
 	return nil
+}
+
+// RefuseOutsider audits and returns the refusal of actor, whose Slack
+// envelope came from another workspace or organization (a Slack Connect
+// guest in a shared channel): mdebot serves members of its own workspace
+// only, whatever Policy.Requesters says. The adapter, which reads the
+// envelope, tells; detail says where it came from.
+func (s *Service) RefuseOutsider(ctx context.Context, actor, detail string) error {
+	return s.refuse(ctx, nil, Op("envelope"), actor, RuleWorkspace, detail)
 }
 
 // ruleMissing says what an actor refused by rule is not.

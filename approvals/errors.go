@@ -76,6 +76,7 @@ const (
 	RuleOwner     Rule = "owner"     // only the requester or an approver withdraws, cancels, downloads
 	RuleReader    Rule = "reader"    // only requesters, approvers and auditors look up machines and requests
 	RuleAuditor   Rule = "auditor"   // only auditors read history and export
+	RuleWorkspace Rule = "workspace" // only members of the bot's own Slack workspace are served
 )
 
 func newError(c Code, id, msg string) *Error { return &Error{Code: c, RequestID: id, Msg: msg} }
@@ -107,6 +108,7 @@ var (
 	ErrNotOwner     = &Error{Code: CodeNotPermitted, Rule: RuleOwner, Msg: "neither the requester nor an approver"}
 	ErrNotReader    = &Error{Code: CodeNotPermitted, Rule: RuleReader, Msg: "not a requester, approver or auditor"}
 	ErrNotAuditor   = &Error{Code: CodeNotPermitted, Rule: RuleAuditor, Msg: "not an auditor"}
+	ErrWorkspace    = &Error{Code: CodeNotPermitted, Rule: RuleWorkspace, Msg: "not from this workspace"}
 )
 
 // ErrUnchanged is returned by a transition function given to Store.Update

@@ -167,3 +167,56 @@ func TestEveryAttemptRefusedBecauseAGroupLookupFailedIsAudited(t *testing.T) {
 		}
 	})
 }
+
+func TestAPolicyTightenedWhileARequestWaitsRaisesItsCount(t *testing.T) {
+	ctx := context.Background()
+	store := &approvalstest.Store{}
+	clk := &clock{t: t0}
+	service := func(isolate int) *approvals.Service {
+		p := testPolicy()
+		p.Approvals = map[approvals.Kind]int{approvals.KindIsolate: isolate}
+		svc, err := approvals.New(approvals.Options{Policy: p, Store: store, Now: clk.Now, Groups: groups{"SAPPROVERS": {approver3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	// Opened under isolate: 1, then mdebot restarts with isolate: 2.
+	res, err := service(1).Open(ctx, draft(approvals.KindIsolate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Request
+	svc := service(2)
+
+	res, err = svc.Approve(ctx, r.ID, approver1, r.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Request
+	if res.Executable || got.State != approvals.StateAwaiting || got.Required != 2 || got.RequiredAtOpen != 1 {
+		t.Fatalf("one approval under a policy raised to 2: executable %v, state %s, required %d (at open %d); want awaiting, 2 (1)",
+			res.Executable, got.State, got.Required, got.RequiredAtOpen)
+	}
+	if ev := store.Events()[len(store.Events())-1]; ev.Detail != "approval 1 of 2 (the policy now needs 2 for isolate; 1 when requested)" {
+		t.Errorf("audit detail = %q", ev.Detail)
+	}
+	res, err = svc.Approve(ctx, r.ID, approver2, got.Fingerprint())
+	if err != nil || !res.Executable {
+		t.Fatalf("second approval: executable %v, %v; want executable", res.Executable, err)
+	}
+
+	// A policy loosened meanwhile never lowers the stored count.
+	d := draft(approvals.KindIsolate)
+	d.Params.Machine = machine2
+	res, err = service(2).Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = res.Request
+	res, err = service(1).Approve(ctx, r.ID, approver1, r.Fingerprint())
+	if err != nil || res.Executable || res.Request.Required != 2 || res.Request.RequiredAtOpen != 0 {
+		t.Errorf("one approval under a policy lowered to 1: executable %v, required %d (at open %d), %v; want awaiting 2 (0)",
+			res.Executable, res.Request.Required, res.Request.RequiredAtOpen, err)
+	}
+}

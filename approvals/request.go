@@ -64,7 +64,10 @@ type Request struct {
 	Reason    string    `json:"reason"`
 	Created   time.Time `json:"created"`
 	Expires   time.Time `json:"expires"`  // end of the approval window
-	Required  int       `json:"required"` // approvals needed, from the policy at creation
+	Required  int       `json:"required"` // approvals needed: the policy's at creation, raised if it was tightened since
+	// RequiredAtOpen is the count Required had when the request was opened,
+	// set when a tightened policy raised it at a decision (0 otherwise).
+	RequiredAtOpen int `json:"required_at_open,omitempty"`
 
 	State     State      `json:"state"`
 	Updated   time.Time  `json:"updated"` // time of the last state change

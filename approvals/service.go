@@ -180,8 +180,12 @@ func (s *Service) update(ctx context.Context, op Op, actor, id string, fn func(r
 }
 
 // Approve counts actor's approval of request id. fingerprint is the
-// Request.Fingerprint the approver was shown. Result.Executable is true for
-// the one call that completes the approvals. Errors: ErrNotFound,
+// Request.Fingerprint the approver was shown. The request needs the larger
+// of the count stored when it was opened and the count the policy asks
+// now: a policy tightened meanwhile (a restart with more approvals) raises
+// Request.Required, and Request.RequiredAtOpen keeps the count it had.
+// Result.Executable is true for the one call that completes the
+// approvals. Errors: ErrNotFound,
 // ErrNotAwaiting, ErrExpired, ErrSelfDecision, ErrNotPermitted,
 // ErrAlreadyDecided, ErrFingerprint, ErrGroupLookup. Refusals are audited.
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
@@ -191,7 +195,7 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 	}
 	executable := false
 	res, err := s.update(ctx, OpApprove, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
-		return approve(r, actor, fingerprint, isApprover, now, &executable)
+		return approve(r, actor, fingerprint, isApprover, s.policy.Required(r.Kind), now, &executable)
 	})
 	res.Executable = err == nil && executable
 	return res, err

@@ -42,9 +42,11 @@ func (r *Request) setState(s State, now time.Time) {
 	r.Updated = now
 }
 
-// approve counts actor's approval. It sets *executable when this approval
-// completes the count.
-func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Time, executable *bool) ([]AuditEvent, error) {
+// approve counts actor's approval. required is the count the policy asks
+// for r's kind now: a policy tightened since r was opened raises r's count
+// (never lowers it), so r needs the larger of the two. It sets *executable
+// when this approval completes the count.
+func approve(r *Request, actor, fingerprint string, isApprover bool, required int, now time.Time, executable *bool) ([]AuditEvent, error) {
 	const op = OpApprove
 	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
 		return ev, err
@@ -61,9 +63,17 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, now time.Ti
 	case fingerprint != r.Fingerprint():
 		return refuse(r, op, actor, now, CodeFingerprint, "the approval was given for a different version of the request")
 	}
+	detail := ""
+	if required > r.Required {
+		if r.RequiredAtOpen == 0 {
+			r.RequiredAtOpen = r.Required
+		}
+		detail = fmt.Sprintf(" (the policy now needs %d for %s; %d when requested)", required, r.Kind, r.RequiredAtOpen)
+		r.Required = required
+	}
 	r.Decisions = append(r.Decisions, Decision{Actor: actor, Verdict: Approve, At: now})
 	n := len(r.Approvals())
-	events := []AuditEvent{r.event(EventApproved, actor, now, fmt.Sprintf("approval %d of %d", n, r.Required))}
+	events := []AuditEvent{r.event(EventApproved, actor, now, fmt.Sprintf("approval %d of %d", n, r.Required)+detail)}
 	if n >= r.Required {
 		r.setState(StateApproved, now)
 		events = append(events, r.event(EventExecutable, actor, now, "enough approvals"))

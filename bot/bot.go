@@ -49,6 +49,10 @@ type Options struct {
 	// budget before the person is told to try again; default
 	// DefaultLookupBudgetWait. Submissions and cancels always wait.
 	LookupBudgetWait time.Duration
+	// Team is the bot's own Slack workspace (auth.test's team_id and
+	// enterprise_id); zero means the bot asks auth.test itself. Envelopes
+	// from other workspaces (Slack Connect guests) are refused.
+	Team Team
 	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
@@ -70,6 +74,7 @@ type Bot struct {
 	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
 	lookupLimits *userLimits
+	own          ownTeam
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -113,7 +118,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(),
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)

@@ -47,6 +47,9 @@ const handlerTimeout = 2 * time.Minute
 func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
 	defer cancel()
+	if !b.fromOwnTeam(ctx, evt) {
+		return
+	}
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)

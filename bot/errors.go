@@ -73,9 +73,15 @@ func explainRefusal(ae *approvals.Error) (blocks.Message, bool) {
 		if ae.Op == approvals.OpOpen {
 			return blocks.RenderNotice(":no_entry_sign: Requests are not accepted in this channel; use one of the response channels (see `/mde help`)."), true
 		}
-		return blocks.RenderNotice(":no_entry_sign: This command is not answered in this channel; use one of the response channels."), true
+		what := "This command"
+		if ae.Op == approvals.OpCancel {
+			what = "`/mde cancel`"
+		}
+		return blocks.RenderNotice(":no_entry_sign: " + what + " is not answered in this channel; use one of the response channels."), true
 	case errors.Is(ae, approvals.ErrNotRequester):
 		return blocks.RenderNotice(":no_entry_sign: You are not allowed to request response actions: you may not request them with `/mde` until an operator adds you to the requesters (slack.requesters)."), true
+	case errors.Is(ae, approvals.ErrWorkspace):
+		return blocks.RenderNotice(":no_entry_sign: mdebot serves members of its own Slack workspace only."), true
 	case errors.Is(ae, approvals.ErrNotReader):
 		return blocks.RenderNotice(":no_entry_sign: Only requesters, approvers and auditors can look up machines and requests."), true
 	case errors.Is(ae, approvals.ErrNotAuditor):

@@ -60,6 +60,12 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 		}
 		b.reply(ctx, in, blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
 	case cmd.Verb == command.VerbCancel:
+		// Like a request, a cancel is typed in a response channel (the
+		// Cancel button sits in the card's thread, which is one).
+		if err := b.o.Approvals.Authorize(ctx, in.user, in.channel, approvals.OpCancel); err != nil {
+			b.replyError(ctx, in, err, "verb", cmd.Verb)
+			return
+		}
 		b.cancelRequest(ctx, in, cmd.ID, cmd.Reason)
 	case cmd.Verb == command.VerbHistory:
 		if b.allowLookup(ctx, in) {

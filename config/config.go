@@ -20,6 +20,7 @@ type Config struct {
 	Defender Defender
 	Policy   Policy
 	Admin    Admin
+	Audit    Audit
 	Log      Log
 }
 
@@ -99,11 +100,30 @@ type Policy struct {
 	Approvals map[string]int
 }
 
-// Admin is the local admin HTTP listener (health and metrics).
+// Admin is the local admin HTTP listener (health, metrics, backup).
 type Admin struct {
 	// Listen is the host:port to listen on (admin.listen); "" turns it off.
 	Listen string
+	// BackupTokenFile is the file holding the token POST /backup requires
+	// (admin.backup_token_file); "" turns online backup off. The file is
+	// read, and its mode checked, by the commands that use it.
+	BackupTokenFile string
 }
+
+// Audit is the key of the audit log's chain, from the environment only
+// (never the file, which may sit beside the database).
+type Audit struct {
+	// Key is the audit key (MDEBOT_AUDIT_KEY), MinAuditKeyLen characters at
+	// least. At most one of Key and KeyFile is set; neither leaves the
+	// audit log unkeyed.
+	Key secret.Value
+	// KeyFile is a file holding the audit key (MDEBOT_AUDIT_KEY_FILE); the
+	// commands that open the database read it and check its mode.
+	KeyFile string
+}
+
+// MinAuditKeyLen is the shortest audit key accepted.
+const MinAuditKeyLen = 32
 
 // Log is how mdebot logs.
 type Log struct {
@@ -213,6 +233,18 @@ func LoadKeys(path string, keys ...string) (*Config, error) {
 		return nil, problems
 	}
 	return d.cfg, nil
+}
+
+// LoadAudit reads only the audit key from the environment (getenv), with
+// the checks Load applies to it: for the offline commands, which need no
+// other secret. It returns Problems when the key is unusable.
+func LoadAudit(getenv func(string) string) (Audit, error) {
+	e := envReader{getenv: getenv, cfg: &Config{}}
+	e.readAudit()
+	if len(e.problems) > 0 {
+		return Audit{}, e.problems
+	}
+	return e.cfg.Audit, nil
 }
 
 // concerns reports whether a problem about key matters to a command that

@@ -60,6 +60,9 @@ func newDecoder(file string) *decoder {
 	})
 	add("policy.approvals", d.approvals)
 	add("admin.listen", d.listen)
+	add("admin.backup_token_file", func(n *yaml.Node) {
+		d.string(n, "admin.backup_token_file", &cfg.Admin.BackupTokenFile)
+	})
 	add("log.format", d.logFormat)
 	add("log.level", d.logLevel)
 	return d
@@ -392,6 +395,10 @@ func (d *decoder) finish() {
 				"slack.approvers is empty, so no one could approve %s: list approvers, or set policy.approvals to 0 for these actions",
 				strings.Join(needing, ", "))
 		}
+	}
+	if cfg.Admin.BackupTokenFile != "" && cfg.Admin.Listen == "" {
+		d.problemf(d.lines["admin.backup_token_file"], "admin.backup_token_file",
+			"admin.backup_token_file is set but admin.listen is off, so nothing would serve POST /backup: set admin.listen or remove admin.backup_token_file")
 	}
 	if len(cfg.Slack.Auditors) == 0 {
 		cfg.Slack.Auditors = slices.Clone(cfg.Slack.Approvers)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -45,7 +46,9 @@ func (e *envReader) token(key, prefix, what string) secret.Value {
 }
 
 // url returns the variable's value, or def when unset, checked to be an
-// absolute http(s) URL (https only when httpsOnly).
+// absolute https URL. Plain http is accepted only for a loopback host
+// (localhost, 127.0.0.0/8, ::1), such as a local fake, since the bot sends
+// bearer tokens there; with httpsOnly, not even then.
 func (e *envReader) url(key, def string, httpsOnly bool) string {
 	v := e.get(key)
 	if v == "" {
@@ -59,6 +62,8 @@ func (e *envReader) url(key, def string, httpsOnly bool) string {
 		e.problemf(key, "%s: %q must be an https URL", key, v)
 	case u.Scheme != "https" && u.Scheme != "http":
 		e.problemf(key, "%s: %q must be an http or https URL", key, v)
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		e.problemf(key, "%s: %q must be an https URL: plain http is accepted only for a loopback host (localhost, 127.0.0.1, ::1), since mdebot sends its tokens there", key, v)
 	case u.User != nil:
 		e.problemf(key, "%s must not carry credentials in the URL", key)
 	default:
@@ -98,6 +103,34 @@ func (e *envReader) read() {
 	if d.Scope == "" {
 		d.Scope = cloud.Scope()
 	}
+
+	e.readAudit()
+}
+
+// readAudit reads the audit key (MDEBOT_AUDIT_KEY or
+// MDEBOT_AUDIT_KEY_FILE) into cfg.Audit.
+func (e *envReader) readAudit() {
+	au := &e.cfg.Audit
+	key := e.get("MDEBOT_AUDIT_KEY")
+	au.KeyFile = e.get("MDEBOT_AUDIT_KEY_FILE")
+	switch {
+	case key != "" && au.KeyFile != "":
+		e.problemf("MDEBOT_AUDIT_KEY", "both MDEBOT_AUDIT_KEY and MDEBOT_AUDIT_KEY_FILE are set: set only one")
+	case key != "" && len(key) < MinAuditKeyLen:
+		e.problemf("MDEBOT_AUDIT_KEY", "MDEBOT_AUDIT_KEY has %d characters, fewer than %d: use a random key (openssl rand -hex 32)", len(key), MinAuditKeyLen)
+	default:
+		au.Key = secret.New(key)
+	}
+}
+
+// loopbackHost reports whether host (a URL's host name, without port or
+// brackets) names this machine: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // cloud returns the MDE_CLOUD preset (commercial when unset), whose hosts

@@ -33,6 +33,8 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	inFlight func() int
+
+	auditHead *auditHeadCollector
 }
 
 // Metrics is a defender.Observer, and a bot.Observer too: cmd/mdebot, which
@@ -61,9 +63,11 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_socket_connected                       1 while the Socket Mode connection is up
 //	mdebot_socket_reconnects_total                Socket Mode reconnections
 //	mdebot_shed_total{lane,reason}                work refused so the rest is served (reason: queue_full, user_limit, budget_busy)
+//	mdebot_audit_head{hash,keyed}                 the audit chain's last sequence number and hash
 func New() *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:       prometheus.NewRegistry(),
+		auditHead: newAuditHeadCollector(),
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdebot_envelopes_total", Help: "Socket Mode envelopes received, by envelope type.",
 		}, []string{"type"}),
@@ -111,7 +115,7 @@ func New() *Metrics {
 	}, m.readInFlight)
 	m.reg.MustRegister(m.envelopes, m.ackLatency, m.commands, m.transitions, m.timeToApprove,
 		m.timeToContain, m.mdeCalls, m.mdeDuration, m.rateLimitWait, m.socketConnected,
-		m.reconnects, m.shed, inFlight,
+		m.reconnects, m.shed, inFlight, m.auditHead,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

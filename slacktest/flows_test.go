@@ -258,3 +258,56 @@ func TestEnvelopeJSONHasSlacksShape(t *testing.T) {
 		}
 	}
 }
+
+func TestASlackConnectGuestsEnvelopesCarryTheirOwnTeam(t *testing.T) {
+	guest := User{ID: "U0GUEST", Name: "gus", TeamID: "T0OTHERORG", EnterpriseID: "E0OTHERORG"}
+	s := newTestServer(t, WithUsers(guest))
+	b := connectedBot(t, s, nil)
+	ctx := testContext(t)
+
+	if _, err := s.SlashCommand(ctx, guest.ID, ops.ID, "/mde", "help"); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := b.waitEvent(t, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)
+	if cmd.TeamID != "T0OTHERORG" || cmd.EnterpriseID != "E0OTHERORG" {
+		t.Errorf("guest's slash command team %q enterprise %q, want T0OTHERORG E0OTHERORG", cmd.TeamID, cmd.EnterpriseID)
+	}
+	if _, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "help"); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ = b.waitEvent(t, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)
+	if cmd.TeamID != "T0FAKETEAM" || cmd.EnterpriseID != "" {
+		t.Errorf("member's slash command team %q enterprise %q, want T0FAKETEAM and none", cmd.TeamID, cmd.EnterpriseID)
+	}
+
+	_, ts, err := webClient(s).PostMessageContext(ctx, ops.ID, slack.MsgOptionBlocks(
+		slack.NewActionBlock("b", slack.NewButtonBlockElement("approve", "R-1", slack.NewTextBlockObject("plain_text", "Approve", false, false)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClickButton(ctx, guest.ID, MessageRef{Channel: ops.ID, TS: ts}, "approve", ""); err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := b.waitEvent(t, socketmode.EventTypeInteractive).Data.(slack.InteractionCallback)
+	if cb.User.TeamID != "T0OTHERORG" || cb.Team.ID != "T0OTHERORG" || cb.Enterprise.ID != "E0OTHERORG" {
+		t.Errorf("guest's click: user team %q, team %q, enterprise %q; want T0OTHERORG, T0OTHERORG, E0OTHERORG",
+			cb.User.TeamID, cb.Team.ID, cb.Enterprise.ID)
+	}
+}
+
+func TestAGridWorkspaceReportsItsEnterpriseInAuthTestAndEnvelopes(t *testing.T) {
+	s := newTestServer(t, WithEnterprise("E0GRID"))
+	b := connectedBot(t, s, nil)
+	ctx := testContext(t)
+	resp, err := webClient(s).AuthTestContext(ctx)
+	if err != nil || resp.TeamID != "T0FAKETEAM" || resp.EnterpriseID != "E0GRID" {
+		t.Fatalf("auth.test = %+v, %v; want T0FAKETEAM in E0GRID", resp, err)
+	}
+	if _, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "help"); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := b.waitEvent(t, socketmode.EventTypeSlashCommand).Data.(slack.SlashCommand)
+	if cmd.TeamID != "T0FAKETEAM" || cmd.EnterpriseID != "E0GRID" {
+		t.Errorf("member's slash command team %q enterprise %q, want T0FAKETEAM E0GRID", cmd.TeamID, cmd.EnterpriseID)
+	}
+}

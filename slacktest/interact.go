@@ -4,13 +4,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // verificationToken is the deprecated token Slack still puts in payloads.
 const verificationToken = "fakeverificationtoken"
 
 func (s *Server) wireUserRef(u User) map[string]any {
-	return map[string]any{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": s.teamID}
+	team, _ := s.userTeam(u)
+	return map[string]any{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": team}
+}
+
+// userTeam is the team and enterprise ids a user's envelopes carry: the
+// fake workspace's, or a Slack Connect guest's own (User.TeamID).
+func (s *Server) userTeam(u User) (team, enterprise string) {
+	if u.TeamID != "" {
+		return u.TeamID, u.EnterpriseID
+	}
+	return s.teamID, s.enterpriseID
+}
+
+// wireTeam is the "team" object of an interactive payload from u.
+func (s *Server) wireTeam(u User) map[string]any {
+	team, _ := s.userTeam(u)
+	domain := s.teamDomain
+	if u.TeamID != "" {
+		domain = strings.ToLower(u.TeamID)
+	}
+	return map[string]any{"id": team, "domain": domain}
+}
+
+// wireEnterprise is the "enterprise" object of an interactive payload
+// from u: null outside Enterprise Grid.
+func (s *Server) wireEnterprise(u User) any {
+	if _, ent := s.userTeam(u); ent != "" {
+		return map[string]any{"id": ent, "name": strings.ToLower(ent)}
+	}
+	return nil
 }
 
 func (s *Server) channelNameLocked(id string) string {
@@ -59,10 +89,11 @@ func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, t
 		return Envelope{}, fmt.Errorf("slacktest: unknown channel %q (add it with WithChannels)", channelID)
 	}
 	env := s.newEnvelopeLocked("slash_commands", userID, channel)
+	team, enterprise := s.userTeam(u)
 	payload := map[string]any{
 		"token":                 verificationToken,
-		"team_id":               s.teamID,
-		"team_domain":           s.teamDomain,
+		"team_id":               team,
+		"team_domain":           s.wireTeam(u)["domain"],
 		"channel_id":            channel,
 		"channel_name":          s.channelNameLocked(channel),
 		"user_id":               u.ID,
@@ -73,6 +104,9 @@ func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, t
 		"is_enterprise_install": "false",
 		"response_url":          s.responseURLLocked(env),
 		"trigger_id":            s.issueTriggerLocked(userID),
+	}
+	if enterprise != "" {
+		payload["enterprise_id"] = enterprise
 	}
 	s.mu.Unlock()
 	return s.sendEnvelope(ctx, env, map[string]any{
@@ -132,8 +166,8 @@ func (s *Server) ClickButton(ctx context.Context, userID string, msg MessageRef,
 		"token":                 verificationToken,
 		"container":             container,
 		"trigger_id":            s.issueTriggerLocked(userID),
-		"team":                  map[string]any{"id": s.teamID, "domain": s.teamDomain},
-		"enterprise":            nil,
+		"team":                  s.wireTeam(u),
+		"enterprise":            s.wireEnterprise(u),
 		"is_enterprise_install": false,
 		"channel":               map[string]any{"id": m.Channel, "name": s.channelNameLocked(m.Channel)},
 		"state":                 map[string]any{"values": map[string]any{}},
@@ -181,14 +215,14 @@ func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values m
 	env.viewID = v.ID
 	payload := map[string]any{
 		"type":                  "view_submission",
-		"team":                  map[string]any{"id": s.teamID, "domain": s.teamDomain},
+		"team":                  s.wireTeam(u),
 		"user":                  s.wireUserRef(u),
 		"api_app_id":            AppID,
 		"token":                 verificationToken,
 		"trigger_id":            s.issueTriggerLocked(userID),
 		"view":                  s.wireView(v, map[string]any{"values": state}),
 		"response_urls":         []any{},
-		"enterprise":            nil,
+		"enterprise":            s.wireEnterprise(u),
 		"is_enterprise_install": false,
 	}
 	s.mu.Unlock()

@@ -15,6 +15,7 @@ type Server struct {
 	baseURL  string // "http://127.0.0.1:PORT"
 
 	teamID, teamDomain string
+	enterpriseID       string
 	pingInterval       time.Duration
 	now                func() time.Time
 
@@ -61,6 +62,13 @@ type Option func(*Server)
 // WithTeam sets the workspace's team ID and domain (defaults T0FAKETEAM, "fake").
 func WithTeam(id, domain string) Option {
 	return func(s *Server) { s.teamID, s.teamDomain = id, domain }
+}
+
+// WithEnterprise makes the workspace part of an Enterprise Grid
+// organization: auth.test and the workspace's members' envelopes carry id
+// as their enterprise_id.
+func WithEnterprise(id string) Option {
+	return func(s *Server) { s.enterpriseID = id }
 }
 
 // WithPingInterval sets how often the fake sends websocket PINGs (default 2s).

@@ -25,6 +25,12 @@ type User struct {
 	ID, Name, RealName, Email string
 	IsBot                     bool
 	TZ                        string
+	// TeamID, when set, makes the user a Slack Connect guest from another
+	// organization's workspace: the envelopes the user sends (slash
+	// commands, clicks, view submissions) and users.info carry this
+	// team_id instead of the fake workspace's, and EnterpriseID, if set,
+	// as their enterprise id.
+	TeamID, EnterpriseID string
 }
 
 // UserGroup is a user group (subteam) answered by usergroups.users.list.

@@ -10,9 +10,10 @@ func (s *Server) wireUser(u User) map[string]any {
 	if tz == "" {
 		tz = "UTC"
 	}
+	team, _ := s.userTeam(u)
 	return map[string]any{
 		"id":        u.ID,
-		"team_id":   s.teamID,
+		"team_id":   team,
 		"name":      u.Name,
 		"real_name": u.RealName,
 		"deleted":   false,
@@ -22,7 +23,7 @@ func (s *Server) wireUser(u User) map[string]any {
 			"real_name":    u.RealName,
 			"display_name": u.Name,
 			"email":        u.Email,
-			"team":         s.teamID,
+			"team":         team,
 		},
 	}
 }

@@ -170,14 +170,18 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // authTest answers auth.test for the bot token.
 func (s *Server) authTest(c *call) (map[string]any, *apiError) {
-	return map[string]any{
+	resp := map[string]any{
 		"url":     "https://" + s.teamDomain + ".slack.com/",
 		"team":    s.teamDomain,
 		"user":    "mdebot",
 		"team_id": s.teamID,
 		"user_id": BotUserID,
 		"bot_id":  BotID,
-	}, nil
+	}
+	if s.enterpriseID != "" {
+		resp["enterprise_id"] = s.enterpriseID
+	}
+	return resp, nil
 }
 
 // appsConnectionsOpen issues a single-use websocket ticket.

@@ -71,7 +71,7 @@ func benchDB(b *testing.B) string {
 					}
 					ev := approvals.AuditEvent{At: r.Created, Type: approvals.EventRequested, RequestID: r.ID,
 						Actor: r.Requester, Kind: r.Kind, Machine: r.Params.Machine, State: r.State, Detail: r.Reason}
-					if err := appendEvents(tx, []approvals.AuditEvent{ev}); err != nil {
+					if err := db.appendEvents(tx, []approvals.AuditEvent{ev}); err != nil {
 						return err
 					}
 				}

@@ -1,11 +1,13 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,16 +44,22 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketActions, bucketInflight, bucketLive,
 		bucketAudit, bucketAuditReq, bucketTime, bucketMachine, bucketUser, bucketKind, bucketState}
 
-	keySchema    = []byte("schema")
-	keyAuditHead = []byte("audit_head")
+	keySchema         = []byte("schema")
+	keyAuditHead      = []byte("audit_head")
+	keyAuditKeyedFrom = []byte("audit_keyed_from")
 )
 
 // DB is mdebot's bbolt database. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
-	path string
+	bolt     *bolt.DB
+	path     string
+	auditKey []byte // nil: plain audit records
 
 	historyReads atomic.Int64 // requests History loaded, for tests
+	pingWrites   atomic.Int64 // Ping writes started, for tests
+
+	pingMu sync.Mutex
+	ping   *pingCall // the Ping write under way, if any
 }
 
 var (
@@ -65,6 +73,13 @@ type Options struct {
 	// Timeout is how long to wait for another process holding the file;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
+	// AuditKey, when set (MinAuditKeyLen bytes at least), keys the audit
+	// chain: new records are linked with HMAC-SHA256 under it, so that
+	// whoever can write the file but does not hold the key cannot rewrite
+	// them unnoticed. Once a record is keyed, every later one must be:
+	// writes without the key then fail (*KeyError), and so does verifying
+	// the keyed records.
+	AuditKey []byte
 }
 
 // ErrLocked matches the error Open returns when another process holds the
@@ -109,8 +124,15 @@ func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
 // *LockedError. It refuses a file with a newer schema (*SchemaError).
 func Open(path string, opts Options) (*DB, error) {
 	timeout := DefaultTimeout
+	var key []byte
 	if opts.Timeout > 0 {
 		timeout = opts.Timeout
+	}
+	if opts.AuditKey != nil {
+		if len(opts.AuditKey) < MinAuditKeyLen {
+			return nil, fmt.Errorf("storage: the audit key has %d bytes; it needs %d at least", len(opts.AuditKey), MinAuditKeyLen)
+		}
+		key = bytes.Clone(opts.AuditKey)
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -119,7 +141,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: opening %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, auditKey: key}
 	if err := db.init(); err != nil {
 		b.Close()
 		return nil, err

@@ -101,7 +101,7 @@ func (db *DB) Create(ctx context.Context, r *approvals.Request, fn func(live []*
 			if len(events) == 0 {
 				return errRollback
 			}
-			return appendEvents(tx, events)
+			return db.appendEvents(tx, events)
 		}
 		if err := validID(r.ID); err != nil {
 			return err
@@ -109,7 +109,7 @@ func (db *DB) Create(ctx context.Context, r *approvals.Request, fn func(live []*
 		if err := putRequest(tx, nil, r); err != nil {
 			return err
 		}
-		return appendEvents(tx, events)
+		return db.appendEvents(tx, events)
 	})
 	if refused != nil {
 		if err != nil {
@@ -141,7 +141,7 @@ func (db *DB) Update(ctx context.Context, id string, fn func(r *approvals.Reques
 			if len(events) == 0 {
 				return errRollback
 			}
-			return appendEvents(tx, events)
+			return db.appendEvents(tx, events)
 		case r.ID != old.ID:
 			return fmt.Errorf("storage: a transition changed request id %s to %s", old.ID, r.ID)
 		}
@@ -149,7 +149,7 @@ func (db *DB) Update(ctx context.Context, id string, fn func(r *approvals.Reques
 			return err
 		}
 		out = r
-		return appendEvents(tx, events)
+		return db.appendEvents(tx, events)
 	})
 	if refused != nil {
 		if err != nil {

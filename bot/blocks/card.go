@@ -193,7 +193,12 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		f = append(f, "*File*\n"+EscapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+RenderCode(r.Params.FileHash, 80))
 	}
 	f = append(f, "*Requested by*\n"+RenderMention(r.Requester)+" · "+renderDate(r.Created))
-	f = append(f, fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals))
+	count := fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals)
+	if r.RequiredAtOpen > 0 && r.RequiredAtOpen < r.RequiredApprovals {
+		// The larger of the count at opening and the policy's now applies.
+		count += fmt.Sprintf(" (the policy now needs %d; %d when requested)", r.RequiredApprovals, r.RequiredAtOpen)
+	}
+	f = append(f, count)
 	f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	if r.ActionID != "" {
 		f = append(f, "*Defender action*\n"+RenderCode(r.ActionID, 80))

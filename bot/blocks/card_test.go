@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,22 @@ func FuzzRequestCardStaysWithinLimits(f *testing.F) {
 			checkLimits(t, RenderRequestCard(r, cardNow), append([]string{user}, cardUsers...), nil)
 		}
 	})
+}
+
+func TestRequestCardSaysWhenATightenedPolicyRaisedTheCount(t *testing.T) {
+	r := cardRequest()
+	r.RequiredApprovals, r.RequiredAtOpen = 2, 1
+	r.Decisions = []DecisionView{{UserID: cardApprover, Approved: true, At: cardNow.Add(-time.Minute)}}
+	var fields []string
+	for _, b := range RenderRequestCard(r, cardNow).Blocks {
+		if s, ok := b.(*slack.SectionBlock); ok {
+			for _, f := range s.Fields {
+				fields = append(fields, f.Text)
+			}
+		}
+	}
+	want := "*Approvals*\n1 of 2 (the policy now needs 2; 1 when requested)"
+	if !slices.Contains(fields, want) {
+		t.Errorf("card fields %q lack %q", fields, want)
+	}
 }

@@ -65,8 +65,11 @@ type RequestView struct {
 	Created           time.Time
 	Expires           time.Time
 	RequiredApprovals int
-	Decisions         []DecisionView
-	State             approvals.State
+	// RequiredAtOpen is the count the request needed when it was opened,
+	// when a policy tightened since raised RequiredApprovals (else 0).
+	RequiredAtOpen int
+	Decisions      []DecisionView
+	State          approvals.State
 	// ClosedBy is the Slack user id who withdrew the request or cancelled
 	// its MDE action, when one did.
 	ClosedBy string

@@ -15,7 +15,10 @@ import (
 type adminRoutes struct {
 	metrics http.Handler // GET /metrics
 	ready   *readiness   // GET /readyz
-	backup  backupFunc   // POST /backup (loopback clients only)
+	backup  backupFunc   // POST /backup (loopback clients with the token only)
+	// backupToken is admin.backup_token_file's secret; backup is left out
+	// without it.
+	backupToken []byte
 }
 
 // adminServer is the local admin HTTP listener (admin.listen):
@@ -24,11 +27,14 @@ type adminRoutes struct {
 //	GET  /readyz   200 "ready" while the Socket Mode connection is up and
 //	               the database takes writes, else 503 and the reason
 //	GET  /metrics  the Prometheus metrics
-//	POST /backup   a consistent copy of the database (loopback only)
+//	POST /backup   a consistent copy of the database (loopback clients
+//	               sending the token of admin.backup_token_file; off
+//	               without it)
 type adminServer struct {
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{}
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	cancel context.CancelFunc // ends every request's context
 }
 
 // startAdmin listens on addr and serves the admin endpoints in the
@@ -49,17 +55,20 @@ func startAdmin(addr string, log *slog.Logger, routes adminRoutes) (*adminServer
 	if routes.metrics != nil {
 		mux.Handle("GET /metrics", routes.metrics)
 	}
-	if routes.backup != nil {
-		mux.Handle("POST /backup", backupHandler(routes.backup, log))
+	if routes.backup != nil && len(routes.backupToken) > 0 {
+		mux.Handle("POST /backup", backupHandler(routes.backup, backupOptions{token: routes.backupToken}, log))
 	}
+	base, cancel := context.WithCancel(context.Background())
 	a := &adminServer{
 		srv: &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 5 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return base },
 		},
-		ln:   ln,
-		done: make(chan struct{}),
+		ln:     ln,
+		done:   make(chan struct{}),
+		cancel: cancel,
 	}
 	go func() {
 		defer close(a.done)
@@ -72,7 +81,10 @@ func startAdmin(addr string, log *slog.Logger, routes adminRoutes) (*adminServer
 }
 
 // stop shuts the listener down, waiting a few seconds for open requests.
+// A backup under way is cut off at once (its request context ends), so a
+// client that stopped reading cannot hold shutdown up.
 func (a *adminServer) stop() {
+	a.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = a.srv.Shutdown(ctx)

@@ -13,6 +13,11 @@ import (
 // readyDBTimeout bounds the database write of one /readyz.
 const readyDBTimeout = 2 * time.Second
 
+// readyCacheTTL is how long the database check's result answers /readyz
+// before another write is tried. Probes arriving meanwhile, or while a
+// check runs, share it: a slow database never holds more than one check.
+const readyCacheTTL = time.Second
+
 // pinger is a database that can prove it takes writes (storage.DB).
 type pinger interface {
 	Ping(ctx context.Context) error
@@ -28,6 +33,16 @@ type readiness struct {
 	mu    sync.Mutex
 	up    bool
 	since time.Time // when up last changed; zero before the first connection
+
+	dbMu     sync.Mutex
+	dbCheck  *dbCheck  // the check running, or the last one
+	dbCached time.Time // when dbCheck ended; zero while it runs
+}
+
+// dbCheck is one database write shared by every probe that asks for it.
+type dbCheck struct {
+	done   chan struct{} // closed when reason is set
+	reason string        // "" when the database took the write
 }
 
 // newReadiness returns a readiness over db, not ready until the socket
@@ -69,12 +84,43 @@ func (r *readiness) check(ctx context.Context) string {
 	case !up:
 		return fmt.Sprintf("Slack Socket Mode disconnected since %s", since.UTC().Format(time.RFC3339))
 	}
-	ctx, cancel := context.WithTimeout(ctx, readyDBTimeout)
+	return r.checkDB(ctx)
+}
+
+// checkDB returns "" when the database takes writes, else why not. It
+// answers from the last check if that ended less than readyCacheTTL ago,
+// joins the check running if any, and else starts one. The check runs
+// apart from any probe's context, bounded by readyDBTimeout, so a probe
+// that gives up does not cut it short for the others.
+func (r *readiness) checkDB(ctx context.Context) string {
+	r.dbMu.Lock()
+	c := r.dbCheck
+	switch {
+	case c == nil, !r.dbCached.IsZero() && r.now().Sub(r.dbCached) >= readyCacheTTL:
+		c = &dbCheck{done: make(chan struct{})}
+		r.dbCheck, r.dbCached = c, time.Time{}
+		go r.runDBCheck(c)
+	}
+	r.dbMu.Unlock()
+	select {
+	case <-c.done:
+		return c.reason
+	case <-ctx.Done():
+		return "database check not finished: " + ctx.Err().Error()
+	}
+}
+
+// runDBCheck writes to the database once and records the result in c.
+func (r *readiness) runDBCheck(c *dbCheck) {
+	ctx, cancel := context.WithTimeout(context.Background(), readyDBTimeout)
 	defer cancel()
 	if err := r.db.Ping(ctx); err != nil {
-		return "database not writable: " + err.Error()
+		c.reason = "database not writable: " + err.Error()
 	}
-	return ""
+	r.dbMu.Lock()
+	r.dbCached = r.now()
+	r.dbMu.Unlock()
+	close(c.done)
 }
 
 // ServeHTTP answers GET /readyz: 200 "ready", or 503 and the reason.

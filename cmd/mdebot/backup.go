@@ -25,8 +25,10 @@ verified, then renamed), and says which way it went:
 
   online   a running bot holds the database: the copy is asked from its
            admin listener (POST http://<admin.listen>/backup, served to
-           loopback clients only), so admin.listen must be set and this
-           command must run on the bot's host;
+           loopback clients sending the token in admin.backup_token_file),
+           so admin.listen and admin.backup_token_file must be set and this
+           command must run on the bot's host, as a user who can read that
+           file;
   offline  no bot runs: the copy is read from the file directly.
 
 The copy is opened and its audit log verified before it replaces BACKUP.
@@ -54,7 +56,12 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFatal
 	}
-	how, records, err := backupTo(ctx, cfg, *out)
+	key, err := m.offlineAuditKey()
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)
+		return exitFatal
+	}
+	how, records, err := backupTo(ctx, cfg, key, *out)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)
 		return exitFatal
@@ -65,21 +72,29 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 }
 
 // backupTo copies cfg's database to out, online or offline, and returns
-// how it did and the number of audit records in the verified copy.
-func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, records uint64, err error) {
+// how it did and the number of audit records in the verified copy; key
+// is the audit key (nil if none) the copy is verified with.
+func backupTo(ctx context.Context, cfg *config.Config, key []byte, out string) (how string, records uint64, err error) {
 	if _, err := os.Stat(cfg.Storage.Path); err != nil {
 		return "", 0, fmt.Errorf("no database at storage.path: %w", err)
 	}
 	var copyTo func(w io.Writer) error
-	db, err := storage.Open(cfg.Storage.Path, storage.Options{Timeout: backupLockWait})
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{Timeout: backupLockWait, AuditKey: key})
 	switch {
 	case errors.Is(err, storage.ErrLocked):
 		if cfg.Admin.Listen == "" {
-			return "", 0, fmt.Errorf("%v, and admin.listen is off: set admin.listen (the bot serves POST /backup there) or stop the bot", err)
+			return "", 0, fmt.Errorf("%v, and admin.listen is off: set admin.listen and admin.backup_token_file (the bot serves POST /backup there) or stop the bot", err)
+		}
+		if cfg.Admin.BackupTokenFile == "" {
+			return "", 0, fmt.Errorf("%v, and admin.backup_token_file is not set, so online backup is off: set it (and restart the bot) or stop the bot", err)
+		}
+		token, err := readSecretFile(cfg.Admin.BackupTokenFile)
+		if err != nil {
+			return "", 0, fmt.Errorf("admin.backup_token_file: %w", err)
 		}
 		url := "http://" + loopbackAddr(cfg.Admin.Listen) + "/backup"
 		how = "online, from the running bot (POST " + url + ")"
-		copyTo = func(w io.Writer) error { return fetchBackup(ctx, url, w) }
+		copyTo = func(w io.Writer) error { return fetchBackup(ctx, url, token, w) }
 	case err != nil:
 		return "", 0, err
 	default:
@@ -87,7 +102,7 @@ func backupTo(ctx context.Context, cfg *config.Config, out string) (how string, 
 		how = "offline, from the file (no bot was running)"
 		copyTo = func(w io.Writer) error { _, err := db.Backup(ctx, w); return err }
 	}
-	records, err = writeVerified(ctx, out, copyTo)
+	records, err = writeVerified(ctx, out, key, copyTo)
 	return how, records, err
 }
 
@@ -104,13 +119,14 @@ func loopbackAddr(listen string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// fetchBackup asks the running bot for a backup at url and copies it to
-// w; the reply's trailer must say the copy is whole.
-func fetchBackup(ctx context.Context, url string, w io.Writer) error {
+// fetchBackup asks the running bot for a backup at url, sending token,
+// and copies it to w; the reply's trailer must say the copy is whole.
+func fetchBackup(ctx context.Context, url string, token []byte, w io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Authorization", "Bearer "+string(token))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("asking the running bot for a backup: %w", err)
@@ -132,7 +148,7 @@ func fetchBackup(ctx context.Context, url string, w io.Writer) error {
 // writeVerified writes what copyTo produces to a temporary file beside
 // out, syncs it, opens it as a database and verifies its audit log, then
 // renames it to out. It returns the number of audit records.
-func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error) (uint64, error) {
+func writeVerified(ctx context.Context, out string, key []byte, copyTo func(io.Writer) error) (uint64, error) {
 	dir := filepath.Dir(out)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
@@ -158,7 +174,7 @@ func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error
 	if st, err := os.Stat(tmp); err != nil || st.Size() == 0 {
 		return 0, errors.New("the backup came out empty")
 	}
-	records, err := verifyBackup(ctx, tmp)
+	records, err := verifyBackup(ctx, tmp, key)
 	if err != nil {
 		return 0, err
 	}
@@ -173,14 +189,18 @@ func writeVerified(ctx context.Context, out string, copyTo func(io.Writer) error
 	return records, nil
 }
 
-// verifyBackup opens the copy at path and verifies its audit log.
-func verifyBackup(ctx context.Context, path string) (uint64, error) {
-	db, err := storage.Open(path, storage.Options{})
+// verifyBackup opens the copy at path and verifies its audit log, with
+// key (nil if none).
+func verifyBackup(ctx context.Context, path string, key []byte) (uint64, error) {
+	db, err := storage.Open(path, storage.Options{AuditKey: key})
 	if err != nil {
 		return 0, fmt.Errorf("the copy does not open as a database: %w", err)
 	}
 	defer db.Close()
 	n, err := db.Verify(ctx)
+	if errors.Is(err, storage.ErrAuditKey) {
+		return n, fmt.Errorf("the copy's audit log is keyed and cannot be verified without the key: %s", auditKeyHint)
+	}
 	if err != nil {
 		return n, fmt.Errorf("the copy's audit log does not verify: %w", err)
 	}

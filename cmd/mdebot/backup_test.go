@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func backupRequests(t *testing.T, path string) []string {
 
 func TestBackupWhileTheBotRunsGoesThroughTheAdminListener(t *testing.T) {
 	addr := freeAddr(t)
-	w := newWorld(t, spec{admin: addr, mde: []defendertest.Option{quick}})
+	w := newWorld(t, spec{admin: addr, backupToken: testBackupToken, mde: []defendertest.Option{quick}})
 	ctx := w.ctx()
 	c := w.start()
 	w.serving(ctx, c, 1)
@@ -99,5 +100,39 @@ func TestBackupOfALockedDatabaseWithoutAdminListenSaysWhatToDo(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a backup file was left: %v", err)
+	}
+}
+
+func TestBackupWhileTheBotRunsNeedsTheTokenFile(t *testing.T) {
+	addr := freeAddr(t)
+	w := newWorld(t, spec{admin: addr})
+	ctx := w.ctx()
+	c := w.start()
+	w.serving(ctx, c, 1)
+	out := filepath.Join(t.TempDir(), "backup.db")
+	code, _, stderr := runMain(t, nil, "backup", "--config", w.config, "--out", out)
+	if code != exitFatal || !strings.Contains(stderr, "admin.backup_token_file is not set, so online backup is off") {
+		t.Errorf("mdebot backup = %d %q, want exit 1 naming admin.backup_token_file", code, stderr)
+	}
+	// Whoever reaches the port without the token gets nothing.
+	resp, err := http.Post("http://"+addr+"/backup", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /backup with backup off = %s, want 404", resp.Status)
+	}
+}
+
+func TestServeRefusesABackupTokenFileOthersCanRead(t *testing.T) {
+	w := newWorld(t, spec{admin: freeAddr(t), backupToken: testBackupToken})
+	if err := os.Chmod(filepath.Join(w.dir, "backup.token"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := w.ctx()
+	c := w.start()
+	if code := c.wait(ctx); code != exitFatal || !strings.Contains(c.out.String(), "readable by its group or others (mode 0644): chmod 600 it") {
+		t.Errorf("serve with a 0644 token file = exit %d:\n%s", code, c.out.String())
 	}
 }

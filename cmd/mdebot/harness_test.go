@@ -44,7 +44,10 @@ type spec struct {
 	approvers []string // default bob and carol
 	ttl       string   // policy.approval_ttl; default 10m
 	admin     string   // admin.listen; default off
-	mde       []defendertest.Option
+	// backupToken, if set, is written to a 0600 file that
+	// admin.backup_token_file names.
+	backupToken string
+	mde         []defendertest.Option
 }
 
 // world is a fake Slack workspace, a fake MDE tenant, a configuration file
@@ -92,6 +95,11 @@ func newWorld(t *testing.T, sp spec) *world {
 	w.writeFile(pem, string(w.mde.CertificatePEM()))
 	w.db = filepath.Join(w.dir, "mdebot.db")
 	w.config = filepath.Join(w.dir, "mdebot.yaml")
+	tokenFile := ""
+	if sp.backupToken != "" {
+		tokenFile = filepath.Join(w.dir, "backup.token")
+		w.writeFile(tokenFile, sp.backupToken+"\n")
+	}
 	w.writeFile(w.config, fmt.Sprintf(`storage:
   path: %s
 slack:
@@ -103,10 +111,11 @@ policy:
   approval_ttl: %s
 admin:
   listen: "%s"
+  backup_token_file: "%s"
 log:
   format: text
   level: debug
-`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin))
+`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile))
 
 	w.env = map[string]string{
 		childEnv:               "1",

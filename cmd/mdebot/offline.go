@@ -11,7 +11,19 @@ import (
 	"github.com/mdebot/mdebot/storage"
 )
 
-// openOffline loads the configuration at path and opens its database,
+// offlineAuditKey is the audit key the environment gives the offline
+// commands (MDEBOT_AUDIT_KEY or MDEBOT_AUDIT_KEY_FILE), nil if none: they
+// read no other secret.
+func (m *Main) offlineAuditKey() ([]byte, error) {
+	a, err := config.LoadAudit(m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return auditKey(a)
+}
+
+// openOffline loads the configuration at path and opens its database
+// with the audit key the environment gives (if any),
 // printing what went wrong (a running bot holding the file among it) to
 // stderr under name. It returns nil and the exit code on failure.
 func (m *Main) openOffline(name, path string) (*storage.DB, int) {
@@ -19,7 +31,12 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 	if !ok {
 		return nil, exitFatal
 	}
-	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
+	key, err := m.offlineAuditKey()
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
+		return nil, exitFatal
+	}
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{AuditKey: key})
 	if errors.Is(err, storage.ErrLocked) {
 		fmt.Fprintf(m.Stderr, "%s: %v: stop the bot first (these commands read the file directly)\n", name, err)
 		return nil, exitFatal

@@ -53,7 +53,12 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		m.printConfigError(err)
 		return exitFatal
 	}
-	if err := serveConfig(ctx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{dryRun: *dryRun}); err != nil {
+	key, err := auditKey(cfg.Audit)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "mdebot: %v\n", err)
+		return exitFatal
+	}
+	if err := serveConfig(ctx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{dryRun: *dryRun, auditKey: key}); err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot: %v\n", err)
 		return exitFatal
 	}
@@ -68,6 +73,9 @@ type serveOptions struct {
 	// defenderHTTP, when not nil, is the HTTP client of Entra ID and MDE
 	// (the playground's, trusting its simulated tenant).
 	defenderHTTP *http.Client
+	// auditKey keys the audit chain (MDEBOT_AUDIT_KEY); nil leaves it
+	// plain, which serve warns of.
+	auditKey []byte
 }
 
 // printFlags writes serve's usage and flags to w.

@@ -43,6 +43,8 @@ Environment (secrets and endpoints; never in the file):
   AZURE_AUTHORITY_HOST           Entra ID login host (default https://login.microsoftonline.com)
   MDE_API_URL                    Defender API (default https://api.security.microsoft.com)
   MDE_SCOPE                      token scope (default https://api.securitycenter.microsoft.com/.default)
+  MDEBOT_AUDIT_KEY               the audit log's HMAC key, 32+ characters (unset: the log is not keyed)
+  MDEBOT_AUDIT_KEY_FILE          instead: a file (mode 0600) holding it
   SSL_CERT_FILE                  a PEM CA bundle Go reads in place of the system's CA
                                  bundle file (the system's certificate directories are
                                  still read)

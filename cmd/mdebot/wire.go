@@ -38,7 +38,7 @@ const (
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
 func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
-	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{AuditKey: opts.auditKey})
 	if err != nil {
 		return err // storage's errors name the file
 	}
@@ -51,12 +51,35 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			err = fmt.Errorf("closing %s: %w", cfg.Storage.Path, cerr)
 		}
 	}()
+	if err := checkAuditKey(ctx, db, opts.auditKey != nil, log); err != nil {
+		return err
+	}
+	headCtx, stopHead := context.WithCancel(ctx)
+	headDone := make(chan struct{})
+	go func() {
+		defer close(headDone)
+		logAuditHead(headCtx, db, auditHeadInterval, log.With("component", "audit"))
+	}()
+	defer func() { stopHead(); <-headDone }() // before the database closes
 
 	mets := metrics.New()
+	mets.SetAuditHead(func() (metrics.AuditHead, error) {
+		h, err := db.AuditHead(context.Background())
+		return metrics.AuditHead{Seq: h.Seq, Hash: h.Hash, Keyed: h.Keyed}, err
+	})
 	ready := newReadiness(db)
 	if cfg.Admin.Listen != "" {
-		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"),
-			adminRoutes{metrics: mets.Handler(), ready: ready, backup: db.Backup})
+		routes := adminRoutes{metrics: mets.Handler(), ready: ready}
+		if cfg.Admin.BackupTokenFile != "" {
+			token, err := readSecretFile(cfg.Admin.BackupTokenFile)
+			if err != nil {
+				return fmt.Errorf("admin.backup_token_file: %w", err)
+			}
+			routes.backup, routes.backupToken = db.Backup, token
+		} else {
+			log.Info("online backup is off: set admin.backup_token_file to serve POST /backup")
+		}
+		admin, err := startAdmin(cfg.Admin.Listen, log.With("component", "admin"), routes)
 		if err != nil {
 			return err
 		}
@@ -64,7 +87,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 
 	api, socket := newSlack(cfg.Slack)
-	if err := checkBotToken(ctx, api, cfg.Slack.APIURL, log); err != nil {
+	team, err := checkBotToken(ctx, api, cfg.Slack.APIURL, log)
+	if err != nil {
 		return err
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
@@ -99,6 +123,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		DryRun:        opts.dryRun,
 
 		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
+		Team:             team,
 	})
 	if err != nil {
 		return err
@@ -175,10 +200,12 @@ func newSlack(cfg config.Slack) (*slack.Client, *socketmode.Client) {
 	return api, socketmode.New(socketAPI)
 }
 
-// checkBotToken calls auth.test with the bot token: a refused token, or an
-// SLACK_API_URL that is not a Web API (404), is fatal; Slack being
-// unreachable is only logged (Socket Mode retries).
-func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) error {
+// checkBotToken calls auth.test with the bot token and returns the bot's
+// workspace: a refused token, or an SLACK_API_URL that is not a Web API
+// (404), is fatal; Slack being unreachable is only logged (Socket Mode
+// retries, and the bot asks auth.test for its workspace again before it
+// serves anyone).
+func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *slog.Logger) (bot.Team, error) {
 	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	resp, err := api.AuthTestContext(ctx)
@@ -186,15 +213,16 @@ func checkBotToken(ctx context.Context, api *slack.Client, apiURL string, log *s
 	var status slack.StatusCodeError
 	switch {
 	case err == nil:
-		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID, "bot_user", resp.UserID)
-		return nil
+		log.Info("Slack bot token accepted", "team", resp.Team, "team_id", resp.TeamID,
+			"enterprise_id", resp.EnterpriseID, "bot_user", resp.UserID)
+		return bot.Team{ID: resp.TeamID, EnterpriseID: resp.EnterpriseID}, nil
 	case refused:
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", code)
+		return bot.Team{}, fmt.Errorf("Slack refused SLACK_BOT_TOKEN (%s): set it to the app's bot token (xoxb-…)", code)
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
-		return fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
+		return bot.Team{}, fmt.Errorf("SLACK_API_URL %s answered 404 Not Found to auth.test: set it to the Web API base URL (default %s)", apiURL, config.DefaultSlackAPIURL)
 	}
 	log.Warn("cannot check the Slack bot token now; going on", "error", err)
-	return nil
+	return bot.Team{}, nil
 }
 
 // policyFrom is the approval policy the configuration describes.
