@@ -1,11 +1,8 @@
 package command
 
 import (
-	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mdebot/mdebot/internal/suggest"
 )
 
 // The export options.
@@ -31,23 +28,9 @@ func (p *parser) export(c *Command) error {
 		if !ok {
 			return p.errorf("unexpected %q: export takes only --since and --format", clip(w))
 		}
-		name, val, hasVal := strings.Cut(opt, "=")
-		name = strings.ToLower(name)
-		if name != optSince && name != optFormat {
-			msg := fmt.Sprintf("unknown option %q", clip(w))
-			if s := suggest.Closest(name, []string{optSince, optFormat}, 2); s != "" {
-				msg += fmt.Sprintf(" (did you mean --%s?)", s)
-			}
-			return p.errorf("%s", msg)
-		}
-		if seen[name] {
-			return p.errorf("--%s is given twice", name)
-		}
-		seen[name] = true
-		if !hasVal {
-			if val, hasVal = p.next(); !hasVal {
-				return p.errorf("--%s needs a value", name)
-			}
+		name, val, err := p.flag(w, opt, []string{optSince, optFormat}, seen)
+		if err != nil {
+			return err
 		}
 		if name == optSince {
 			d, err := parseSince(val)

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,27 +27,10 @@ func (p *parser) history(c *Command) error {
 	subject := false
 	for len(p.words) > 0 {
 		w, _ := p.next()
-		// Smart punctuation turns "--" into an em dash; accept it.
 		if opt, ok := cutOptionPrefix(w); ok {
-			name, val, hasVal := strings.Cut(opt, "=")
-			name = strings.ToLower(name)
-			switch name {
-			case optSince, optFrom, optTo, optKind, optOutcome:
-			default:
-				msg := fmt.Sprintf("unknown option %q", clip(w))
-				if s := suggest.Closest(name, []string{optSince, optFrom, optTo, optKind, optOutcome}, 2); s != "" {
-					msg += fmt.Sprintf(" (did you mean --%s?)", s)
-				}
-				return p.errorf("%s", msg)
-			}
-			if seen[name] {
-				return p.errorf("--%s is given twice", name)
-			}
-			seen[name] = true
-			if !hasVal {
-				if val, hasVal = p.next(); !hasVal {
-					return p.errorf("--%s needs a value", name)
-				}
+			name, val, err := p.flag(w, opt, []string{optSince, optFrom, optTo, optKind, optOutcome}, seen)
+			if err != nil {
+				return err
 			}
 			if err := p.historyOption(f, name, val); err != nil {
 				return err
@@ -70,7 +54,34 @@ func (p *parser) history(c *Command) error {
 	return nil
 }
 
-// cutOptionPrefix strips a leading "--" (or an em dash) from w.
+// flag reads the option word w (opt is w without its "--"): --name=value,
+// or --name with its value in the next word. It refuses a name not among
+// names (suggesting the closest), a repeated one (seen records those read)
+// and a missing value. history and export read their options with it.
+func (p *parser) flag(w, opt string, names []string, seen map[string]bool) (name, val string, err error) {
+	name, val, hasVal := strings.Cut(opt, "=")
+	name = strings.ToLower(name)
+	if !slices.Contains(names, name) {
+		msg := fmt.Sprintf("unknown option %q", clip(w))
+		if s := suggest.Closest(name, names, 2); s != "" {
+			msg += fmt.Sprintf(" (did you mean --%s?)", s)
+		}
+		return "", "", p.errorf("%s", msg)
+	}
+	if seen[name] {
+		return "", "", p.errorf("--%s is given twice", name)
+	}
+	seen[name] = true
+	if !hasVal {
+		if val, hasVal = p.next(); !hasVal {
+			return "", "", p.errorf("--%s needs a value", name)
+		}
+	}
+	return name, val, nil
+}
+
+// cutOptionPrefix strips a leading "--" from w; smart punctuation turns
+// "--" into an em dash, accepted too.
 func cutOptionPrefix(w string) (string, bool) {
 	if rest, ok := strings.CutPrefix(w, "--"); ok {
 		return rest, true
