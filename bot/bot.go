@@ -70,6 +70,7 @@ type Bot struct {
 	cards      cardLocks
 	homes      homes
 	homeQueue  *homeQueue
+	users      *userDirectory
 	// lookups is Options.Defender failing fast past
 	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
@@ -118,7 +119,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), own: ownTeam{team: o.Team},
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)

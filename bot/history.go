@@ -32,8 +32,11 @@ func (b *Bot) history(ctx context.Context, in interaction, cmd command.Command, 
 		return
 	}
 	if cmd.Filter.UserName != "" {
-		b.reply(ctx, in, blocks.RenderUsageError("mention the user (@ and pick them) instead of typing the name", command.VerbHistory.Usage()))
-		return
+		id, ok := b.resolveUserName(ctx, in, cmd.Filter.UserName)
+		if !ok {
+			return
+		}
+		cmd.Filter.UserID, cmd.Filter.UserName = id, ""
 	}
 	var machine defender.MachineID
 	if cmd.Target.Value != "" {
@@ -59,4 +62,31 @@ func (b *Bot) history(ctx context.Context, in interaction, cmd command.Command, 
 		next = page.Next + " " + cmd.String()
 	}
 	b.reply(ctx, in, blocks.RenderHistory(rows, next))
+}
+
+// maxNameMatches bounds the candidates listed for an ambiguous @name.
+const maxNameMatches = 10
+
+// resolveUserName finds the one Slack user a typed @name names (handle,
+// display name or real name). When none or several do, it tells the
+// person (listing the candidates) and returns false.
+func (b *Bot) resolveUserName(ctx context.Context, in interaction, name string) (string, bool) {
+	people, err := b.users.find(ctx, name, b.now(), maxNameMatches+1)
+	if err != nil {
+		b.replyError(ctx, in, err, "name", name)
+		return "", false
+	}
+	switch len(people) {
+	case 0:
+		b.reply(ctx, in, blocks.RenderUsageError("no one in this workspace is named @"+name+" (by handle, display name or real name)", command.VerbHistory.Usage()))
+		return "", false
+	case 1:
+		return people[0].id, true
+	}
+	ids := make([]string, 0, len(people))
+	for _, p := range people[:min(len(people), maxNameMatches)] {
+		ids = append(ids, p.id)
+	}
+	b.reply(ctx, in, blocks.RenderAmbiguousUser(name, ids, len(people) > maxNameMatches))
+	return "", false
 }

@@ -63,3 +63,39 @@ func TestHistoryFiltersByApproverOutcomeAndTimeAndLinksTheThread(t *testing.T) {
 	h.slash(approver1, socChannel, "history")
 	h.ephemeral(approver1, "Only auditors")
 }
+
+func TestHistoryOfAUserTypedAsPlainTextFindsThemByHandleDisplayOrRealName(t *testing.T) {
+	h := newHarness(t)
+	h.slack.AddUser(slacktest.User{ID: "U0RITA2", Name: "rita.b", RealName: "Rita Backup", DisplayName: "Rita"})
+	h.slash(responder, socChannel, "scan ws-0042 quick routine")
+	h.reply(h.card("requested by"), "Succeeded")
+	answer := func(text string) string {
+		t.Helper()
+		seen := map[string]bool{}
+		for _, m := range h.slack.AllMessages() {
+			seen[m.TS] = true
+		}
+		h.slash(approver1, socChannel, text)
+		return h.wait("the answer to "+text, func(m slacktest.Message) bool {
+			return m.Ephemeral && m.VisibleTo == approver1 && !seen[m.TS]
+		}).Text
+	}
+	// The handle wins (handles are unique), even where a display name is
+	// the same word; the real name works in any case, spaced by . or _.
+	for _, typed := range []string{"@rita", "@RITA", "@Rita.Responder", "@rita_responder", "@ritaresponder"} {
+		if got := answer("history " + typed); !strings.Contains(got, "history: 1 request") {
+			t.Errorf("history %s = %q, want the one request of %s", typed, got, responder)
+		}
+	}
+	// A display name several people share lists them; nothing is guessed.
+	h.slack.AddUser(slacktest.User{ID: "U0TWIN1", Name: "tw1", RealName: "T One", DisplayName: "Twin"})
+	h.slack.AddUser(slacktest.User{ID: "U0TWIN2", Name: "tw2", RealName: "T Two", DisplayName: "Twin"})
+	h.advance(userDirectoryTTL + time.Second) // the directory reads the new users
+	if got := answer("history @twin"); !strings.Contains(got, "Several people are named") ||
+		!strings.Contains(got, "<@U0TWIN1>") || !strings.Contains(got, "<@U0TWIN2>") {
+		t.Errorf("history @twin = %q, want both named", got)
+	}
+	if got := answer("history @nobody.here"); !strings.Contains(got, "no one in this workspace is named @nobody.here") {
+		t.Errorf("history @nobody.here = %q", got)
+	}
+}

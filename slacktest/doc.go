@@ -11,7 +11,7 @@
 //
 // Web API methods: apps.connections.open, auth.test, chat.postMessage,
 // chat.update, chat.postEphemeral, chat.delete, chat.getPermalink,
-// users.info, usergroups.users.list, conversations.open, views.open,
+// users.info, users.list (paged by cursor), usergroups.users.list, conversations.open, views.open,
 // views.push, views.update, views.publish, files.getUploadURLExternal (with
 // an upload URL on the fake) and files.completeUploadExternal. Any other
 // method answers unknown_method. Interactions also get a working

@@ -23,8 +23,10 @@ const (
 // User is a workspace member known to the fake (users.info, payloads).
 type User struct {
 	ID, Name, RealName, Email string
-	IsBot                     bool
-	TZ                        string
+	// DisplayName is the profile's display name; empty shows Name.
+	DisplayName string
+	IsBot       bool
+	TZ          string
 	// TeamID, when set, makes the user a Slack Connect guest from another
 	// organization's workspace: the envelopes the user sends (slash
 	// commands, clicks, view submissions) and users.info carry this

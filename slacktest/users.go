@@ -1,6 +1,9 @@
 package slacktest
 
 import (
+	"encoding/base64"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +24,7 @@ func (s *Server) wireUser(u User) map[string]any {
 		"tz":        tz,
 		"profile": map[string]any{
 			"real_name":    u.RealName,
-			"display_name": u.Name,
+			"display_name": u.displayName(),
 			"email":        u.Email,
 			"team":         team,
 		},
@@ -35,6 +38,56 @@ func (s *Server) usersInfo(c *call) (map[string]any, *apiError) {
 		return nil, fail("user_not_found")
 	}
 	return map[string]any{"user": s.wireUser(u)}, nil
+}
+
+// displayName is the name Slack shows for u: DisplayName, or else the
+// handle, as a member who never set one.
+func (u User) displayName() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Name
+}
+
+// usersList answers users.list, a page at a time as Slack does: limit
+// (at most 1000; 0 means all the rest), cursor from the last page's
+// response_metadata.next_cursor (opaque), users in a stable order, and a
+// cursor Slack did not issue refused with invalid_cursor.
+func (s *Server) usersList(c *call) (map[string]any, *apiError) {
+	ids := make([]string, 0, len(s.users))
+	for id := range s.users {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	start := 0
+	if cur := c.param("cursor"); cur != "" {
+		raw, err := base64.StdEncoding.DecodeString(cur)
+		n, perr := strconv.Atoi(strings.TrimPrefix(string(raw), "user:"))
+		if err != nil || perr != nil || !strings.HasPrefix(string(raw), "user:") || n < 0 || n > len(ids) {
+			return nil, fail("invalid_cursor")
+		}
+		start = n
+	}
+	limit := len(ids) - start
+	if l := c.param("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 {
+			return nil, fail("invalid_arguments")
+		}
+		if n > 0 {
+			limit = min(n, 1000, limit)
+		}
+	}
+	members := make([]any, 0, limit)
+	for _, id := range ids[start : start+limit] {
+		members = append(members, s.wireUser(s.users[id]))
+	}
+	next := ""
+	if start+limit < len(ids) {
+		next = base64.StdEncoding.EncodeToString([]byte("user:" + strconv.Itoa(start+limit)))
+	}
+	return map[string]any{"members": members, "cache_ts": s.now().Unix(),
+		"response_metadata": map[string]any{"next_cursor": next}}, nil
 }
 
 // usergroupsUsersList answers usergroups.users.list.

@@ -50,6 +50,7 @@ var handlers = map[string]handler{
 	"chat.delete":                  (*Server).chatDelete,
 	"chat.getPermalink":            (*Server).chatGetPermalink,
 	"users.info":                   (*Server).usersInfo,
+	"users.list":                   (*Server).usersList,
 	"usergroups.users.list":        (*Server).usergroupsUsersList,
 	"conversations.open":           (*Server).conversationsOpen,
 	"views.open":                   (*Server).viewsOpen,

@@ -56,6 +56,23 @@ func RenderAlreadyApproved(missing int) Message {
 	return RenderNotice(":no_entry_sign: You have already approved this; it needs " + more + ".")
 }
 
+// RenderAmbiguousUser renders the answer to an @name that several people
+// answer to: who they are, mentioned (a mention shows the name without
+// notifying in an ephemeral), and how to say which. more is set when there
+// are more than those listed.
+func RenderAmbiguousUser(name string, ids []string, more bool) Message {
+	var ms []string
+	for _, id := range ids {
+		ms = append(ms, RenderMention(id))
+	}
+	list := strings.Join(ms, ", ")
+	if more {
+		list += " and others"
+	}
+	return RenderNotice(":grey_question: Several people are named " + RenderCode("@"+name, 100) + ": " + list +
+		". Mention the one you mean (type @ and pick them).")
+}
+
 // RenderUsageError renders the ephemeral reply to a command that did not
 // parse: what is wrong, then how to write it, as code.
 func RenderUsageError(problem, usage string) Message {
