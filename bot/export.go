@@ -34,6 +34,13 @@ func (b *Bot) export(ctx context.Context, in interaction, cmd command.Command) {
 		b.replyError(ctx, in, err)
 		return
 	}
+	if name, err := b.users.namer(ctx, b.now()); err != nil {
+		b.log.WarnContext(ctx, "naming the people of the export failed; it carries their ids only", "error", err)
+	} else {
+		for i := range rows {
+			rows[i].Name(name)
+		}
+	}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, format, rows); err != nil {
 		b.replyError(ctx, in, err)

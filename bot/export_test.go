@@ -60,6 +60,13 @@ func TestAnAuditorExportsCSVToTheirDM(t *testing.T) {
 	if recs[1][5] != responder || recs[1][10] != "withdrawn" {
 		t.Errorf("first row = %v", recs[1])
 	}
+	col := map[string]int{}
+	for i, name := range recs[0] {
+		col[name] = i
+	}
+	if got := recs[1][col["requester_name"]]; got != "Rita Responder" {
+		t.Errorf("requester_name = %q, want the requester's name", got)
+	}
 	h.ephemeral(approver1, "Sent you the export")
 	if h.slack.CallCount("conversations.open") == 0 || h.slack.CallCount("files.completeUploadExternal") != 1 {
 		t.Errorf("calls: conversations.open %d, files.completeUploadExternal %d",

@@ -135,3 +135,22 @@ func (d *userDirectory) read(ctx context.Context) ([]person, error) {
 		}
 	}
 }
+
+// namer returns a function naming each user id by their real name (else
+// display name, else handle), "" for an id the directory does not know.
+func (d *userDirectory) namer(ctx context.Context, now time.Time) (func(id string) string, error) {
+	people, err := d.list(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]string, len(people))
+	for _, p := range people {
+		for _, n := range []string{p.real, p.display, p.handle} {
+			if strings.TrimSpace(n) != "" {
+				byID[p.id] = n
+				break
+			}
+		}
+	}
+	return func(id string) string { return byID[id] }, nil
+}

@@ -35,7 +35,7 @@ func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView 
 	}
 	v := blocks.RequestView{
 		ID:   r.ID,
-		Kind: approvals.Kind(r.Kind),
+		Kind: r.Kind,
 		Params: blocks.ParamsView{
 			IsolationType: r.Params.Isolation,
 			ScanType:      r.Params.Scan,
@@ -91,12 +91,16 @@ func platformNeed(r *approvals.Request, m blocks.MachineView) (need string, agen
 func historyRow(r *approvals.Request, permalink string) blocks.HistoryRow {
 	row := blocks.HistoryRow{
 		When:        r.Created,
-		Kind:        approvals.Kind(r.Kind),
+		Kind:        r.Kind,
 		MachineName: r.Params.MachineName,
 		FileHash:    r.Params.FileHash,
 		Requester:   r.Requester,
-		State:       approvals.State(r.State),
+		State:       r.State,
 		Permalink:   permalink,
+	}
+	switch r.State {
+	case approvals.StateFailed, approvals.StateTimedOut, approvals.StateCancelled:
+		row.Detail = r.Error
 	}
 	if row.MachineName == "" {
 		row.MachineName = string(r.Params.Machine)

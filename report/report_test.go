@@ -170,3 +170,29 @@ func TestCollectReadsEveryPage(t *testing.T) {
 		t.Errorf("ids (-want +got):\n%s", d)
 	}
 }
+
+func TestTheExportNamesPeopleAndCarriesDefendersFailureText(t *testing.T) {
+	r := &approvals.Request{ID: "R-9", Kind: approvals.KindIsolate, Requester: "U1", State: approvals.StateFailed,
+		Error: "The device is offline", Decisions: []approvals.Decision{{Actor: "U2", Verdict: approvals.Approve}}}
+	row := report.FromRequest(r)
+	names := map[string]string{"U1": "Rita Responder", "U2": "Alex Approver"}
+	row.Name(func(id string) string { return names[id] })
+	var buf bytes.Buffer
+	if err := report.Write(&buf, report.CSV, []report.Row{row}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("CSV %v, %v", recs, err)
+	}
+	got := map[string]string{}
+	for i, h := range recs[0] {
+		got[h] = recs[1][i]
+	}
+	for k, v := range map[string]string{"detail": "The device is offline", "requester_name": "Rita Responder",
+		"approver_names": "Alex Approver", "requester": "U1", "state": "failed"} {
+		if got[k] != v {
+			t.Errorf("column %s = %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -29,6 +29,27 @@ type Row struct {
 	Duration time.Duration `json:"-"`
 	// DurationSeconds is Duration in seconds, for JSON.
 	DurationSeconds float64 `json:"duration_seconds,omitempty"`
+	// Detail is Defender's failure text (or the cancellation's reason),
+	// when there is one.
+	Detail string `json:"detail,omitempty"`
+	// RequesterName, ApproverNames and DenierName are the people's names
+	// in Slack, as the exporter knew them ("" when it could not tell).
+	RequesterName string   `json:"requester_name,omitempty"`
+	ApproverNames []string `json:"approver_names,omitempty"`
+	DenierName    string   `json:"denier_name,omitempty"`
+}
+
+// Name fills the name fields of r from name, which returns the Slack name
+// of a user id ("" when unknown).
+func (r *Row) Name(name func(id string) string) {
+	r.RequesterName = name(r.Requester)
+	r.ApproverNames = nil
+	for _, a := range r.Approvers {
+		r.ApproverNames = append(r.ApproverNames, name(a))
+	}
+	if r.Denier != "" {
+		r.DenierName = name(r.Denier)
+	}
 }
 
 // FromRequest is r as an export row.
@@ -36,7 +57,7 @@ func FromRequest(r *approvals.Request) Row {
 	row := Row{
 		ID: r.ID, Kind: string(r.Kind), Machine: string(r.Params.Machine), MachineName: r.Params.MachineName,
 		FileHash: r.Params.FileHash, Requester: r.Requester, Approvers: []string{}, Reason: r.Reason,
-		State: string(r.State.Outcome()), Created: r.Created.UTC(), ActionID: r.ActionID,
+		State: string(r.State.Outcome()), Created: r.Created.UTC(), ActionID: r.ActionID, Detail: r.Error,
 	}
 	for _, d := range r.Decisions {
 		if d.Verdict == approvals.Approve {

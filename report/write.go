@@ -36,7 +36,8 @@ func (f Format) Ext() string { return "." + string(f) }
 
 // header is the CSV header, in Row's order.
 var header = []string{"id", "kind", "machine", "machine_name", "file_hash", "requester", "approvers", "denier",
-	"deny_reason", "reason", "state", "created", "decided", "submitted", "finished", "mde_action_id", "duration_seconds"}
+	"deny_reason", "reason", "state", "created", "decided", "submitted", "finished", "mde_action_id", "duration_seconds",
+	"detail", "requester_name", "approver_names", "denier_name"}
 
 // Write writes rows to w in format f: CSV with a header line, or a JSON
 // array (one object per row; "[]" when there are none).
@@ -64,12 +65,14 @@ func writeCSV(w io.Writer, rows []Row) error {
 		return fmt.Errorf("report: writing CSV: %w", err)
 	}
 	for _, r := range rows {
+		duration := ""
+		if r.Duration > 0 {
+			duration = strconv.FormatFloat(r.Duration.Seconds(), 'f', -1, 64)
+		}
 		rec := []string{r.ID, r.Kind, r.Machine, r.MachineName, r.FileHash, r.Requester,
 			strings.Join(r.Approvers, " "), r.Denier, r.DenyReason, r.Reason, r.State,
-			csvTime(r.Created), csvTime(r.Decided), csvTime(r.Submitted), csvTime(r.Finished), r.ActionID, ""}
-		if r.Duration > 0 {
-			rec[len(rec)-1] = strconv.FormatFloat(r.Duration.Seconds(), 'f', -1, 64)
-		}
+			csvTime(r.Created), csvTime(r.Decided), csvTime(r.Submitted), csvTime(r.Finished), r.ActionID, duration,
+			r.Detail, r.RequesterName, strings.Join(r.ApproverNames, "; "), r.DenierName}
 		for i, c := range rec {
 			rec[i] = defuse(c)
 		}

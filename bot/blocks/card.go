@@ -193,13 +193,17 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		f = append(f, "*File*\n"+EscapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+RenderCode(r.Params.FileHash, 80))
 	}
 	f = append(f, "*Requested by*\n"+RenderMention(r.Requester)+" · "+renderDate(r.Created))
-	count := fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals)
-	if r.RequiredAtOpen > 0 && r.RequiredAtOpen < r.RequiredApprovals {
-		// The larger of the count at opening and the policy's now applies.
-		count += fmt.Sprintf(" (the policy now needs %d; %d when requested)", r.RequiredApprovals, r.RequiredAtOpen)
+	if r.RequiredApprovals > 0 {
+		// A kind the policy runs without approval has neither a count nor
+		// an approval window to show.
+		count := fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals)
+		if r.RequiredAtOpen > 0 && r.RequiredAtOpen < r.RequiredApprovals {
+			// The larger of the count at opening and the policy's now applies.
+			count += fmt.Sprintf(" (the policy now needs %d; %d when requested)", r.RequiredApprovals, r.RequiredAtOpen)
+		}
+		f = append(f, count)
+		f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	}
-	f = append(f, count)
-	f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	if r.ActionID != "" {
 		f = append(f, "*Defender action*\n"+RenderCode(r.ActionID, 80))
 	}
@@ -294,11 +298,7 @@ func renderStatusLine(r RequestView, now time.Time) string {
 		}
 		return s + renderDetail(r.StatusDetail)
 	case approvals.StateDenied:
-		for _, d := range r.Decisions {
-			if !d.Approved {
-				return ":no_entry: Denied by " + RenderMention(d.UserID) + renderDetail(d.Reason)
-			}
-		}
+		// Who denied it and why stand once, in the decisions above.
 		return ":no_entry: Denied"
 	case approvals.StateExpired:
 		return ":hourglass: Expired unapproved"

@@ -20,6 +20,10 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.RequiredApprovals = 2
 			r.Decisions = []DecisionView{approval}
 		},
+		"ScanNeedingNoApprovalShowsNoCountNorExpiry": func(r *RequestView) {
+			r.Kind, r.Params, r.RequiredApprovals = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}, 0
+			r.State, r.ActionID, r.MDEStatus = approvals.StateSubmitted, "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
+		},
 		"ScanAwaitingHasNoConfirm": func(r *RequestView) {
 			r.Kind, r.Params = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}
 		},
@@ -222,5 +226,15 @@ func TestRequestCardSaysWhenATightenedPolicyRaisedTheCount(t *testing.T) {
 	want := "*Approvals*\n1 of 2 (the policy now needs 2; 1 when requested)"
 	if !slices.Contains(fields, want) {
 		t.Errorf("card fields %q lack %q", fields, want)
+	}
+}
+
+func TestADeniedCardSaysWhoDeniedItAndWhyOnce(t *testing.T) {
+	r := cardRequest()
+	r.State = approvals.StateDenied
+	r.Decisions = []DecisionView{{UserID: cardApprover, Reason: "Not the affected machine", At: cardNow}}
+	s := string(mustJSON(t, RenderRequestCard(r, cardNow).Blocks))
+	if n := strings.Count(s, "Not the affected machine"); n != 1 {
+		t.Errorf("the denial's reason shows %d times, want once:\n%s", n, s)
 	}
 }

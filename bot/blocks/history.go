@@ -38,6 +38,9 @@ func RenderHistory(rows []HistoryRow, cursor string) Message {
 	return newMessage("mdebot history: "+RenderPlural(len(rows), "request"), blocks...)
 }
 
+// renderMaxHistoryDetail bounds Defender's failure text in a history row.
+const renderMaxHistoryDetail = 200
+
 // renderHistoryRow is one request in one short paragraph of mrkdwn.
 func renderHistoryRow(row HistoryRow) string {
 	target := row.MachineName
@@ -62,6 +65,9 @@ func renderHistoryRow(row HistoryRow) string {
 	outcome := renderHistoryOutcome(row.State)
 	if row.MDEDuration > 0 {
 		outcome += ", Defender took " + renderDuration(row.MDEDuration)
+	}
+	if d := strings.TrimSpace(row.Detail); d != "" {
+		outcome += ": " + EscapeTruncate(renderOneLine(d), renderMaxHistoryDetail)
 	}
 	parts = append(parts, outcome)
 	if renderSafeURL(row.Permalink) {

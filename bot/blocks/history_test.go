@@ -48,3 +48,12 @@ func TestHistoryStaysWithinLimitsWhateverTheInput(t *testing.T) {
 		t.Error("the More button was lost")
 	}
 }
+
+func TestAHistoryRowOfAFailedRequestCarriesDefendersText(t *testing.T) {
+	row := HistoryRow{When: cardCreated, Kind: approvals.KindIsolate, MachineName: "ws-fin-01", Requester: cardRequester,
+		State: approvals.StateFailed, Detail: "The device <ws-fin-01> is offline"}
+	got := renderHistoryRow(row)
+	if !strings.Contains(got, "failed: The device &lt;ws-fin-01&gt; is offline") {
+		t.Errorf("history row = %q, want the outcome with Defender's text, escaped", got)
+	}
+}

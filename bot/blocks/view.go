@@ -105,4 +105,7 @@ type HistoryRow struct {
 	State       approvals.State
 	MDEDuration time.Duration // zero when MDE never ran it or it is still running
 	Permalink   string        // https permalink of the card, when known
+	// Detail is Defender's failure text of a failed or timed-out request
+	// (or a cancellation's reason), shown after its outcome.
+	Detail string
 }

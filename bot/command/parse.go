@@ -305,7 +305,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	// Every action verb ends with its reason.
 	if c.Reason = p.rest(); c.Reason == "" {
-		return Command{}, p.errorf("a reason is required: say why, for the approver and the audit log")
+		return Command{}, p.errorf("a reason is required: say why; it is shown on the card and kept in the audit log")
 	}
 	return c, nil
 }
