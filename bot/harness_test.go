@@ -67,6 +67,9 @@ type harnessConfig struct {
 	observer Observer
 	// groups, when set, resolves the user groups instead of Slack.
 	groups approvals.Groups
+	// wrapStore, when set, wraps the store approvals uses (to inject
+	// failures).
+	wrapStore func(approvals.Store) approvals.Store
 	// defOpts are added to the bot's Defender client options (budgets).
 	defOpts []defender.Option
 	// mdeTransport, when set, wraps the bot's transport to the fake MDE.
@@ -136,9 +139,13 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	policy := cfg.policy
 	policy.Auditors = cfg.auditors
+	var store approvals.Store = h.db
+	if cfg.wrapStore != nil {
+		store = cfg.wrapStore(h.db)
+	}
 	h.svc, err = approvals.New(approvals.Options{
 		Policy: policy,
-		Store:  h.db,
+		Store:  store,
 		Groups: groups,
 		Now:    h.now,
 		Logger: logger,

@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,4 +184,41 @@ func TestMdebotNeverCancelsAnActionItDidNotCreateEvenIfARequestRecordsIt(t *test
 	if n := h.mde.CallCount("machineactions.cancel"); n != 0 {
 		t.Errorf("%d cancels sent to Defender, want none", n)
 	}
+}
+
+// failFirstSubmitted is a Store whose first write of a request to
+// submitted fails, as a full disk or a lock timeout would, after MDE took
+// the action.
+type failFirstSubmitted struct {
+	approvals.Store
+	failed atomic.Bool
+}
+
+func (s *failFirstSubmitted) Update(ctx context.Context, id string, fn func(r *approvals.Request) ([]approvals.AuditEvent, error)) (*approvals.Request, error) {
+	return s.Store.Update(ctx, id, func(r *approvals.Request) ([]approvals.AuditEvent, error) {
+		ev, err := fn(r)
+		if err == nil && r.State == approvals.StateSubmitted && s.failed.CompareAndSwap(false, true) {
+			return nil, errors.New("storage: injected write failure")
+		}
+		return ev, err
+	})
+}
+
+func TestAnActionIDThatCouldNotBeStoredIsRecoveredNotLostNorPostedTwice(t *testing.T) {
+	h := newHarness(t, manualMDE, func(c *harnessConfig) {
+		c.wrapStore = func(s approvals.Store) approvals.Store { return &failFirstSubmitted{Store: s} }
+	})
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	r := h.only()
+	h.click(approver1, card, blocks.ActionApprove)
+	got := waitRequest(t, h, r.ID, func(r *approvals.Request) bool { return r.State == approvals.StateSubmitted })
+	a := h.mde.Actions()
+	if len(a) != 1 || got.ActionID != a[0].ID || !strings.HasPrefix(a[0].RequestorComment, commentPrefix(r.ID)) {
+		t.Errorf("request action %q, MDE actions %+v; want the one action recorded", got.ActionID, a)
+	}
+	if n := h.mde.CallCount("actions.isolate"); n != 1 {
+		t.Errorf("isolate POSTs = %d, want 1: recovery must find the action, not post it again", n)
+	}
+	h.reply(card, "Submitted to Defender")
 }
