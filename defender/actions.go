@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mdebot/mdebot/mde"
 )
 
 // Submission is the outcome of an action request. Existing is false when
@@ -104,7 +106,7 @@ func (s *ActionsService) Offboard(ctx context.Context, id MachineID, comment str
 //
 // MDE: POST /api/machineactions/{id}/cancel {"Comment"}.
 func (s *ActionsService) Cancel(ctx context.Context, actionID, comment string) (MachineAction, error) {
-	if !isGUID(actionID) {
+	if !mde.IsActionID(actionID) {
 		return MachineAction{}, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(actionID, 64))
 	}
 	if err := checkComment(comment); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mdebot/mdebot/mde"
 	"github.com/mdebot/mdebot/secret"
 )
 
@@ -97,7 +98,7 @@ type ActionsService struct {
 //
 // MDE: GET /api/machineactions/{id}.
 func (s *ActionsService) Get(ctx context.Context, id string) (MachineAction, error) {
-	if !isGUID(id) {
+	if !mde.IsActionID(id) {
 		return MachineAction{}, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(id, 64))
 	}
 	var a MachineAction
@@ -141,7 +142,7 @@ func (s *ActionsService) Statuses(ctx context.Context, ids []string) (map[string
 	var todo []string
 	for _, id := range ids {
 		id = strings.ToLower(id)
-		if !isGUID(id) {
+		if !mde.IsActionID(id) {
 			return out, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(id, 64))
 		}
 		if !seen[id] {
@@ -208,7 +209,7 @@ func (s *ActionsService) shrinkStatusBatch(n int) {
 //
 // MDE: GET /api/machineactions/{id}/getPackageUri (2 calls/min, 120/h).
 func (s *ActionsService) PackageURI(ctx context.Context, actionID string) (secret.Value, error) {
-	if !isGUID(actionID) {
+	if !mde.IsActionID(actionID) {
 		return secret.Value{}, fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(actionID, 64))
 	}
 	var v struct {

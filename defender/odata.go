@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mdebot/mdebot/mde"
 )
 
 // maxLiteral bounds a user-supplied string placed in an OData literal.
@@ -70,7 +72,7 @@ func (f ActionFilter) Expression() (string, error) {
 	if len(f.IDs) > 0 {
 		var ors []string
 		for _, id := range f.IDs {
-			if !isGUID(id) {
+			if !mde.IsActionID(id) {
 				return "", fmt.Errorf("defender: %q is not a machine action id (a GUID)", truncate(id, 64))
 			}
 			ors = append(ors, "id eq '"+strings.ToLower(id)+"'")
@@ -128,25 +130,4 @@ func group(ors []string) string {
 		return ors[0]
 	}
 	return "(" + strings.Join(ors, " or ") + ")"
-}
-
-// isGUID reports whether s looks like 8-4-4-4-12 hexadecimal digits.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

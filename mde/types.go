@@ -145,3 +145,25 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// IsActionID reports whether s has the form of a machine action id: a
+// GUID, 8-4-4-4-12 hexadecimal digits.
+func IsActionID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -60,3 +60,18 @@ func TestStatusTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestIsActionID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e": true,
+		"7F3C2A10-9B1E-4C55-A0D2-6E8F1B2C3D4E": true,
+		"7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4":  false,
+		"7f3c2a10x9b1e-4c55-a0d2-6e8f1b2c3d4e": false,
+		"7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3dze": false,
+		"":                                     false,
+	} {
+		if got := IsActionID(s); got != want {
+			t.Errorf("IsActionID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -418,7 +418,7 @@ func (p *parser) id() (string, error) {
 	if !ok {
 		return "", p.errorf("a request or action id is required")
 	}
-	if !isRequestID(w) && !isGUID(w) {
+	if !isRequestID(w) && !mde.IsActionID(w) {
 		return "", p.errorf("%q is not a request or action id: a request id looks like R-20261123-0007, a Defender action id is a GUID", clip(w))
 	}
 	return w, nil
@@ -433,28 +433,6 @@ func isRequestID(s string) bool {
 	for i := 2; i < len(s); i++ {
 		if c := s[i]; !isAlnum(c) && c != '-' {
 			return false
-		}
-	}
-	return true
-}
-
-// isGUID reports whether s is a GUID (8-4-4-4-12 hexadecimal digits), the
-// form of MDE machine action ids.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
 		}
 	}
 	return true

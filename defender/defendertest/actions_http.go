@@ -410,22 +410,3 @@ func normalizeHash(h string) string { return strings.ToLower(strings.TrimSpace(h
 
 // normalizeGUID lower-cases a GUID for lookups.
 func normalizeGUID(id string) string { return strings.ToLower(id) }
-
-// isGUID reports whether id has the 8-4-4-4-12 hexadecimal GUID form.
-func isGUID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if id[i] != '-' {
-				return false
-			}
-			continue
-		}
-		if !isHexString(id[i : i+1]) {
-			return false
-		}
-	}
-	return true
-}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/mdebot/mdebot/mde"
 )
 
 var actionSchema = &entitySchema{
@@ -61,7 +63,7 @@ func (s *Server) handleActionsList(rep *reply, req *request) {
 // actionForID validates the GUID key and finds the action (advanced to
 // now); nil means the reply is written. s.mu must be held.
 func (s *Server) actionForIDLocked(rep *reply, id string) *actionRecord {
-	if !isGUID(id) {
+	if !mde.IsActionID(id) {
 		rep.writeErrorf(http.StatusBadRequest, "BadRequest", "The key value (%s) from request is not valid. The key value should be format of type 'Edm.Guid'.", id)
 		return nil
 	}
