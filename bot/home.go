@@ -27,66 +27,17 @@ const maxHomeViewers = 5000
 // bot can republish it when a request they care about changes. It forgets
 // viewers not seen for homeViewerTTL and keeps at most maxHomeViewers.
 type homes struct {
-	mu sync.Mutex
-	m  map[string]homeViewer
-}
-
-// homeViewer is one remembered viewer: their filter and when last seen.
-type homeViewer struct {
-	filter blocks.HomeFilter
-	seen   time.Time
+	expiringMap[string, blocks.HomeFilter]
 }
 
 func (h *homes) set(user string, f blocks.HomeFilter, now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[string]homeViewer{}
-	}
-	if _, ok := h.m[user]; !ok && len(h.m) >= maxHomeViewers {
-		h.expire(now)
-		if len(h.m) >= maxHomeViewers {
-			oldest, first := "", true
-			for u, v := range h.m {
-				if first || v.seen.Before(h.m[oldest].seen) {
-					oldest, first = u, false
-				}
-			}
-			delete(h.m, oldest)
-		}
-	}
-	h.m[user] = homeViewer{filter: f, seen: now}
+	h.store(user, f, now, homeViewerTTL, maxHomeViewers)
 }
 
-// expire forgets the viewers not seen for homeViewerTTL; h.mu is held.
-func (h *homes) expire(now time.Time) {
-	for u, v := range h.m {
-		if now.Sub(v.seen) > homeViewerTTL {
-			delete(h.m, u)
-		}
-	}
-}
-
-func (h *homes) users(now time.Time) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.expire(now)
-	users := make([]string, 0, len(h.m))
-	for u := range h.m {
-		users = append(users, u)
-	}
-	return users
-}
+func (h *homes) users(now time.Time) []string { return h.live(now, homeViewerTTL) }
 
 func (h *homes) get(user string, now time.Time) (blocks.HomeFilter, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	v, ok := h.m[user]
-	if ok && now.Sub(v.seen) > homeViewerTTL {
-		delete(h.m, user)
-		return blocks.HomeFilter{}, false
-	}
-	return v.filter, ok
+	return h.load(user, now, homeViewerTTL)
 }
 
 // handleEvent handles an Events API envelope: app_home_opened publishes

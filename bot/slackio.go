@@ -112,52 +112,15 @@ const maxCachedMachines = 5000
 // without calling MDE each time. Like the App Home viewers, it forgets
 // entries older than machineCacheTTL and keeps at most maxCachedMachines.
 type machineCache struct {
-	mu sync.Mutex
-	m  map[defender.MachineID]cachedMachine
-}
-
-// cachedMachine is one machine and when it was stored.
-type cachedMachine struct {
-	view   blocks.MachineView
-	stored time.Time
+	expiringMap[defender.MachineID, blocks.MachineView]
 }
 
 func (c *machineCache) put(m blocks.MachineView, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[defender.MachineID]cachedMachine{}
-	}
-	id := defender.MachineID(m.ID)
-	if _, ok := c.m[id]; !ok && len(c.m) >= maxCachedMachines {
-		for k, v := range c.m {
-			if now.Sub(v.stored) > machineCacheTTL {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= maxCachedMachines {
-			var oldest defender.MachineID
-			first := true
-			for k, v := range c.m {
-				if first || v.stored.Before(c.m[oldest].stored) {
-					oldest, first = k, false
-				}
-			}
-			delete(c.m, oldest)
-		}
-	}
-	c.m[id] = cachedMachine{view: m, stored: now}
+	c.store(defender.MachineID(m.ID), m, now, machineCacheTTL, maxCachedMachines)
 }
 
 func (c *machineCache) get(id defender.MachineID, now time.Time) (blocks.MachineView, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[id]
-	if ok && now.Sub(v.stored) > machineCacheTTL {
-		delete(c.m, id)
-		return blocks.MachineView{}, false
-	}
-	return v.view, ok
+	return c.load(id, now, machineCacheTTL)
 }
 
 // machineFor is r's machine as last looked up; after a restart it is read
