@@ -27,6 +27,7 @@ const (
 	OpStatus       Op = "status"        // record an MDE status
 	opCard         Op = "card"          // record where the card was posted
 	opCancelOffer  Op = "cancel_offer"  // record the thread reply offering to cancel
+	opEnvelope     Op = "envelope"      // anything sent from another workspace
 
 	OpLookUp      Op = "look up"      // read a machine, a request or an MDE action (/mde machine, /mde status)
 	OpHistory     Op = "history"      // read the request history (/mde history, the App Home)
@@ -91,7 +92,7 @@ func (s *Service) Authorize(ctx context.Context, actor, channel string, op Op) e
 // only, whatever Policy.Requesters says. The adapter, which reads the
 // envelope, tells; detail says where it came from.
 func (s *Service) RefuseOutsider(ctx context.Context, actor, detail string) error {
-	return s.refuse(ctx, nil, Op("envelope"), actor, RuleWorkspace, detail)
+	return s.refuse(ctx, nil, opEnvelope, actor, RuleWorkspace, detail)
 }
 
 // ruleMissing says what an actor refused by rule is not.
