@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mdebot/mdebot/config"
@@ -103,6 +108,11 @@ func (m *Main) runPlayground(ctx context.Context, f playgroundFlags) (err error)
 		return err
 	}
 
+	key, err := playgroundAuditKey(p.DataDir())
+	if err != nil {
+		return err
+	}
+
 	serveCtx, stopServe := context.WithCancel(ctx)
 	defer stopServe()
 	go func() {
@@ -110,7 +120,7 @@ func (m *Main) runPlayground(ctx context.Context, f playgroundFlags) (err error)
 			fmt.Fprintf(m.Stdout, "mdebot playground: open %s in your browser\n", p.URL())
 		}
 	}()
-	if err := serveConfig(serveCtx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{defenderHTTP: hc}); err != nil {
+	if err := serveConfig(serveCtx, cfg, newLogger(m.Stderr, cfg.Log), serveOptions{defenderHTTP: hc, auditKey: key}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "mdebot playground: stopped; the data stays in %s\n", p.DataDir())
@@ -133,4 +143,25 @@ func trustingClient(cert *x509.Certificate) (*http.Client, error) {
 	}
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return hc, nil
+}
+
+// playgroundAuditKey is the playground's audit key, kept in dir/audit.key
+// (0600) and made at the first start, so the playground keys its audit log
+// as a production bot should, without asking for a key.
+func playgroundAuditKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "audit.key")
+	if key, err := readSecretFile(path); err == nil {
+		return key, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("playground audit key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("playground audit key: %w", err)
+	}
+	key := []byte(hex.EncodeToString(raw))
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("playground audit key: %w", err)
+	}
+	return key, nil
 }
