@@ -1,0 +1,120 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mdebot/mdebot/approvals"
+)
+
+// kinds lists the deliveries' kinds and payloads, in order.
+func kinds(ds []approvals.Delivery) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Kind+":"+string(d.Payload))
+	}
+	return out
+}
+
+func TestAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mdebot.db")
+	db := openDB(t, path)
+	c := &clock{t: t0}
+	svc := newService(t, db, c.Now)
+	db.Announce(func(before, after *approvals.Request) []approvals.Delivery {
+		return []approvals.Delivery{{Kind: "state", Lane: "thread/" + after.ID, Payload: []byte(string(before.State) + ">" + string(after.State))}}
+	})
+	r := mustOpen(t, svc, draft(approvals.KindIsolate, machineID(1)))
+	if _, err := svc.Approve(ctx, r.ID, r.Requester, r.Fingerprint()); err == nil {
+		t.Fatal("the requester approved their own request")
+	}
+	if _, err := svc.Deny(ctx, r.ID, approverIDs(1)[0], "not now"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Deny(ctx, r.ID, approverIDs(1)[0], "again"); err == nil {
+		t.Fatal("a second deny succeeded")
+	}
+	db.Close()
+
+	// A restart (reopen) still holds what was owed: one delivery, for the
+	// change that was written, none for the refusals.
+	db = openDB(t, path)
+	got, err := db.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"state:awaiting_approval>denied"}, kinds(got)); diff != "" {
+		t.Fatalf("pending deliveries (-want +got):\n%s", diff)
+	}
+	if err := db.Done(ctx, got[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Pending(ctx); len(got) != 0 {
+		t.Fatalf("pending after Done: %v", kinds(got))
+	}
+}
+
+func TestAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, "")
+	svc := newService(t, db, (&clock{t: t0}).Now)
+	r := mustOpen(t, svc, draft(approvals.KindIsolate, machineID(1)))
+	db.Announce(func(_, _ *approvals.Request) []approvals.Delivery {
+		return []approvals.Delivery{{Kind: "no lane"}}
+	})
+	if _, err := svc.Deny(ctx, r.ID, approverIDs(1)[0], "no"); err == nil {
+		t.Fatal("Deny succeeded although its delivery could not be written")
+	}
+	got, err := svc.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != approvals.StateAwaiting {
+		t.Fatalf("state %s, want awaiting: the change and its delivery are one transaction", got.State)
+	}
+}
+
+func TestADeliveryWithAPendingKeyReplacesIt(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, "")
+	err := db.Enqueue(ctx,
+		approvals.Delivery{Kind: "card", Lane: "card/A", Key: "card/A", Payload: []byte("1")},
+		approvals.Delivery{Kind: "reply", Lane: "C1", Payload: []byte("x")},
+		approvals.Delivery{Kind: "card", Lane: "card/A", Key: "card/A", Payload: []byte("2")},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Enqueue(ctx, approvals.Delivery{Kind: "card", Lane: "card/A", Key: "card/A", Payload: []byte("3")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"reply:x", "card:3"}, kinds(got)); diff != "" {
+		t.Fatalf("pending (-want +got):\n%s", diff)
+	}
+	if got[0].Seq >= got[1].Seq {
+		t.Fatalf("sequence not increasing: %d, %d", got[0].Seq, got[1].Seq)
+	}
+	// Once the newest is done, the key is free: a later one is kept.
+	if err := db.Done(ctx, got[1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Enqueue(ctx, approvals.Delivery{Kind: "card", Lane: "card/A", Key: "card/A", Payload: []byte("4")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.Pending(ctx)
+	if diff := cmp.Diff([]string{"reply:x", "card:4"}, kinds(got)); diff != "" {
+		t.Fatalf("pending (-want +got):\n%s", diff)
+	}
+	if err := db.Enqueue(ctx, approvals.Delivery{Lane: "x"}); err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("a delivery without a kind: %v", err)
+	}
+}
