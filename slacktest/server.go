@@ -30,6 +30,10 @@ type Server struct {
 	views    []*View
 	calls    []APICall
 	failures map[string]*failure
+	// httpFailures script 5xx answers and slow replies (FailNextHTTP,
+	// SlowNext); limits, when set, enforces Slack's rate limits.
+	httpFailures map[string]*httpFailure
+	limits       *limiter
 	lastTS   int64 // microseconds of the last ts issued
 	seq      int   // for IDs
 	triggers map[string]*trigger
@@ -127,6 +131,7 @@ func NewServer(opts ...Option) *Server {
 		channels:     map[string]Channel{},
 		messages:     map[string][]*Message{},
 		failures:     map[string]*failure{},
+		httpFailures: map[string]*httpFailure{},
 		triggers:     map[string]*trigger{},
 		uploads:      map[string]*upload{},
 		tickets:      map[string]bool{},
