@@ -34,10 +34,10 @@ type Server struct {
 	// SlowNext); limits, when set, enforces Slack's rate limits.
 	httpFailures map[string]*httpFailure
 	limits       *limiter
-	lastTS   int64 // microseconds of the last ts issued
-	seq      int   // for IDs
-	triggers map[string]*trigger
-	uploads  map[string]*upload
+	lastTS       int64 // microseconds of the last ts issued
+	seq          int   // for IDs
+	triggers     map[string]*trigger
+	uploads      map[string]*upload
 
 	tickets     map[string]bool
 	openedConns int

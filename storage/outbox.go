@@ -97,7 +97,6 @@ func putDeliveries(tx *bolt.Tx, ds []approvals.Delivery) error {
 	return nil
 }
 
-
 // Pending implements approvals.Outbox: every delivery not Done, by Seq.
 func (db *DB) Pending(ctx context.Context) ([]approvals.Delivery, error) {
 	var ds []approvals.Delivery
