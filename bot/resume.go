@@ -22,7 +22,7 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 				b.finishIndicator(ctx, r) // the indicator call had completed
 				continue
 			}
-			b.tracker.add(r.ID, r.ActionID, r.CancelOfferTS)
+			b.tracker.add(r.ID, r.ActionID)
 			b.log.InfoContext(ctx, "tracking resumed", "request", r.ID, "action", r.ActionID)
 		case approvals.StateApproved:
 			b.recoverApproved(ctx, r)
