@@ -27,6 +27,9 @@ type Delivery struct {
 	Payload []byte `json:"payload,omitempty"`
 	// Enqueued is when the delivery was written (for the latency metric).
 	Enqueued time.Time `json:"enqueued"`
+	// Claimed is set (Claim) while a call that may deliver it is under
+	// way: a delivery still claimed after a restart may have been taken.
+	Claimed bool `json:"claimed,omitempty"`
 }
 
 // Announcer returns the deliveries a change of a request owes: before is
@@ -46,6 +49,8 @@ type Announcer func(before, after *Request) []Delivery
 //     its deliveries in the same transaction.
 //   - Enqueue writes deliveries tied to no change, in one transaction.
 //   - Pending returns every delivery not Done, by Seq.
+//   - Claim marks a delivery as being sent (or, with false, as not
+//     taken after all), so that a restart knows which may have gone.
 //   - Done removes one delivered (or abandoned) delivery.
 //
 // Seq increases across restarts; a Key replaces the pending delivery with
@@ -54,5 +59,6 @@ type Outbox interface {
 	Announce(fn Announcer)
 	Enqueue(ctx context.Context, ds ...Delivery) error
 	Pending(ctx context.Context) ([]Delivery, error)
+	Claim(ctx context.Context, seq uint64, claimed bool) error
 	Done(ctx context.Context, seq uint64) error
 }

@@ -119,7 +119,7 @@ func (b *Bot) publishHome(ctx context.Context, user string, f blocks.HomeFilter,
 		return
 	}
 	v.Notice = notice
-	err = b.send(ctx, "views.publish", "", notice != "", urgentAttempts, func(ctx context.Context) error {
+	err = b.send(ctx, "views.publish", "", notice != "", urgentAttempts, nil, func(ctx context.Context) error {
 		_, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: blocks.RenderHome(v)})
 		return err
 	})

@@ -58,7 +58,7 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 		if in.threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(in.threadTS))
 		}
-		err = b.send(ctx, "chat.postEphemeral", "", true, urgentAttempts, func(ctx context.Context) error {
+		err = b.send(ctx, "chat.postEphemeral", "", true, urgentAttempts, nil, func(ctx context.Context) error {
 			_, err := b.o.Slack.PostEphemeralContext(ctx, in.channel, in.user, opts...)
 			return err
 		})
@@ -81,7 +81,7 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 	}
 	if in.channel == "" && in.user != "" {
 		// A click without a channel or a response_url (a modal's submission).
-		if derr := b.dm(ctx, in.user, m, true); derr != nil {
+		if derr := b.dm(ctx, in.user, m, true, nil); derr != nil {
 			b.log.WarnContext(ctx, "reply by DM failed", "user", in.user, "error", derr)
 		}
 	}

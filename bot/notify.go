@@ -127,7 +127,7 @@ func (b *Bot) permalink(ctx context.Context, r *approvals.Request) string {
 		return v
 	}
 	var link string
-	err := b.send(ctx, "chat.getPermalink", "", false, urgentAttempts, func(ctx context.Context) error {
+	err := b.send(ctx, "chat.getPermalink", "", false, urgentAttempts, nil, func(ctx context.Context) error {
 		var err error
 		link, err = b.o.Slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: r.Card.Channel, Ts: r.Card.TS})
 		return err

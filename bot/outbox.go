@@ -201,6 +201,13 @@ func (o *outbox) deliver(ctx context.Context, d approvals.Delivery) error {
 		b.log.ErrorContext(ctx, "undecodable outbox delivery dropped", "request", d.RequestID, "kind", d.Kind, "error", err)
 		return nil
 	}
+	if d.Claimed && posts(d.Kind) {
+		// A previous run was posting it when it stopped: Slack may have
+		// taken it, and a post is never repeated (at most once).
+		b.slackObs.Failed(d.Kind, "ambiguous")
+		b.log.WarnContext(ctx, "a post under way when mdebot stopped is not repeated", "request", d.RequestID, "kind", d.Kind)
+		return nil
+	}
 	var err error
 	switch d.Kind {
 	case kindReply, kindStatus:
@@ -214,7 +221,7 @@ func (o *outbox) deliver(ctx context.Context, d approvals.Delivery) error {
 	case kindDM:
 		var m blocks.Message
 		if m, err = p.message(); err == nil {
-			err = b.dm(ctx, p.User, m, false)
+			err = b.dm(ctx, p.User, m, false, o.claimer(d))
 		}
 	default:
 		b.log.ErrorContext(ctx, "outbox delivery of an unknown kind dropped", "request", d.RequestID, "kind", d.Kind)
@@ -234,6 +241,18 @@ func (o *outbox) deliver(ctx context.Context, d approvals.Delivery) error {
 	b.log.ErrorContext(ctx, "Slack refused a delivery; not retried", "request", d.RequestID, "kind", d.Kind, "code", code, "error", err)
 	o.undeliverable(ctx, d, code)
 	return nil
+}
+
+// posts reports whether deliveries of kind post a new message: those are
+// sent at most once; the others (edits) are repeated until Slack takes
+// them.
+func posts(kind string) bool {
+	return kind == kindReply || kind == kindStatus || kind == kindNotice || kind == kindDM
+}
+
+// claimer is send's claim for d: recorded in the outbox.
+func (o *outbox) claimer(d approvals.Delivery) func(context.Context, bool) error {
+	return func(ctx context.Context, on bool) error { return o.b.o.Outbox.Claim(ctx, d.Seq, on) }
 }
 
 func isSendError(err error) bool {
@@ -266,7 +285,7 @@ func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) err
 	if channel == "" {
 		channel = r.Channel
 	}
-	ts, err := b.post(ctx, channel, r.Card.TS, m, false)
+	ts, err := b.post(ctx, channel, r.Card.TS, m, false, o.claimer(d))
 	if err != nil {
 		return err
 	}
@@ -343,7 +362,7 @@ func (o *outbox) notice(ctx context.Context, d approvals.Delivery, p payload) er
 		cur = r
 	}
 	m := blocks.RenderRequesterNotice(requestView(r, blocks.MachineView{}), p.Notice, b.permalink(ctx, cur))
-	if err := b.dm(ctx, p.User, m, false); err != nil {
+	if err := b.dm(ctx, p.User, m, false, o.claimer(d)); err != nil {
 		return err
 	}
 	b.log.InfoContext(ctx, "requester notified", "request", r.ID, "notice", p.Notice)
@@ -355,7 +374,7 @@ func (o *outbox) notice(ctx context.Context, d approvals.Delivery, p payload) er
 // and error.
 func (o *outbox) undeliverable(ctx context.Context, d approvals.Delivery, code string) {
 	b := o.b
-	if d.RequestID == "" || (d.Kind != kindReply && d.Kind != kindStatus && d.Kind != kindCard && d.Kind != kindRetire) {
+	if code == "ambiguous" || d.RequestID == "" || (d.Kind != kindReply && d.Kind != kindStatus && d.Kind != kindCard && d.Kind != kindRetire) {
 		return
 	}
 	r, err := b.o.Approvals.Get(ctx, d.RequestID)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -153,6 +154,8 @@ var transientSlackErrors = map[string]bool{
 
 // classify says how err, from a Slack Web API call made under ctx, failed,
 // with the Retry-After of a 429 and the Slack error code of a refusal.
+// failTransient with code "no_reply" is ambiguous (a timeout or a reset:
+// Slack may have taken the call); "connection_refused" is not.
 func classify(ctx context.Context, err error) (f failure, retryAfter time.Duration, code string) {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
@@ -174,8 +177,10 @@ func classify(ctx context.Context, err error) (f failure, retryAfter time.Durati
 			return failTransient, 0, se.Err
 		}
 		return failPermanent, 0, se.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return failTransient, 0, "connection_refused"
 	default:
-		// No answer: connection refused or reset, a timeout.
+		// No answer: a timeout, a reset connection.
 		return failTransient, 0, "no_reply"
 	}
 }
@@ -207,7 +212,13 @@ func (e *sendError) Unwrap() error { return e.Err }
 // not take it), retried with backoff after a transient failure up to
 // attempts times (0: until ctx ends), never retried after a permanent one.
 // urgent calls (an answer someone waits for) go ahead of bulk ones.
-func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, attempts int, fn func(ctx context.Context) error) error {
+//
+// claim, when set, makes the call at most once: it is told true before
+// each attempt and false after an answer that says Slack did not take it
+// (429, 5xx, connection refused); after an ambiguous failure (a timeout
+// after the call was sent) send gives up with code "ambiguous" instead of
+// risking a second post.
+func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, attempts int, claim func(ctx context.Context, on bool) error, fn func(ctx context.Context) error) error {
 	key := limitKey(method, channel)
 	for n := 0; ; n++ {
 		if err := b.pace.wait(ctx, method, key, urgent); err != nil {
@@ -216,9 +227,20 @@ func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, att
 		// A call under way is not cut off when ctx ends (Run stopping):
 		// cutting it would leave Slack's answer unknown.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		if claim != nil {
+			if err := claim(cctx, true); err != nil {
+				cancel()
+				return err
+			}
+		}
 		err := fn(cctx)
-		cancel()
 		f, ra, code := classify(ctx, err)
+		if claim != nil && (f == failRateLimit || f == failTransient && code != "no_reply") {
+			if cerr := claim(cctx, false); cerr != nil {
+				b.log.WarnContext(ctx, "releasing an outbox claim failed", "error", cerr)
+			}
+		}
+		cancel()
 		switch f {
 		case failNone:
 			return nil
@@ -230,6 +252,9 @@ func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, att
 			return &sendError{Method: method, Code: code, Permanent: true, Err: err}
 		case failStopped:
 			return err
+		}
+		if claim != nil && code == "no_reply" {
+			return &sendError{Method: method, Code: "ambiguous", Err: err}
 		}
 		if attempts > 0 && n+1 >= attempts {
 			return &sendError{Method: method, Code: code, Err: err}

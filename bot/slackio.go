@@ -23,13 +23,14 @@ func msgOptions(m blocks.Message) []slack.MsgOption {
 // returns the new message's ts. It goes through send (paced, 429s and
 // transient failures retried): until ctx ends for a bulk post, a few
 // times for an urgent one (someone waits for it).
-func (b *Bot) post(ctx context.Context, channel, threadTS string, m blocks.Message, urgent bool) (string, error) {
+// claim, when set, makes it at most once (see send).
+func (b *Bot) post(ctx context.Context, channel, threadTS string, m blocks.Message, urgent bool, claim func(context.Context, bool) error) (string, error) {
 	opts := msgOptions(m)
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
 	var ts string
-	err := b.send(ctx, "chat.postMessage", channel, urgent, attemptsFor(urgent), func(ctx context.Context) error {
+	err := b.send(ctx, "chat.postMessage", channel, urgent, attemptsFor(urgent), claim, func(ctx context.Context) error {
 		var err error
 		_, ts, err = b.o.Slack.PostMessageContext(ctx, channel, opts...)
 		return err
@@ -61,7 +62,7 @@ func (b *Bot) offerCancel(ctx context.Context, r *approvals.Request, m blocks.Me
 
 // update edits the message channel/ts to m (chat.update), through send.
 func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) error {
-	return b.send(ctx, "chat.update", channel, false, 0, func(ctx context.Context) error {
+	return b.send(ctx, "chat.update", channel, false, 0, nil, func(ctx context.Context) error {
 		_, _, _, err := b.o.Slack.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
 		return err
 	})
@@ -82,7 +83,7 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine blocks.MachineView) (*approvals.Request, error) {
 	unlock := b.cards.lock(r.ID)
 	defer unlock()
-	ts, err := b.post(ctx, channel, "", blocks.RenderRequestCard(requestView(r, machine), b.now()), true)
+	ts, err := b.post(ctx, channel, "", blocks.RenderRequestCard(requestView(r, machine), b.now()), true, nil)
 	if err != nil {
 		return r, fmt.Errorf("posting the card: %w", err)
 	}

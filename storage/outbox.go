@@ -120,6 +120,37 @@ func (db *DB) Pending(ctx context.Context) ([]approvals.Delivery, error) {
 	return ds, nil
 }
 
+// Claim implements approvals.Outbox; a seq not pending is no error.
+func (db *DB) Claim(ctx context.Context, seq uint64, claimed bool) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		out := tx.Bucket(bucketOutbox)
+		if out == nil {
+			return nil
+		}
+		v := out.Get(seqKey(seq))
+		if v == nil {
+			return nil
+		}
+		var d approvals.Delivery
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decoding outbox delivery %d: %w", seq, err)
+		}
+		if d.Claimed == claimed {
+			return errRollback
+		}
+		d.Claimed = claimed
+		v, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return out.Put(seqKey(seq), v)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: claiming outbox delivery %d: %w", seq, err)
+	}
+	return nil
+}
+
 // Done implements approvals.Outbox; a seq not pending is no error.
 func (db *DB) Done(ctx context.Context, seq uint64) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {

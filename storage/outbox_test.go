@@ -118,3 +118,28 @@ func TestADeliveryWithAPendingKeyReplacesIt(t *testing.T) {
 		t.Fatalf("a delivery without a kind: %v", err)
 	}
 }
+
+func TestAClaimIsKeptAcrossARestartUntilReleased(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mdebot.db")
+	db := openDB(t, path)
+	if err := db.Enqueue(ctx, approvals.Delivery{Kind: "reply", Lane: "C1"}, approvals.Delivery{Kind: "reply", Lane: "C1"}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := db.Pending(ctx)
+	if err := db.Claim(ctx, ds[0].Seq, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Claim(ctx, ds[1].Seq, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Claim(ctx, ds[1].Seq, false); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openDB(t, path)
+	ds, _ = db.Pending(ctx)
+	if len(ds) != 2 || !ds[0].Claimed || ds[1].Claimed {
+		t.Fatalf("after a restart: %+v, want the first claimed, the second released", ds)
+	}
+}
