@@ -53,6 +53,7 @@ type harness struct {
 	cfg    harnessConfig
 
 	mu     sync.Mutex
+	bot    *Bot // the running one
 	cancel context.CancelFunc
 	done   chan error
 	runs   int
@@ -195,6 +196,7 @@ func (h *harness) start() {
 	go func() { done <- b.Run(ctx) }()
 	h.mu.Lock()
 	h.cancel, h.done = cancel, done
+	h.bot = b
 	h.runs++
 	n := h.runs
 	h.mu.Unlock()

@@ -34,7 +34,8 @@
 // clock given with WithClock; socket latencies use the monotonic wall clock.
 // A Server is safe for concurrent use.
 //
-// Not modelled: channel membership (user_not_in_channel), thread_ts
+// RemoveBot takes the bot out of a channel (its posts and edits there answer
+// not_in_channel). Not modelled: other channel membership (user_not_in_channel), thread_ts
 // existence, multi-person DMs, pagination, and events other than
 // app_home_opened.
 package slacktest

@@ -61,10 +61,7 @@ type limiter struct {
 // check admits the call c at now, or returns how long to wait; it also
 // records a call made while a Retry-After it answered still ran.
 func (lm *limiter) check(c *call, now time.Time) time.Duration {
-	key := c.method
-	if c.method == "chat.postMessage" {
-		key += "/" + c.param("channel")
-	}
+	key := limitKey(c)
 	if until, ok := lm.paused[key]; ok && now.Before(until) {
 		lm.violations = append(lm.violations, APICall{Method: c.method, Params: c.params, JSON: c.body, At: now})
 	}
@@ -75,6 +72,22 @@ func (lm *limiter) check(c *call, now time.Time) time.Duration {
 		return ra
 	}
 	return 0
+}
+
+// pauseLocked records a Retry-After of ra answered to c at now.
+func (lm *limiter) pauseLocked(c *call, now time.Time, ra time.Duration) {
+	if until := now.Add(ra); until.After(lm.paused[limitKey(c)]) {
+		lm.paused[limitKey(c)] = until
+	}
+}
+
+// limitKey is what c is limited under: its method, and for
+// chat.postMessage its channel.
+func limitKey(c *call) string {
+	if c.method == "chat.postMessage" {
+		return c.method + "/" + c.param("channel")
+	}
+	return c.method
 }
 
 func (lm *limiter) admit(c *call, key string, now time.Time) time.Duration {

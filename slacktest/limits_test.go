@@ -98,3 +98,23 @@ func TestASlowReplyTimesTheClientOutAfterTheCallWasTaken(t *testing.T) {
 		t.Fatal("the slow post was not stored: the ambiguous case is a call Slack took")
 	}
 }
+
+func TestABotRemovedFromAChannelCannotPostOrEditThere(t *testing.T) {
+	s := newTestServer(t)
+	api := webClient(s)
+	ctx := testContext(t)
+	_, ts, err := api.PostMessageContext(ctx, ops.ID, slack.MsgOptionText("before", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RemoveBot(ops.ID)
+	if _, _, err := api.PostMessageContext(ctx, ops.ID, slack.MsgOptionText("after", false)); err == nil || err.Error() != "not_in_channel" {
+		t.Errorf("post after removal: %v, want not_in_channel", err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, ops.ID, ts, slack.MsgOptionText("edited", false)); err == nil || err.Error() != "not_in_channel" {
+		t.Errorf("edit after removal: %v, want not_in_channel", err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, DMChannelID(alice.ID), slack.MsgOptionText("a DM", false)); err != nil {
+		t.Errorf("a DM after removal from a channel: %v", err)
+	}
+}

@@ -34,8 +34,9 @@ type Server struct {
 	// SlowNext); limits, when set, enforces Slack's rate limits.
 	httpFailures map[string]*httpFailure
 	limits       *limiter
-	lastTS       int64 // microseconds of the last ts issued
-	seq          int   // for IDs
+	removed      map[string]bool // channels the bot was removed from (RemoveBot)
+	lastTS       int64           // microseconds of the last ts issued
+	seq          int             // for IDs
 	triggers     map[string]*trigger
 	uploads      map[string]*upload
 
@@ -132,6 +133,7 @@ func NewServer(opts ...Option) *Server {
 		messages:     map[string][]*Message{},
 		failures:     map[string]*failure{},
 		httpFailures: map[string]*httpFailure{},
+		removed:      map[string]bool{},
 		triggers:     map[string]*trigger{},
 		uploads:      map[string]*upload{},
 		tickets:      map[string]bool{},

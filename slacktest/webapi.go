@@ -125,6 +125,10 @@ func (s *Server) dispatchLocked(c *call) (map[string]any, *apiError) {
 	}
 	if f := s.failures[c.method]; f != nil && f.n > 0 {
 		f.n--
+		if s.limits != nil && f.retryAfter > 0 {
+			// A scripted 429 binds like one of the limits'.
+			s.limits.pauseLocked(c, time.Now(), f.retryAfter)
+		}
 		return nil, &apiError{code: f.err, retryAfter: f.retryAfter}
 	}
 	return h(s, c)
