@@ -454,7 +454,14 @@ const (
 // drained waits until the outbox holds nothing.
 func (h *harness) drained() {
 	h.t.Helper()
-	ctx := h.ctx()
+	h.drainedWithin(harnessWait)
+}
+
+// drainedWithin waits up to d until the outbox holds nothing.
+func (h *harness) drainedWithin(d time.Duration) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.t.Context(), max(d, harnessWait))
+	defer cancel()
 	for {
 		ds, err := h.db.Pending(ctx)
 		if err != nil {

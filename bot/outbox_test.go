@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,67 @@ func (h *harness) until(what string, cond func() bool) {
 			h.t.Fatalf("waiting for %s: %v", what, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+func TestATransientSlackFailureIsRetriedAndTheReplyPostedOnce(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	h.slack.FailNextHTTP("chat.postMessage", 2, http.StatusServiceUnavailable)
+	h.click(approver1, card, blocks.ActionApprove)
+	h.reply(card, "Submitted to Defender")
+	h.reply(card, "Defender: Succeeded")
+	h.drained()
+	n := 0
+	for _, m := range h.slack.Thread(socChannel, card.TS) {
+		if strings.Contains(m.Text, "Submitted to Defender") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d Submitted replies, want 1", n)
+	}
+}
+
+// BenchmarkDeliveringAHundredRepliesInOneChannel measures how long the
+// outbox takes to deliver N=100 replies in one channel against the fake
+// enforcing Slack's per-channel limit, and reports it against the floor
+// that limit allows ((N-1) intervals after the first post): floor_ratio
+// 1.0 is as fast as Slack lets anyone go. post_every=1s is Slack's real
+// limit (100 s an iteration); post_every=50ms the same twenty times faster.
+func BenchmarkDeliveringAHundredRepliesInOneChannel(b *testing.B) {
+	for _, scale := range []float64{1, 20} {
+		l := slacktest.SlackLimits().Scaled(scale)
+		b.Run("post_every="+l.PostEvery.String(), func(b *testing.B) {
+			h := newHarness(b, func(c *harnessConfig) {
+				c.slackOpts = append(c.slackOpts, slacktest.WithRateLimits(l))
+				c.slackLimits = SlackLimits{PostEvery: l.PostEvery, Every: map[string]time.Duration{"chat.update": l.Window / 50, "conversations.open": l.Window / 50}}
+			})
+			h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+			h.card("awaiting approval")
+			r := h.only()
+			h.drained()
+			h.mu.Lock()
+			bot := h.bot
+			h.mu.Unlock()
+			const n = 100
+			var total time.Duration
+			for b.Loop() {
+				// Start after the channel's burst allowance is spent and the
+				// bot's own spacing is reset, so each run sees the floor.
+				time.Sleep(4 * l.PostEvery)
+				start := time.Now()
+				for i := range n {
+					bot.postThread(h.ctx(), r, blocks.RenderReply(fmt.Sprintf("final %03d", i)))
+				}
+				bot.out.poke()
+				h.drainedWithin(time.Duration(2*n) * l.PostEvery)
+				total += time.Since(start)
+			}
+			floor := time.Duration(n-1) * l.PostEvery
+			b.ReportMetric(float64(total)/float64(b.N)/float64(floor), "floor_ratio")
+			b.ReportMetric(float64(total)/float64(b.N)/1e9, "s/100replies")
+		})
 	}
 }

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -141,5 +142,60 @@ func TestAClaimIsKeptAcrossARestartUntilReleased(t *testing.T) {
 	ds, _ = db.Pending(ctx)
 	if len(ds) != 2 || !ds[0].Claimed || ds[1].Claimed {
 		t.Fatalf("after a restart: %+v, want the first claimed, the second released", ds)
+	}
+}
+
+// BenchmarkOutboxDelivery is the outbox's cost per delivery on a real file
+// (each transaction fsynced): the Enqueue, the Claim before the call and
+// the Done after it.
+func BenchmarkOutboxDelivery(b *testing.B) {
+	ctx := context.Background()
+	db := openDB(b, "")
+	payload := make([]byte, 1500) // a rendered thread reply's size
+	for b.Loop() {
+		if err := db.Enqueue(ctx, approvals.Delivery{Kind: "reply", Lane: "post/C1", RequestID: "R-1", Payload: payload}); err != nil {
+			b.Fatal(err)
+		}
+		ds, err := db.Pending(ctx)
+		if err != nil || len(ds) != 1 {
+			b.Fatal(len(ds), err)
+		}
+		if err := db.Claim(ctx, ds[0].Seq, true); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Done(ctx, ds[0].Seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAnnouncedUpdate is a decision's transaction with and without
+// the deliveries it owes written in it (a card update, a status reply, a
+// notice): the outbox adds no transaction, only its writes.
+func BenchmarkAnnouncedUpdate(b *testing.B) {
+	for _, announce := range []bool{false, true} {
+		b.Run(fmt.Sprintf("announce=%t", announce), func(b *testing.B) {
+			ctx := context.Background()
+			db := openDB(b, "")
+			svc := newService(b, db, (&clock{t: t0}).Now)
+			if announce {
+				db.Announce(func(_, after *approvals.Request) []approvals.Delivery {
+					p := make([]byte, 1500)
+					return []approvals.Delivery{
+						{Kind: "card", Lane: "card/" + after.ID, Key: "card/" + after.ID},
+						{Kind: "status", Lane: "post/C1", Payload: p},
+						{Kind: "notice", Lane: "dm/U1", Payload: p},
+					}
+				})
+			}
+			r := mustOpen(b, svc, draft(approvals.KindScan, machineID(1)))
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := svc.SetCancelOffer(ctx, r.ID, fmt.Sprint(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
