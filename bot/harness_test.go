@@ -78,6 +78,10 @@ type harnessConfig struct {
 	// slackLimits is Options.SlackLimits.
 	slackOpts   []slacktest.Option
 	slackLimits SlackLimits
+	// slackHTTP, when set, is the bot's HTTP client to the fake Slack.
+	slackHTTP *http.Client
+	// slackObserver is Options.SlackObserver.
+	slackObserver SlackObserver
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -170,8 +174,12 @@ func (h *harness) start() {
 	h.t.Helper()
 	cfg := h.cfg
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
+	slackOpts := []slack.Option{slack.OptionAPIURL(h.slack.APIURL())}
+	if cfg.slackHTTP != nil {
+		slackOpts = append(slackOpts, slack.OptionHTTPClient(cfg.slackHTTP))
+	}
 	b, err := New(Options{
-		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Slack:         slack.New(slacktest.BotToken, slackOpts...),
 		Socket:        socketmode.New(api),
 		Approvals:     h.svc,
 		History:       h.db,
@@ -185,6 +193,7 @@ func (h *harness) start() {
 		Outbox:        h.db,
 		Observer:      cfg.observer,
 		SlackLimits:   cfg.slackLimits,
+		SlackObserver: cfg.slackObserver,
 
 		LookupBudgetWait: cfg.lookupWait,
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,5 +245,49 @@ func BenchmarkDeliveringAHundredRepliesInOneChannel(b *testing.B) {
 			b.ReportMetric(float64(total)/float64(b.N)/float64(floor), "floor_ratio")
 			b.ReportMetric(float64(total)/float64(b.N)/1e9, "s/100replies")
 		})
+	}
+}
+
+// countingSlackObserver counts failed deliveries by code.
+type countingSlackObserver struct {
+	nopSlackObserver
+	mu     sync.Mutex
+	failed map[string]int
+}
+
+func (o *countingSlackObserver) Failed(kind, code string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failed[kind+"/"+code]++
+}
+
+func TestAReplyWhoseCallTimedOutAfterSlackTookItIsNotPostedAgain(t *testing.T) {
+	obs := &countingSlackObserver{failed: map[string]int{}}
+	h := newHarness(t, func(c *harnessConfig) {
+		c.slackHTTP = &http.Client{Timeout: 300 * time.Millisecond}
+		c.slackObserver = obs
+	})
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	h.slack.SlowNext("chat.postMessage", 1, 2*time.Second)
+	h.click(approver1, card, blocks.ActionApprove)
+	h.reply(card, "Defender: Succeeded")
+	h.card("succeeded")
+	h.drained()
+	n := 0
+	for _, m := range h.slack.Thread(socChannel, card.TS) {
+		if strings.Contains(m.Text, "Submitted to Defender") {
+			n++
+		}
+	}
+	// The slow post is the Submitted reply or the approval DM, whichever
+	// came first: Slack took it, and it is not posted again.
+	if n != 1 || h.dmsTo(responder, "was approved") != 1 {
+		t.Errorf("%d Submitted replies and %d approval DMs, want one each", n, h.dmsTo(responder, "was approved"))
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.failed["reply/ambiguous"]+obs.failed["notice/ambiguous"] != 1 {
+		t.Errorf("failures counted: %v, want one ambiguous post", obs.failed)
 	}
 }

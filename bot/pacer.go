@@ -213,11 +213,12 @@ func (e *sendError) Unwrap() error { return e.Err }
 // attempts times (0: until ctx ends), never retried after a permanent one.
 // urgent calls (an answer someone waits for) go ahead of bulk ones.
 //
-// claim, when set, makes the call at most once: it is told true before
-// each attempt and false after an answer that says Slack did not take it
-// (429, 5xx, connection refused); after an ambiguous failure (a timeout
-// after the call was sent) send gives up with code "ambiguous" instead of
-// risking a second post.
+// A post (chat.postMessage, chat.postEphemeral) is made at most once:
+// after an ambiguous failure (a timeout once the call was sent) send gives
+// up with code "ambiguous" rather than risk posting it twice; edits are
+// retried. claim, when set, records this across restarts: it is told true
+// before each attempt and false after an answer that says Slack did not
+// take it (429, 5xx, connection refused).
 func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, attempts int, claim func(ctx context.Context, on bool) error, fn func(ctx context.Context) error) error {
 	key := limitKey(method, channel)
 	for n := 0; ; n++ {
@@ -253,7 +254,8 @@ func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, att
 		case failStopped:
 			return err
 		}
-		if claim != nil && code == "no_reply" {
+		if code == "no_reply" && (claim != nil || method == "chat.postMessage" || method == "chat.postEphemeral") {
+			// Slack may have taken it: a post is never repeated.
 			return &sendError{Method: method, Code: "ambiguous", Err: err}
 		}
 		if attempts > 0 && n+1 >= attempts {
