@@ -139,6 +139,10 @@ func (o *outbox) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
+		// Read and dispatch under o.mu: a drain marks its lane free only
+		// after its last Done, so a lane seen free here is read without
+		// what it delivered (never delivered twice).
+		o.mu.Lock()
 		ds, err := o.b.o.Outbox.Pending(ctx)
 		if err != nil && ctx.Err() == nil {
 			o.b.log.ErrorContext(ctx, "reading the Slack outbox failed", "error", err)
@@ -152,7 +156,6 @@ func (o *outbox) run(ctx context.Context) {
 			}
 			lanes[d.Lane] = append(lanes[d.Lane], d)
 		}
-		o.mu.Lock()
 		for _, lane := range order {
 			if o.busy[lane] {
 				continue
