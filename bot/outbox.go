@@ -27,10 +27,9 @@ const (
 
 // payload is what a delivery carries (approvals.Delivery.Payload, JSON).
 type payload struct {
-	Channel string          `json:"channel,omitempty"` // reply: the request's channel, used when it has no card
-	User    string          `json:"user,omitempty"`    // notice, dm: to whom
-	Text    string          `json:"text,omitempty"`    // reply, dm: the rendered message
-	Blocks  json.RawMessage `json:"blocks,omitempty"`
+	User   string          `json:"user,omitempty"` // notice, dm: to whom
+	Text   string          `json:"text,omitempty"` // reply, dm: the rendered message
+	Blocks json.RawMessage `json:"blocks,omitempty"`
 	// CancelOffer: the reply offers to cancel the action; its ts is stored
 	// (SetCancelOffer) once posted.
 	CancelOffer bool               `json:"cancel_offer,omitempty"`

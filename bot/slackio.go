@@ -51,13 +51,13 @@ func attemptsFor(urgent bool) int {
 // it is written to the outbox, which posts it in order with r's other
 // replies, paced by the channel's limit.
 func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) {
-	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{Channel: r.Channel}.withMessage(m), b.now()))
+	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(m), b.now()))
 }
 
 // offerCancel owes r's Cancel offer in its thread; its ts is stored once
 // posted, so the offer is retired when the action ends.
 func (b *Bot) offerCancel(ctx context.Context, r *approvals.Request, m blocks.Message) {
-	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{Channel: r.Channel, CancelOffer: true}.withMessage(m), b.now()))
+	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{CancelOffer: true}.withMessage(m), b.now()))
 }
 
 // update edits the message channel/ts to m (chat.update), through send.
