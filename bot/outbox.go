@@ -17,12 +17,13 @@ import (
 
 // The kinds of the bot's outbox deliveries (approvals.Delivery.Kind).
 const (
-	kindReply  = "reply"  // a rendered reply in a request's thread (or its channel)
-	kindStatus = "status" // an MDE status reply, rendered from a snapshot of the request
-	kindCard   = "card"   // the request's card, re-rendered from the store (coalesced)
-	kindRetire = "retire" // the Cancel offer reply, retired once the action ended (in the posts' lane, after the offer)
-	kindNotice = "notice" // a DM to the requester about their request
-	kindDM     = "dm"     // a rendered DM
+	kindReply    = "reply"     // a rendered reply in a request's thread (or its channel)
+	kindStatus   = "status"    // an MDE status reply, rendered from a snapshot of the request
+	kindCard     = "card"      // the request's card, re-rendered from the store (coalesced)
+	kindPostCard = "post_card" // the request's card, posted late (Slack refused it when the request was opened)
+	kindRetire   = "retire"    // the Cancel offer reply, retired once the action ended (in the posts' lane, after the offer)
+	kindNotice   = "notice"    // a DM to the requester about their request
+	kindDM       = "dm"        // a rendered DM
 )
 
 // payload is what a delivery carries (approvals.Delivery.Payload, JSON).
@@ -216,6 +217,8 @@ func (o *outbox) deliver(ctx context.Context, d approvals.Delivery) error {
 		err = o.reply(ctx, d, p)
 	case kindCard:
 		err = o.card(ctx, d)
+	case kindPostCard:
+		err = o.postCard(ctx, d)
 	case kindRetire:
 		err = o.retire(ctx, d)
 	case kindNotice:
@@ -249,7 +252,7 @@ func (o *outbox) deliver(ctx context.Context, d approvals.Delivery) error {
 // sent at most once; the others (edits) are repeated until Slack takes
 // them.
 func posts(kind string) bool {
-	return kind == kindReply || kind == kindStatus || kind == kindNotice || kind == kindDM
+	return kind == kindReply || kind == kindStatus || kind == kindNotice || kind == kindDM || kind == kindPostCard
 }
 
 // claimer is send's claim for d: recorded in the outbox.
@@ -333,6 +336,34 @@ func (o *outbox) card(ctx context.Context, d approvals.Delivery) error {
 	return nil
 }
 
+// postCard posts the card of a request that has none yet, showing its
+// state now, and stores where it is; the replies owed after it in its
+// lane then follow in its thread.
+func (o *outbox) postCard(ctx context.Context, d approvals.Delivery) error {
+	b := o.b
+	unlock := b.cards.lock(d.RequestID)
+	defer unlock()
+	r, err := b.o.Approvals.Get(ctx, d.RequestID)
+	if err != nil || r.Card.TS != "" {
+		return nil
+	}
+	ts, err := b.post(ctx, r.Channel, "", blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()), false, o.claimer(d))
+	if err != nil {
+		return err
+	}
+	if _, err := b.o.Approvals.SetCard(context.WithoutCancel(ctx), r.ID, approvals.Card{Channel: r.Channel, TS: ts}); err != nil {
+		b.log.ErrorContext(ctx, "storing a card posted late failed", "request", r.ID, "error", err)
+	}
+	b.log.InfoContext(ctx, "card posted late", "request", r.ID)
+	return nil
+}
+
+// owePostCard owes r's card, which Slack refused when r was opened: the
+// outbox posts it late rather than never.
+func (b *Bot) owePostCard(ctx context.Context, r *approvals.Request) {
+	b.enqueue(ctx, delivery(kindPostCard, postLane(r.Channel), "post_card/"+r.ID, r.ID, payload{}, b.now()))
+}
+
 // retire edits the request's Cancel offer to say the action has ended.
 func (o *outbox) retire(ctx context.Context, d approvals.Delivery) error {
 	b := o.b
@@ -376,7 +407,7 @@ func (o *outbox) notice(ctx context.Context, d approvals.Delivery, p payload) er
 // and error.
 func (o *outbox) undeliverable(ctx context.Context, d approvals.Delivery, code string) {
 	b := o.b
-	if code == "ambiguous" || d.RequestID == "" || (d.Kind != kindReply && d.Kind != kindStatus && d.Kind != kindCard && d.Kind != kindRetire) {
+	if code == "ambiguous" || d.RequestID == "" || (d.Kind != kindReply && d.Kind != kindStatus && d.Kind != kindCard && d.Kind != kindRetire && d.Kind != kindPostCard) {
 		return
 	}
 	r, err := b.o.Approvals.Get(ctx, d.RequestID)

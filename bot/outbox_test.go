@@ -291,3 +291,26 @@ func TestAReplyWhoseCallTimedOutAfterSlackTookItIsNotPostedAgain(t *testing.T) {
 		t.Errorf("failures counted: %v, want one ambiguous post", obs.failed)
 	}
 }
+
+func TestACardSlackRefusedForAWhileIsPostedLateAndItsRequestWorks(t *testing.T) {
+	h := newHarness(t)
+	// The command's own tries (urgentAttempts) fail, and the outbox's
+	// first two.
+	h.slack.FailNextHTTP("chat.postMessage", urgentAttempts+2, http.StatusServiceUnavailable)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	h.until("the outbox's log of the late card", func() bool { return strings.Contains(h.logs.String(), "card posted late") })
+	h.click(approver1, card, blocks.ActionApprove)
+	h.reply(card, "Submitted to Defender")
+	h.reply(card, "Defender: Succeeded")
+	h.card("succeeded")
+	top := 0
+	for _, m := range h.slack.Messages(socChannel) {
+		if m.ThreadTS == "" && !m.Ephemeral {
+			top++
+		}
+	}
+	if top != 1 {
+		t.Errorf("%d top-level messages, want the one card:\n%s", top, h.dump())
+	}
+}
