@@ -84,7 +84,7 @@ func benchBot(b *testing.B, db *storage.DB) *Bot {
 		b.Fatal(err)
 	}
 	api := slack.New("xoxb-bench", slack.OptionAPIURL("http://127.0.0.1:1/"))
-	bot, err := New(Options{Slack: api, Socket: socketmode.New(api), Approvals: svc, History: db, Defender: def})
+	bot, err := New(Options{Slack: api, Socket: socketmode.New(api), Approvals: svc, History: db, Defender: def, Outbox: db})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func BenchmarkTrackerTick(b *testing.B) {
 	h := newHarness(b)
 	bot := h.detachedBot()
 	for i := range 1000 {
-		bot.tracker.add(fmt.Sprintf("R-%04d", i), fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "")
+		bot.tracker.add(fmt.Sprintf("R-%04d", i), fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 	}
 	ctx := context.Background()
 	before := h.mde.CallCount("machineactions.list")

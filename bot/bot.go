@@ -53,6 +53,16 @@ type Options struct {
 	// enterprise_id); zero means the bot asks auth.test itself. Envelopes
 	// from other workspaces (Slack Connect guests) are refused.
 	Team Team
+	// Outbox keeps what the bot owes Slack (storage.DB): written with the
+	// change that owes it (the bot registers its Announcer), delivered in
+	// order and paced, drained on start. Required.
+	Outbox approvals.Outbox
+	// SlackLimits paces the bot's calls to Slack; zero means
+	// DefaultSlackLimits (Slack's documented limits).
+	SlackLimits SlackLimits
+	// SlackObserver is told of the outbox and of Slack's rate limits, for
+	// metrics; nil observes nothing.
+	SlackObserver SlackObserver
 	// DryRun runs the whole flow (lookup, approvals, cards) but sends no
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
@@ -76,6 +86,10 @@ type Bot struct {
 	lookups      *defender.Client
 	lookupLimits *userLimits
 	own          ownTeam
+	// pace spaces the calls to Slack (send); out delivers the outbox.
+	pace     *pacer
+	out      *outbox
+	slackObs SlackObserver
 }
 
 // New checks o, fills its defaults and returns a Bot.
@@ -91,6 +105,8 @@ func New(o Options) (*Bot, error) {
 		return nil, errors.New("bot: Options.History is required")
 	case o.Defender == nil:
 		return nil, errors.New("bot: Options.Defender is required")
+	case o.Outbox == nil:
+		return nil, errors.New("bot: Options.Outbox is required")
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -113,6 +129,12 @@ func New(o Options) (*Bot, error) {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
+	if o.SlackObserver == nil {
+		o.SlackObserver = nopSlackObserver{}
+	}
+	if o.SlackLimits.PostEvery == 0 && o.SlackLimits.Every == nil {
+		o.SlackLimits = DefaultSlackLimits()
+	}
 	if o.LookupsPerMinute == 0 {
 		o.LookupsPerMinute = DefaultLookupsPerMinute
 	}
@@ -121,6 +143,13 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
+	b.slackObs = o.SlackObserver
+	b.pace = newPacer(o.SlackLimits, time.Now)
+	b.pace.onWait = func(key string, until time.Time) {
+		b.log.Warn("slack rate limit: paused until Retry-After", "limit", key, "until", until.UTC().Format(time.RFC3339Nano))
+	}
+	b.out = newOutbox(b)
+	o.Outbox.Announce(b.announce)
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
 	return b, nil
@@ -153,6 +182,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runHomes(ctx) })
+	wg.Go(func() { b.out.run(ctx) })
 	loop := &socketLoop{
 		client: b.o.Socket,
 		log:    b.log,
@@ -169,9 +199,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	return loop.run(ctx)
 }
 
-// expired rewrites the cards of requests the sweeper expired. It finishes
-// even if Run ends meanwhile: the expiry is stored, and a restart would
-// not find the request live to rewrite its card or tell its requester.
+// expired follows the requests the sweeper expired: their card updates
+// and notices were written to the outbox with the expiry (so a restart
+// delivers them if Run ends first); this wakes it and queues App Homes.
 func (b *Bot) expired(ctx context.Context, rs []*approvals.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
 	defer cancel()

@@ -17,8 +17,15 @@
 //     its MachineAction to the end; resume.go and recover.go pick up, after
 //     a restart or a lost reply, what was in flight; dryrun.go stands in
 //     for execute under --dry-run.
-//   - slackio.go posts, updates and edits cards; notify.go sends the DMs
-//     and reminders (marked in Marks first, so never twice); views.go turns
+//   - pacer.go is the one path of every call to Slack (send): paced by
+//     Slack's limits, a 429 waits out its Retry-After, transient failures
+//     are retried, permanent ones are not. outbox.go delivers what the bot
+//     owes Slack from the store's outbox (approvals.Outbox): announce
+//     writes a change's card update, status reply and notices in the
+//     change's own transaction; each lane (a channel's posts, a card) in
+//     order; posts at most once.
+//   - slackio.go posts cards and owes thread replies; notify.go the
+//     reminders and permalinks (marked in Marks first); views.go turns
 //     requests and machines into view models; errors.go is the one place
 //     that tells people what an error means; groups.go caches user groups.
 //

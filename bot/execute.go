@@ -181,15 +181,8 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	}
 	view := requestView(r, b.machineFor(ctx, r))
 	b.postThread(ctx, r, blocks.RenderSubmitted(view))
-	cancelTS := ""
 	if !status.Terminal() {
-		cancelTS = b.postThread(ctx, r, blocks.RenderCancelReply(view))
-		if cancelTS != "" {
-			// Stored so the tracker retires the button after a restart too.
-			if _, err := b.o.Approvals.SetCancelOffer(ctx, r.ID, cancelTS); err != nil {
-				log.WarnContext(ctx, "storing the cancel offer failed", "error", err)
-			}
-		}
+		b.offerCancel(ctx, r, blocks.RenderCancelReply(view))
 	}
 	b.updateCard(ctx, r)
 	if status.Terminal() {
@@ -199,7 +192,7 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	if r.CancelRequested != "" {
 		b.cancelFound(ctx, r, a)
 	}
-	b.tracker.add(r.ID, a.ID, cancelTS)
+	b.tracker.add(r.ID, a.ID)
 }
 
 // cancelFound cancels in MDE the action a of request r, found after a

@@ -46,7 +46,7 @@ func (b *Bot) export(ctx context.Context, in interaction, cmd command.Command) {
 		b.replyError(ctx, in, err)
 		return
 	}
-	dm, err := b.openDM(ctx, user)
+	dm, err := b.openDM(ctx, user, true)
 	if err != nil {
 		b.replyError(ctx, in, err)
 		return

@@ -97,7 +97,13 @@ func (b *Bot) openDeny(ctx context.Context, in interaction, id, triggerID string
 		b.replyError(ctx, in, err, "request", id)
 		return
 	}
-	if _, err := b.o.Slack.OpenViewContext(ctx, triggerID, blocks.RenderDenyModal(requestView(r, b.machineFor(ctx, r)))); err != nil {
+	modal := blocks.RenderDenyModal(requestView(r, b.machineFor(ctx, r)))
+	// Through send, as an urgent answer: a 429 waits out its Retry-After
+	// (the trigger_id lasts 3 s, after which Slack says expired_trigger_id).
+	if err := b.send(ctx, "views.open", "", true, 1, nil, func(ctx context.Context) error {
+		_, err := b.o.Slack.OpenViewContext(ctx, triggerID, modal)
+		return err
+	}); err != nil {
 		b.replyError(ctx, in, err, "request", id)
 		return
 	}

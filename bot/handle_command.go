@@ -126,7 +126,8 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", in.user, "target", r.Target(), "executable", res.Executable)
 	r, err = b.postCard(ctx, r, in.channel, machine)
 	if err != nil {
-		log.ErrorContext(ctx, "card failed", "error", err)
+		log.ErrorContext(ctx, "card failed; the outbox posts it late", "error", err)
+		b.owePostCard(ctx, r)
 	}
 	b.republishHomes(ctx, r)
 	if res.Executable {

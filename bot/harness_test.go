@@ -53,6 +53,7 @@ type harness struct {
 	cfg    harnessConfig
 
 	mu     sync.Mutex
+	bot    *Bot // the running one
 	cancel context.CancelFunc
 	done   chan error
 	runs   int
@@ -76,6 +77,14 @@ type harnessConfig struct {
 	mdeTransport func(http.RoundTripper) http.RoundTripper
 	// lookupWait is Options.LookupBudgetWait.
 	lookupWait time.Duration
+	// slackOpts are added to the fake Slack's options (WithRateLimits);
+	// slackLimits is Options.SlackLimits.
+	slackOpts   []slacktest.Option
+	slackLimits SlackLimits
+	// slackHTTP, when set, is the bot's HTTP client to the fake Slack.
+	slackHTTP *http.Client
+	// slackObserver is Options.SlackObserver.
+	slackObserver SlackObserver
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -89,12 +98,14 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 			TTL:       10 * time.Minute,
 		},
 		poll: 50 * time.Millisecond,
+		// The fake enforces no limits unless a test asks: pace lightly.
+		slackLimits: SlackLimits{PostEvery: time.Millisecond},
 	}
 	for _, c := range configure {
 		c(&cfg)
 	}
 	h := &harness{t: t, logs: &syncBuffer{}, cfg: cfg}
-	h.slack = slacktest.NewServer(
+	slackOpts := append([]slacktest.Option{
 		slacktest.WithUsers(
 			slacktest.User{ID: responder, Name: "rita", RealName: "Rita Responder"},
 			slacktest.User{ID: approver1, Name: "alan", RealName: "Alan Approver"},
@@ -103,7 +114,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		),
 		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"}),
 		slacktest.WithUserGroups(slacktest.UserGroup{ID: approverSet, Handle: "soc-approvers", Name: "SOC approvers", Members: []string{approver1, approver2}}),
-	)
+	}, cfg.slackOpts...)
+	h.slack = slacktest.NewServer(slackOpts...)
 	t.Cleanup(h.slack.Close)
 	h.mde = defendertest.NewServer(cfg.mdeOpts...)
 	t.Cleanup(h.mde.Close)
@@ -169,8 +181,12 @@ func (h *harness) start() {
 	h.t.Helper()
 	cfg := h.cfg
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
+	slackOpts := []slack.Option{slack.OptionAPIURL(h.slack.APIURL())}
+	if cfg.slackHTTP != nil {
+		slackOpts = append(slackOpts, slack.OptionHTTPClient(cfg.slackHTTP))
+	}
 	b, err := New(Options{
-		Slack:         slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
+		Slack:         slack.New(slacktest.BotToken, slackOpts...),
 		Socket:        socketmode.New(api),
 		Approvals:     h.svc,
 		History:       h.db,
@@ -181,7 +197,10 @@ func (h *harness) start() {
 		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           h.now,
 		Marks:         h.db,
+		Outbox:        h.db,
 		Observer:      cfg.observer,
+		SlackLimits:   cfg.slackLimits,
+		SlackObserver: cfg.slackObserver,
 
 		LookupBudgetWait: cfg.lookupWait,
 	})
@@ -193,6 +212,7 @@ func (h *harness) start() {
 	go func() { done <- b.Run(ctx) }()
 	h.mu.Lock()
 	h.cancel, h.done = cancel, done
+	h.bot = b
 	h.runs++
 	n := h.runs
 	h.mu.Unlock()
@@ -433,7 +453,7 @@ func (h *harness) detachedBot() *Bot {
 		Slack:     slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
 		Socket:    socketmode.New(slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()))),
 		Approvals: h.svc, History: h.db, Defender: h.def,
-		Logger: h.logger(), Now: h.now, Marks: h.db,
+		Logger: h.logger(), Now: h.now, Marks: h.db, Outbox: h.db,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -446,3 +466,30 @@ const (
 	sha1Hash   = "3395856ce81f2b7382dee72602f798b642f14140"
 	sha256Hash = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
 )
+
+// drained waits until the outbox holds nothing.
+func (h *harness) drained() {
+	h.t.Helper()
+	h.drainedWithin(harnessWait)
+}
+
+// drainedWithin waits up to d until the outbox holds nothing.
+func (h *harness) drainedWithin(d time.Duration) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.t.Context(), max(d, harnessWait))
+	defer cancel()
+	for {
+		ds, err := h.db.Pending(ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(ds) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			h.t.Fatalf("the outbox still holds %d deliveries (first: %s %s)", len(ds), ds[0].Kind, ds[0].RequestID)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

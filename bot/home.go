@@ -70,7 +70,11 @@ func (b *Bot) publishHome(ctx context.Context, user string, f blocks.HomeFilter,
 		return
 	}
 	v.Notice = notice
-	if _, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: blocks.RenderHome(v)}); err != nil {
+	err = b.send(ctx, "views.publish", "", notice != "", urgentAttempts, nil, func(ctx context.Context) error {
+		_, err := b.o.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: blocks.RenderHome(v)})
+		return err
+	})
+	if err != nil {
 		b.log.WarnContext(ctx, "views.publish failed", "user", user, "error", err)
 	}
 }

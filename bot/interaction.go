@@ -43,7 +43,10 @@ func (in interaction) note(verb command.Verb, outcome string) {
 
 // reply shows m to the person only: in the App Home as the view's notice;
 // elsewhere ephemerally in the channel (chat.postEphemeral) or, where the
-// bot cannot post, through the response_url; failing both, by DM.
+// bot cannot post, through the response_url; failing both, by DM. It does
+// not go through the outbox: an answer to someone who just acted goes
+// ahead of bulk thread replies (its own method's pacing, urgent), waits
+// out a 429, and is not kept across a restart (its moment has passed).
 func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 	if in.home != nil {
 		b.publishHome(ctx, in.user, *in.home, m.Text)
@@ -55,7 +58,11 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 		if in.threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(in.threadTS))
 		}
-		if _, err = b.o.Slack.PostEphemeralContext(ctx, in.channel, in.user, opts...); err == nil {
+		err = b.send(ctx, "chat.postEphemeral", "", true, urgentAttempts, nil, func(ctx context.Context) error {
+			_, err := b.o.Slack.PostEphemeralContext(ctx, in.channel, in.user, opts...)
+			return err
+		})
+		if err == nil {
 			return
 		}
 	}
@@ -74,7 +81,7 @@ func (b *Bot) reply(ctx context.Context, in interaction, m blocks.Message) {
 	}
 	if in.channel == "" && in.user != "" {
 		// A click without a channel or a response_url (a modal's submission).
-		if derr := b.dm(ctx, in.user, m); derr != nil {
+		if derr := b.dm(ctx, in.user, m, true, nil); derr != nil {
 			b.log.WarnContext(ctx, "reply by DM failed", "user", in.user, "error", derr)
 		}
 	}

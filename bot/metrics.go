@@ -90,3 +90,26 @@ func (b *Bot) observeCommand(handle func(rec *commandRecord)) {
 	handle(rec)
 	b.o.Observer.Command(rec.result())
 }
+
+// SlackObserver is told how the bot's deliveries to Slack go, for metrics.
+// Its methods must be fast and safe for concurrent use.
+type SlackObserver interface {
+	// OutboxPending is how many deliveries the outbox holds.
+	OutboxPending(n int)
+	// RateLimited is one HTTP 429 from Slack for method.
+	RateLimited(method string)
+	// Delivered is one delivery of kind taken by Slack, latency after the
+	// change that owed it was written.
+	Delivered(kind string, latency time.Duration)
+	// Failed is one delivery of kind that Slack refused for good, with
+	// Slack's error code (not_in_channel, channel_not_found…).
+	Failed(kind, code string)
+}
+
+// nopSlackObserver observes nothing.
+type nopSlackObserver struct{}
+
+func (nopSlackObserver) OutboxPending(int)               {}
+func (nopSlackObserver) RateLimited(string)              {}
+func (nopSlackObserver) Delivered(string, time.Duration) {}
+func (nopSlackObserver) Failed(string, string)           {}

@@ -49,7 +49,7 @@ func (m *memMarks) Marked(_ context.Context, key string) (string, bool, error) {
 }
 
 // notices are the DMs r's requester is owed in its current state, in the
-// order they happened.
+// order they happened; a change owes those its new state adds (announce).
 func notices(r *approvals.Request) []blocks.Notice {
 	approved := r.Required > 0 && len(r.Approvals()) >= r.Required
 	switch r.State {
@@ -68,27 +68,6 @@ func notices(r *approvals.Request) []blocks.Notice {
 		return []blocks.Notice{blocks.NoticeExpired}
 	}
 	return nil
-}
-
-// notify sends r's requester the DMs owed for r's state, each once (marked
-// first, so at most once across restarts).
-func (b *Bot) notify(ctx context.Context, r *approvals.Request) {
-	for _, n := range notices(r) {
-		first, err := b.o.Marks.Mark(ctx, "notice/"+r.ID+"/"+string(n), b.now().UTC().Format(time.RFC3339))
-		if err != nil {
-			b.log.WarnContext(ctx, "recording a notification failed", "request", r.ID, "notice", n, "error", err)
-			return
-		}
-		if !first {
-			continue
-		}
-		m := blocks.RenderRequesterNotice(requestView(r, blocks.MachineView{}), n, b.permalink(ctx, r))
-		if err := b.dm(ctx, r.Requester, m); err != nil {
-			b.log.WarnContext(ctx, "requester notification failed", "request", r.ID, "notice", n, "error", err)
-			continue
-		}
-		b.log.InfoContext(ctx, "requester notified", "request", r.ID, "notice", n)
-	}
 }
 
 // halfway is when r is half-way to expiry.
@@ -118,6 +97,7 @@ func (b *Bot) remind(ctx context.Context) {
 			continue
 		}
 		b.postThread(ctx, r, blocks.RenderReminder(requestView(r, blocks.MachineView{}), b.o.Approvals.Policy().Approvers))
+		b.out.poke()
 		b.log.InfoContext(ctx, "approvers reminded", "request", r.ID)
 	}
 }
@@ -146,7 +126,12 @@ func (b *Bot) permalink(ctx context.Context, r *approvals.Request) string {
 	if v, ok, err := b.o.Marks.Marked(ctx, key); err == nil && ok {
 		return v
 	}
-	link, err := b.o.Slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: r.Card.Channel, Ts: r.Card.TS})
+	var link string
+	err := b.send(ctx, "chat.getPermalink", "", false, urgentAttempts, nil, func(ctx context.Context) error {
+		var err error
+		link, err = b.o.Slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: r.Card.Channel, Ts: r.Card.TS})
+		return err
+	})
 	if err != nil {
 		b.log.WarnContext(ctx, "chat.getPermalink failed", "request", r.ID, "error", err)
 		return ""
@@ -157,10 +142,9 @@ func (b *Bot) permalink(ctx context.Context, r *approvals.Request) string {
 	return link
 }
 
-// afterChange runs after a request's card was re-rendered for a change:
-// the requester's notifications, and the App Home of the people it
-// concerns.
+// afterChange runs after a change of a request: the App Home of the
+// people it concerns (the requester's notices are owed in the outbox,
+// written with the change).
 func (b *Bot) afterChange(ctx context.Context, r *approvals.Request) {
-	b.notify(ctx, r)
 	b.republishHomes(ctx, r)
 }

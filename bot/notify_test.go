@@ -39,9 +39,10 @@ func TestTheRequesterIsToldOfTheApprovalAndTheOutcomeOnce(t *testing.T) {
 	}
 	h.dmTo(responder, "finished: :large_green_circle: succeeded")
 	h.card("succeeded")
-	// A restart replays nothing: the DMs were recorded as sent.
+	// A restart replays nothing: the DMs were delivered and removed from
+	// the outbox.
 	h.restart()
-	h.detachedBot().notify(h.ctx(), h.only())
+	h.drained()
 	if a, f := h.dmsTo(responder, "was approved"), h.dmsTo(responder, "finished"); a != 1 || f != 1 {
 		t.Errorf("%d approval and %d outcome DMs, want one each", a, f)
 	}

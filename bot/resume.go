@@ -22,7 +22,7 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 				b.finishIndicator(ctx, r) // the indicator call had completed
 				continue
 			}
-			b.tracker.add(r.ID, r.ActionID, r.CancelOfferTS)
+			b.tracker.add(r.ID, r.ActionID)
 			b.log.InfoContext(ctx, "tracking resumed", "request", r.ID, "action", r.ActionID)
 		case approvals.StateApproved:
 			b.recoverApproved(ctx, r)
@@ -98,7 +98,8 @@ func (b *Bot) notSent(ctx context.Context, r *approvals.Request) {
 func (b *Bot) postMissingCard(ctx context.Context, r *approvals.Request) *approvals.Request {
 	r, err := b.postCard(ctx, r, r.Channel, b.machineFor(ctx, r))
 	if err != nil {
-		b.log.ErrorContext(ctx, "posting a missing card failed", "request", r.ID, "error", err)
+		b.log.ErrorContext(ctx, "posting a missing card failed; the outbox posts it late", "request", r.ID, "error", err)
+		b.owePostCard(ctx, r)
 	}
 	return r
 }

@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-func TestARequestExpiredAsRunStopsStillHasItsCardRewritten(t *testing.T) {
+func TestARequestExpiredWhileRunStopsHasItsCardRewrittenOnTheNextStart(t *testing.T) {
 	h := newHarness(t)
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
 	h.stop()
 	h.advance(11 * time.Minute)
-	// The sweeper stored the expiry; Run's context ends before the card is
-	// rewritten.
+	// The sweeper stored the expiry, and with it the card update it owes;
+	// Run's context ends before the card is rewritten.
 	expired, err := h.svc.Sweep(h.ctx())
 	if err != nil || len(expired) != 1 {
 		t.Fatalf("Sweep = %d requests, %v; want 1", len(expired), err)
@@ -21,8 +21,10 @@ func TestARequestExpiredAsRunStopsStillHasItsCardRewritten(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	h.detachedBot().expired(ctx, expired)
+	h.start()
 	got := h.card("expired unapproved")
 	if got.TS != card.TS {
 		t.Errorf("expired card %s, want %s rewritten", got.TS, card.TS)
 	}
+	h.dmTo(responder, "expired")
 }

@@ -20,64 +20,70 @@ func msgOptions(m blocks.Message) []slack.MsgOption {
 }
 
 // post posts m in channel, in the thread of threadTS when it is set, and
-// returns the new message's ts.
-func (b *Bot) post(ctx context.Context, channel, threadTS string, m blocks.Message) (string, error) {
+// returns the new message's ts. It goes through send (paced, 429s and
+// transient failures retried): until ctx ends for a bulk post, a few
+// times for an urgent one (someone waits for it).
+// claim, when set, makes it at most once (see send).
+func (b *Bot) post(ctx context.Context, channel, threadTS string, m blocks.Message, urgent bool, claim func(context.Context, bool) error) (string, error) {
 	opts := msgOptions(m)
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
-	_, ts, err := b.o.Slack.PostMessageContext(ctx, channel, opts...)
+	var ts string
+	err := b.send(ctx, "chat.postMessage", channel, urgent, attemptsFor(urgent), claim, func(ctx context.Context) error {
+		var err error
+		_, ts, err = b.o.Slack.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
 	return ts, err
 }
 
-// postThread posts m under r's card (or in r's channel when it has none),
-// logging a failure.
-func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) string {
-	channel := r.Card.Channel
-	if channel == "" {
-		channel = r.Channel
+// attemptsFor is send's attempts: bounded for an urgent call, unbounded
+// (until ctx ends) for a delivery of the outbox.
+func attemptsFor(urgent bool) int {
+	if urgent {
+		return urgentAttempts
 	}
-	ts, err := b.post(ctx, channel, r.Card.TS, m)
-	if err != nil {
-		b.log.WarnContext(ctx, "thread reply failed", "request", r.ID, "error", err)
-	}
-	return ts
+	return 0
 }
 
-// update edits the message channel/ts to m (chat.update).
+// postThread owes m in r's thread (or r's channel when it has no card):
+// it is written to the outbox, which posts it in order with r's other
+// replies, paced by the channel's limit.
+func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) {
+	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(m), b.now()))
+}
+
+// offerCancel owes r's Cancel offer in its thread; its ts is stored once
+// posted, so the offer is retired when the action ends.
+func (b *Bot) offerCancel(ctx context.Context, r *approvals.Request, m blocks.Message) {
+	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{CancelOffer: true}.withMessage(m), b.now()))
+}
+
+// update edits the message channel/ts to m (chat.update), through send.
 func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) error {
-	_, _, _, err := b.o.Slack.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
-	return err
+	return b.send(ctx, "chat.update", channel, false, 0, nil, func(ctx context.Context) error {
+		_, _, _, err := b.o.Slack.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
+		return err
+	})
 }
 
-// updateCard re-renders r's card in place from the request's latest stored
-// state, logging a failure. Card updates of one request are serialized and
-// each renders what the store holds when it runs, so the card never ends
-// on an older state than the store's; they also wait for a card being
-// posted to be stored (see postCard).
+// updateCard follows a change of r: its card update is already owed in
+// the outbox (written with the change, see announce), so this wakes the
+// outbox and queues the App Homes the change concerns.
 func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
-	unlock := b.cards.lock(r.ID)
-	defer unlock()
-	if latest, err := b.o.Approvals.Get(ctx, r.ID); err == nil {
-		r = latest
-	}
-	defer b.afterChange(ctx, r)
-	if r.Card.TS == "" {
-		return
-	}
-	m := blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now())
-	if err := b.update(ctx, r.Card.Channel, r.Card.TS, m); err != nil {
-		b.log.WarnContext(ctx, "card update failed", "request", r.ID, "error", err)
-	}
+	b.out.poke()
+	b.afterChange(ctx, r)
 }
 
 // postCard posts r's card in channel and stores where it is. Until it is
 // stored, updates of the card wait, so a click that comes right after the
-// card appears still edits it.
+// card appears still edits it. The post is urgent (the requester waits):
+// it waits out 429s, so a card refused for a while is posted late.
 func (b *Bot) postCard(ctx context.Context, r *approvals.Request, channel string, machine blocks.MachineView) (*approvals.Request, error) {
 	unlock := b.cards.lock(r.ID)
 	defer unlock()
-	ts, err := b.post(ctx, channel, "", blocks.RenderRequestCard(requestView(r, machine), b.now()))
+	ts, err := b.post(ctx, channel, "", blocks.RenderRequestCard(requestView(r, machine), b.now()), true, nil)
 	if err != nil {
 		return r, fmt.Errorf("posting the card: %w", err)
 	}

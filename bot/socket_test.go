@@ -35,7 +35,7 @@ func TestRunFailsWithErrInvalidAuthWhenSlackRefusesTheAppToken(t *testing.T) {
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken("xapp-1-wrong"))
 	b, err := New(Options{
 		Slack: slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), Socket: socketmode.New(api),
-		Approvals: h.svc, History: h.db, Defender: h.def,
+		Approvals: h.svc, History: h.db, Defender: h.def, Outbox: h.db,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestRunFailsWithErrInvalidAuthWhenTheAppTokenIsTheBotToken(t *testing.T) {
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.BotToken))
 	b, err := New(Options{
 		Slack: slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL())), Socket: socketmode.New(api),
-		Approvals: h.svc, History: h.db, Defender: h.def,
+		Approvals: h.svc, History: h.db, Defender: h.def, Outbox: h.db,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,6 @@ type tracker struct {
 type tracked struct {
 	requestID string
 	actionID  string
-	cancelTS  string // the thread reply with the Cancel button, when known
 }
 
 func newTracker(b *Bot) *tracker {
@@ -37,9 +36,9 @@ func newTracker(b *Bot) *tracker {
 }
 
 // add starts following action actionID of request requestID.
-func (t *tracker) add(requestID, actionID, cancelTS string) {
+func (t *tracker) add(requestID, actionID string) {
 	t.mu.Lock()
-	t.items[strings.ToLower(actionID)] = &tracked{requestID: requestID, actionID: actionID, cancelTS: cancelTS}
+	t.items[strings.ToLower(actionID)] = &tracked{requestID: requestID, actionID: actionID}
 	t.mu.Unlock()
 }
 
@@ -119,20 +118,20 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	}
 	r := res.Request
 	if res.Changed {
+		// The status reply and the card update were written to the
+		// outbox with the status (see announce).
 		log.InfoContext(ctx, "MDE status", "status", a.Status)
-		b.postThread(ctx, r, blocks.RenderStatusReply(requestView(r, b.machineFor(ctx, r))))
-		b.updateCard(ctx, r)
 	}
 	if r.State.Final() {
 		t.remove(it)
 		if res.Changed {
-			if it.cancelTS != "" {
-				if err := b.update(ctx, r.Card.Channel, it.cancelTS, blocks.RenderCancelReply(requestView(r, b.machineFor(ctx, r)))); err != nil {
-					log.WarnContext(ctx, "retiring the cancel button failed", "error", err)
-				}
-			}
+			// After the Cancel offer in its lane: retired once posted.
+			b.enqueue(ctx, delivery(kindRetire, postLane(r.Channel), "", r.ID, payload{}, b.now()))
 			b.finished(ctx, r)
 		}
+	}
+	if res.Changed {
+		b.updateCard(ctx, r)
 	}
 }
 

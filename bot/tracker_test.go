@@ -10,7 +10,7 @@ func TestATrackerTickReadsManyActionsInFewCalls(t *testing.T) {
 	bot := h.detachedBot()
 	const n = 300
 	for i := range n {
-		bot.tracker.add(fmt.Sprintf("R-%04d", i), fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "")
+		bot.tracker.add(fmt.Sprintf("R-%04d", i), fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 	}
 	before := h.mde.CallCount("machineactions.list")
 	bot.tracker.tick(t.Context())

@@ -30,6 +30,7 @@ type Metrics struct {
 	socketConnected prometheus.Gauge
 	reconnects      prometheus.Counter
 	shed            *prometheus.CounterVec
+	slack           slackMetrics
 
 	mu       sync.Mutex
 	inFlight func() int
@@ -64,10 +65,15 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_socket_reconnects_total                Socket Mode reconnections
 //	mdebot_shed_total{lane,reason}                work refused so the rest is served (reason: queue_full, user_limit, budget_busy)
 //	mdebot_audit_head{hash,keyed}                 the audit chain's last sequence number and hash
+//	mdebot_slack_outbox_pending                   deliveries to Slack owed and not yet taken
+//	mdebot_slack_ratelimited_total{method}        HTTP 429s from Slack
+//	mdebot_slack_delivery_latency_seconds{kind}   change written → Slack took its delivery
+//	mdebot_slack_delivery_failures_total{kind,error} deliveries Slack refused for good
 func New() *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),
 		auditHead: newAuditHeadCollector(),
+		slack:     newSlackMetrics(),
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdebot_envelopes_total", Help: "Socket Mode envelopes received, by envelope type.",
 		}, []string{"type"}),
@@ -117,6 +123,7 @@ func New() *Metrics {
 		m.timeToContain, m.mdeCalls, m.mdeDuration, m.rateLimitWait, m.socketConnected,
 		m.reconnects, m.shed, inFlight, m.auditHead,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.slack.collectors()...)
 	return m
 }
 

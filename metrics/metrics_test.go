@@ -153,3 +153,22 @@ func TestTheStoreCountsCommittedTransitionsAndTimesApprovalAndContainment(t *tes
 		t.Errorf("exposition (-want +got):\n%s", diff)
 	}
 }
+
+func TestTheSlackOutboxIsMeasured(t *testing.T) {
+	m := metrics.New()
+	m.OutboxPending(7)
+	m.RateLimited("chat.postMessage")
+	m.RateLimited("chat.postMessage")
+	m.Delivered("reply", 1500*time.Millisecond)
+	m.Failed("reply", "not_in_channel")
+	got := scrape(t, m, "mdebot_slack_outbox_pending", "mdebot_slack_ratelimited_total", "mdebot_slack_delivery_latency_seconds_count", "mdebot_slack_delivery_failures_total")
+	want := []string{
+		`mdebot_slack_delivery_failures_total{error="not_in_channel",kind="reply"} 1`,
+		`mdebot_slack_delivery_latency_seconds_count{kind="reply"} 1`,
+		`mdebot_slack_outbox_pending 7`,
+		`mdebot_slack_ratelimited_total{method="chat.postMessage"} 2`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+}

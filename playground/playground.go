@@ -110,7 +110,7 @@ func Start(ctx context.Context, o Options) (*Playground, error) {
 		return nil, fmt.Errorf("playground web page: %w", err)
 	}
 	p := &Playground{
-		slack:     slacktest.NewServer(append(slackOptions(), slacktest.WithClock(o.Now))...),
+		slack:     slacktest.NewServer(append(slackOptions(), slacktest.WithClock(o.Now), slacktest.WithRateLimits(slacktest.SlackLimits()))...),
 		tenant:    defendertest.NewServer(tenantOptions(o.Now, o.ActionTime)...),
 		ln:        ln,
 		dataDir:   dir,

@@ -179,6 +179,9 @@ func (s *Server) chatPostMessage(c *call) (map[string]any, *apiError) {
 	if !ok {
 		return nil, fail("channel_not_found")
 	}
+	if s.removed[channel] {
+		return nil, fail("not_in_channel")
+	}
 	text, blocks, _, err := messageContent(c)
 	if err != nil {
 		return nil, err
@@ -231,6 +234,9 @@ func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
 	channel, m, err := s.ownMessageLocked(c, "cant_update_message")
 	if err != nil {
 		return nil, err
+	}
+	if s.removed[channel] {
+		return nil, fail("not_in_channel")
 	}
 	text, blocks, blocksSent, err := messageContent(c)
 	keepsBlocks := strings.TrimSpace(c.param("blocks")) == "" && len(m.Blocks) > 0

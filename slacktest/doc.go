@@ -24,11 +24,18 @@
 // DropConnection and Disconnect exercise reconnection. Subscribe streams
 // every state change, for a viewer that renders the fake workspace.
 //
+// WithRateLimits makes the fake enforce Slack's rate limits (SlackLimits:
+// chat.postMessage per channel, the method tiers), answering HTTP 429 with
+// Retry-After for a call over them and recording any call made before a
+// Retry-After expired (RetryAfterViolations); FailNextHTTP and SlowNext
+// inject 5xx answers and replies slower than a client's timeout.
+//
 // Slack-side time (message ts, trigger_id expiry, event times) comes from the
 // clock given with WithClock; socket latencies use the monotonic wall clock.
 // A Server is safe for concurrent use.
 //
-// Not modelled: channel membership (user_not_in_channel), thread_ts
+// RemoveBot takes the bot out of a channel (its posts and edits there answer
+// not_in_channel). Not modelled: other channel membership (user_not_in_channel), thread_ts
 // existence, multi-person DMs, pagination, and events other than
 // app_home_opened.
 package slacktest

@@ -142,6 +142,14 @@ func (s *Server) RateLimitNext(method string, n int, retryAfter time.Duration) {
 	s.failures[method] = &failure{n: n, err: "ratelimited", retryAfter: max(retryAfter, time.Second)}
 }
 
+// RemoveBot removes the bot from channel: from then on its posts and edits
+// there answer not_in_channel, as Slack does.
+func (s *Server) RemoveBot(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removed[channel] = true
+}
+
 // Channels returns the configured channels.
 func (s *Server) Channels() []Channel {
 	s.mu.Lock()

@@ -30,10 +30,15 @@ type Server struct {
 	views    []*View
 	calls    []APICall
 	failures map[string]*failure
-	lastTS   int64 // microseconds of the last ts issued
-	seq      int   // for IDs
-	triggers map[string]*trigger
-	uploads  map[string]*upload
+	// httpFailures script 5xx answers and slow replies (FailNextHTTP,
+	// SlowNext); limits, when set, enforces Slack's rate limits.
+	httpFailures map[string]*httpFailure
+	limits       *limiter
+	removed      map[string]bool // channels the bot was removed from (RemoveBot)
+	lastTS       int64           // microseconds of the last ts issued
+	seq          int             // for IDs
+	triggers     map[string]*trigger
+	uploads      map[string]*upload
 
 	tickets     map[string]bool
 	openedConns int
@@ -127,6 +132,8 @@ func NewServer(opts ...Option) *Server {
 		channels:     map[string]Channel{},
 		messages:     map[string][]*Message{},
 		failures:     map[string]*failure{},
+		httpFailures: map[string]*httpFailure{},
+		removed:      map[string]bool{},
 		triggers:     map[string]*trigger{},
 		uploads:      map[string]*upload{},
 		tickets:      map[string]bool{},

@@ -69,6 +69,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	hf, scripted := s.takeHTTPFailureLocked(c.method)
+	if scripted && hf.status != 0 {
+		s.calls = append(s.calls, APICall{Method: c.method, Params: c.params, JSON: c.body, At: s.now(), Error: http.StatusText(hf.status)})
+		s.changeLocked()
+		s.mu.Unlock()
+		writeStatus(w, hf.status)
+		return
+	}
 	resp, aerr := s.dispatchLocked(c)
 	rec := APICall{Method: c.method, Params: c.params, JSON: c.body, At: s.now()}
 	if aerr != nil {
@@ -77,6 +85,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.calls = append(s.calls, rec)
 	s.changeLocked()
 	s.mu.Unlock()
+	if scripted && hf.delay > 0 {
+		select {
+		case <-time.After(hf.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	if aerr != nil && aerr.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(aerr.retryAfter/time.Second)))
@@ -104,8 +119,17 @@ func (s *Server) dispatchLocked(c *call) (map[string]any, *apiError) {
 	if err := checkToken(c); err != nil {
 		return nil, err
 	}
+	if s.limits != nil {
+		if wait := s.limits.check(c, time.Now()); wait > 0 {
+			return nil, &apiError{code: "ratelimited", retryAfter: wait}
+		}
+	}
 	if f := s.failures[c.method]; f != nil && f.n > 0 {
 		f.n--
+		if s.limits != nil && f.retryAfter > 0 {
+			// A scripted 429 binds like one of the limits'.
+			s.limits.pauseLocked(c, time.Now(), f.retryAfter)
+		}
 		return nil, &apiError{code: f.err, retryAfter: f.retryAfter}
 	}
 	return h(s, c)

@@ -60,6 +60,9 @@ type DB struct {
 
 	pingMu sync.Mutex
 	ping   *pingCall // the Ping write under way, if any
+
+	announceMu sync.Mutex
+	announce   approvals.Announcer // see Announce; nil writes no deliveries
 }
 
 var (

@@ -121,7 +121,8 @@ func (db *DB) Create(ctx context.Context, r *approvals.Request, fn func(live []*
 }
 
 // Update implements approvals.Store: read, transition and write in one
-// transaction.
+// transaction, with the outbox deliveries the Announcer returns for the
+// change (see Announce).
 func (db *DB) Update(ctx context.Context, id string, fn func(r *approvals.Request) ([]approvals.AuditEvent, error)) (*approvals.Request, error) {
 	var out *approvals.Request
 	var refused error
@@ -147,6 +148,11 @@ func (db *DB) Update(ctx context.Context, id string, fn func(r *approvals.Reques
 		}
 		if err := putRequest(tx, old, r); err != nil {
 			return err
+		}
+		if fn := db.announcer(); fn != nil {
+			if err := putDeliveries(tx, fn(old, r)); err != nil {
+				return err
+			}
 		}
 		out = r
 		return db.appendEvents(tx, events)

@@ -48,6 +48,7 @@ type spec struct {
 	// admin.backup_token_file names.
 	backupToken string
 	mde         []defendertest.Option
+	slack       []slacktest.Option // added to the fake Slack's (WithRateLimits)
 }
 
 // world is a fake Slack workspace, a fake MDE tenant, a configuration file
@@ -85,8 +86,8 @@ func newWorld(t *testing.T, sp spec) *world {
 		}
 	}
 	w := &world{t: t, dir: t.TempDir()}
-	w.slack = slacktest.NewServer(slacktest.WithUsers(users...),
-		slacktest.WithChannels(slacktest.Channel{ID: channel, Name: "secops"}))
+	w.slack = slacktest.NewServer(append([]slacktest.Option{slacktest.WithUsers(users...),
+		slacktest.WithChannels(slacktest.Channel{ID: channel, Name: "secops"})}, sp.slack...)...)
 	t.Cleanup(w.slack.Close)
 	w.mde = defendertest.NewServer(sp.mde...)
 	t.Cleanup(w.mde.Close)

@@ -18,8 +18,9 @@ type botLogObserver struct {
 }
 
 var (
-	_ bot.Observer = botLogObserver{}
-	_ bot.Observer = (*metrics.Metrics)(nil)
+	_ bot.Observer      = botLogObserver{}
+	_ bot.Observer      = (*metrics.Metrics)(nil)
+	_ bot.SlackObserver = (*metrics.Metrics)(nil)
 )
 
 // Envelope implements bot.Observer.

@@ -118,6 +118,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		PollInterval:  cfg.Defender.PollInterval,
 		SweepInterval: sweepInterval(cfg.Policy.ApprovalTTL),
 		Marks:         db,
+		Outbox:        db,
+		SlackObserver: mets,
 		Logger:        log,
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
