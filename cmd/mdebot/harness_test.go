@@ -220,6 +220,20 @@ func (c *child) wait(ctx context.Context) int {
 }
 
 // signal sends sig to the child.
+// waitOutput waits until c has written want in n lines of its output.
+func (c *child) waitOutput(ctx context.Context, want string, n int) {
+	c.t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for strings.Count(c.out.String(), want) < n {
+		select {
+		case <-ctx.Done():
+			c.t.Fatalf("%d lines with %q never came; output:\n%s", n, want, c.out.String())
+		case <-tick.C:
+		}
+	}
+}
+
 func (c *child) signal(sig syscall.Signal) {
 	c.t.Helper()
 	if err := c.cmd.Process.Signal(sig); err != nil {

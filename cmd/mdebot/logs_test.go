@@ -88,6 +88,9 @@ func TestTheSocketStateIsLoggedOncePerChangeAtItsLevel(t *testing.T) {
 	w.serving(ctx, c, 1)
 	w.slack.DropConnection()
 	w.serving(ctx, c, 2)
+	// The fake counts the connection before mdebot logs it: wait for the
+	// line before stopping.
+	c.waitOutput(ctx, "slack socket mode connected", 2)
 	c.signal(syscall.SIGTERM)
 	if code := c.wait(ctx); code != exitOK {
 		t.Fatalf("exit %d", code)
