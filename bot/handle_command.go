@@ -150,8 +150,10 @@ func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Comman
 	case 1:
 		m := machineView(ms[0])
 		// No machine property says it was offboarded: its actions do. If
-		// that read fails the card just does not say so.
-		if a, off, err := b.o.Defender.Actions.Offboarded(ctx, ms[0]); err != nil {
+		// that read fails the card just does not say so; it is a look-up
+		// (it gives up at once when the machineactions budget is busy), so
+		// that in a burst of requests it never holds one for a minute.
+		if a, off, err := b.lookups.Actions.Offboarded(ctx, ms[0]); err != nil {
 			b.log.WarnContext(ctx, "looking up whether the machine was offboarded failed", "machine", ms[0].ID, "error", err)
 		} else if off {
 			m.Offboarded = a.LastUpdateDateTimeUTC

@@ -98,8 +98,8 @@ func TestALookupThatWouldWaitLongForDefendersBudgetSaysTryAgainInsteadOfHoldingA
 	obs := &shedObserver{}
 	h := newHarness(t, func(c *harnessConfig) {
 		c.observer = obs
-		// One machine look-up now, then one a minute.
-		c.defOpts = []defender.Option{defender.WithRateLimit(defender.FamilyMachines, defender.Budget{PerMinute: 2})}
+		// One machine look-up in any minute.
+		c.defOpts = []defender.Option{defender.WithRateLimit(defender.FamilyMachines, defender.Budget{PerMinute: 1})}
 	})
 	h.slash(responder, socChannel, "machine ws-0042")
 	h.ephemeral(responder, ws42)
@@ -249,4 +249,23 @@ func TestAnEnvelopeThatCouldNotBeServedIsExplainedToItsSender(t *testing.T) {
 // clickEventWith is an interactive envelope carrying cb.
 func clickEventWith(cb slack.InteractionCallback) socketmode.Event {
 	return socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb}
+}
+
+func TestABusyMachineActionsBudgetDoesNotHoldANewRequestForItsOffboardedCheck(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		// One machineactions read in any minute: the first scan's
+		// offboarded check spends it.
+		c.defOpts = []defender.Option{defender.WithRateLimit(defender.FamilyMachineActions, defender.Budget{PerMinute: 1})}
+	})
+	h.slash(responder, socChannel, "scan ws-0042 quick first sweep")
+	h.reply(h.card("ws-0042"), "Submitted to Defender")
+	start := time.Now()
+	h.slash(responder, socChannel, "scan ws-0077 quick second sweep")
+	h.reply(h.card("ws-0077"), "Submitted to Defender")
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("the second scan was submitted after %v, want at once (its offboarded check gives up)", waited)
+	}
+	if n := h.mde.CallCount("machineactions.list"); n != 1 {
+		t.Errorf("%d machineactions reads reached Defender, want 1", n)
+	}
 }

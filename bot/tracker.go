@@ -19,6 +19,7 @@ import (
 // store) and only then posts it in the card's thread.
 type tracker struct {
 	b    *Bot
+	mde  *defender.Client // b's client as a background caller: new actions' look-ups go first
 	kick chan struct{}
 
 	mu    sync.Mutex
@@ -32,7 +33,7 @@ type tracked struct {
 }
 
 func newTracker(b *Bot) *tracker {
-	return &tracker{b: b, kick: make(chan struct{}, 1), items: map[string]*tracked{}}
+	return &tracker{b: b, mde: b.o.Defender.Background(), kick: make(chan struct{}, 1), items: map[string]*tracked{}}
 }
 
 // add starts following action actionID of request requestID.
@@ -81,7 +82,7 @@ func (t *tracker) tick(ctx context.Context) {
 	if len(ids) == 0 {
 		return
 	}
-	statuses, err := t.b.o.Defender.Actions.Statuses(ctx, ids)
+	statuses, err := t.mde.Actions.Statuses(ctx, ids)
 	// Statuses read are recorded and posted even if Run ends meanwhile: a
 	// status recorded but never posted would not be posted after a restart.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)

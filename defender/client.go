@@ -35,6 +35,9 @@ type Client struct {
 	// maxBudgetWait, when positive, is the longest a call waits for its
 	// budget before failing with a *BudgetError (see WithMaxBudgetWait).
 	maxBudgetWait time.Duration
+	// background marks a client whose calls yield to other calls of the
+	// same family (see Background).
+	background bool
 }
 
 // Option configures a Client.
@@ -185,20 +188,25 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 	refreshed, refreshNow := false, false
 	var lastErr error
 	for attempt := 1; ; attempt++ {
+		done := func() {}
 		if lim != nil {
 			start := c.clock.Now()
-			if err := lim.waitAtMost(ctx, c.clock, c.maxBudgetWait); err != nil {
+			d, err := lim.waitAtMost(ctx, c.clock, c.maxBudgetWait, c.background)
+			if err != nil {
 				return 0, errors.Join(err, lastErr)
 			}
+			done = d
 			c.observer.RateLimitWait(req.family, c.clock.Now().Sub(start))
 		}
 		token, err := c.token(ctx, refreshNow)
 		refreshNow = false
 		if err != nil {
+			done()
 			return 0, err
 		}
 		sent := c.clock.Now()
 		status, retry, err := c.send(ctx, req, target, displayPath, body, token, out)
+		done()
 		c.observer.MDECall(req.family, req.method, status, c.clock.Now().Sub(sent))
 		if err == nil {
 			return status, nil

@@ -63,9 +63,13 @@
 // # Rate limits and retries
 //
 // MDE limits each API to 100 calls a minute and 1,500 an hour (2 and 120
-// for getPackageUri). The client keeps one budget per [Family], sized so
-// that no 60-second or one-hour window ever holds more than the limit, and
-// a 429 pauses its family until Retry-After. [WithRateLimit] and
+// for getPackageUri). The client keeps one exact sliding-window budget per
+// [Family]: a call goes when fewer than the limit of calls lie in the last
+// 60 seconds and in the last hour (counting each call until its reply
+// arrives), so a burst of up to the limit goes at once and no window ever
+// holds more; a 429 pauses its family until Retry-After. Calls of a
+// [Client.Background] client (status polling) yield to other waiting calls
+// of their family. [WithRateLimit] and
 // [WithoutRateLimits] change the budgets. A call waits for its budget; a
 // client made with [Client.WithMaxBudgetWait] shares the budgets but fails
 // at once with a [*BudgetError] (which matches [ErrRateLimited] and carries

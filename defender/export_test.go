@@ -33,6 +33,11 @@ type StaticToken string
 func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
 
 // wait is waitAtMost with no limit but ctx's deadline.
+// The call is counted as answered at once.
 func (l *limiter) wait(ctx context.Context, clock Clock) error {
-	return l.waitAtMost(ctx, clock, 0)
+	done, err := l.waitAtMost(ctx, clock, 0, false)
+	if err == nil {
+		done()
+	}
+	return err
 }

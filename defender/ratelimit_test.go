@@ -59,13 +59,15 @@ func TestBudgetWaitFailsFastPastTheDeadline(t *testing.T) {
 		l := newLimiter(FamilyPackageURI, DefaultBudget(FamilyPackageURI))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := l.wait(ctx, systemClock{}); err != nil {
-			t.Fatal(err)
+		for range 2 {
+			if err := l.wait(ctx, systemClock{}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		start := time.Now()
 		err := l.wait(ctx, systemClock{})
 		if !errors.Is(err, ErrRateLimited) {
-			t.Fatalf("second getPackageUri within 10 s: err = %v, want ErrRateLimited", err)
+			t.Fatalf("third getPackageUri within 10 s: err = %v, want ErrRateLimited", err)
 		}
 		if waited := time.Since(start); waited != 0 {
 			t.Errorf("waited %v before failing", waited)
@@ -235,7 +237,7 @@ func TestEachActionPostHasItsOwnBudget(t *testing.T) {
 		ctx := context.Background()
 		start := time.Now()
 		// The isolate budget's burst is spent at once…
-		for range DefaultBudget(FamilyIsolate).PerMinute / 10 {
+		for range DefaultBudget(FamilyIsolate).PerMinute {
 			if _, err := c.Actions.Isolate(ctx, testMachine, IsolationFull, "c"); err != nil {
 				t.Fatal(err)
 			}
