@@ -54,6 +54,12 @@ type paceKey struct {
 	next   time.Time // the earliest time of the next call
 	paused time.Time // a Retry-After runs until then
 	urgent int       // urgent callers waiting
+	// busy is set while a post to this key's channel is under way: the
+	// next one waits for its answer, so a 429 it gets pauses the key
+	// before another post leaves (a post in flight would arrive inside
+	// the Retry-After).
+	busy  bool
+	freed chan struct{} // closed when busy is cleared, if someone waits
 }
 
 func newPacer(l SlackLimits, now func() time.Time) *pacer {
@@ -89,7 +95,22 @@ func (p *pacer) wait(ctx context.Context, method, key string, urgent bool) error
 		k.urgent++
 		defer func() { p.mu.Lock(); k.urgent--; p.mu.Unlock() }()
 	}
+	exclusive := method == "chat.postMessage"
 	for {
+		if exclusive && k.busy {
+			if k.freed == nil {
+				k.freed = make(chan struct{})
+			}
+			freed := k.freed
+			p.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-freed:
+			}
+			p.mu.Lock()
+			continue
+		}
 		now := p.now()
 		at := k.next
 		if k.paused.After(at) {
@@ -101,6 +122,7 @@ func (p *pacer) wait(ctx context.Context, method, key string, urgent bool) error
 		}
 		if !at.After(now) {
 			k.next = now.Add(every)
+			k.busy = exclusive
 			p.mu.Unlock()
 			return nil
 		}
@@ -113,6 +135,22 @@ func (p *pacer) wait(ctx context.Context, method, key string, urgent bool) error
 		case <-t.C:
 		}
 		p.mu.Lock()
+	}
+}
+
+// release ends the call that wait let through under key: the next post
+// to its channel may go (once its slot and any pause allow).
+func (p *pacer) release(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := p.keys[key]
+	if k == nil || !k.busy {
+		return
+	}
+	k.busy = false
+	if k.freed != nil {
+		close(k.freed)
+		k.freed = nil
 	}
 }
 
@@ -231,11 +269,19 @@ func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, att
 		if claim != nil {
 			if err := claim(cctx, true); err != nil {
 				cancel()
+				b.pace.release(key)
 				return err
 			}
 		}
 		err := fn(cctx)
 		f, ra, code := classify(ctx, err)
+		if f == failRateLimit {
+			// Paused before the key is released, so no post leaves
+			// inside the Retry-After.
+			b.slackObs.RateLimited(method)
+			b.pace.pause(key, ra)
+		}
+		b.pace.release(key)
 		if claim != nil && (f == failRateLimit || f == failTransient && code != "no_reply") {
 			if cerr := claim(cctx, false); cerr != nil {
 				b.log.WarnContext(ctx, "releasing an outbox claim failed", "error", cerr)
@@ -246,8 +292,6 @@ func (b *Bot) send(ctx context.Context, method, channel string, urgent bool, att
 		case failNone:
 			return nil
 		case failRateLimit:
-			b.slackObs.RateLimited(method)
-			b.pace.pause(key, ra)
 			continue
 		case failPermanent:
 			return &sendError{Method: method, Code: code, Permanent: true, Err: err}

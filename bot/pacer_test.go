@@ -23,6 +23,7 @@ func TestPostsInAChannelAreSpacedAndOtherChannelsAreNotHeldUp(t *testing.T) {
 			if err := p.wait(ctx, "chat.postMessage", limitKey("chat.postMessage", "C1"), false); err != nil {
 				t.Fatal(err)
 			}
+			p.release(limitKey("chat.postMessage", "C1"))
 		}
 		if got := time.Since(start); got != 2*time.Second {
 			t.Errorf("three posts in one channel took %s, want 2s", got)
@@ -33,6 +34,39 @@ func TestPostsInAChannelAreSpacedAndOtherChannelsAreNotHeldUp(t *testing.T) {
 		}
 		if got := time.Since(before); got != 0 {
 			t.Errorf("a post in another channel waited %s", got)
+		}
+	})
+}
+
+func TestAPostWaitsForTheAnswerToTheChannelsPreviousPostSoA429PausesItFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPacer(SlackLimits{PostEvery: time.Millisecond}, time.Now)
+		ctx := context.Background()
+		key := limitKey("chat.postMessage", "C1")
+		if err := p.wait(ctx, "chat.postMessage", key, false); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		second := make(chan time.Duration)
+		go func() {
+			if err := p.wait(ctx, "chat.postMessage", key, false); err != nil {
+				t.Error(err)
+			}
+			second <- time.Since(start)
+		}()
+		// The first post is answered after 5 s with a 429 of 30 s.
+		time.Sleep(5 * time.Second)
+		p.pause(key, 30*time.Second)
+		p.release(key)
+		if got := <-second; got != 35*time.Second {
+			t.Errorf("the second post left after %s, want 35s: after the first's answer and its Retry-After", got)
+		}
+		// Another method's calls are not held by a post under way.
+		if err := p.wait(ctx, "chat.update", "chat.update", false); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(ctx, "chat.update", "chat.update", false); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
@@ -70,6 +104,7 @@ func TestAnUrgentCallGoesAheadOfBulkOnesWaitingOnItsKey(t *testing.T) {
 		ctx := context.Background()
 		key := limitKey("chat.postMessage", "C1")
 		_ = p.wait(ctx, "chat.postMessage", key, false) // takes the slot of now
+		p.release(key)
 		var mu sync.Mutex
 		var order []string
 		var wg sync.WaitGroup
@@ -79,6 +114,7 @@ func TestAnUrgentCallGoesAheadOfBulkOnesWaitingOnItsKey(t *testing.T) {
 				mu.Lock()
 				order = append(order, fmt.Sprint("bulk", i))
 				mu.Unlock()
+				p.release(key)
 			})
 		}
 		synctest.Wait()
@@ -87,6 +123,7 @@ func TestAnUrgentCallGoesAheadOfBulkOnesWaitingOnItsKey(t *testing.T) {
 			mu.Lock()
 			order = append(order, "urgent")
 			mu.Unlock()
+			p.release(key)
 		})
 		wg.Wait()
 		if order[0] != "urgent" {

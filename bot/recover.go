@@ -76,8 +76,9 @@ func (rs *recoveries) take(now time.Time) []string {
 
 // done records the end of an attempt at id's recovery: dropped when
 // settled or out of attempts (reported by giveUp), else rescheduled with a
-// doubled delay.
-func (rs *recoveries) done(id string, settled bool, now time.Time) (giveUp bool) {
+// doubled delay. A persistent recovery (a cancel waits on it) is never
+// given up: past its attempts it goes on at the longest delay.
+func (rs *recoveries) done(id string, settled, persistent bool, now time.Time) (giveUp bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	it, ok := rs.items[id]
@@ -85,7 +86,7 @@ func (rs *recoveries) done(id string, settled bool, now time.Time) (giveUp bool)
 		return false
 	}
 	it.attempts++
-	if settled || it.attempts >= maxRecoveryAttempts {
+	if settled || it.attempts >= maxRecoveryAttempts && !persistent {
 		delete(rs.items, id)
 		return !settled
 	}
@@ -129,7 +130,9 @@ func (b *Bot) recoverDue(ctx context.Context) {
 			r, err = b.o.Approvals.Get(ctx, id)
 		}
 		settled := err == nil && r.State != approvals.StateApproved
-		if b.recoveries.done(id, settled, b.now()) {
+		// A cancel waits on this recovery: it must not stop looking.
+		persistent := err == nil && r.CancelRequested != ""
+		if b.recoveries.done(id, settled, persistent, b.now()) {
 			log.ErrorContext(ctx, "request still approved after its recovery retries; will retry on next start", "attempts", maxRecoveryAttempts)
 		}
 	}

@@ -14,28 +14,27 @@ import (
 	"github.com/mdebot/mdebot/defender"
 )
 
-// lostReplyAndUnsearchable makes the next isolate POST fail as if its reply
-// were lost, and every action search fail until drainSearchFailures.
-func lostReplyAndUnsearchable(h *harness) {
-	h.mde.FailNext("actions.isolate", 1, http.StatusBadGateway, "", nil)
-	h.mde.FailNext("machineactions.list", 500, http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"try again"}}`, nil)
+// searchGate cuts mdebot off from Defender's action search (GET
+// /api/machineactions) while it is closed, as a network fault would.
+type searchGate struct {
+	next   http.RoundTripper
+	closed atomic.Bool
 }
 
-// drainSearchFailures consumes the action-search failures still queued, so
-// the next search by mdebot reaches the fake's state.
-func drainSearchFailures(t *testing.T, h *harness) {
-	t.Helper()
-	for range 1000 {
-		resp, err := h.mde.HTTPClient().Get(h.mde.URL() + "/api/machineactions")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest {
-			return
-		}
+func (g *searchGate) wrap(rt http.RoundTripper) http.RoundTripper { g.next = rt; return g }
+
+func (g *searchGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if g.closed.Load() && req.Method == http.MethodGet && strings.EqualFold(strings.TrimSuffix(req.URL.Path, "/"), "/api/machineactions") {
+		return nil, errors.New("test: the action search is unreachable")
 	}
-	t.Fatal("action searches still fail")
+	return g.next.RoundTrip(req)
+}
+
+// lostReplyAndUnsearchable makes the next isolate POST fail as if its reply
+// were lost, and Defender's action search unreachable until g opens.
+func lostReplyAndUnsearchable(h *harness, g *searchGate) {
+	h.mde.FailNext("actions.isolate", 1, http.StatusBadGateway, "", nil)
+	g.closed.Store(true)
 }
 
 // waitRequest waits until request id satisfies cond.
@@ -58,7 +57,8 @@ func waitRequest(t *testing.T, h *harness, id string, cond func(r *approvals.Req
 }
 
 func TestACancelWhileTheOutcomeIsUnknownFindsTheActionAndCancelsItInDefender(t *testing.T) {
-	h := newHarness(t, manualMDE)
+	g := &searchGate{}
+	h := newHarness(t, manualMDE, func(c *harnessConfig) { c.mdeTransport = g.wrap })
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
 	r := h.only()
@@ -67,7 +67,7 @@ func TestACancelWhileTheOutcomeIsUnknownFindsTheActionAndCancelsItInDefender(t *
 	if err != nil {
 		t.Fatal(err)
 	}
-	lostReplyAndUnsearchable(h)
+	lostReplyAndUnsearchable(h, g)
 	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "did not say")
 
@@ -78,7 +78,7 @@ func TestACancelWhileTheOutcomeIsUnknownFindsTheActionAndCancelsItInDefender(t *
 		t.Fatalf("after the cancel the request is %s, want approved with the cancel requested: it may run in Defender", got.State)
 	}
 
-	drainSearchFailures(t, h)
+	g.closed.Store(false)
 	got = waitRequest(t, h, r.ID, func(r *approvals.Request) bool { return r.State == approvals.StateCancelled })
 	if got.ActionID != sent.Action.ID {
 		t.Errorf("request action = %q, want the one that reached Defender, %q", got.ActionID, sent.Action.ID)
@@ -95,11 +95,12 @@ func TestACancelWhileTheOutcomeIsUnknownFindsTheActionAndCancelsItInDefender(t *
 }
 
 func TestACancelWhileTheOutcomeIsUnknownClosesTheRequestOnlyWhenDefenderHasNoAction(t *testing.T) {
-	h := newHarness(t, manualMDE)
+	g := &searchGate{}
+	h := newHarness(t, manualMDE, func(c *harnessConfig) { c.mdeTransport = g.wrap })
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
 	r := h.only()
-	lostReplyAndUnsearchable(h) // this time the POST never reached MDE
+	lostReplyAndUnsearchable(h, g) // this time the POST never reached MDE
 	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "did not say")
 	h.slash(responder, socChannel, "cancel "+r.ID)
@@ -107,7 +108,7 @@ func TestACancelWhileTheOutcomeIsUnknownClosesTheRequestOnlyWhenDefenderHasNoAct
 	if got := h.only(); got.State != approvals.StateApproved {
 		t.Fatalf("request = %s before Defender could be searched, want approved", got.State)
 	}
-	drainSearchFailures(t, h)
+	g.closed.Store(false)
 	got := waitRequest(t, h, r.ID, func(r *approvals.Request) bool { return r.State.Final() })
 	if got.State != approvals.StateCancelled || got.ClosedBy != responder || got.ActionID != "" {
 		t.Errorf("request = %s by %q, action %q; want cancelled by %s with no action", got.State, got.ClosedBy, got.ActionID, responder)
