@@ -180,9 +180,9 @@ func (s *Service) auditNotFound(ctx context.Context, op Op, actor, id string) er
 // the approver for a reason, so a refused approver never sees the modal.
 // It returns the request; a refusal is audited, as Deny's are.
 func (s *Service) CheckDeny(ctx context.Context, id, actor string) (*Request, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	_, isApprover, err := s.decider(ctx, OpDeny, id, actor)
 	if err != nil {
-		return nil, s.refuseLookup(ctx, OpDeny, actor, id, err)
+		return nil, err
 	}
 	res, err := s.update(ctx, OpDeny, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		if ev, err := deny(r.Clone(), actor, "", isApprover, now); !errors.Is(err, ErrReasonRequired) {

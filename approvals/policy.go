@@ -34,6 +34,9 @@ type Policy struct {
 	Channels []string
 	// TTL is how long a request waits for approval; zero means DefaultTTL.
 	TTL time.Duration
+	// Rules raise or lower the approvals per machine (policy.rules); see
+	// [Policy.Evaluate].
+	Rules []DeviceRule
 }
 
 // Groups resolves a Slack user group to its members' user ids. The bot
@@ -91,6 +94,9 @@ func (p Policy) Validate() error {
 	if p.TTL < 0 {
 		return bad("negative approval TTL %s", p.TTL)
 	}
+	if err := p.validateRules(); err != nil {
+		return err
+	}
 	if len(p.Approvers) == 0 {
 		for _, k := range Kinds() {
 			if p.Required(k) > 0 {
@@ -103,6 +109,11 @@ func (p Policy) Validate() error {
 
 // UsesGroups reports whether p names any user group.
 func (p Policy) UsesGroups() bool {
+	for _, r := range p.Rules {
+		if slices.ContainsFunc(r.Approvers, IsGroupID) {
+			return true
+		}
+	}
 	return slices.ContainsFunc(p.Requesters, IsGroupID) || slices.ContainsFunc(p.Approvers, IsGroupID) ||
 		slices.ContainsFunc(p.Auditors, IsGroupID)
 }

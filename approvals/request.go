@@ -68,6 +68,13 @@ type Request struct {
 	// RequiredAtOpen is the count Required had when the request was opened,
 	// set when a tightened policy raised it at a decision (0 otherwise).
 	RequiredAtOpen int `json:"required_at_open,omitempty"`
+	// Facts are the machine properties the policy rules were matched
+	// against when the request was opened.
+	Facts MachineFacts `json:"facts,omitzero"`
+	// RuleOutcome says which policy rules set Required and whose approval
+	// counts ("Tier0-Servers: 2 approvals from S0IRLEADS"); "" when no rule
+	// matched. It is re-evaluated at each approval.
+	RuleOutcome string `json:"rule_outcome,omitempty"`
 
 	State     State      `json:"state"`
 	Updated   time.Time  `json:"updated"` // time of the last state change
@@ -126,14 +133,21 @@ func (r *Request) Target() string {
 func (r *Request) ConflictKey() string { return r.Kind.family() + "/" + r.Target() }
 
 // Fingerprint is a SHA-256 (hex) over what an approver is shown: the id,
-// kind, requester, parameters and reason. The Approve button carries it, so
+// kind, requester, parameters, reason, the approvals needed and the policy
+// rules' outcome (so a rule change mid-request shows). The Approve button carries it, so
 // an approval cannot apply to a request that differs from what was shown.
 func (r *Request) Fingerprint() string {
 	h := sha256.New()
-	for _, f := range []string{"mdebot-request-v1", r.ID, string(r.Kind), r.Requester,
+	fields := []string{"mdebot-request-v1", r.ID, string(r.Kind), r.Requester,
 		string(r.Params.Machine), r.Params.MachineName, string(r.Params.Isolation),
 		string(r.Params.Scan), r.Params.FileHash, string(r.Params.HashType), r.Reason,
-		strconv.Itoa(r.Required)} {
+		strconv.Itoa(r.Required)}
+	if r.RuleOutcome != "" {
+		// Only then, so that requests stored before rules existed keep
+		// their fingerprint.
+		fields = append(fields, r.RuleOutcome)
+	}
+	for _, f := range fields {
 		// Length-prefix each field so that no two field lists hash alike.
 		h.Write([]byte(strconv.Itoa(len(f))))
 		h.Write([]byte{':'})
@@ -147,5 +161,6 @@ func (r *Request) Clone() *Request {
 	c := *r
 	c.Decisions = slices.Clone(r.Decisions)
 	c.StatusHistory = slices.Clone(r.StatusHistory)
+	c.Facts.Tags = slices.Clone(r.Facts.Tags)
 	return &c
 }

@@ -100,9 +100,11 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	if err := s.checkOpener(ctx, d); err != nil {
 		return Result{}, err
 	}
+	req := s.policy.Evaluate(d.Kind, d.Facts)
 	r := &Request{
 		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
-		Created: now, Expires: now.Add(s.policy.ttl()), Required: s.policy.Required(d.Kind),
+		Created: now, Expires: now.Add(s.policy.ttl()), Required: req.Required,
+		Facts: d.Facts, RuleOutcome: req.Why,
 		State: StateAwaiting, Updated: now,
 	}
 	for attempt := 0; ; attempt++ {
@@ -189,13 +191,13 @@ func (s *Service) update(ctx context.Context, op Op, actor, id string, fn func(r
 // ErrNotAwaiting, ErrExpired, ErrSelfDecision, ErrNotPermitted,
 // ErrAlreadyDecided, ErrFingerprint, ErrGroupLookup. Refusals are audited.
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	req, isApprover, err := s.decider(ctx, OpApprove, id, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, OpApprove, actor, id, err)
+		return Result{}, err
 	}
 	executable := false
 	res, err := s.update(ctx, OpApprove, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
-		return approve(r, actor, fingerprint, isApprover, s.policy.Required(r.Kind), now, &executable)
+		return approve(r, actor, fingerprint, isApprover, req, now, &executable)
 	})
 	res.Executable = err == nil && executable
 	return res, err
@@ -205,14 +207,36 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 // not the requester, and must give a reason. Errors: as Approve, plus
 // ErrReasonRequired.
 func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	_, isApprover, err := s.decider(ctx, OpDeny, id, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, OpDeny, actor, id, err)
+		return Result{}, err
 	}
 	reason = truncate(trimSpace(reason), MaxReasonLen)
 	return s.update(ctx, OpDeny, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return deny(r, actor, reason, isApprover, now)
 	})
+}
+
+// decider evaluates the policy, as it stands now, for request id and
+// reports whether actor's decision counts under it (see
+// [Policy.Evaluate]): the rules' approvers when a matching rule names
+// some, else Policy.Approvers. A missing request is not an error here:
+// the transition reports it.
+func (s *Service) decider(ctx context.Context, op Op, id, actor string) (Requirement, bool, error) {
+	var req Requirement
+	r, err := s.store.Get(ctx, id)
+	switch {
+	case err == nil:
+		req = s.policy.Evaluate(r.Kind, r.Facts)
+	case errors.Is(err, ErrNotFound):
+	default:
+		return req, false, err
+	}
+	ok, err := s.eligible(ctx, req, actor)
+	if err != nil {
+		return req, false, s.refuseLookup(ctx, op, actor, id, err)
+	}
+	return req, ok, nil
 }
 
 // Withdraw withdraws request id while it awaits approval. The requester or
