@@ -238,7 +238,22 @@ func policyFrom(cfg *config.Config) approvals.Policy {
 		Auditors:   cfg.Slack.Auditors,
 		Channels:   cfg.Slack.Channels,
 		TTL:        cfg.Policy.ApprovalTTL,
+		Rules:      rulesFrom(cfg.Policy.Rules),
 	}
+}
+
+// rulesFrom is the policy rules the configuration lists.
+func rulesFrom(rules []config.Rule) []approvals.DeviceRule {
+	var out []approvals.DeviceRule
+	for _, r := range rules {
+		counts := make(map[approvals.Kind]int, len(r.Approvals))
+		for name, n := range r.Approvals {
+			counts[approvals.Kind(name)] = n
+		}
+		out = append(out, approvals.DeviceRule{Name: r.Name, Groups: r.Groups, Tags: r.Tags, OS: r.OS,
+			Exposure: r.Exposure, Risk: r.Risk, Approvals: counts, Approvers: r.Approvers})
+	}
+	return out
 }
 
 // sweepInterval is how often requests past their approval window are
