@@ -71,10 +71,10 @@ type Request struct {
 	// Facts are the machine properties the policy rules were matched
 	// against when the request was opened.
 	Facts MachineFacts `json:"facts,omitzero"`
-	// RuleOutcome says which policy rules set Required and whose approval
-	// counts ("Tier0-Servers: 2 approvals from S0IRLEADS"); "" when no rule
-	// matched. It is re-evaluated at each approval.
-	RuleOutcome string `json:"rule_outcome,omitempty"`
+	// Rules are the policy rules that set Required and say whose approval
+	// counts (none: the policy's approvals and approvers). A tightened
+	// policy replaces them at an approval, with Required.
+	Rules []AppliedRule `json:"rules,omitempty"`
 
 	State     State      `json:"state"`
 	Updated   time.Time  `json:"updated"` // time of the last state change
@@ -142,10 +142,10 @@ func (r *Request) Fingerprint() string {
 		string(r.Params.Machine), r.Params.MachineName, string(r.Params.Isolation),
 		string(r.Params.Scan), r.Params.FileHash, string(r.Params.HashType), r.Reason,
 		strconv.Itoa(r.Required)}
-	if r.RuleOutcome != "" {
+	if why := r.RuleOutcome(); why != "" {
 		// Only then, so that requests stored before rules existed keep
 		// their fingerprint.
-		fields = append(fields, r.RuleOutcome)
+		fields = append(fields, why)
 	}
 	for _, f := range fields {
 		// Length-prefix each field so that no two field lists hash alike.
@@ -156,11 +156,17 @@ func (r *Request) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// RuleOutcome explains which policy rules set the approvals and whose
+// approval counts ("Tier0-Servers: 2 approvals from S0IRLEADS"); "" when
+// no rule matched.
+func (r *Request) RuleOutcome() string { return explain(r.Rules) }
+
 // Clone returns a deep copy of r.
 func (r *Request) Clone() *Request {
 	c := *r
 	c.Decisions = slices.Clone(r.Decisions)
 	c.StatusHistory = slices.Clone(r.StatusHistory)
 	c.Facts.Tags = slices.Clone(r.Facts.Tags)
+	c.Rules = slices.Clone(r.Rules)
 	return &c
 }

@@ -65,21 +65,40 @@ func (r DeviceRule) Matches(f MachineFacts) bool {
 		one(r.Exposure, f.Exposure) && one(r.Risk, f.Risk)
 }
 
+// AppliedRule is a matching rule's outcome for one request: its name,
+// the approvals it asks for the kind, and its approvers (none: the
+// policy's).
+type AppliedRule struct {
+	Name      string   `json:"name"`
+	Required  int      `json:"required"`
+	Approvers []string `json:"approvers,omitempty"`
+}
+
 // Requirement is what the policy asks of one request: how many approvals,
 // and whose approvals count.
 type Requirement struct {
 	// Required is the number of approvals needed.
 	Required int
-	// Rules names the matching rules that set the kind's count, in policy
-	// order (none: Policy.Approvals applies).
-	Rules []string
-	// Approvers lists one set of principals per matching rule that names
-	// approvers: an approval counts only from someone in every set. When
-	// empty, Policy.Approvers decide.
-	Approvers [][]string
-	// Why is the explanation shown on the card, such as
-	// "Tier0-Servers: 2 approvals from S0IRLEADS"; "" when no rule matched.
-	Why string
+	// Rules are the matching rules that set the kind's count, in policy
+	// order (none: Policy.Approvals and Policy.Approvers apply). An
+	// approval counts only from someone in the approvers of every rule
+	// that names some.
+	Rules []AppliedRule
+}
+
+// Why explains the rules' outcome, as the card shows it: "Tier0-Servers:
+// 2 approvals from S0IRLEADS"; "" when no rule matched.
+func (req Requirement) Why() string { return explain(req.Rules) }
+
+func explain(rules []AppliedRule) string {
+	whys := make([]string, len(rules))
+	for i, r := range rules {
+		whys[i] = fmt.Sprintf("%s: %s", r.Name, plural(r.Required, "approval"))
+		if len(r.Approvers) > 0 && r.Required > 0 {
+			whys[i] += " from " + strings.Join(r.Approvers, ", ")
+		}
+	}
+	return strings.Join(whys, "; ")
 }
 
 // Evaluate returns what the policy asks of a request of kind k on a
@@ -90,26 +109,16 @@ type Requirement struct {
 func (p Policy) Evaluate(k Kind, f MachineFacts) Requirement {
 	req := Requirement{Required: p.Required(k)}
 	strictest := -1
-	var whys []string
 	for _, r := range p.Rules {
 		n, ok := r.Approvals[k]
 		if !ok || !r.Matches(f) {
 			continue
 		}
-		req.Rules = append(req.Rules, r.Name)
-		if len(r.Approvers) > 0 {
-			req.Approvers = append(req.Approvers, slices.Clone(r.Approvers))
-		}
+		req.Rules = append(req.Rules, AppliedRule{Name: r.Name, Required: n, Approvers: slices.Clone(r.Approvers)})
 		strictest = max(strictest, n)
-		why := fmt.Sprintf("%s: %s", r.Name, plural(n, "approval"))
-		if len(r.Approvers) > 0 && n > 0 {
-			why += " from " + strings.Join(r.Approvers, ", ")
-		}
-		whys = append(whys, why)
 	}
 	if strictest >= 0 {
 		req.Required = strictest
-		req.Why = strings.Join(whys, "; ")
 	}
 	return req
 }
@@ -125,14 +134,19 @@ func plural(n int, word string) string {
 // of every rule's approver set when rules name some, else one of
 // Policy.Approvers.
 func (s *Service) eligible(ctx context.Context, req Requirement, user string) (bool, error) {
-	if len(req.Approvers) == 0 {
-		return s.IsApprover(ctx, user)
-	}
-	for _, set := range req.Approvers {
-		ok, err := member(ctx, s.groups, set, user)
+	named := false
+	for _, r := range req.Rules {
+		if len(r.Approvers) == 0 {
+			continue
+		}
+		named = true
+		ok, err := member(ctx, s.groups, r.Approvers, user)
 		if err != nil || !ok {
 			return false, err
 		}
+	}
+	if !named {
+		return s.IsApprover(ctx, user)
 	}
 	return true, nil
 }

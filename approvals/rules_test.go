@@ -41,33 +41,30 @@ func TestEvaluateAppliesTheStrictestMatchingRule(t *testing.T) {
 			approvals.Requirement{Required: 1}},
 		{"a Tier-0 server needs 2 approvals from the IR leads", approvals.KindIsolate,
 			approvals.MachineFacts{Group: "Tier0-Servers"},
-			approvals.Requirement{Required: 2, Rules: []string{"Tier0-Servers"}, Approvers: [][]string{{"SIRLEADS"}},
-				Why: "Tier0-Servers: 2 approvals from SIRLEADS"}},
+			approvals.Requirement{Required: 2, Rules: []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{"SIRLEADS"}}}}},
 		{"group names match case-insensitively", approvals.KindIsolate,
 			approvals.MachineFacts{Group: "tier0-servers"},
-			approvals.Requirement{Required: 2, Rules: []string{"Tier0-Servers"}, Approvers: [][]string{{"SIRLEADS"}},
-				Why: "Tier0-Servers: 2 approvals from SIRLEADS"}},
+			approvals.Requirement{Required: 2, Rules: []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{"SIRLEADS"}}}}},
 		{"a rule applies only to the kinds it lists", approvals.KindScan,
 			approvals.MachineFacts{Group: "Tier0-Servers"},
 			approvals.Requirement{Required: 1}},
 		{"a VIP Tier-0 server takes the larger count and both approver lists", approvals.KindIsolate,
 			approvals.MachineFacts{Group: "Tier0-Servers", Tags: []string{"vip"}},
-			approvals.Requirement{Required: 2, Rules: []string{"Tier0-Servers", "VIP"},
-				Approvers: [][]string{{"SIRLEADS"}, {"SCISO"}},
-				Why:       "Tier0-Servers: 2 approvals from SIRLEADS; VIP: 1 approval from SCISO"}},
+			approvals.Requirement{Required: 2, Rules: []approvals.AppliedRule{
+				{Name: "Tier0-Servers", Required: 2, Approvers: []string{"SIRLEADS"}}, {Name: "VIP", Required: 1, Approvers: []string{"SCISO"}}}}},
 		{"a kiosk scan needs none", approvals.KindScan,
 			approvals.MachineFacts{Group: "Stores", Tags: []string{"Kiosk"}},
-			approvals.Requirement{Required: 0, Rules: []string{"Kiosk"}, Why: "Kiosk: 0 approvals"}},
+			approvals.Requirement{Required: 0, Rules: []approvals.AppliedRule{{Name: "Kiosk", Required: 0}}}},
 		{"a kiosk that is also VIP is not lowered below VIP's count", approvals.KindIsolate,
 			approvals.MachineFacts{Tags: []string{"Kiosk", "VIP"}},
-			approvals.Requirement{Required: 1, Rules: []string{"VIP", "Kiosk"}, Approvers: [][]string{{"SCISO"}},
-				Why: "VIP: 1 approval from SCISO; Kiosk: 0 approvals"}},
+			approvals.Requirement{Required: 1, Rules: []approvals.AppliedRule{
+				{Name: "VIP", Required: 1, Approvers: []string{"SCISO"}}, {Name: "Kiosk", Required: 0}}}},
 		{"every criterion of a rule must hold", approvals.KindIsolate,
 			approvals.MachineFacts{OS: "Linux", Exposure: "Medium"},
 			approvals.Requirement{Required: 1}},
 		{"OS and exposure together match", approvals.KindIsolate,
 			approvals.MachineFacts{OS: "Linux", Exposure: "High"},
-			approvals.Requirement{Required: 2, Rules: []string{"Exposed Linux"}, Why: "Exposed Linux: 2 approvals"}},
+			approvals.Requirement{Required: 2, Rules: []approvals.AppliedRule{{Name: "Exposed Linux", Required: 2}}}},
 		{"a tenant-wide action has no machine facts and matches no rule", approvals.KindBlock,
 			approvals.MachineFacts{},
 			approvals.Requirement{Required: 1}},
@@ -148,8 +145,8 @@ func TestATier0ServerNeedsTwoApprovalsFromTheIRLeads(t *testing.T) {
 	d := draft(approvals.KindIsolate)
 	d.Facts = approvals.MachineFacts{Group: "Tier0-Servers", OS: "WindowsServer2022"}
 	r := f.open(t, d)
-	if r.Required != 2 || r.RuleOutcome != "Tier0-Servers: 2 approvals from SIRLEADS" {
-		t.Fatalf("opened with %d approvals, outcome %q", r.Required, r.RuleOutcome)
+	if r.Required != 2 || r.RuleOutcome() != "Tier0-Servers: 2 approvals from SIRLEADS" {
+		t.Fatalf("opened with %d approvals, outcome %q", r.Required, r.RuleOutcome())
 	}
 	// An approver of slack.approvers who is not an IR lead does not count.
 	_, err := f.svc.Approve(ctx, r.ID, approver2, r.Fingerprint())
@@ -175,8 +172,8 @@ func TestAVIPMachineNeedsTheNamedApprover(t *testing.T) {
 	d := draft(approvals.KindIsolate)
 	d.Facts = approvals.MachineFacts{Group: "Workstations", Tags: []string{"finance", "VIP"}}
 	r := f.open(t, d)
-	if r.Required != 1 || r.RuleOutcome != "VIP: 1 approval from SCISO" {
-		t.Fatalf("opened with %d approvals, outcome %q", r.Required, r.RuleOutcome)
+	if r.Required != 1 || r.RuleOutcome() != "VIP: 1 approval from SCISO" {
+		t.Fatalf("opened with %d approvals, outcome %q", r.Required, r.RuleOutcome())
 	}
 	if _, err := f.svc.Approve(ctx, r.ID, approver2, r.Fingerprint()); !errors.Is(err, approvals.ErrNotApprover) {
 		t.Fatalf("approval outside the CISO office: %v", err)
@@ -212,8 +209,8 @@ func TestAKioskScanNeedsNoApproval(t *testing.T) {
 	if err != nil || !res.Executable || res.Request.State != approvals.StateApproved {
 		t.Fatalf("kiosk scan: executable %v, %v", res.Executable, err)
 	}
-	if res.Request.RuleOutcome != "Kiosk: 0 approvals" {
-		t.Errorf("outcome %q", res.Request.RuleOutcome)
+	if res.Request.RuleOutcome() != "Kiosk: 0 approvals" {
+		t.Errorf("outcome %q", res.Request.RuleOutcome())
 	}
 }
 
@@ -223,7 +220,7 @@ func TestTheFingerprintCoversTheRuleOutcome(t *testing.T) {
 	d.Facts = approvals.MachineFacts{Tags: []string{"VIP"}}
 	r := f.open(t, d)
 	other := r.Clone()
-	other.RuleOutcome = "VIP: 1 approval from SOTHER"
+	other.Rules[0].Approvers = []string{"SOTHER"}
 	if r.Fingerprint() == other.Fingerprint() {
 		t.Error("two rule outcomes share a fingerprint")
 	}
@@ -254,10 +251,22 @@ func TestARuleTightenedWhileARequestWaitsRaisesItsCount(t *testing.T) {
 		t.Fatalf("one approval under a rule raised to 2: executable %v, %v", res.Executable, err)
 	}
 	got := res.Request
-	if got.Required != 2 || got.RequiredAtOpen != 1 || got.RuleOutcome != "VIP: 2 approvals" {
-		t.Errorf("after the raise: required %d (at open %d), outcome %q", got.Required, got.RequiredAtOpen, got.RuleOutcome)
+	if got.Required != 2 || got.RequiredAtOpen != 1 || got.RuleOutcome() != "VIP: 2 approvals" {
+		t.Errorf("after the raise: required %d (at open %d), outcome %q", got.Required, got.RequiredAtOpen, got.RuleOutcome())
 	}
 	if got.Fingerprint() == r.Fingerprint() {
 		t.Error("the raised request kept its fingerprint: the next approver would approve unseen terms")
+	}
+}
+
+func TestWhyExplainsTheRulesOnTheCard(t *testing.T) {
+	p := testPolicy()
+	p.Rules = estateRules()
+	got := p.Evaluate(approvals.KindIsolate, approvals.MachineFacts{Group: "Tier0-Servers", Tags: []string{"VIP"}}).Why()
+	if want := "Tier0-Servers: 2 approvals from SIRLEADS; VIP: 1 approval from SCISO"; got != want {
+		t.Errorf("Why() = %q, want %q", got, want)
+	}
+	if got := p.Evaluate(approvals.KindIsolate, approvals.MachineFacts{Group: "Workstations"}).Why(); got != "" {
+		t.Errorf("Why() with no rule = %q, want empty", got)
 	}
 }

@@ -104,7 +104,7 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	r := &Request{
 		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
 		Created: now, Expires: now.Add(s.policy.ttl()), Required: req.Required,
-		Facts: d.Facts, RuleOutcome: req.Why,
+		Facts: d.Facts, Rules: req.Rules,
 		State: StateAwaiting, Updated: now,
 	}
 	for attempt := 0; ; attempt++ {

@@ -39,10 +39,10 @@ func checkAwaiting(r *Request, op Op, actor string, now time.Time) ([]AuditEvent
 
 // ruleNote names the policy rules that decide who approves r, if any.
 func ruleNote(r *Request) string {
-	if r.RuleOutcome == "" {
+	if len(r.Rules) == 0 {
 		return ""
 	}
-	return " for this machine (" + r.RuleOutcome + ")"
+	return " for this machine (" + r.RuleOutcome() + ")"
 }
 
 func (r *Request) setState(s State, now time.Time) {
@@ -52,7 +52,7 @@ func (r *Request) setState(s State, now time.Time) {
 
 // approve counts actor's approval. req is what the policy asks of r now:
 // a policy (or rule) tightened since r was opened raises r's count (never
-// lowers it), so r needs the larger of the two, and r.RuleOutcome follows.
+// lowers it), so r needs the larger of the two, and r.Rules follow.
 // It sets *executable when this approval completes the count.
 func approve(r *Request, actor, fingerprint string, isApprover bool, req Requirement, now time.Time, executable *bool) ([]AuditEvent, error) {
 	required := req.Required
@@ -79,7 +79,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, req Require
 		}
 		detail = fmt.Sprintf(" (the policy now needs %d for %s; %d when requested)", required, r.Kind, r.RequiredAtOpen)
 		r.Required = required
-		r.RuleOutcome = req.Why
+		r.Rules = req.Rules
 	}
 	r.Decisions = append(r.Decisions, Decision{Actor: actor, Verdict: Approve, At: now})
 	n := len(r.Approvals())
