@@ -77,6 +77,9 @@ const (
 	RuleReader    Rule = "reader"    // only requesters, approvers and auditors look up machines and requests
 	RuleAuditor   Rule = "auditor"   // only auditors read history and export
 	RuleWorkspace Rule = "workspace" // only members of the bot's own Slack workspace are served
+	// RuleMachineApprover: on a machine that policy rules name approvers
+	// for, only people in every such rule's list approve and deny.
+	RuleMachineApprover Rule = "machine_approver"
 )
 
 func newError(c Code, id, msg string) *Error { return &Error{Code: c, RequestID: id, Msg: msg} }
@@ -109,6 +112,9 @@ var (
 	ErrNotReader    = &Error{Code: CodeNotPermitted, Rule: RuleReader, Msg: "not a requester, approver or auditor"}
 	ErrNotAuditor   = &Error{Code: CodeNotPermitted, Rule: RuleAuditor, Msg: "not an auditor"}
 	ErrWorkspace    = &Error{Code: CodeNotPermitted, Rule: RuleWorkspace, Msg: "not from this workspace"}
+	// ErrNotMachineApprover matches a decision refused because the
+	// machine's policy rules name other approvers.
+	ErrNotMachineApprover = &Error{Code: CodeNotPermitted, Rule: RuleMachineApprover, Msg: "not an approver this machine's rules name"}
 )
 
 // ErrUnchanged is returned by a transition function given to Store.Update

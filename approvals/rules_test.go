@@ -150,7 +150,7 @@ func TestATier0ServerNeedsTwoApprovalsFromTheIRLeads(t *testing.T) {
 	}
 	// An approver of slack.approvers who is not an IR lead does not count.
 	_, err := f.svc.Approve(ctx, r.ID, approver2, r.Fingerprint())
-	if !errors.Is(err, approvals.ErrNotApprover) || !strings.Contains(err.Error(), "Tier0-Servers") {
+	if !errors.Is(err, approvals.ErrNotMachineApprover) || !strings.Contains(err.Error(), "Tier0-Servers") {
 		t.Fatalf("approval by a plain approver: %v, want ErrNotApprover naming the rule", err)
 	}
 	if ev := f.lastEvent(t); ev.Type != approvals.EventRefused {
@@ -175,10 +175,10 @@ func TestAVIPMachineNeedsTheNamedApprover(t *testing.T) {
 	if r.Required != 1 || r.RuleOutcome() != "VIP: 1 approval from SCISO" {
 		t.Fatalf("opened with %d approvals, outcome %q", r.Required, r.RuleOutcome())
 	}
-	if _, err := f.svc.Approve(ctx, r.ID, approver2, r.Fingerprint()); !errors.Is(err, approvals.ErrNotApprover) {
+	if _, err := f.svc.Approve(ctx, r.ID, approver2, r.Fingerprint()); !errors.Is(err, approvals.ErrNotMachineApprover) {
 		t.Fatalf("approval outside the CISO office: %v", err)
 	}
-	if _, err := f.svc.Deny(ctx, r.ID, approver2, "no"); !errors.Is(err, approvals.ErrNotApprover) {
+	if _, err := f.svc.Deny(ctx, r.ID, approver2, "no"); !errors.Is(err, approvals.ErrNotMachineApprover) {
 		t.Fatalf("denial outside the CISO office: %v", err)
 	}
 	res, err := f.svc.Approve(ctx, r.ID, "UCISO1", r.Fingerprint())
@@ -193,7 +193,7 @@ func TestAVIPTier0ServerNeedsApproversInBothLists(t *testing.T) {
 	d := draft(approvals.KindIsolate)
 	d.Facts = approvals.MachineFacts{Group: "Tier0-Servers", Tags: []string{"vip"}}
 	r := f.open(t, d)
-	if _, err := f.svc.Approve(ctx, r.ID, "UIRLEAD1", r.Fingerprint()); !errors.Is(err, approvals.ErrNotApprover) {
+	if _, err := f.svc.Approve(ctx, r.ID, "UIRLEAD1", r.Fingerprint()); !errors.Is(err, approvals.ErrNotMachineApprover) {
 		t.Fatalf("an IR lead outside the CISO office: %v", err)
 	}
 	if _, err := f.svc.Approve(ctx, r.ID, approver1, r.Fingerprint()); err != nil {

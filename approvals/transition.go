@@ -37,12 +37,16 @@ func checkAwaiting(r *Request, op Op, actor string, now time.Time) ([]AuditEvent
 	return nil, nil
 }
 
-// ruleNote names the policy rules that decide who approves r, if any.
-func ruleNote(r *Request) string {
-	if len(r.Rules) == 0 {
-		return ""
+// forbidApprover refuses actor's decision on r: not one of the approvers
+// r's policy rules name (RuleMachineApprover), or with no such rule not
+// one of Policy.Approvers (RuleApprover).
+func forbidApprover(r *Request, op Op, actor string, now time.Time) ([]AuditEvent, error) {
+	for _, ar := range r.Rules {
+		if len(ar.Approvers) > 0 {
+			return forbid(r, op, actor, now, RuleMachineApprover, actor+" is not an approver for this machine ("+r.RuleOutcome()+")")
+		}
 	}
-	return " for this machine (" + r.RuleOutcome() + ")"
+	return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
 }
 
 func (r *Request) setState(s State, now time.Time) {
@@ -64,7 +68,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, req Require
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot approve it")
 	case !isApprover:
-		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver"+ruleNote(r))
+		return forbidApprover(r, op, actor, now)
 	case slices.Contains(r.Approvals(), actor):
 		ev, err := refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
 		err.(*Error).Missing = max(r.Required-len(r.Approvals()), 0)
@@ -102,7 +106,7 @@ func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]A
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot deny it (withdraw it instead)")
 	case !isApprover:
-		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver"+ruleNote(r))
+		return forbidApprover(r, op, actor, now)
 	case reason == "":
 		return refuse(r, op, actor, now, CodeReasonRequired, "a denial needs a reason")
 	}

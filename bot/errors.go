@@ -94,6 +94,8 @@ func explainRefusal(ae *approvals.Error) (blocks.Message, bool) {
 			return blocks.RenderNotice(":no_entry_sign: Only the requester and the approvers can download this package."), true
 		}
 		return blocks.RenderRefusal(blocks.RefuseNotRequester), true
+	case errors.Is(ae, approvals.ErrNotMachineApprover):
+		return blocks.RenderNotice(":no_entry_sign: This machine's policy rules name who may approve this action, and you are not among them (see the card's *Approvals*)."), true
 	case errors.Is(ae, approvals.ErrNotPermitted):
 		return blocks.RenderRefusal(blocks.RefuseNotApprover), true
 	case errors.Is(ae, approvals.ErrAlreadyDecided):

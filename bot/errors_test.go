@@ -32,6 +32,7 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"nothing to unblock", fmt.Errorf("x: %w", defender.ErrNoBlockIndicator), "no block indicator for this hash that mdebot can see; with Ti.ReadWrite.All it would see those created by others"},
 		{"self approval", &approvals.Error{Code: approvals.CodeSelfDecision, RequestID: "R-1"}, "your own request"},
 		{"not an approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleApprover, RequestID: "R-1", Msg: "U1 is not an approver"}, "not an approver"},
+		{"not an approver this machine's rules name", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleMachineApprover, RequestID: "R-1"}, "policy rules name who may approve"},
 		{"not requester nor approver", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleOwner, Op: approvals.OpWithdraw, RequestID: "R-1", Msg: "U1 is neither the requester nor an approver"}, "Only the requester or an approver"},
 		{"requester not allowed", &approvals.Error{Code: approvals.CodeNotPermitted, Rule: approvals.RuleRequester, Op: approvals.OpOpen, Msg: "U1 may not request response actions"}, "may not request"},
 		{"already approved", &approvals.Error{Code: approvals.CodeAlreadyDecided, RequestID: "R-1"}, "already decided"},

@@ -105,6 +105,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		machine = m
 		d.Params.Machine = defender.MachineID(m.ID)
 		d.Params.MachineName = m.Name
+		d.Facts = machineFacts(m)
 	}
 	switch kind {
 	case approvals.KindIsolate:

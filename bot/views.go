@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
@@ -21,10 +22,16 @@ func machineView(m defender.Machine) blocks.MachineView {
 		Exposure:  m.ExposureLevel,
 		IP:        m.LastIPAddress,
 		Tags:      m.MachineTags,
+		Group:     m.RBACGroupName,
 
 		Onboarding:   m.OnboardingStatus,
 		AgentVersion: m.AgentVersion,
 	}
+}
+
+// machineFacts are the properties of m that policy rules match.
+func machineFacts(m blocks.MachineView) approvals.MachineFacts {
+	return approvals.MachineFacts{Group: m.Group, Tags: slices.Clone(m.Tags), OS: m.OS, Exposure: m.Exposure, Risk: m.Risk}
 }
 
 // requestView is the neutral view of r on machine m (the zero MachineView
@@ -50,6 +57,7 @@ func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView 
 		Expires:           r.Expires,
 		RequiredApprovals: r.Required,
 		RequiredAtOpen:    r.RequiredAtOpen,
+		Rules:             r.Rules,
 		State:             r.State,
 		ClosedBy:          r.ClosedBy,
 		ActionID:          r.ActionID,

@@ -198,6 +198,9 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		// The larger of the count at opening and the policy's now applies.
 		count += fmt.Sprintf(" (the policy now needs %d; %d when requested)", r.RequiredApprovals, r.RequiredAtOpen)
 	}
+	if rules := renderRules(r.Rules); rules != "" {
+		count += "\n" + rules
+	}
 	f = append(f, count)
 	f = append(f, "*Expires*\n"+renderDate(r.Expires))
 	if r.ActionID != "" {
@@ -211,6 +214,38 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		objs[i] = renderMrkdwn(s, slackMaxFieldText)
 	}
 	return objs
+}
+
+// renderRules says which policy rules set the count and whose approval
+// counts: "Tier0-Servers: 2 approvals from @ir-leads", one rule a line.
+func renderRules(rules []approvals.AppliedRule) string {
+	lines := make([]string, 0, len(rules))
+	for _, r := range rules {
+		line := "_" + EscapeTruncate(renderOneLine(r.Name), 60) + "_: " + RenderPlural(r.Required, "approval")
+		if len(r.Approvers) > 0 && r.Required > 0 {
+			line += " from " + renderPrincipals(r.Approvers)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// renderPrincipals mentions users and user groups, comma-separated.
+func renderPrincipals(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = renderPrincipal(id)
+	}
+	return strings.Join(out, ", ")
+}
+
+// renderPrincipal mentions a user (<@U…>) or a user group
+// (<!subteam^S…>).
+func renderPrincipal(id string) string {
+	if approvals.IsGroupID(id) {
+		return "<!subteam^" + id + ">"
+	}
+	return RenderMention(id)
 }
 
 func renderOrDash(s string) string {

@@ -20,6 +20,11 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.RequiredApprovals = 2
 			r.Decisions = []DecisionView{approval}
 		},
+		"Tier0VIPShowsTheRulesThatApply": func(r *RequestView) {
+			r.RequiredApprovals = 2
+			r.Rules = []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{cardRuleGroup}},
+				{Name: "VIP <b>", Required: 1, Approvers: []string{cardRuleApprover}}, {Name: "Kiosk", Required: 0}}
+		},
 		"ScanAwaitingHasNoConfirm": func(r *RequestView) {
 			r.Kind, r.Params = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}
 		},
