@@ -27,6 +27,8 @@ const (
 	OpStatus       Op = "status"        // record an MDE status
 	opCard         Op = "card"          // record where the card was posted
 	opCancelOffer  Op = "cancel_offer"  // record the thread reply offering to cancel
+	OpAcknowledge  Op = "acknowledge"   // review a break-glass action as justified
+	OpFlag         Op = "flag"          // review a break-glass action as doubtful
 
 	OpLookUp      Op = "look up"      // read a machine, a request or an MDE action (/mde machine, /mde status)
 	OpHistory     Op = "history"      // read the request history (/mde history, the App Home)

@@ -29,6 +29,9 @@ type Draft struct {
 	// Facts are the machine's properties that policy rules match (zero
 	// for block and unblock, which act tenant-wide).
 	Facts MachineFacts
+	// BreakGlass asks to run the action at once, without a second person
+	// (see Policy.BreakGlass); an approver reviews it afterwards.
+	BreakGlass bool
 }
 
 // normalize validates d and returns it with ids lowercased and the hash

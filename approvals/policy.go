@@ -37,6 +37,18 @@ type Policy struct {
 	// Rules raise or lower the approvals per machine (policy.rules); see
 	// [Policy.Evaluate].
 	Rules []DeviceRule
+	// BreakGlass may run an action alone, in an emergency
+	// (slack.break_glass). Empty means nobody.
+	BreakGlass []string
+	// BreakGlassKinds are the kinds break-glass may run; empty means
+	// isolate only. Never offboard.
+	BreakGlassKinds []Kind
+	// BreakGlassPerDay caps each person's break-glass uses per UTC day;
+	// zero means DefaultBreakGlassPerDay.
+	BreakGlassPerDay int
+	// BreakGlassReviewWithin is how long approvers have to review a
+	// break-glass action; zero means DefaultBreakGlassReviewWithin.
+	BreakGlassReviewWithin time.Duration
 }
 
 // Groups resolves a Slack user group to its members' user ids. The bot
@@ -97,6 +109,9 @@ func (p Policy) Validate() error {
 	if err := p.validateRules(); err != nil {
 		return err
 	}
+	if err := p.validateBreakGlass(); err != nil {
+		return err
+	}
 	if len(p.Approvers) == 0 {
 		for _, k := range Kinds() {
 			if p.Required(k) > 0 {
@@ -113,6 +128,9 @@ func (p Policy) UsesGroups() bool {
 		if slices.ContainsFunc(r.Approvers, IsGroupID) {
 			return true
 		}
+	}
+	if slices.ContainsFunc(p.BreakGlass, IsGroupID) {
+		return true
 	}
 	return slices.ContainsFunc(p.Requesters, IsGroupID) || slices.ContainsFunc(p.Approvers, IsGroupID) ||
 		slices.ContainsFunc(p.Auditors, IsGroupID)

@@ -75,6 +75,10 @@ type Request struct {
 	// counts (none: the policy's approvals and approvers). A tightened
 	// policy replaces them at an approval, with Required.
 	Rules []AppliedRule `json:"rules,omitempty"`
+	// BreakGlass marks a request run at once by break-glass, without a
+	// second person; Review is its mandatory after-review.
+	BreakGlass bool    `json:"break_glass,omitempty"`
+	Review     *Review `json:"review,omitempty"`
 
 	State     State      `json:"state"`
 	Updated   time.Time  `json:"updated"` // time of the last state change
@@ -168,5 +172,9 @@ func (r *Request) Clone() *Request {
 	c.StatusHistory = slices.Clone(r.StatusHistory)
 	c.Facts.Tags = slices.Clone(r.Facts.Tags)
 	c.Rules = slices.Clone(r.Rules)
+	if r.Review != nil {
+		rv := *r.Review
+		c.Review = &rv
+	}
 	return &c
 }
