@@ -17,6 +17,9 @@ const (
 	optTo      = "to"
 	optKind    = "kind"
 	optOutcome = "outcome"
+	// optBreakGlass takes no value: on history it keeps break-glass
+	// requests; on an action it asks for break-glass.
+	optBreakGlass = "break-glass"
 )
 
 // history parses history's optional subject and --options into c.
@@ -31,10 +34,16 @@ func (p *parser) history(c *Command) error {
 			name, val, hasVal := strings.Cut(opt, "=")
 			name = strings.ToLower(name)
 			switch name {
+			case optBreakGlass:
+				if hasVal {
+					return p.errorf("--%s takes no value", name)
+				}
+				f.BreakGlass = true
+				continue
 			case optSince, optFrom, optTo, optKind, optOutcome:
 			default:
 				msg := fmt.Sprintf("unknown option %q", clip(w))
-				if s := suggest.Closest(name, []string{optSince, optFrom, optTo, optKind, optOutcome}, 2); s != "" {
+				if s := suggest.Closest(name, []string{optSince, optFrom, optTo, optKind, optOutcome, optBreakGlass}, 2); s != "" {
 					msg += fmt.Sprintf(" (did you mean --%s?)", s)
 				}
 				return p.errorf("%s", msg)
