@@ -130,7 +130,7 @@ func (s *Service) breakGlassUsed(ctx context.Context, user string, now time.Time
 	}
 	day := now.UTC().Truncate(24 * time.Hour)
 	n := 0
-	err := s.eachRequest(ctx, HistoryQuery{User: user, Since: day}, func(r *Request) {
+	err := s.eachRequest(ctx, HistoryQuery{User: user, Since: day, BreakGlass: true}, func(r *Request) {
 		if r.BreakGlass && r.Requester == user {
 			n++
 		}
@@ -163,13 +163,38 @@ func (s *Service) PendingReviews(ctx context.Context) ([]*Request, error) {
 		return nil, nil
 	}
 	var out []*Request
-	err := s.eachRequest(ctx, HistoryQuery{Since: s.now().Add(-reviewHorizon)}, func(r *Request) {
+	err := s.eachRequest(ctx, HistoryQuery{Since: s.now().Add(-reviewHorizon), BreakGlass: true}, func(r *Request) {
 		if r.Review != nil && r.Review.State == ReviewPending {
 			out = append(out, r)
 		}
 	})
 	slices.Reverse(out)
 	return out, err
+}
+
+// ApproverUsers returns the user ids of Policy.Approvers, user groups
+// expanded, each once: the people told of a break-glass action.
+func (s *Service) ApproverUsers(ctx context.Context) ([]string, error) {
+	var users []string
+	for _, p := range s.policy.Approvers {
+		ids := []string{p}
+		if IsGroupID(p) {
+			if s.groups == nil {
+				continue
+			}
+			m, err := s.groups.Members(ctx, p)
+			if err != nil {
+				return users, &Error{Code: CodeGroupLookup, Msg: "members of " + p, Err: err}
+			}
+			ids = m
+		}
+		for _, id := range ids {
+			if !slices.Contains(users, id) {
+				users = append(users, id)
+			}
+		}
+	}
+	return users, nil
 }
 
 // SweepReviews flags, in the request and the audit log, every pending

@@ -144,7 +144,8 @@ func (s *Store) History(ctx context.Context, q approvals.HistoryQuery) (approval
 			q.Machine != "" && r.Params.Machine != q.Machine,
 			q.Outcome != "" && r.State != q.Outcome,
 			!q.Since.IsZero() && r.Created.Before(q.Since),
-			!q.Until.IsZero() && !r.Created.Before(q.Until):
+			!q.Until.IsZero() && !r.Created.Before(q.Until),
+			q.BreakGlass && !r.BreakGlass:
 			continue
 		}
 		page.Requests = append(page.Requests, r.Clone())

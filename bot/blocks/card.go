@@ -24,10 +24,17 @@ const (
 // buttons. Each change of state re-renders it and edits the message in
 // place. now only computes relative phrases such as "expires in 30 min".
 func RenderRequestCard(r RequestView, now time.Time) Message {
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
-		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
+	header := renderOneLine(renderHeadline(r))
+	if r.BreakGlass {
+		header = breakGlassMark + " · " + header
 	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(renderPlain(header, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
+	}
+	if r.BreakGlass {
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderBreakGlassLine(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardBreakGlass)))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)))
 	if notes := renderCardNotes(r, now); len(notes) > 0 {
 		blocks = append(blocks, slack.NewContextBlock(blockCardNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
 	}
@@ -46,7 +53,13 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
+	if b := renderReviewButtons(r); b != nil {
+		blocks = append(blocks, b)
+	}
 	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), RenderMention(r.Requester), renderStateWord(r))
+	if r.BreakGlass {
+		text = breakGlassMark + ": " + text
+	}
 	return newMessage(text, blocks...)
 }
 

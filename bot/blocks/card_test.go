@@ -25,6 +25,23 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.Rules = []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{cardRuleGroup}},
 				{Name: "VIP <b>", Required: 1, Approvers: []string{cardRuleApprover}}, {Name: "Kiosk", Required: 0}}
 		},
+		"BreakGlassAwaitingReview": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSubmitted, true
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
+			r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(24 * time.Hour)}
+		},
+		"BreakGlassReviewOverdue": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(-time.Hour), Overdue: true}
+		},
+		"BreakGlassAcknowledged": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewAcknowledged, Due: cardNow, By: cardApprover, Note: "C2 <confirmed>", At: cardNow}
+		},
+		"BreakGlassFlaggedLate": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewFlagged, Due: cardNow, Overdue: true, By: cardApprover, At: cardNow}
+		},
 		"ScanAwaitingHasNoConfirm": func(r *RequestView) {
 			r.Kind, r.Params = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}
 		},

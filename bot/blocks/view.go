@@ -71,9 +71,13 @@ type RequestView struct {
 	RequiredAtOpen int
 	// Rules are the policy rules that set RequiredApprovals (none: the
 	// default policy), shown on the card with whose approval counts.
-	Rules     []approvals.AppliedRule
-	Decisions []DecisionView
-	State     approvals.State
+	Rules []approvals.AppliedRule
+	// BreakGlass marks a request run by break-glass, without a second
+	// person; Review is its after-review.
+	BreakGlass bool
+	Review     *ReviewView
+	Decisions  []DecisionView
+	State      approvals.State
 	// ClosedBy is the Slack user id who withdrew the request or cancelled
 	// its MDE action, when one did.
 	ClosedBy string
