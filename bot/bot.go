@@ -57,6 +57,9 @@ type Options struct {
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
 	DryRun bool
+	// AlertChannel is a channel (slack.alert_channel) told of every
+	// break-glass action, besides a DM to each approver; "" for none.
+	AlertChannel string
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -151,6 +154,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
 	})
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runReviews(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runHomes(ctx) })
 	loop := &socketLoop{
 		client: b.o.Socket,

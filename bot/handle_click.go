@@ -38,6 +38,8 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 		b.updateCard(ctx, res.Request)
 	case blocks.ActionCancel:
 		b.cancelRequest(ctx, in, a.Value, "")
+	case blocks.ActionAcknowledge, blocks.ActionFlag:
+		b.openReview(ctx, in, a.Value, blocks.HomeAction(a.ActionID) == blocks.ActionFlag, triggerID)
 	case blocks.ActionPackageLink:
 		if b.allowLookup(ctx, in) {
 			b.packageLink(ctx, in, a.Value)

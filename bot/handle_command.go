@@ -90,7 +90,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		b.replyError(ctx, in, err)
 		return
 	}
-	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason}
+	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason, BreakGlass: cmd.BreakGlass}
 	// Refuse what the policy forbids before anything reaches MDE.
 	if err := b.o.Approvals.CheckOpen(ctx, d); err != nil {
 		b.replyError(ctx, in, err, "kind", kind)
@@ -128,6 +128,10 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	r, err = b.postCard(ctx, r, in.channel, machine)
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
+	}
+	if r.BreakGlass {
+		// Loud before it runs: the approvers hear of it at once.
+		b.alertBreakGlass(ctx, r)
 	}
 	b.republishHomes(ctx, r)
 	if res.Executable {

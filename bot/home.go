@@ -166,6 +166,17 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	for _, r := range pending[:min(len(pending), blocks.HomeMaxPending)] {
 		v.Pending = append(v.Pending, requestView(r, blocks.MachineView{}))
 	}
+	if isApprover {
+		reviews, err := b.o.Approvals.PendingReviews(ctx)
+		if err != nil {
+			return v, err
+		}
+		for _, r := range reviews {
+			if r.Requester != user {
+				v.Reviews = append(v.Reviews, requestView(r, blocks.MachineView{}))
+			}
+		}
+	}
 	if v.CanHistory, err = b.o.Approvals.IsAuditor(ctx, user); err != nil {
 		return v, err
 	}
@@ -203,6 +214,18 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 	var viewers []string
 	for _, u := range users {
 		if _, ok := b.homes.get(u, b.now()); ok {
+			viewers = append(viewers, u)
+		}
+	}
+	b.homeQueue.push(viewers...)
+}
+
+// republishApproverHomes queues the App Home of every approver who opened
+// theirs: the break-glass reviews they see changed.
+func (b *Bot) republishApproverHomes(ctx context.Context) {
+	var viewers []string
+	for _, u := range b.homes.users(b.now()) {
+		if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
 			viewers = append(viewers, u)
 		}
 	}

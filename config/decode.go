@@ -470,6 +470,14 @@ func (d *decoder) finish() {
 			}
 		}
 	}
+	if cfg.Policy.BreakGlassPerDay == 0 {
+		d.problemf(d.lines["policy.break_glass_per_day"], "policy.break_glass_per_day",
+			"policy.break_glass_per_day is 0: give 1 to %d; to turn break-glass off, leave slack.break_glass empty", MaxBreakGlassPerDay)
+	}
+	if len(cfg.Policy.BreakGlassKinds) == 0 && len(cfg.Slack.BreakGlass) > 0 {
+		d.problemf(d.lines["policy.break_glass_kinds"], "policy.break_glass_kinds",
+			"policy.break_glass_kinds is empty, so slack.break_glass could run nothing: list actions such as [isolate], or leave slack.break_glass empty")
+	}
 	if cfg.Admin.BackupTokenFile != "" && cfg.Admin.Listen == "" {
 		d.problemf(d.lines["admin.backup_token_file"], "admin.backup_token_file",
 			"admin.backup_token_file is set but admin.listen is off, so nothing would serve POST /backup: set admin.listen or remove admin.backup_token_file")

@@ -72,6 +72,8 @@ func TestParseReportsEachKindOfProblem(t *testing.T) {
 		{"a rule needing approvals with no approvers anywhere is refused",
 			storage + "policy: {approvals: {isolate: 0, unisolate: 0, restrict: 0, unrestrict: 0, quarantine: 0, block: 0, unblock: 0, offboard: 0}, rules: [{name: V, tag: VIP, approvals: {isolate: 1}}]}",
 			nil, []string{`config.yaml:2: policy.rules[0] (V) needs approvals for isolate but neither the rule nor slack.approvers names approvers`}},
+		{"a break-glass cap of 0 is refused", base + "policy: {break_glass_per_day: 0}",
+			nil, []string{`config.yaml:3: policy.break_glass_per_day is 0: give 1 to 20; to turn break-glass off, leave slack.break_glass empty`}},
 		{"break-glass never offboards", base + "policy: {break_glass_kinds: [isolate, offboard]}",
 			nil, []string{`config.yaml:3: policy.break_glass_kinds: offboard can never be run by break-glass`}},
 		{"an escalation target must be a group or a channel", storage + "slack: {approvers: [U0A], escalation: U0LEAD}",

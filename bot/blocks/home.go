@@ -19,6 +19,7 @@ const (
 	HomeMaxOwn      = 10 // the viewer's open requests
 	HomeMaxInFlight = 10 // actions running in Defender
 	HomeMaxHistory  = 15 // recent history rows
+	HomeMaxReviews  = 5  // break-glass actions awaiting review (two blocks each)
 	slackMaxBlocks  = 100
 )
 
@@ -111,6 +112,9 @@ type HomeView struct {
 	Filter      HomeFilter
 	Notice      string // mrkdwn shown on top, e.g. why a click was refused
 	ApproverFor bool   // whether the viewer is an approver
+	// Reviews are the break-glass actions awaiting their after-review,
+	// shown to approvers until one reviews them, oldest first.
+	Reviews []RequestView
 }
 
 // RenderHome renders the App Home tab of v. It never exceeds Slack's 100
@@ -140,6 +144,18 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 		}
 	}
 
+	if v.ApproverFor && len(v.Reviews) > 0 {
+		section("reviews", ":rotating_light: Break-glass actions to review")
+		for i, r := range v.Reviews[:min(len(v.Reviews), HomeMaxReviews)] {
+			id := BlockHomePrefix + "reviews_" + strconv.Itoa(i)
+			blocks = append(blocks,
+				slack.NewSectionBlock(renderMrkdwn("*"+EscapeText(renderHeadline(r))+"* · "+RenderCode(r.ID, 40)+"\n"+renderBreakGlassLine(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id)),
+				slack.NewActionBlock(id+"_actions",
+					slack.NewButtonBlockElement(HomeActionID(ActionAcknowledge, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Acknowledge", MaxButtonText)).WithStyle(slack.StylePrimary),
+					slack.NewButtonBlockElement(HomeActionID(ActionFlag, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Flag", MaxButtonText)).WithStyle(slack.StyleDanger)))
+		}
+		more("reviews", min(len(v.Reviews), HomeMaxReviews), len(v.Reviews))
+	}
 	if v.ApproverFor {
 		section("pending", "Awaiting your approval")
 		if len(v.Pending) == 0 {

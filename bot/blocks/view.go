@@ -113,4 +113,9 @@ type HistoryRow struct {
 	State       approvals.State
 	MDEDuration time.Duration // zero when MDE never ran it or it is still running
 	Permalink   string        // https permalink of the card, when known
+	// BreakGlass marks a break-glass request; Review is where its
+	// after-review stands and ReviewOverdue whether it was not done in time.
+	BreakGlass    bool
+	Review        approvals.ReviewState
+	ReviewOverdue bool
 }

@@ -93,10 +93,11 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
 	svc, err := approvals.New(approvals.Options{
-		Policy: policyFrom(cfg),
-		Store:  mets.Store(db),
-		Groups: groups,
-		Logger: log.With("component", "approvals"),
+		Policy:  policyFrom(cfg),
+		Store:   mets.Store(db),
+		Groups:  groups,
+		Logger:  log.With("component", "approvals"),
+		History: db,
 	})
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
@@ -121,6 +122,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Logger:        log,
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
+		AlertChannel:  cfg.Slack.AlertChannel,
 
 		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
 		Team:             team,
@@ -239,7 +241,21 @@ func policyFrom(cfg *config.Config) approvals.Policy {
 		Channels:   cfg.Slack.Channels,
 		TTL:        cfg.Policy.ApprovalTTL,
 		Rules:      rulesFrom(cfg.Policy.Rules),
+
+		BreakGlass:             cfg.Slack.BreakGlass,
+		BreakGlassKinds:        kindsFrom(cfg.Policy.BreakGlassKinds),
+		BreakGlassPerDay:       cfg.Policy.BreakGlassPerDay,
+		BreakGlassReviewWithin: cfg.Policy.BreakGlassReviewWithin,
 	}
+}
+
+// kindsFrom is the action kinds names lists.
+func kindsFrom(names []string) []approvals.Kind {
+	kinds := make([]approvals.Kind, len(names))
+	for i, n := range names {
+		kinds[i] = approvals.Kind(n)
+	}
+	return kinds
 }
 
 // rulesFrom is the policy rules the configuration lists.
