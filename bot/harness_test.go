@@ -27,15 +27,16 @@ import (
 
 // The people and places of the fake workspace.
 const (
-	responder   = "U0RESP"
-	approver1   = "U0APPR1"
-	approver2   = "U0APPR2"
-	outsider    = "U0OUTSIDE"
-	approverSet = "S0APPROVERS"
-	socChannel  = "C0SOC"
-	elsewhere   = "C0RANDOM"
-	ws42        = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
-	harnessWait = 20 * time.Second
+	responder     = "U0RESP"
+	approver1     = "U0APPR1"
+	approver2     = "U0APPR2"
+	outsider      = "U0OUTSIDE"
+	approverSet   = "S0APPROVERS"
+	socChannel    = "C0SOC"
+	elsewhere     = "C0RANDOM"
+	alertsChannel = "C0ALERTS"
+	ws42          = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
+	harnessWait   = 20 * time.Second
 )
 
 // harness runs a Bot against the fake Slack and the fake MDE, with a real
@@ -73,6 +74,8 @@ type harnessConfig struct {
 	mdeTransport func(http.RoundTripper) http.RoundTripper
 	// lookupWait is Options.LookupBudgetWait.
 	lookupWait time.Duration
+	// alertChannel is Options.AlertChannel.
+	alertChannel string
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -98,7 +101,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 			slacktest.User{ID: approver2, Name: "anna", RealName: "Anna Approver"},
 			slacktest.User{ID: outsider, Name: "otto", RealName: "Otto Outsider"},
 		),
-		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"}),
+		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"},
+			slacktest.Channel{ID: alertsChannel, Name: "sec-alerts"}),
 		slacktest.WithUserGroups(slacktest.UserGroup{ID: approverSet, Handle: "soc-approvers", Name: "SOC approvers", Members: []string{approver1, approver2}}),
 	)
 	t.Cleanup(h.slack.Close)
@@ -137,11 +141,12 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	policy := cfg.policy
 	policy.Auditors = cfg.auditors
 	h.svc, err = approvals.New(approvals.Options{
-		Policy: policy,
-		Store:  h.db,
-		Groups: groups,
-		Now:    h.now,
-		Logger: logger,
+		Policy:  policy,
+		Store:   h.db,
+		Groups:  groups,
+		Now:     h.now,
+		Logger:  logger,
+		History: h.db,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +182,7 @@ func (h *harness) start() {
 		Observer:      cfg.observer,
 
 		LookupBudgetWait: cfg.lookupWait,
+		AlertChannel:     cfg.alertChannel,
 	})
 	if err != nil {
 		h.t.Fatal(err)
