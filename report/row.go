@@ -29,6 +29,15 @@ type Row struct {
 	Duration time.Duration `json:"-"`
 	// DurationSeconds is Duration in seconds, for JSON.
 	DurationSeconds float64 `json:"duration_seconds,omitempty"`
+	// BreakGlass marks a request run by break-glass, without a second
+	// person; Review is its after-review (pending, acknowledged, flagged),
+	// ReviewOverdue whether it was not done in time, ReviewBy and
+	// ReviewNote who reviewed it and what they said.
+	BreakGlass    bool   `json:"break_glass,omitempty"`
+	Review        string `json:"review,omitempty"`
+	ReviewOverdue bool   `json:"review_overdue,omitempty"`
+	ReviewBy      string `json:"review_by,omitempty"`
+	ReviewNote    string `json:"review_note,omitempty"`
 }
 
 // FromRequest is r as an export row.
@@ -55,6 +64,9 @@ func FromRequest(r *approvals.Request) Row {
 	}
 	if r.State.Final() {
 		row.Finished = r.Updated.UTC()
+	}
+	if rv := r.Review; r.BreakGlass && rv != nil {
+		row.BreakGlass, row.Review, row.ReviewOverdue, row.ReviewBy, row.ReviewNote = true, string(rv.State), rv.Overdue, rv.By, rv.Note
 	}
 	return row
 }
