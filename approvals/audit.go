@@ -34,6 +34,8 @@ const (
 	EventReviewAcknowledged EventType = "review_acknowledged" // an approver accepted a break-glass action, with a note
 	EventReviewFlagged      EventType = "review_flagged"      // an approver flagged a break-glass action
 	EventReviewOverdue      EventType = "review_overdue"      // a break-glass action was not reviewed in time
+	EventCardCopied         EventType = "card_copied"         // a copy of the card was posted (an approver's DM, the escalation channel)
+	EventEscalated          EventType = "escalated"           // nobody decided within policy.escalate_after; escalated
 )
 
 // AuditEvent is one entry of the audit log: who did (or tried) what to

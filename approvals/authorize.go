@@ -27,6 +27,8 @@ const (
 	OpStatus       Op = "status"        // record an MDE status
 	opCard         Op = "card"          // record where the card was posted
 	opCancelOffer  Op = "cancel_offer"  // record the thread reply offering to cancel
+	opCopy         Op = "copy"          // record where a copy of the card was posted
+	opEscalate     Op = "escalate"      // record an escalation
 	OpAcknowledge  Op = "acknowledge"   // review a break-glass action as justified
 	OpFlag         Op = "flag"          // review a break-glass action as doubtful
 

@@ -175,26 +175,7 @@ func (s *Service) PendingReviews(ctx context.Context) ([]*Request, error) {
 // ApproverUsers returns the user ids of Policy.Approvers, user groups
 // expanded, each once: the people told of a break-glass action.
 func (s *Service) ApproverUsers(ctx context.Context) ([]string, error) {
-	var users []string
-	for _, p := range s.policy.Approvers {
-		ids := []string{p}
-		if IsGroupID(p) {
-			if s.groups == nil {
-				continue
-			}
-			m, err := s.groups.Members(ctx, p)
-			if err != nil {
-				return users, &Error{Code: CodeGroupLookup, Msg: "members of " + p, Err: err}
-			}
-			ids = m
-		}
-		for _, id := range ids {
-			if !slices.Contains(users, id) {
-				users = append(users, id)
-			}
-		}
-	}
-	return users, nil
+	return s.expand(ctx, s.policy.Approvers)
 }
 
 // SweepReviews flags, in the request and the audit log, every pending

@@ -27,8 +27,8 @@ type HistoryQuery struct {
 	Until   time.Time // created before (exclusive)
 	// BreakGlass keeps only requests run by break-glass.
 	BreakGlass bool
-	Limit   int       // page size; 0 means the implementation's default
-	Cursor  string    // HistoryPage.Next of the previous page
+	Limit      int    // page size; 0 means the implementation's default
+	Cursor     string // HistoryPage.Next of the previous page
 }
 
 // HistoryPage is one page of History, newest first.

@@ -49,6 +49,9 @@ type Policy struct {
 	// BreakGlassReviewWithin is how long approvers have to review a
 	// break-glass action; zero means DefaultBreakGlassReviewWithin.
 	BreakGlassReviewWithin time.Duration
+	// EscalateAfter is how long a request may wait undecided before it is
+	// escalated (policy.escalate_after); zero never escalates.
+	EscalateAfter time.Duration
 }
 
 // Groups resolves a Slack user group to its members' user ids. The bot
@@ -103,8 +106,8 @@ func (p Policy) Validate() error {
 			return bad("channels: %q is not a Slack channel id (C…, G…, D…)", c)
 		}
 	}
-	if p.TTL < 0 {
-		return bad("negative approval TTL %s", p.TTL)
+	if p.TTL < 0 || p.EscalateAfter < 0 {
+		return bad("negative approval TTL %s or escalation delay %s", p.TTL, p.EscalateAfter)
 	}
 	if err := p.validateRules(); err != nil {
 		return err

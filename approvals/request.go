@@ -85,7 +85,13 @@ type Request struct {
 	Decisions []Decision `json:"decisions,omitempty"`
 	ClosedBy  string     `json:"closed_by,omitempty"` // who withdrew or cancelled it
 
-	Card            Card             `json:"card"`
+	Card Card `json:"card"`
+	// Copies are the other messages showing the card (each eligible
+	// approver's DM, the escalation channel), edited with it.
+	Copies []Card `json:"copies,omitempty"`
+	// Escalated is when the request, undecided after
+	// Policy.EscalateAfter, was escalated (zero: it was not).
+	Escalated       time.Time        `json:"escalated,omitzero"`
 	ActionID        string           `json:"action_id,omitempty"` // MDE machine action (or indicator) id
 	MDEStatus       mde.ActionStatus `json:"mde_status,omitempty"`
 	StatusHistory   []StatusChange   `json:"status_history,omitempty"`
@@ -172,6 +178,7 @@ func (r *Request) Clone() *Request {
 	c.StatusHistory = slices.Clone(r.StatusHistory)
 	c.Facts.Tags = slices.Clone(r.Facts.Tags)
 	c.Rules = slices.Clone(r.Rules)
+	c.Copies = slices.Clone(r.Copies)
 	if r.Review != nil {
 		rv := *r.Review
 		c.Review = &rv
