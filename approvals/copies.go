@@ -55,6 +55,12 @@ func (s *Service) Eligible(ctx context.Context, r *Request) ([]string, error) {
 	return out, nil
 }
 
+// Users returns the user ids of principals (users and user groups), each
+// once: the members of an escalation group, say.
+func (s *Service) Users(ctx context.Context, principals ...string) ([]string, error) {
+	return s.expand(ctx, principals)
+}
+
 // expand returns the user ids of principals, user groups expanded, each
 // once.
 func (s *Service) expand(ctx context.Context, principals []string) ([]string, error) {

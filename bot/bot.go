@@ -60,6 +60,10 @@ type Options struct {
 	// AlertChannel is a channel (slack.alert_channel) told of every
 	// break-glass action, besides a DM to each approver; "" for none.
 	AlertChannel string
+	// Escalation is a user group (S…) or a channel (C…, G…) asked to
+	// decide a request nobody decided within the policy's EscalateAfter
+	// (slack.escalation); "" never escalates.
+	Escalation string
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -155,6 +159,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runReviews(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runEscalations(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runHomes(ctx) })
 	loop := &socketLoop{
 		client: b.o.Socket,

@@ -133,6 +133,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		// Loud before it runs: the approvers hear of it at once.
 		b.alertBreakGlass(ctx, r)
 	}
+	r = b.sendApprovalDMs(ctx, r)
 	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)

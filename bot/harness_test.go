@@ -76,6 +76,8 @@ type harnessConfig struct {
 	lookupWait time.Duration
 	// alertChannel is Options.AlertChannel.
 	alertChannel string
+	// escalation is Options.Escalation.
+	escalation string
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -183,6 +185,7 @@ func (h *harness) start() {
 
 		LookupBudgetWait: cfg.lookupWait,
 		AlertChannel:     cfg.alertChannel,
+		Escalation:       cfg.escalation,
 	})
 	if err != nil {
 		h.t.Fatal(err)

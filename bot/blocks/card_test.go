@@ -246,3 +246,21 @@ func TestRequestCardSaysWhenATightenedPolicyRaisedTheCount(t *testing.T) {
 		t.Errorf("card fields %q lack %q", fields, want)
 	}
 }
+
+func TestApprovalDMCarriesTheCardsButtonsWhileItAwaits(t *testing.T) {
+	r := cardRequest()
+	r.RequiredApprovals = 2
+	r.Rules = []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{cardRuleGroup}}}
+	m := RenderApprovalDM(r, cardNow)
+	checkGoldenMessage(t, m)
+	b := cardButtons(m)
+	if b[ActionApprove] == nil || b[ActionDeny] == nil || b[ActionApprove].Value != cardButtons(RenderRequestCard(r, cardNow))[ActionApprove].Value {
+		t.Errorf("DM buttons %v, want the card's Approve and Deny", b)
+	}
+	r.State = approvals.StateDenied
+	if b := cardButtons(RenderApprovalDM(r, cardNow)); len(b) != 0 {
+		t.Errorf("a decided request's DM keeps buttons %v", b)
+	}
+	checkLimits(t, RenderApprovalDM(cardHostileRequest(), cardNow), cardUsers, nil)
+	checkLimits(t, RenderEscalation(r, cardRuleGroup, 10*time.Minute), cardUsers, nil)
+}

@@ -49,6 +49,7 @@ const (
 	BlockDenyReason     = "mde_deny_reason_input"
 	blockCardBreakGlass = "mde_card_break_glass"
 	blockReviewActions  = "mde_review_actions"
+	blockDMCard         = "mde_dm_card"
 	blockReviewSummary  = "mde_review_summary"
 	BlockReviewNote     = "mde_review_note_input"
 )

@@ -347,6 +347,10 @@ func (c *limitChecker) mrkdwn(where, s string, max int) {
 				c.t.Errorf("%s: mention %q that mdebot did not build", where, tok)
 			}
 		case strings.HasPrefix(body, "!date^"):
+		case strings.HasPrefix(body, "#"):
+			if !limitContains(c.users, body[1:]) {
+				c.t.Errorf("%s: channel mention %q that mdebot did not build", where, tok)
+			}
 		case strings.HasPrefix(body, "!subteam^"):
 			if !limitContains(c.users, body[len("!subteam^"):]) {
 				c.t.Errorf("%s: group mention %q that mdebot did not build", where, tok)

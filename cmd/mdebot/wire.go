@@ -123,6 +123,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
 		AlertChannel:  cfg.Slack.AlertChannel,
+		Escalation:    cfg.Slack.Escalation,
 
 		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
 		Team:             team,
@@ -246,6 +247,7 @@ func policyFrom(cfg *config.Config) approvals.Policy {
 		BreakGlassKinds:        kindsFrom(cfg.Policy.BreakGlassKinds),
 		BreakGlassPerDay:       cfg.Policy.BreakGlassPerDay,
 		BreakGlassReviewWithin: cfg.Policy.BreakGlassReviewWithin,
+		EscalateAfter:          cfg.Policy.EscalateAfter,
 	}
 }
 
