@@ -25,9 +25,10 @@ func (b *Bot) sendApprovalDMs(ctx context.Context, r *approvals.Request) *approv
 	return r
 }
 
-// dmCopy sends user a DM copy of r's card (once) and stores where it is.
+// dmCopy sends user a DM copy of r's card (once, unless they turned
+// approval DMs off in the App Home) and stores where it is.
 func (b *Bot) dmCopy(ctx context.Context, r *approvals.Request, user string) *approvals.Request {
-	if !b.markOnce(ctx, "approval-dm/"+r.ID+"/"+user) {
+	if b.approvalDMsOff(ctx, user) || !b.markOnce(ctx, "approval-dm/"+r.ID+"/"+user) {
 		return r
 	}
 	channel, err := b.openDM(ctx, user)

@@ -102,3 +102,17 @@ func TestARequestUndecidedAfterEscalateAfterIsEscalated(t *testing.T) {
 		t.Errorf("%d escalation audit records, want 1", escalations)
 	}
 }
+
+func TestAnApproverWhoTurnedApprovalDMsOffGetsNone(t *testing.T) {
+	h := newHarness(t)
+	home := h.openHome(approver1, homeHas("Approval DMs: *on*"))
+	h.clickHome(approver1, home, "mde_home_dms", blocks.ActionHomeDMs)
+	h.home(approver1, homeHas("Approval DMs: *off*"))
+
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	h.card("awaiting approval")
+	h.dmCard(approver2, "awaiting approval")
+	if n := h.dmsTo(approver1, "ws-0042"); n != 0 {
+		t.Errorf("approver1 turned approval DMs off but got %d", n)
+	}
+}

@@ -59,6 +59,11 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 			in.home.SetKind(a.SelectedOption.Value)
 			b.publishHome(ctx, in.user, *in.home, "")
 		}
+	case blocks.ActionHomeDMs:
+		b.setApprovalDMs(ctx, in.user, a.Value == "on")
+		if in.home != nil {
+			b.publishHome(ctx, in.user, *in.home, "")
+		}
 	case blocks.ActionHomeOutcome:
 		if in.home != nil {
 			in.home.SetOutcome(a.SelectedOption.Value)

@@ -132,6 +132,9 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 		return v, err
 	}
 	v.ApproverFor = isApprover
+	if isApprover {
+		v.ApprovalDMsOff = b.approvalDMsOff(ctx, user)
+	}
 	reader, err := b.o.Approvals.IsReader(ctx, user)
 	if err != nil {
 		return v, err

@@ -105,3 +105,14 @@ func TestAKioskScanNeedsNoApproval(t *testing.T) {
 		t.Errorf("scan POSTs = %d, want 1", n)
 	}
 }
+
+func TestTheReminderMentionsTheRulesApprovers(t *testing.T) {
+	p := approvals.Policy{Approvers: []string{approverSet}}
+	r := &approvals.Request{Rules: []approvals.AppliedRule{{Name: "T0", Required: 2, Approvers: []string{irLeads}}, {Name: "K", Required: 0}}}
+	if got := reminded(p, r); len(got) != 1 || got[0] != irLeads {
+		t.Errorf("reminded = %v, want the rule's %s", got, irLeads)
+	}
+	if got := reminded(p, &approvals.Request{}); len(got) != 1 || got[0] != approverSet {
+		t.Errorf("reminded without rules = %v, want slack.approvers", got)
+	}
+}

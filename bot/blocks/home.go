@@ -27,6 +27,7 @@ const (
 const (
 	ActionHomeKind    = "mde_home_kind"    // static_select: a kind, or "all"
 	ActionHomeOutcome = "mde_home_outcome" // static_select: an outcome, or "all"
+	ActionHomeDMs     = "mde_home_dms"     // value: "off" to stop the approval DMs, "on" to resume them
 	callbackHome      = "mde_home"         // private_metadata: HomeFilter.encode()
 	blockHomeTitle    = "mde_home_title"
 	blockHomeFilters  = "mde_home_filters"
@@ -112,6 +113,9 @@ type HomeView struct {
 	Filter      HomeFilter
 	Notice      string // mrkdwn shown on top, e.g. why a click was refused
 	ApproverFor bool   // whether the viewer is an approver
+	// ApprovalDMsOff is set when the viewer (an approver) asked not to get
+	// requests to approve by DM.
+	ApprovalDMsOff bool
 	// Reviews are the break-glass actions awaiting their after-review,
 	// shown to approvers until one reviews them, oldest first.
 	Reviews []RequestView
@@ -170,6 +174,13 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 					slack.NewButtonBlockElement(HomeActionID(ActionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
 		}
 		more("pending", min(len(v.Pending), HomeMaxPending), max(v.PendingTotal, len(v.Pending)))
+		text, label, value := "Approval DMs: *on*. Each request you may approve is also sent to your DMs, with Approve and Deny.", "Stop approval DMs", "off"
+		if v.ApprovalDMsOff {
+			text, label, value = "Approval DMs: *off*. Requests to approve show here and on their cards only.", "Send me approval DMs", "on"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil,
+			slack.NewAccessory(slack.NewButtonBlockElement(ActionHomeDMs, value, renderPlain(label, MaxButtonText))),
+			slack.SectionBlockOptionBlockID(BlockHomePrefix+"dms")))
 	}
 	section("own", "Your open requests")
 	rows("own", v.Own, HomeMaxOwn, "You have no open requests.")
