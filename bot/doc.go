@@ -17,7 +17,12 @@
 //     its MachineAction to the end; resume.go and recover.go pick up, after
 //     a restart or a lost reply, what was in flight; dryrun.go stands in
 //     for execute under --dry-run.
-//   - slackio.go posts, updates and edits cards; notify.go sends the DMs
+//   - slackio.go posts, updates and edits cards (and, through copies.go,
+//     every copy of a card: the approvers' DMs, the escalation channel);
+//     copies.go also escalates requests nobody decided in time; dmprefs.go
+//     keeps who turned approval DMs off; breakglass.go alerts the approvers
+//     of a break-glass action and runs its after-review (the modal, the
+//     overdue sweep, reminders); notify.go sends the requester's DMs
 //     and reminders (marked in Marks first, so never twice); views.go turns
 //     requests and machines into view models; errors.go is the one place
 //     that tells people what an error means; groups.go caches user groups.
