@@ -129,14 +129,15 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
 	}
-	if r.BreakGlass {
-		// Loud before it runs: the approvers hear of it at once.
-		b.alertBreakGlass(ctx, r)
-	}
 	r = b.sendApprovalDMs(ctx, r)
 	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)
+	}
+	if r.BreakGlass {
+		// Loud, once the emergency action is on its way: every approver
+		// and the alert channel hear of it at once.
+		b.alertBreakGlass(ctx, r)
 	}
 }
 
