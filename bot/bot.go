@@ -77,6 +77,10 @@ type Bot struct {
 	cards      cardLocks
 	homes      homes
 	homeQueue  *homeQueue
+	// copyQueue holds the ids of requests whose card copies (approval DMs,
+	// the escalation channel) wait to be edited (runCopies), so that no
+	// decision waits for them; a homeQueue of request ids.
+	copyQueue *homeQueue
 	// lookups is Options.Defender failing fast past
 	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
@@ -125,7 +129,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), own: ownTeam{team: o.Team},
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.tracker = newTracker(b)
 	b.recoveries = newRecoveries(o.PollInterval)
@@ -160,6 +164,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runReviews(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runEscalations(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runCopies(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	loop := &socketLoop{
 		client: b.o.Socket,

@@ -59,9 +59,31 @@ func (b *Bot) postCopy(ctx context.Context, r *approvals.Request, channel string
 	return res.Request
 }
 
-// updateCopies edits every copy of r's card to r's state; the caller holds
-// r's card lock.
-func (b *Bot) updateCopies(ctx context.Context, r *approvals.Request) {
+// runCopies edits, until ctx ends, the copies of the cards queued by
+// updateCard, each with what the store holds when it gets to it: after
+// the card, and never before an approved action was sent.
+func (b *Bot) runCopies(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.copyQueue.ready:
+		}
+		for _, id := range b.copyQueue.pop() {
+			b.updateCopies(ctx, id)
+		}
+	}
+}
+
+// updateCopies edits every copy of request id's card to its stored state.
+func (b *Bot) updateCopies(ctx context.Context, id string) {
+	unlock := b.cards.lock(id)
+	defer unlock()
+	r, err := b.o.Approvals.Get(ctx, id)
+	if err != nil {
+		b.log.WarnContext(ctx, "reading a request to update its copies failed", "request", id, "error", err)
+		return
+	}
 	if len(r.Copies) == 0 {
 		return
 	}

@@ -62,15 +62,14 @@ func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 		r = latest
 	}
 	defer b.afterChange(ctx, r)
+	b.copyQueue.push(r.ID)
 	if r.Card.TS == "" {
-		b.updateCopies(ctx, r)
 		return
 	}
 	m := blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now())
 	if err := b.update(ctx, r.Card.Channel, r.Card.TS, m); err != nil {
 		b.log.WarnContext(ctx, "card update failed", "request", r.ID, "error", err)
 	}
-	b.updateCopies(ctx, r)
 }
 
 // postCard posts r's card in channel and stores where it is. Until it is
