@@ -2,6 +2,8 @@ package playground
 
 import (
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mdebot/mdebot/defender/defendertest"
@@ -68,23 +70,27 @@ const (
 	// Tier0Group is the MDE device group of the domain controller
 	// (srv-dc01): isolating it needs two IR leads.
 	Tier0Group = "Tier0-Servers"
-	// VIPTag is on ws-0042, the CFO's laptop: isolating it needs Sam.
+	// VIPTag is on ws-0012, the CFO's laptop (and no other machine):
+	// isolating it needs Sam.
 	VIPTag = "VIP"
 	// KioskTag is on kiosk-lobby-01: scanning or isolating it needs nobody.
 	KioskTag = "Kiosk"
 )
 
 // tenantMachines is DefaultMachines with the domain controller in
-// Tier0Group, ws-0042 tagged VIPTag, and a lobby kiosk tagged KioskTag, so
-// that every kind of policy rule can be tried.
+// Tier0Group, ws-0012 the only machine tagged VIPTag, and a lobby kiosk
+// tagged KioskTag, so that every kind of policy rule can be tried (and
+// ws-0042, the walkthrough's machine, needs one approval as before).
 func tenantMachines() []defendertest.Machine {
 	ms := defendertest.DefaultMachines()
 	for i := range ms {
-		switch ms[i].ComputerDNSName {
+		m := &ms[i]
+		m.MachineTags = slices.DeleteFunc(slices.Clone(m.MachineTags), func(t string) bool { return strings.EqualFold(t, VIPTag) })
+		switch m.ComputerDNSName {
 		case "srv-dc01.contoso.local":
-			ms[i].RbacGroupName, ms[i].RbacGroupID = Tier0Group, 151
-		case "ws-0042.contoso.local":
-			ms[i].MachineTags = []string{"finance", VIPTag}
+			m.RbacGroupName, m.RbacGroupID = Tier0Group, 151
+		case "ws-0012.contoso.local":
+			m.MachineTags = append(m.MachineTags, VIPTag)
 		}
 	}
 	return append(ms, defendertest.Machine{ComputerDNSName: "kiosk-lobby-01.contoso.local", OSPlatform: "Windows10",
