@@ -55,6 +55,16 @@ func (s *Service) Eligible(ctx context.Context, r *Request) ([]string, error) {
 	return out, nil
 }
 
+// MayDecide reports whether user's approval or denial of r would count
+// under the policy as it stands: the approvers r's policy rules name, or
+// Policy.Approvers (r's requester never). The App Home lists r for them.
+func (s *Service) MayDecide(ctx context.Context, r *Request, user string) (bool, error) {
+	if user == r.Requester {
+		return false, nil
+	}
+	return s.eligible(ctx, s.policy.Evaluate(r.Kind, r.Facts), user)
+}
+
 // Users returns the user ids of principals (users and user groups), each
 // once: the members of an escalation group, say.
 func (s *Service) Users(ctx context.Context, principals ...string) ([]string, error) {

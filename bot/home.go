@@ -131,10 +131,6 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	if err != nil {
 		return v, err
 	}
-	v.ApproverFor = isApprover
-	if isApprover {
-		v.ApprovalDMsOff = b.approvalDMsOff(ctx, user)
-	}
 	reader, err := b.o.Approvals.IsReader(ctx, user)
 	if err != nil {
 		return v, err
@@ -148,8 +144,9 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	var pending []*approvals.Request
 	for _, r := range live {
 		switch {
-		case r.State == approvals.StateAwaiting && isApprover && r.Requester != user && now.Before(r.Expires) &&
-			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }):
+		case r.State == approvals.StateAwaiting && r.Requester != user && now.Before(r.Expires) &&
+			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }) &&
+			b.mayDecide(ctx, r, user):
 			pending = append(pending, r)
 		case reader && (r.State == approvals.StateApproved || r.State == approvals.StateSubmitted):
 			v.InFlightTotal++
@@ -163,6 +160,11 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 				v.Own = append(v.Own, historyRow(r, ""))
 			}
 		}
+	}
+	// A rule's approver outside slack.approvers sees what awaits them too.
+	v.ApproverFor = isApprover || len(pending) > 0
+	if v.ApproverFor {
+		v.ApprovalDMsOff = b.approvalDMsOff(ctx, user)
 	}
 	slices.SortStableFunc(pending, func(a, b *approvals.Request) int { return a.Expires.Compare(b.Expires) })
 	v.PendingTotal = len(pending)
@@ -197,6 +199,17 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	return v, nil
 }
 
+// mayDecide reports whether user's decision on r counts (approvals
+// decides: the rules' approvers, or the policy's); a failed group lookup
+// counts as no.
+func (b *Bot) mayDecide(ctx context.Context, r *approvals.Request, user string) bool {
+	ok, err := b.o.Approvals.MayDecide(ctx, r, user)
+	if err != nil {
+		b.log.WarnContext(ctx, "checking who may decide a request failed", "request", r.ID, "user", user, "error", err)
+	}
+	return ok
+}
+
 // republishHomes queues the App Home of the people r concerns who opened
 // theirs, for the republisher (runHomes): its requester and those who
 // decided on it and, while r awaits approval or has just left that state,
@@ -209,7 +222,7 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 			if slices.Contains(users, u) {
 				continue
 			}
-			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
+			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok || b.mayDecide(ctx, r, u) {
 				users = append(users, u)
 			}
 		}

@@ -116,3 +116,13 @@ func TestTheReminderMentionsTheRulesApprovers(t *testing.T) {
 		t.Errorf("reminded without rules = %v, want slack.approvers", got)
 	}
 }
+
+func TestARulesApproverOutsideSlackApproversSeesTheRequestInTheAppHome(t *testing.T) {
+	h := newHarness(t, withEstateRules)
+	h.slash(responder, socChannel, "isolate ws-0042 full exec's laptop beaconing")
+	h.card("awaiting approval")
+	// ciso (the outsider) is in no approver list but the VIP rule's.
+	h.openHome(ciso, homeHas("Awaiting your approval", "laptop beaconing", blocks.ActionApprove))
+	// approver1 approves for the SOC, but not for VIP machines.
+	h.openHome(approver1, homeHas("Nothing awaits your approval."))
+}
