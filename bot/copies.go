@@ -11,9 +11,9 @@ import (
 // sendApprovalDMs sends r, awaiting approval, as a compact card with
 // Approve and Deny to each eligible approver's DM (each once, marked
 // first) and stores each copy, so that every later change edits it.
-func (b *Bot) sendApprovalDMs(ctx context.Context, r *approvals.Request) *approvals.Request {
+func (b *Bot) sendApprovalDMs(ctx context.Context, r *approvals.Request) {
 	if r.State != approvals.StateAwaiting || r.Required == 0 {
-		return r
+		return
 	}
 	users, err := b.o.Approvals.Eligible(ctx, r)
 	if err != nil {
@@ -22,7 +22,6 @@ func (b *Bot) sendApprovalDMs(ctx context.Context, r *approvals.Request) *approv
 	for _, u := range users {
 		r = b.dmCopy(ctx, r, u)
 	}
-	return r
 }
 
 // dmCopy sends user a DM copy of r's card (once, unless they turned

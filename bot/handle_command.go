@@ -129,11 +129,11 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	if err != nil {
 		log.ErrorContext(ctx, "card failed", "error", err)
 	}
-	r = b.sendApprovalDMs(ctx, r)
 	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)
 	}
+	b.sendApprovalDMs(ctx, r)
 	if r.BreakGlass {
 		// Loud, once the emergency action is on its way: every approver
 		// and the alert channel hear of it at once.
