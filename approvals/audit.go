@@ -29,6 +29,13 @@ const (
 	EventPackageLink     EventType = "package_link"     // an investigation package link was shown
 	EventExported        EventType = "exported"         // an export was sent to an auditor
 	EventDryRun          EventType = "dry_run"          // an approved action a dry run did not send to MDE
+
+	EventBreakGlass         EventType = "break_glass"         // approved at once by break-glass, without a second person
+	EventReviewAcknowledged EventType = "review_acknowledged" // an approver accepted a break-glass action, with a note
+	EventReviewFlagged      EventType = "review_flagged"      // an approver flagged a break-glass action
+	EventReviewOverdue      EventType = "review_overdue"      // a break-glass action was not reviewed in time
+	EventCardCopied         EventType = "card_copied"         // a copy of the card was posted (an approver's DM, the escalation channel)
+	EventEscalated          EventType = "escalated"           // nobody decided within policy.escalate_after; escalated
 )
 
 // AuditEvent is one entry of the audit log: who did (or tried) what to

@@ -28,6 +28,10 @@ const (
 	opCard         Op = "card"          // record where the card was posted
 	opCancelOffer  Op = "cancel_offer"  // record the thread reply offering to cancel
 	opEnvelope     Op = "envelope"      // anything sent from another workspace
+	opCopy         Op = "copy"          // record where a copy of the card was posted
+	opEscalate     Op = "escalate"      // record an escalation
+	OpAcknowledge  Op = "acknowledge"   // review a break-glass action as justified
+	OpFlag         Op = "flag"          // review a break-glass action as doubtful
 
 	OpLookUp      Op = "look up"      // read a machine, a request or an MDE action (/mde machine, /mde status)
 	OpHistory     Op = "history"      // read the request history (/mde history, the App Home)
@@ -181,9 +185,9 @@ func (s *Service) auditNotFound(ctx context.Context, op Op, actor, id string) er
 // the approver for a reason, so a refused approver never sees the modal.
 // It returns the request; a refusal is audited, as Deny's are.
 func (s *Service) CheckDeny(ctx context.Context, id, actor string) (*Request, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	_, isApprover, err := s.decider(ctx, OpDeny, id, actor)
 	if err != nil {
-		return nil, s.refuseLookup(ctx, OpDeny, actor, id, err)
+		return nil, err
 	}
 	res, err := s.update(ctx, OpDeny, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		if ev, err := deny(r.Clone(), actor, "", isApprover, now); !errors.Is(err, ErrReasonRequired) {

@@ -24,6 +24,16 @@
 // family. Refused attempts return an [*Error] with a [Code] and are written
 // to the audit log.
 //
+// [Policy.Rules] follow the estate: [Policy.Evaluate] matches a request's
+// [MachineFacts] (device group, tags, OS, exposure, risk) against them, the
+// strictest matching rule winning (the largest count; approvers in every
+// matching rule's list), and each approval re-evaluates it. Break-glass
+// ([Draft.BreakGlass]) runs an action at once for [Policy.BreakGlass],
+// within a per-day cap, and opens a mandatory [Review] that an approver
+// closes with [Service.Acknowledge] or [Service.Flag], or that
+// [Service.SweepReviews] marks overdue. [Service.DueEscalations] and
+// [Service.MarkEscalated] escalate requests nobody decided in time.
+//
 // Every decision is one compare-and-swap through the [Store] interface,
 // which package storage implements with bbolt: the transition and its
 // [AuditEvent]s are written in one transaction, so concurrent clicks, a

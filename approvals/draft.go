@@ -26,6 +26,12 @@ type Draft struct {
 	Requester string // Slack user id
 	Channel   string // Slack channel id the request came from
 	Reason    string // shown to approvers and sent to MDE as the comment
+	// Facts are the machine's properties that policy rules match (zero
+	// for block and unblock, which act tenant-wide).
+	Facts MachineFacts
+	// BreakGlass asks to run the action at once, without a second person
+	// (see Policy.BreakGlass); an approver reviews it afterwards.
+	BreakGlass bool
 }
 
 // normalize validates d and returns it with ids lowercased and the hash
@@ -60,7 +66,7 @@ func (d Draft) normalize() (Draft, error) {
 		if utf8.RuneCountInString(p.MachineName) > 255 {
 			return bad("machine name longer than 255 characters")
 		}
-	} else if p.Machine != "" || p.MachineName != "" {
+	} else if p.Machine != "" || p.MachineName != "" || !d.Facts.zero() {
 		return bad("%s acts on a file hash tenant-wide and takes no machine", d.Kind)
 	}
 	if d.Kind.TargetsFile() {
@@ -94,6 +100,10 @@ func NewID() string {
 	var b [7]byte
 	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return "R-" + base32.StdEncoding.EncodeToString(b[:])[:10]
+}
+
+func (f MachineFacts) zero() bool {
+	return f.Group == "" && len(f.Tags) == 0 && f.OS == "" && f.Exposure == "" && f.Risk == ""
 }
 
 func trimSpace(s string) string { return strings.TrimSpace(s) }

@@ -22,6 +22,7 @@ const (
 	CodeDuplicateID     Code = "duplicate_id"    // Store.Create saw an existing id
 	CodeInvalidPolicy   Code = "invalid_policy"  // the configured policy is unusable
 	CodeGroupLookup     Code = "group_lookup"    // resolving a user group failed
+	CodeBreakGlassCap   Code = "break_glass_cap" // the requester used break-glass as often as a day allows
 	codeUnchangedMarker Code = "unchanged"       // see ErrUnchanged
 )
 
@@ -77,6 +78,13 @@ const (
 	RuleReader    Rule = "reader"    // only requesters, approvers and auditors look up machines and requests
 	RuleAuditor   Rule = "auditor"   // only auditors read history and export
 	RuleWorkspace Rule = "workspace" // only members of the bot's own Slack workspace are served
+	// RuleMachineApprover: on a machine that policy rules name approvers
+	// for, only people in every such rule's list approve and deny.
+	RuleMachineApprover Rule = "machine_approver"
+	// RuleBreakGlass: only slack.break_glass may use break-glass.
+	RuleBreakGlass Rule = "break_glass"
+	// RuleBreakGlassKind: break-glass runs only policy.break_glass_kinds.
+	RuleBreakGlassKind Rule = "break_glass_kind"
 )
 
 func newError(c Code, id, msg string) *Error { return &Error{Code: c, RequestID: id, Msg: msg} }
@@ -97,6 +105,7 @@ var (
 	ErrDuplicateID    = &Error{Code: CodeDuplicateID, Msg: "request id already exists"}
 	ErrInvalidPolicy  = &Error{Code: CodeInvalidPolicy, Msg: "invalid policy"}
 	ErrGroupLookup    = &Error{Code: CodeGroupLookup, Msg: "user group lookup failed"}
+	ErrBreakGlassCap  = &Error{Code: CodeBreakGlassCap, Msg: "break-glass used as often as a day allows"}
 )
 
 // Sentinels of the permission rules: each matches the CodeNotPermitted
@@ -109,6 +118,11 @@ var (
 	ErrNotReader    = &Error{Code: CodeNotPermitted, Rule: RuleReader, Msg: "not a requester, approver or auditor"}
 	ErrNotAuditor   = &Error{Code: CodeNotPermitted, Rule: RuleAuditor, Msg: "not an auditor"}
 	ErrWorkspace    = &Error{Code: CodeNotPermitted, Rule: RuleWorkspace, Msg: "not from this workspace"}
+	// ErrNotMachineApprover matches a decision refused because the
+	// machine's policy rules name other approvers.
+	ErrNotBreakGlass      = &Error{Code: CodeNotPermitted, Rule: RuleBreakGlass, Msg: "may not use break-glass"}
+	ErrBreakGlassKind     = &Error{Code: CodeNotPermitted, Rule: RuleBreakGlassKind, Msg: "break-glass may not run this kind"}
+	ErrNotMachineApprover = &Error{Code: CodeNotPermitted, Rule: RuleMachineApprover, Msg: "not an approver this machine's rules name"}
 )
 
 // ErrUnchanged is returned by a transition function given to Store.Update

@@ -64,7 +64,7 @@ func newFixture(t *testing.T, p approvals.Policy) *fixture {
 	t.Helper()
 	f := &fixture{store: &approvalstest.Store{}, clock: &clock{t: t0}}
 	svc, err := approvals.New(approvals.Options{
-		Policy: p, Store: f.store, Now: f.clock.Now,
+		Policy: p, Store: f.store, Now: f.clock.Now, History: f.store,
 		Groups: groups{"SAPPROVERS": {approver3}, "SREQUESTERS": {requester}, "SAUDITORS": {"UGRPAUD"}},
 	})
 	if err != nil {

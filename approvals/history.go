@@ -25,8 +25,10 @@ type HistoryQuery struct {
 	Outcome State     // the request's current state
 	Since   time.Time // created at or after (inclusive)
 	Until   time.Time // created before (exclusive)
-	Limit   int       // page size; 0 means the implementation's default
-	Cursor  string    // HistoryPage.Next of the previous page
+	// BreakGlass keeps only requests run by break-glass.
+	BreakGlass bool
+	Limit      int    // page size; 0 means the implementation's default
+	Cursor     string // HistoryPage.Next of the previous page
 }
 
 // HistoryPage is one page of History, newest first.

@@ -34,6 +34,24 @@ type Policy struct {
 	Channels []string
 	// TTL is how long a request waits for approval; zero means DefaultTTL.
 	TTL time.Duration
+	// Rules raise or lower the approvals per machine (policy.rules); see
+	// [Policy.Evaluate].
+	Rules []DeviceRule
+	// BreakGlass may run an action alone, in an emergency
+	// (slack.break_glass). Empty means nobody.
+	BreakGlass []string
+	// BreakGlassKinds are the kinds break-glass may run; empty means
+	// isolate only. Never offboard.
+	BreakGlassKinds []Kind
+	// BreakGlassPerDay caps each person's break-glass uses per UTC day;
+	// zero means DefaultBreakGlassPerDay.
+	BreakGlassPerDay int
+	// BreakGlassReviewWithin is how long approvers have to review a
+	// break-glass action; zero means DefaultBreakGlassReviewWithin.
+	BreakGlassReviewWithin time.Duration
+	// EscalateAfter is how long a request may wait undecided before it is
+	// escalated (policy.escalate_after); zero never escalates.
+	EscalateAfter time.Duration
 }
 
 // Groups resolves a Slack user group to its members' user ids. The bot
@@ -88,8 +106,14 @@ func (p Policy) Validate() error {
 			return bad("channels: %q is not a Slack channel id (C…, G…, D…)", c)
 		}
 	}
-	if p.TTL < 0 {
-		return bad("negative approval TTL %s", p.TTL)
+	if p.TTL < 0 || p.EscalateAfter < 0 {
+		return bad("negative approval TTL %s or escalation delay %s", p.TTL, p.EscalateAfter)
+	}
+	if err := p.validateRules(); err != nil {
+		return err
+	}
+	if err := p.validateBreakGlass(); err != nil {
+		return err
 	}
 	if len(p.Approvers) == 0 {
 		for _, k := range Kinds() {
@@ -103,6 +127,14 @@ func (p Policy) Validate() error {
 
 // UsesGroups reports whether p names any user group.
 func (p Policy) UsesGroups() bool {
+	for _, r := range p.Rules {
+		if slices.ContainsFunc(r.Approvers, IsGroupID) {
+			return true
+		}
+	}
+	if slices.ContainsFunc(p.BreakGlass, IsGroupID) {
+		return true
+	}
 	return slices.ContainsFunc(p.Requesters, IsGroupID) || slices.ContainsFunc(p.Approvers, IsGroupID) ||
 		slices.ContainsFunc(p.Auditors, IsGroupID)
 }

@@ -68,13 +68,30 @@ type Request struct {
 	// RequiredAtOpen is the count Required had when the request was opened,
 	// set when a tightened policy raised it at a decision (0 otherwise).
 	RequiredAtOpen int `json:"required_at_open,omitempty"`
+	// Facts are the machine properties the policy rules were matched
+	// against when the request was opened.
+	Facts MachineFacts `json:"facts,omitzero"`
+	// Rules are the policy rules that set Required and say whose approval
+	// counts (none: the policy's approvals and approvers). A tightened
+	// policy replaces them at an approval, with Required.
+	Rules []AppliedRule `json:"rules,omitempty"`
+	// BreakGlass marks a request run at once by break-glass, without a
+	// second person; Review is its mandatory after-review.
+	BreakGlass bool    `json:"break_glass,omitempty"`
+	Review     *Review `json:"review,omitempty"`
 
 	State     State      `json:"state"`
 	Updated   time.Time  `json:"updated"` // time of the last state change
 	Decisions []Decision `json:"decisions,omitempty"`
 	ClosedBy  string     `json:"closed_by,omitempty"` // who withdrew or cancelled it
 
-	Card            Card             `json:"card"`
+	Card Card `json:"card"`
+	// Copies are the other messages showing the card (each eligible
+	// approver's DM, the escalation channel), edited with it.
+	Copies []Card `json:"copies,omitempty"`
+	// Escalated is when the request, undecided after
+	// Policy.EscalateAfter, was escalated (zero: it was not).
+	Escalated       time.Time        `json:"escalated,omitzero"`
 	ActionID        string           `json:"action_id,omitempty"` // MDE machine action (or indicator) id
 	MDEStatus       mde.ActionStatus `json:"mde_status,omitempty"`
 	StatusHistory   []StatusChange   `json:"status_history,omitempty"`
@@ -126,14 +143,21 @@ func (r *Request) Target() string {
 func (r *Request) ConflictKey() string { return r.Kind.family() + "/" + r.Target() }
 
 // Fingerprint is a SHA-256 (hex) over what an approver is shown: the id,
-// kind, requester, parameters and reason. The Approve button carries it, so
+// kind, requester, parameters, reason, the approvals needed and the policy
+// rules' outcome (so a rule change mid-request shows). The Approve button carries it, so
 // an approval cannot apply to a request that differs from what was shown.
 func (r *Request) Fingerprint() string {
 	h := sha256.New()
-	for _, f := range []string{"mdebot-request-v1", r.ID, string(r.Kind), r.Requester,
+	fields := []string{"mdebot-request-v1", r.ID, string(r.Kind), r.Requester,
 		string(r.Params.Machine), r.Params.MachineName, string(r.Params.Isolation),
 		string(r.Params.Scan), r.Params.FileHash, string(r.Params.HashType), r.Reason,
-		strconv.Itoa(r.Required)} {
+		strconv.Itoa(r.Required)}
+	if why := r.RuleOutcome(); why != "" {
+		// Only then, so that requests stored before rules existed keep
+		// their fingerprint.
+		fields = append(fields, why)
+	}
+	for _, f := range fields {
 		// Length-prefix each field so that no two field lists hash alike.
 		h.Write([]byte(strconv.Itoa(len(f))))
 		h.Write([]byte{':'})
@@ -142,10 +166,22 @@ func (r *Request) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// RuleOutcome explains which policy rules set the approvals and whose
+// approval counts ("Tier0-Servers: 2 approvals from S0IRLEADS"); "" when
+// no rule matched.
+func (r *Request) RuleOutcome() string { return explain(r.Rules) }
+
 // Clone returns a deep copy of r.
 func (r *Request) Clone() *Request {
 	c := *r
 	c.Decisions = slices.Clone(r.Decisions)
 	c.StatusHistory = slices.Clone(r.StatusHistory)
+	c.Facts.Tags = slices.Clone(r.Facts.Tags)
+	c.Rules = slices.Clone(r.Rules)
+	c.Copies = slices.Clone(r.Copies)
+	if r.Review != nil {
+		rv := *r.Review
+		c.Review = &rv
+	}
 	return &c
 }

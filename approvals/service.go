@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mdebot/mdebot/mde"
@@ -22,6 +23,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the sweeper's errors; nil discards them.
 	Logger *slog.Logger
+	// History reads past requests: break-glass counts each person's uses
+	// of the day in it, and finds pending reviews. Without it break-glass
+	// is refused.
+	History History
 }
 
 // Service applies the policy and the approval rules to requests kept in a
@@ -33,6 +38,11 @@ type Service struct {
 	groups Groups
 	now    func() time.Time
 	log    *slog.Logger
+
+	history History
+	// breakGlassMu serializes break-glass opens, so that two at once
+	// cannot both pass the day's cap.
+	breakGlassMu sync.Mutex
 }
 
 // New returns a Service, or an error matching ErrInvalidPolicy.
@@ -46,7 +56,7 @@ func New(c Options) (*Service, error) {
 	if c.Policy.UsesGroups() && c.Groups == nil {
 		return nil, &Error{Code: CodeInvalidPolicy, Msg: "policy: names user groups but no group resolver is configured"}
 	}
-	s := &Service{policy: c.Policy, store: c.Store, groups: c.Groups, now: c.Now, log: c.Logger}
+	s := &Service{policy: c.Policy, store: c.Store, groups: c.Groups, now: c.Now, log: c.Logger, history: c.History}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -100,10 +110,23 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	if err := s.checkOpener(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if d.BreakGlass {
+		s.breakGlassMu.Lock()
+		defer s.breakGlassMu.Unlock()
+		if err := s.checkBreakGlass(ctx, d, now); err != nil {
+			return Result{}, err
+		}
+	}
+	req := s.policy.Evaluate(d.Kind, d.Facts)
 	r := &Request{
 		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
-		Created: now, Expires: now.Add(s.policy.ttl()), Required: s.policy.Required(d.Kind),
+		Created: now, Expires: now.Add(s.policy.ttl()), Required: req.Required,
+		Facts: d.Facts, Rules: req.Rules,
 		State: StateAwaiting, Updated: now,
+	}
+	if d.BreakGlass {
+		r.BreakGlass = true
+		r.Review = &Review{Due: now.Add(s.policy.reviewWithin()), State: ReviewPending}
 	}
 	for attempt := 0; ; attempt++ {
 		r.ID = NewID()
@@ -150,6 +173,11 @@ func opened(r *Request, live []*Request, now time.Time) ([]AuditEvent, error) {
 		return []AuditEvent{ev}, err
 	}
 	events := []AuditEvent{r.event(EventRequested, r.Requester, now, r.Reason)}
+	if r.BreakGlass {
+		r.setState(StateApproved, now)
+		return append(events, r.event(EventBreakGlass, r.Requester, now,
+			fmt.Sprintf("run without a second person (policy needs %d); review due %s", r.Required, r.Review.Due.UTC().Format(time.RFC3339)))), nil
+	}
 	if r.Required == 0 {
 		r.setState(StateApproved, now)
 		events = append(events, r.event(EventAutoApproved, SystemActor, now, "policy needs no approval for "+string(r.Kind)))
@@ -189,13 +217,13 @@ func (s *Service) update(ctx context.Context, op Op, actor, id string, fn func(r
 // ErrNotAwaiting, ErrExpired, ErrSelfDecision, ErrNotPermitted,
 // ErrAlreadyDecided, ErrFingerprint, ErrGroupLookup. Refusals are audited.
 func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (Result, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	req, isApprover, err := s.decider(ctx, OpApprove, id, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, OpApprove, actor, id, err)
+		return Result{}, err
 	}
 	executable := false
 	res, err := s.update(ctx, OpApprove, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
-		return approve(r, actor, fingerprint, isApprover, s.policy.Required(r.Kind), now, &executable)
+		return approve(r, actor, fingerprint, isApprover, req, now, &executable)
 	})
 	res.Executable = err == nil && executable
 	return res, err
@@ -205,14 +233,36 @@ func (s *Service) Approve(ctx context.Context, id, actor, fingerprint string) (R
 // not the requester, and must give a reason. Errors: as Approve, plus
 // ErrReasonRequired.
 func (s *Service) Deny(ctx context.Context, id, actor, reason string) (Result, error) {
-	isApprover, err := s.IsApprover(ctx, actor)
+	_, isApprover, err := s.decider(ctx, OpDeny, id, actor)
 	if err != nil {
-		return Result{}, s.refuseLookup(ctx, OpDeny, actor, id, err)
+		return Result{}, err
 	}
 	reason = truncate(trimSpace(reason), MaxReasonLen)
 	return s.update(ctx, OpDeny, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
 		return deny(r, actor, reason, isApprover, now)
 	})
+}
+
+// decider evaluates the policy, as it stands now, for request id and
+// reports whether actor's decision counts under it (see
+// [Policy.Evaluate]): the rules' approvers when a matching rule names
+// some, else Policy.Approvers. A missing request is not an error here:
+// the transition reports it.
+func (s *Service) decider(ctx context.Context, op Op, id, actor string) (Requirement, bool, error) {
+	var req Requirement
+	r, err := s.store.Get(ctx, id)
+	switch {
+	case err == nil:
+		req = s.policy.Evaluate(r.Kind, r.Facts)
+	case errors.Is(err, ErrNotFound):
+	default:
+		return req, false, err
+	}
+	ok, err := s.eligible(ctx, req, actor)
+	if err != nil {
+		return req, false, s.refuseLookup(ctx, op, actor, id, err)
+	}
+	return req, ok, nil
 }
 
 // Withdraw withdraws request id while it awaits approval. The requester or

@@ -37,16 +37,29 @@ func checkAwaiting(r *Request, op Op, actor string, now time.Time) ([]AuditEvent
 	return nil, nil
 }
 
+// forbidApprover refuses actor's decision on r: not one of the approvers
+// r's policy rules name (RuleMachineApprover), or with no such rule not
+// one of Policy.Approvers (RuleApprover).
+func forbidApprover(r *Request, op Op, actor string, now time.Time) ([]AuditEvent, error) {
+	for _, ar := range r.Rules {
+		if len(ar.Approvers) > 0 {
+			return forbid(r, op, actor, now, RuleMachineApprover, actor+" is not an approver for this machine ("+r.RuleOutcome()+")")
+		}
+	}
+	return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
+}
+
 func (r *Request) setState(s State, now time.Time) {
 	r.State = s
 	r.Updated = now
 }
 
-// approve counts actor's approval. required is the count the policy asks
-// for r's kind now: a policy tightened since r was opened raises r's count
-// (never lowers it), so r needs the larger of the two. It sets *executable
-// when this approval completes the count.
-func approve(r *Request, actor, fingerprint string, isApprover bool, required int, now time.Time, executable *bool) ([]AuditEvent, error) {
+// approve counts actor's approval. req is what the policy asks of r now:
+// a policy (or rule) tightened since r was opened raises r's count (never
+// lowers it), so r needs the larger of the two, and r.Rules follow.
+// It sets *executable when this approval completes the count.
+func approve(r *Request, actor, fingerprint string, isApprover bool, req Requirement, now time.Time, executable *bool) ([]AuditEvent, error) {
+	required := req.Required
 	const op = OpApprove
 	if ev, err := checkAwaiting(r, op, actor, now); err != nil {
 		return ev, err
@@ -55,7 +68,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, required in
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot approve it")
 	case !isApprover:
-		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
+		return forbidApprover(r, op, actor, now)
 	case slices.Contains(r.Approvals(), actor):
 		ev, err := refuse(r, op, actor, now, CodeAlreadyDecided, actor+" already approved it")
 		err.(*Error).Missing = max(r.Required-len(r.Approvals()), 0)
@@ -70,6 +83,7 @@ func approve(r *Request, actor, fingerprint string, isApprover bool, required in
 		}
 		detail = fmt.Sprintf(" (the policy now needs %d for %s; %d when requested)", required, r.Kind, r.RequiredAtOpen)
 		r.Required = required
+		r.Rules = req.Rules
 	}
 	r.Decisions = append(r.Decisions, Decision{Actor: actor, Verdict: Approve, At: now})
 	n := len(r.Approvals())
@@ -92,7 +106,7 @@ func deny(r *Request, actor, reason string, isApprover bool, now time.Time) ([]A
 	case actor == r.Requester:
 		return refuse(r, op, actor, now, CodeSelfDecision, actor+" requested it and cannot deny it (withdraw it instead)")
 	case !isApprover:
-		return forbid(r, op, actor, now, RuleApprover, actor+" is not an approver")
+		return forbidApprover(r, op, actor, now)
 	case reason == "":
 		return refuse(r, op, actor, now, CodeReasonRequired, "a denial needs a reason")
 	}

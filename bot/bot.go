@@ -67,6 +67,13 @@ type Options struct {
 	// action to MDE: the request is closed with a "DRY RUN" note in its
 	// audit trail, card and thread instead (mdebot serve --dry-run).
 	DryRun bool
+	// AlertChannel is a channel (slack.alert_channel) told of every
+	// break-glass action, besides a DM to each approver; "" for none.
+	AlertChannel string
+	// Escalation is a user group (S…) or a channel (C…, G…) asked to
+	// decide a request nobody decided within the policy's EscalateAfter
+	// (slack.escalation); "" never escalates.
+	Escalation string
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -81,6 +88,10 @@ type Bot struct {
 	homes      homes
 	homeQueue  *homeQueue
 	users      *userDirectory
+	// copyQueue holds the ids of requests whose card copies (approval DMs,
+	// the escalation channel) wait to be edited (runCopies), so that no
+	// decision waits for them; a homeQueue of request ids.
+	copyQueue *homeQueue
 	// lookups is Options.Defender failing fast past
 	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
@@ -141,7 +152,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.slackObs = o.SlackObserver
 	b.pace = newPacer(o.SlackLimits, time.Now)
@@ -181,6 +192,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		_ = b.o.Approvals.RunSweeper(ctx, b.o.SweepInterval, b.expired)
 	})
 	wg.Go(func() { b.runReminders(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runReviews(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runEscalations(ctx, b.o.SweepInterval) })
+	wg.Go(func() { b.runCopies(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	wg.Go(func() { b.out.run(ctx) })
 	loop := &socketLoop{

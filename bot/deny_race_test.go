@@ -30,7 +30,8 @@ func TestADenyClickWhileTheApproverGroupCannotBeResolvedNeverDeniesWithoutAReaso
 	h := newHarness(t, func(c *harnessConfig) { c.groups = g })
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
-	g.down.Store(true) // the click's first group lookup fails, the next succeeds
+	h.dmCard(approver2, "awaiting approval") // the approval DMs' lookups are done
+	g.down.Store(true)                       // the click's first group lookup fails, the next succeeds
 	h.click(approver1, card, blocks.ActionDeny)
 	h.ephemeral(approver1, "") // the refusal
 	r := h.only()

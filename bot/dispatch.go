@@ -19,13 +19,28 @@ func ackPayload(evt socketmode.Event) any {
 		return nil
 	}
 	cb, ok := evt.Data.(slack.InteractionCallback)
-	if !ok || cb.Type != slack.InteractionTypeViewSubmission || cb.View.CallbackID != blocks.CallbackDenyModal {
+	if !ok || cb.Type != slack.InteractionTypeViewSubmission {
 		return nil
 	}
-	if denyReason(cb) != "" {
-		return nil
+	switch cb.View.CallbackID {
+	case blocks.CallbackDenyModal:
+		if denyReason(cb) == "" {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.BlockDenyReason: "Say why you deny this request."})
+		}
+	case blocks.CallbackReviewModal:
+		if flag, _, _ := blocks.ParseReviewMetadata(cb.View.PrivateMetadata); !flag && reviewNote(cb) == "" {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.BlockReviewNote: "Say why running it alone was justified."})
+		}
 	}
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.BlockDenyReason: "Say why you deny this request."})
+	return nil
+}
+
+// reviewNote is the trimmed note typed in a review modal submission.
+func reviewNote(cb slack.InteractionCallback) string {
+	if cb.View.State == nil {
+		return ""
+	}
+	return strings.TrimSpace(cb.View.State.Values[blocks.BlockReviewNote][blocks.ActionReviewNote].Value)
 }
 
 // denyReason is the trimmed reason typed in a deny modal submission.
@@ -78,8 +93,11 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 				b.handleClick(ctx, in, cb.TriggerID, a)
 			}
 		case slack.InteractionTypeViewSubmission:
-			if cb.View.CallbackID == blocks.CallbackDenyModal {
+			switch cb.View.CallbackID {
+			case blocks.CallbackDenyModal:
 				b.handleDenySubmission(ctx, cb)
+			case blocks.CallbackReviewModal:
+				b.handleReviewSubmission(ctx, cb)
 			}
 		}
 	case socketmode.EventTypeEventsAPI:

@@ -24,8 +24,13 @@
 //     writes a change's card update, status reply and notices in the
 //     change's own transaction; each lane (a channel's posts, a card) in
 //     order; posts at most once.
-//   - slackio.go posts cards and owes thread replies; notify.go the
-//     reminders and permalinks (marked in Marks first); views.go turns
+//   - slackio.go posts cards and owes thread replies (and, through
+//     copies.go, every copy of a card: the approvers' DMs, the escalation
+//     channel); copies.go also escalates requests nobody decided in time;
+//     dmprefs.go keeps who turned approval DMs off; breakglass.go alerts the
+//     approvers of a break-glass action and runs its after-review (the
+//     modal, the overdue sweep, reminders); notify.go the reminders and
+//     permalinks (marked in Marks first); views.go turns
 //     requests and machines into view models; errors.go is the one place
 //     that tells people what an error means; groups.go caches user groups.
 //

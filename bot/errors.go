@@ -94,6 +94,14 @@ func explainRefusal(ae *approvals.Error) (blocks.Message, bool) {
 			return blocks.RenderNotice(":no_entry_sign: Only the requester and the approvers can download this package."), true
 		}
 		return blocks.RenderRefusal(blocks.RefuseNotRequester), true
+	case errors.Is(ae, approvals.ErrNotBreakGlass):
+		return blocks.RenderNotice(":no_entry_sign: You may not use `--break-glass` (slack.break_glass); request the action without it, for an approver to decide."), true
+	case errors.Is(ae, approvals.ErrBreakGlassKind):
+		return blocks.RenderNotice(":no_entry_sign: Break-glass may not run this action (policy.break_glass_kinds); request it without `--break-glass`."), true
+	case errors.Is(ae, approvals.ErrBreakGlassCap):
+		return blocks.RenderNotice(":no_entry_sign: You have used break-glass as often as a day allows (policy.break_glass_per_day); request the action without `--break-glass`, for an approver to decide."), true
+	case errors.Is(ae, approvals.ErrNotMachineApprover):
+		return blocks.RenderNotice(":no_entry_sign: This machine's policy rules name who may approve this action, and you are not among them (see the card's *Approvals*)."), true
 	case errors.Is(ae, approvals.ErrNotPermitted):
 		return blocks.RenderRefusal(blocks.RefuseNotApprover), true
 	case errors.Is(ae, approvals.ErrAlreadyDecided):

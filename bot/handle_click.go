@@ -38,6 +38,8 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 		b.updateCard(ctx, res.Request)
 	case blocks.ActionCancel:
 		b.cancelRequest(ctx, in, a.Value, "")
+	case blocks.ActionAcknowledge, blocks.ActionFlag:
+		b.openReview(ctx, in, a.Value, blocks.HomeAction(a.ActionID) == blocks.ActionFlag, triggerID)
 	case blocks.ActionPackageLink:
 		if b.allowLookup(ctx, in) {
 			b.packageLink(ctx, in, a.Value)
@@ -55,6 +57,11 @@ func (b *Bot) handleClick(ctx context.Context, in interaction, triggerID string,
 	case blocks.ActionHomeKind:
 		if in.home != nil {
 			in.home.SetKind(a.SelectedOption.Value)
+			b.publishHome(ctx, in.user, *in.home, "")
+		}
+	case blocks.ActionHomeDMs:
+		b.setApprovalDMs(ctx, in.user, a.Value == "on")
+		if in.home != nil {
 			b.publishHome(ctx, in.user, *in.home, "")
 		}
 	case blocks.ActionHomeOutcome:

@@ -90,7 +90,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		b.replyError(ctx, in, err)
 		return
 	}
-	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason}
+	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason, BreakGlass: cmd.BreakGlass}
 	// Refuse what the policy forbids before anything reaches MDE.
 	if err := b.o.Approvals.CheckOpen(ctx, d); err != nil {
 		b.replyError(ctx, in, err, "kind", kind)
@@ -105,6 +105,7 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		machine = m
 		d.Params.Machine = defender.MachineID(m.ID)
 		d.Params.MachineName = m.Name
+		d.Facts = machineFacts(m)
 	}
 	switch kind {
 	case approvals.KindIsolate:
@@ -132,6 +133,12 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	b.republishHomes(ctx, r)
 	if res.Executable {
 		b.execute(ctx, r)
+	}
+	b.sendApprovalDMs(ctx, r)
+	if r.BreakGlass {
+		// Loud, once the emergency action is on its way: every approver
+		// and the alert channel hear of it at once.
+		b.alertBreakGlass(ctx, r)
 	}
 }
 

@@ -27,15 +27,16 @@ import (
 
 // The people and places of the fake workspace.
 const (
-	responder   = "U0RESP"
-	approver1   = "U0APPR1"
-	approver2   = "U0APPR2"
-	outsider    = "U0OUTSIDE"
-	approverSet = "S0APPROVERS"
-	socChannel  = "C0SOC"
-	elsewhere   = "C0RANDOM"
-	ws42        = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
-	harnessWait = 20 * time.Second
+	responder     = "U0RESP"
+	approver1     = "U0APPR1"
+	approver2     = "U0APPR2"
+	outsider      = "U0OUTSIDE"
+	approverSet   = "S0APPROVERS"
+	socChannel    = "C0SOC"
+	elsewhere     = "C0RANDOM"
+	alertsChannel = "C0ALERTS"
+	ws42          = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"
+	harnessWait   = 20 * time.Second
 )
 
 // harness runs a Bot against the fake Slack and the fake MDE, with a real
@@ -85,6 +86,10 @@ type harnessConfig struct {
 	slackHTTP *http.Client
 	// slackObserver is Options.SlackObserver.
 	slackObserver SlackObserver
+	// alertChannel is Options.AlertChannel.
+	alertChannel string
+	// escalation is Options.Escalation.
+	escalation string
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -112,7 +117,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 			slacktest.User{ID: approver2, Name: "anna", RealName: "Anna Approver"},
 			slacktest.User{ID: outsider, Name: "otto", RealName: "Otto Outsider"},
 		),
-		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"}),
+		slacktest.WithChannels(slacktest.Channel{ID: socChannel, Name: "soc"}, slacktest.Channel{ID: elsewhere, Name: "random"},
+			slacktest.Channel{ID: alertsChannel, Name: "sec-alerts"}),
 		slacktest.WithUserGroups(slacktest.UserGroup{ID: approverSet, Handle: "soc-approvers", Name: "SOC approvers", Members: []string{approver1, approver2}}),
 	}, cfg.slackOpts...)
 	h.slack = slacktest.NewServer(slackOpts...)
@@ -156,11 +162,12 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		store = cfg.wrapStore(h.db)
 	}
 	h.svc, err = approvals.New(approvals.Options{
-		Policy: policy,
-		Store:  store,
-		Groups: groups,
-		Now:    h.now,
-		Logger: logger,
+		Policy:  policy,
+		Store:   store,
+		Groups:  groups,
+		Now:     h.now,
+		Logger:  logger,
+		History: h.db,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +210,8 @@ func (h *harness) start() {
 		SlackObserver: cfg.slackObserver,
 
 		LookupBudgetWait: cfg.lookupWait,
+		AlertChannel:     cfg.alertChannel,
+		Escalation:       cfg.escalation,
 	})
 	if err != nil {
 		h.t.Fatal(err)

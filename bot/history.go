@@ -12,7 +12,7 @@ import (
 // historyQuery turns /mde history's filter into a store query; machine is
 // the resolved target's id, if any.
 func (b *Bot) historyQuery(f command.HistoryFilter, machine defender.MachineID) approvals.HistoryQuery {
-	q := approvals.HistoryQuery{Machine: machine, User: f.UserID, Since: f.From, Until: f.To, Limit: blocks.HistoryPageSize}
+	q := approvals.HistoryQuery{Machine: machine, User: f.UserID, Since: f.From, Until: f.To, Limit: blocks.HistoryPageSize, BreakGlass: f.BreakGlass}
 	if f.Since > 0 {
 		q.Since = b.now().Add(-f.Since)
 	}

@@ -86,7 +86,6 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	if err != nil {
 		return v, err
 	}
-	v.ApproverFor = isApprover
 	reader, err := b.o.Approvals.IsReader(ctx, user)
 	if err != nil {
 		return v, err
@@ -100,8 +99,9 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	var pending []*approvals.Request
 	for _, r := range live {
 		switch {
-		case r.State == approvals.StateAwaiting && isApprover && r.Requester != user && now.Before(r.Expires) &&
-			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }):
+		case r.State == approvals.StateAwaiting && r.Requester != user && now.Before(r.Expires) &&
+			!slices.ContainsFunc(r.Decisions, func(d approvals.Decision) bool { return d.Actor == user }) &&
+			b.mayDecide(ctx, r, user):
 			pending = append(pending, r)
 		case reader && (r.State == approvals.StateApproved || r.State == approvals.StateSubmitted):
 			v.InFlightTotal++
@@ -116,10 +116,26 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 			}
 		}
 	}
+	// A rule's approver outside slack.approvers sees what awaits them too.
+	v.ApproverFor = isApprover || len(pending) > 0
+	if v.ApproverFor {
+		v.ApprovalDMsOff = b.approvalDMsOff(ctx, user)
+	}
 	slices.SortStableFunc(pending, func(a, b *approvals.Request) int { return a.Expires.Compare(b.Expires) })
 	v.PendingTotal = len(pending)
 	for _, r := range pending[:min(len(pending), blocks.HomeMaxPending)] {
 		v.Pending = append(v.Pending, requestView(r, blocks.MachineView{}))
+	}
+	if isApprover {
+		reviews, err := b.o.Approvals.PendingReviews(ctx)
+		if err != nil {
+			return v, err
+		}
+		for _, r := range reviews {
+			if r.Requester != user {
+				v.Reviews = append(v.Reviews, requestView(r, blocks.MachineView{}))
+			}
+		}
 	}
 	if v.CanHistory, err = b.o.Approvals.IsAuditor(ctx, user); err != nil {
 		return v, err
@@ -138,6 +154,17 @@ func (b *Bot) homeView(ctx context.Context, user string, f blocks.HomeFilter) (b
 	return v, nil
 }
 
+// mayDecide reports whether user's decision on r counts (approvals
+// decides: the rules' approvers, or the policy's); a failed group lookup
+// counts as no.
+func (b *Bot) mayDecide(ctx context.Context, r *approvals.Request, user string) bool {
+	ok, err := b.o.Approvals.MayDecide(ctx, r, user)
+	if err != nil {
+		b.log.WarnContext(ctx, "checking who may decide a request failed", "request", r.ID, "user", user, "error", err)
+	}
+	return ok
+}
+
 // republishHomes queues the App Home of the people r concerns who opened
 // theirs, for the republisher (runHomes): its requester and those who
 // decided on it and, while r awaits approval or has just left that state,
@@ -150,7 +177,7 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 			if slices.Contains(users, u) {
 				continue
 			}
-			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
+			if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok || b.mayDecide(ctx, r, u) {
 				users = append(users, u)
 			}
 		}
@@ -158,6 +185,18 @@ func (b *Bot) republishHomes(ctx context.Context, r *approvals.Request) {
 	var viewers []string
 	for _, u := range users {
 		if _, ok := b.homes.get(u, b.now()); ok {
+			viewers = append(viewers, u)
+		}
+	}
+	b.homeQueue.push(viewers...)
+}
+
+// republishApproverHomes queues the App Home of every approver who opened
+// theirs: the break-glass reviews they see changed.
+func (b *Bot) republishApproverHomes(ctx context.Context) {
+	var viewers []string
+	for _, u := range b.homes.users(b.now()) {
+		if ok, err := b.o.Approvals.IsApprover(ctx, u); err == nil && ok {
 			viewers = append(viewers, u)
 		}
 	}

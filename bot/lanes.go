@@ -47,7 +47,7 @@ func laneOf(evt socketmode.Event) lane {
 		}
 		switch cb.Type {
 		case slack.InteractionTypeViewSubmission:
-			if cb.View.CallbackID == blocks.CallbackDenyModal {
+			if cb.View.CallbackID == blocks.CallbackDenyModal || cb.View.CallbackID == blocks.CallbackReviewModal {
 				return LaneDecision
 			}
 		case slack.InteractionTypeBlockActions:

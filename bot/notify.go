@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,10 +97,27 @@ func (b *Bot) remind(ctx context.Context) {
 		if !first {
 			continue
 		}
-		b.postThread(ctx, r, blocks.RenderReminder(requestView(r, blocks.MachineView{}), b.o.Approvals.Policy().Approvers))
+		b.postThread(ctx, r, blocks.RenderReminder(requestView(r, blocks.MachineView{}), reminded(b.o.Approvals.Policy(), r)))
 		b.out.poke()
 		b.log.InfoContext(ctx, "approvers reminded", "request", r.ID)
 	}
+}
+
+// reminded are the principals a reminder of r mentions: the approvers its
+// policy rules name, when they name some, else the policy's.
+func reminded(p approvals.Policy, r *approvals.Request) []string {
+	var named []string
+	for _, ar := range r.Rules {
+		for _, a := range ar.Approvers {
+			if !slices.Contains(named, a) {
+				named = append(named, a)
+			}
+		}
+	}
+	if len(named) == 0 {
+		return p.Approvers
+	}
+	return named
 }
 
 // runReminders runs remind every interval until ctx ends.

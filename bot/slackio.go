@@ -73,6 +73,9 @@ func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) 
 // outbox and queues the App Homes the change concerns.
 func (b *Bot) updateCard(ctx context.Context, r *approvals.Request) {
 	b.out.poke()
+	// Copies of the card (approval DMs, the escalation channel) follow
+	// through their own queue (runCopies).
+	b.copyQueue.push(r.ID)
 	b.afterChange(ctx, r)
 }
 

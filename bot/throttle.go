@@ -162,9 +162,14 @@ func (b *Bot) shedNotice(ctx context.Context, evt socketmode.Event) {
 			in := interaction{user: data.User.ID, channel: clickChannel(data), responseURL: data.ResponseURL}
 			b.reply(ctx, in, blocks.RenderNotice(":warning: mdebot is too busy to handle your click now"+later))
 		case slack.InteractionTypeViewSubmission:
-			if data.View.CallbackID == blocks.CallbackDenyModal {
+			switch data.View.CallbackID {
+			case blocks.CallbackDenyModal:
 				b.reply(ctx, interaction{user: data.User.ID}, blocks.RenderNotice(":warning: mdebot is too busy to record your denial of "+
 					blocks.RenderCode(data.View.PrivateMetadata, 40)+" now"+later))
+			case blocks.CallbackReviewModal:
+				_, id, _ := blocks.ParseReviewMetadata(data.View.PrivateMetadata)
+				b.reply(ctx, interaction{user: data.User.ID}, blocks.RenderNotice(":warning: mdebot is too busy to record your review of "+
+					blocks.RenderCode(id, 40)+" now"+later))
 			}
 		}
 	}

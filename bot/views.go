@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
@@ -21,10 +22,24 @@ func machineView(m defender.Machine) blocks.MachineView {
 		Exposure:  m.ExposureLevel,
 		IP:        m.LastIPAddress,
 		Tags:      m.MachineTags,
+		Group:     m.RBACGroupName,
 
 		Onboarding:   m.OnboardingStatus,
 		AgentVersion: m.AgentVersion,
 	}
+}
+
+// reviewView is the view of a break-glass review, or nil.
+func reviewView(rv *approvals.Review) *blocks.ReviewView {
+	if rv == nil {
+		return nil
+	}
+	return &blocks.ReviewView{State: rv.State, Due: rv.Due, Overdue: rv.Overdue, By: rv.By, Note: rv.Note, At: rv.At}
+}
+
+// machineFacts are the properties of m that policy rules match.
+func machineFacts(m blocks.MachineView) approvals.MachineFacts {
+	return approvals.MachineFacts{Group: m.Group, Tags: slices.Clone(m.Tags), OS: m.OS, Exposure: m.Exposure, Risk: m.Risk}
 }
 
 // requestView is the neutral view of r on machine m (the zero MachineView
@@ -50,6 +65,9 @@ func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView 
 		Expires:           r.Expires,
 		RequiredApprovals: r.Required,
 		RequiredAtOpen:    r.RequiredAtOpen,
+		Rules:             r.Rules,
+		BreakGlass:        r.BreakGlass,
+		Review:            reviewView(r.Review),
 		State:             r.State,
 		ClosedBy:          r.ClosedBy,
 		ActionID:          r.ActionID,
@@ -114,6 +132,9 @@ func historyRow(r *approvals.Request, permalink string) blocks.HistoryRow {
 	}
 	if n := len(r.StatusHistory); n > 0 && r.MDEStatus.Terminal() {
 		row.MDEDuration = r.StatusHistory[n-1].At.Sub(r.StatusHistory[0].At)
+	}
+	if r.Review != nil {
+		row.BreakGlass, row.Review, row.ReviewOverdue = true, r.Review.State, r.Review.Overdue
 	}
 	return row
 }

@@ -49,6 +49,17 @@ type Slack struct {
 	// then one every minute/LookupsPerMinute (slack.lookups_per_minute,
 	// 0 to MaxLookupsPerMinute). 0 means no limit.
 	LookupsPerMinute int
+	// BreakGlass are the user and user-group ids that may run an action
+	// with --break-glass, without a second person (slack.break_glass).
+	// Empty means nobody: break-glass is off.
+	BreakGlass []string
+	// AlertChannel is a channel id (C…, G…) told of every break-glass
+	// action (slack.alert_channel); "" for none.
+	AlertChannel string
+	// Escalation is a user group (S…) or a channel (C…, G…) asked to decide
+	// a request nobody decided within Policy.EscalateAfter
+	// (slack.escalation).
+	Escalation string
 
 	// AppToken is the app-level token for Socket Mode (SLACK_APP_TOKEN, xapp-…).
 	AppToken secret.Value
@@ -98,6 +109,22 @@ type Policy struct {
 	// Approvals maps each action name (see Actions) to the number of
 	// approvals it needs, 0 to 5 (policy.approvals). Every action is present.
 	Approvals map[string]int
+	// BreakGlassKinds are the actions --break-glass may run
+	// (policy.break_glass_kinds; default isolate; never offboard).
+	BreakGlassKinds []string
+	// BreakGlassPerDay caps each person's break-glass actions per UTC day
+	// (policy.break_glass_per_day, 1 to 20; default 2).
+	BreakGlassPerDay int
+	// BreakGlassReviewWithin is how long an approver has to review a
+	// break-glass action before it is flagged overdue
+	// (policy.break_glass_review_within; default 24h).
+	BreakGlassReviewWithin time.Duration
+	// EscalateAfter is how long a request may wait undecided before it is
+	// posted to slack.escalation (policy.escalate_after); 0 is off.
+	EscalateAfter time.Duration
+	// Rules set approvals (and approvers) per machine, by device group,
+	// tag, OS platform, exposure or risk (policy.rules), in file order.
+	Rules []Rule
 }
 
 // Admin is the local admin HTTP listener (health, metrics, backup).
@@ -144,8 +171,15 @@ const (
 	DefaultPollInterval = 15 * time.Second
 	MinPollInterval     = 100 * time.Millisecond
 	DefaultApprovalTTL  = 30 * time.Minute
-	MaxApprovals        = 5
-	DefaultSlackAPIURL  = "https://slack.com/api/"
+	// DefaultBreakGlassPerDay and DefaultBreakGlassReviewWithin are the
+	// defaults of policy.break_glass_per_day and
+	// policy.break_glass_review_within; MaxBreakGlassPerDay the bound of
+	// the first.
+	DefaultBreakGlassPerDay       = 2
+	MaxBreakGlassPerDay           = 20
+	DefaultBreakGlassReviewWithin = 24 * time.Hour
+	MaxApprovals                  = 5
+	DefaultSlackAPIURL            = "https://slack.com/api/"
 	// The defaults of AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE are
 	// MDE_CLOUD's (defender.Cloud's AuthorityHost, BaseURL and Scope).
 )

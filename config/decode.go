@@ -33,8 +33,10 @@ func newDecoder(file string) *decoder {
 	cfg := &Config{
 		Slack:    Slack{LookupsPerMinute: DefaultLookupsPerMinute},
 		Defender: Defender{PollInterval: DefaultPollInterval},
-		Policy:   Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals()},
-		Log:      Log{Format: LogText, Level: slog.LevelInfo},
+		Policy: Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals(),
+			BreakGlassKinds: []string{"isolate"}, BreakGlassPerDay: DefaultBreakGlassPerDay,
+			BreakGlassReviewWithin: DefaultBreakGlassReviewWithin},
+		Log: Log{Format: LogText, Level: slog.LevelInfo},
 	}
 	d := &decoder{file: file, cfg: cfg, lines: map[string]int{}}
 	d.fields = map[string]func(*yaml.Node){}
@@ -52,6 +54,13 @@ func newDecoder(file string) *decoder {
 	add("slack.lookups_per_minute", func(n *yaml.Node) {
 		d.count(n, "slack.lookups_per_minute", MaxLookupsPerMinute, &cfg.Slack.LookupsPerMinute)
 	})
+	add("slack.break_glass", func(n *yaml.Node) { d.ids(n, "slack.break_glass", userID, userIDHint, &cfg.Slack.BreakGlass) })
+	add("slack.alert_channel", func(n *yaml.Node) {
+		d.id(n, "slack.alert_channel", channelID, "a channel id (C… or G…)", &cfg.Slack.AlertChannel)
+	})
+	add("slack.escalation", func(n *yaml.Node) {
+		d.id(n, "slack.escalation", escalationID, "a user-group id (S…) or a channel id (C… or G…)", &cfg.Slack.Escalation)
+	})
 	add("defender.poll_interval", func(n *yaml.Node) {
 		d.duration(n, "defender.poll_interval", MinPollInterval, &cfg.Defender.PollInterval)
 	})
@@ -59,6 +68,17 @@ func newDecoder(file string) *decoder {
 		d.duration(n, "policy.approval_ttl", time.Second, &cfg.Policy.ApprovalTTL)
 	})
 	add("policy.approvals", d.approvals)
+	add("policy.break_glass_kinds", d.breakGlassKinds)
+	add("policy.break_glass_per_day", func(n *yaml.Node) {
+		d.count(n, "policy.break_glass_per_day", MaxBreakGlassPerDay, &cfg.Policy.BreakGlassPerDay)
+	})
+	add("policy.break_glass_review_within", func(n *yaml.Node) {
+		d.duration(n, "policy.break_glass_review_within", time.Minute, &cfg.Policy.BreakGlassReviewWithin)
+	})
+	add("policy.escalate_after", func(n *yaml.Node) {
+		d.duration(n, "policy.escalate_after", 0, &cfg.Policy.EscalateAfter)
+	})
+	add("policy.rules", d.rules)
 	add("admin.listen", d.listen)
 	add("admin.backup_token_file", func(n *yaml.Node) {
 		d.string(n, "admin.backup_token_file", &cfg.Admin.BackupTokenFile)
@@ -73,6 +93,8 @@ const userIDHint = "a user id (U… or W…) or a user-group id (S…)"
 var (
 	channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
 	userID    = regexp.MustCompile(`^[UWS][A-Z0-9]{2,20}$`)
+	// escalationID is a user group or a channel.
+	escalationID = regexp.MustCompile(`^[SCG][A-Z0-9]{2,20}$`)
 )
 
 func (d *decoder) problemf(line int, key, format string, args ...any) {
@@ -255,6 +277,44 @@ func (d *decoder) ids(n *yaml.Node, key string, re *regexp.Regexp, hint string, 
 	*dst = ids
 }
 
+// id decodes one Slack id.
+func (d *decoder) id(n *yaml.Node, key string, re *regexp.Regexp, hint string, dst *string) {
+	var s string
+	d.string(n, key, &s)
+	if s == "" {
+		return
+	}
+	if !re.MatchString(s) {
+		d.problemf(n.Line, key, "%s: %q is not %s", key, s, hint)
+		return
+	}
+	*dst = s
+}
+
+// breakGlassKinds decodes policy.break_glass_kinds: action names, never
+// offboard.
+func (d *decoder) breakGlassKinds(n *yaml.Node) {
+	const key = "policy.break_glass_kinds"
+	if isNull(n) {
+		return
+	}
+	var names []string
+	d.names(n, key, &names)
+	kinds := []string{}
+	for _, a := range names {
+		a = strings.ToLower(a)
+		switch _, known := DefaultApprovals()[a]; {
+		case !known:
+			d.unknown(n.Line, a, "action", Actions())
+		case a == "offboard":
+			d.problemf(n.Line, key, "%s: offboard can never be run by break-glass", key)
+		default:
+			kinds = append(kinds, a)
+		}
+	}
+	d.cfg.Policy.BreakGlassKinds = kinds
+}
+
 // duration decodes a Go duration ("15s", "1m30s") of at least min.
 func (d *decoder) duration(n *yaml.Node, key string, min time.Duration, dst *time.Duration) {
 	if isNull(n) {
@@ -395,6 +455,28 @@ func (d *decoder) finish() {
 				"slack.approvers is empty, so no one could approve %s: list approvers, or set policy.approvals to 0 for these actions",
 				strings.Join(needing, ", "))
 		}
+	}
+	if len(cfg.Slack.Approvers) == 0 {
+		for i, r := range cfg.Policy.Rules {
+			if len(r.Approvers) > 0 {
+				continue
+			}
+			for _, a := range Actions() {
+				if r.Approvals[a] > 0 {
+					key := fmt.Sprintf("policy.rules[%d]", i)
+					d.problemf(d.lines["policy.rules"], key, "%s (%s) needs approvals for %s but neither the rule nor slack.approvers names approvers", key, r.Name, a)
+					break
+				}
+			}
+		}
+	}
+	if cfg.Policy.BreakGlassPerDay == 0 {
+		d.problemf(d.lines["policy.break_glass_per_day"], "policy.break_glass_per_day",
+			"policy.break_glass_per_day is 0: give 1 to %d; to turn break-glass off, leave slack.break_glass empty", MaxBreakGlassPerDay)
+	}
+	if len(cfg.Policy.BreakGlassKinds) == 0 && len(cfg.Slack.BreakGlass) > 0 {
+		d.problemf(d.lines["policy.break_glass_kinds"], "policy.break_glass_kinds",
+			"policy.break_glass_kinds is empty, so slack.break_glass could run nothing: list actions such as [isolate], or leave slack.break_glass empty")
 	}
 	if cfg.Admin.BackupTokenFile != "" && cfg.Admin.Listen == "" {
 		d.problemf(d.lines["admin.backup_token_file"], "admin.backup_token_file",

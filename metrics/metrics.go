@@ -22,6 +22,8 @@ type Metrics struct {
 	ackLatency      prometheus.Histogram
 	commands        *prometheus.CounterVec
 	transitions     *prometheus.CounterVec
+	breakGlass      *prometheus.CounterVec
+	reviews         *prometheus.CounterVec
 	timeToApprove   *prometheus.HistogramVec
 	timeToContain   *prometheus.HistogramVec
 	mdeCalls        *prometheus.CounterVec
@@ -87,6 +89,12 @@ func New() *Metrics {
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdebot_request_transitions_total", Help: "Requests entering each state, by action kind and state.",
 		}, []string{"kind", "state"}),
+		breakGlass: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdebot_break_glass_total", Help: "Actions run by break-glass, without a second person, by action kind.",
+		}, []string{"kind"}),
+		reviews: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mdebot_break_glass_reviews_total", Help: "Break-glass after-reviews, by outcome: acknowledged, flagged, or overdue (not reviewed in time).",
+		}, []string{"review"}),
 		timeToApprove: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "mdebot_time_to_approve_seconds", Help: "Time from a request's creation to its approval, for requests that needed one.",
 			Buckets: humanBuckets,
@@ -119,7 +127,7 @@ func New() *Metrics {
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mdebot_actions_in_flight", Help: "MDE actions submitted and being followed to a final status.",
 	}, m.readInFlight)
-	m.reg.MustRegister(m.envelopes, m.ackLatency, m.commands, m.transitions, m.timeToApprove,
+	m.reg.MustRegister(m.envelopes, m.ackLatency, m.commands, m.transitions, m.breakGlass, m.reviews, m.timeToApprove,
 		m.timeToContain, m.mdeCalls, m.mdeDuration, m.rateLimitWait, m.socketConnected,
 		m.reconnects, m.shed, inFlight, m.auditHead,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

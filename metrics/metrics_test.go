@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/approvals/approvalstest"
 	"github.com/mdebot/mdebot/defender"
@@ -170,5 +169,46 @@ func TestTheSlackOutboxIsMeasured(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+}
+func TestBreakGlassAndItsReviewsAreCounted(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	m := metrics.New()
+	store := &approvalstest.Store{}
+	svc, err := approvals.New(approvals.Options{
+		Policy: approvals.Policy{Approvers: []string{"UALICE", "UBOB"}, BreakGlass: []string{"UBOB"}},
+		Store:  m.Store(store), History: store,
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, machine := range []defender.MachineID{"0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"} {
+		res, err := svc.Open(ctx, approvals.Draft{
+			Kind: approvals.KindIsolate, Params: approvals.Params{Machine: machine, Isolation: defender.IsolationFull},
+			Requester: "UBOB", Channel: "CSECOPS", Reason: "C2 at 3am", BreakGlass: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Request.ID)
+	}
+	if _, err := svc.Flag(ctx, ids[0], "UALICE", "should have waited"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(25 * time.Hour)
+	if _, err := svc.SweepReviews(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := scrape(t, m, "mdebot_break_glass_total", "mdebot_break_glass_reviews_total")
+	want := []string{
+		`mdebot_break_glass_reviews_total{review="flagged"} 1`,
+		`mdebot_break_glass_reviews_total{review="overdue"} 1`,
+		`mdebot_break_glass_total{kind="isolate"} 2`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("exposition (-want +got):\n%s", diff)
 	}
 }

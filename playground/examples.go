@@ -17,6 +17,11 @@ func Examples() []Example {
 		{Command: "/mde isolate ws-0077 beaconing to a known C2", Note: "offline machine: Pending, then TimeOut"},
 		{Command: "/mde machine ws-0100", Note: "two machines share this name"},
 		{Command: "/mde quarantine ws-0042 " + SignedFileSHA1 + " suspicious binary", Note: "a Microsoft-signed file: Defender refuses"},
+		{Command: "/mde isolate srv-dc01 lateral movement from the DC", Note: "Tier0-Servers: needs both IR leads"},
+		{Command: "/mde isolate ws-0012 CFO laptop beaconing", Note: "tag VIP: only Sam may approve"},
+		{Command: "/mde scan kiosk-lobby-01 odd process", Note: "tag Kiosk: runs at once"},
+		{Command: "/mde isolate ws-0003 --break-glass C2 at 3am, nobody answers", Note: "as Riley: runs alone, then Alex or Sam must review it"},
+		{Command: "/mde history --break-glass", Note: "break-glass actions and their reviews"},
 		{Command: "/mde history", Note: "as an approver or the manager"},
 	}
 }

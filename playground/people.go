@@ -10,7 +10,10 @@ const (
 	Approver2ID  = "U0APPROVE2"
 	ManagerID    = "U0MANAGER1"
 	ApproversID  = "S0APPROVER"
+	OnCallID     = "S0ONCALL01" // the on-call lead, asked when nobody decides in time
 	ChannelID    = "C0INCIDENT"
+	AlertsID     = "C0SECALERT" // where break-glass actions are announced
+	AlertsName   = "sec-alerts"
 	ChannelName  = "incident"
 	teamID       = "T0CONTOSO1"
 	teamDomain   = "contoso"
@@ -52,8 +55,10 @@ func slackOptions() []slacktest.Option {
 		slacktest.WithUsers(users...),
 		slacktest.WithUserGroups(slacktest.UserGroup{
 			ID: ApproversID, Handle: approversTag, Name: "IR leads", Members: []string{Approver1ID, Approver2ID},
+		}, slacktest.UserGroup{
+			ID: OnCallID, Handle: "on-call", Name: "On-call lead", Members: []string{Approver1ID},
 		}),
-		slacktest.WithChannels(slacktest.Channel{ID: ChannelID, Name: ChannelName}),
+		slacktest.WithChannels(slacktest.Channel{ID: ChannelID, Name: ChannelName}, slacktest.Channel{ID: AlertsID, Name: AlertsName}),
 	}
 }
 

@@ -102,6 +102,10 @@ func TestEnvAndConfigParseAsTheBotReadsThem(t *testing.T) {
 	if cfg.Defender.PollInterval != time.Second || cfg.Policy.ApprovalTTL != 30*time.Minute {
 		t.Errorf("poll interval %v, approval ttl %v", cfg.Defender.PollInterval, cfg.Policy.ApprovalTTL)
 	}
+	if len(cfg.Policy.Rules) != 3 || cfg.Policy.Rules[0].Groups[0] != Tier0Group || cfg.Slack.AlertChannel != AlertsID ||
+		cfg.Slack.Escalation != OnCallID || len(cfg.Slack.BreakGlass) != 1 {
+		t.Errorf("rules %+v, alert channel %q, escalation %q, break-glass %v", cfg.Policy.Rules, cfg.Slack.AlertChannel, cfg.Slack.Escalation, cfg.Slack.BreakGlass)
+	}
 	if cfg.Slack.APIURL != p.Slack().APIURL() || cfg.Defender.APIURL != p.Tenant().URL() || cfg.Azure.AuthorityHost != p.Tenant().AuthorityHost() {
 		t.Errorf("endpoints: %q %q %q", cfg.Slack.APIURL, cfg.Defender.APIURL, cfg.Azure.AuthorityHost)
 	}

@@ -2,6 +2,8 @@ package playground
 
 import (
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mdebot/mdebot/defender/defendertest"
@@ -31,7 +33,7 @@ const (
 // playground's clock, and no rate limits (a person clicking around never
 // hits them, but a 1s poll of many actions might).
 func tenantOptions(now func() time.Time, actionTime time.Duration) []defendertest.Option {
-	ms := defendertest.DefaultMachines()
+	ms := tenantMachines()
 	if actionTime > 0 {
 		for i := range ms {
 			ms[i].Outcome.Delay = actionTime
@@ -61,6 +63,40 @@ func tenantOptions(now func() time.Time, actionTime time.Duration) []defendertes
 		defendertest.WithRateLimits(0, 0),
 		defendertest.WithPackageURI(packageURI),
 	}
+}
+
+// The device groups and tags the playground's policy rules match.
+const (
+	// Tier0Group is the MDE device group of the domain controller
+	// (srv-dc01): isolating it needs two IR leads.
+	Tier0Group = "Tier0-Servers"
+	// VIPTag is on ws-0012, the CFO's laptop (and no other machine):
+	// isolating it needs Sam.
+	VIPTag = "VIP"
+	// KioskTag is on kiosk-lobby-01: scanning or isolating it needs nobody.
+	KioskTag = "Kiosk"
+)
+
+// tenantMachines is DefaultMachines with the domain controller in
+// Tier0Group, ws-0012 the only machine tagged VIPTag, and a lobby kiosk
+// tagged KioskTag, so that every kind of policy rule can be tried (and
+// ws-0042, the walkthrough's machine, needs one approval as before).
+func tenantMachines() []defendertest.Machine {
+	ms := defendertest.DefaultMachines()
+	for i := range ms {
+		m := &ms[i]
+		m.MachineTags = slices.DeleteFunc(slices.Clone(m.MachineTags), func(t string) bool { return strings.EqualFold(t, VIPTag) })
+		switch m.ComputerDNSName {
+		case "srv-dc01.contoso.local":
+			m.RbacGroupName, m.RbacGroupID = Tier0Group, 151
+		case "ws-0012.contoso.local":
+			m.MachineTags = append(m.MachineTags, VIPTag)
+		}
+	}
+	return append(ms, defendertest.Machine{ComputerDNSName: "kiosk-lobby-01.contoso.local", OSPlatform: "Windows10",
+		Version: "22H2", OSBuild: 19045, HealthStatus: "Active", RiskScore: "Low", ExposureLevel: "Low",
+		LastIPAddress: "10.20.40.11", LastExternalIPAddress: "203.0.113.7", RbacGroupName: "Kiosks", RbacGroupID: 160,
+		MachineTags: []string{KioskTag}})
 }
 
 // runTime is how long actions on the machine named name stay InProgress:

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/report"
@@ -194,5 +193,31 @@ func TestTheExportNamesPeopleAndCarriesDefendersFailureText(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("column %s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+func TestABreakGlassRowCarriesItsReview(t *testing.T) {
+	r := finished()
+	r.BreakGlass = true
+	r.Review = &approvals.Review{Due: t0.Add(24 * time.Hour), State: approvals.ReviewFlagged, Overdue: true, By: "U3", Note: "=cmd"}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, report.CSV, []report.Row{report.FromRequest(r), report.FromRequest(finished())}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for i, name := range recs[0] {
+		got[name] = recs[1][i]
+	}
+	want := map[string]string{"break_glass": "true", "review": "flagged", "review_overdue": "true", "review_by": "U3", "review_note": "'=cmd"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("column %s = %q, want %q", k, got[k], v)
+		}
+	}
+	if n := len(recs[2]); n != len(recs[0]) || recs[2][len(recs[2])-5] != "" {
+		t.Errorf("a plain row has %d cells (header %d), break_glass %q", n, len(recs[0]), recs[2][len(recs[2])-5])
 	}
 }

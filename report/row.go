@@ -37,6 +37,15 @@ type Row struct {
 	RequesterName string   `json:"requester_name,omitempty"`
 	ApproverNames []string `json:"approver_names,omitempty"`
 	DenierName    string   `json:"denier_name,omitempty"`
+	// BreakGlass marks a request run by break-glass, without a second
+	// person; Review is its after-review (pending, acknowledged, flagged),
+	// ReviewOverdue whether it was not done in time, ReviewBy and
+	// ReviewNote who reviewed it and what they said.
+	BreakGlass    bool   `json:"break_glass,omitempty"`
+	Review        string `json:"review,omitempty"`
+	ReviewOverdue bool   `json:"review_overdue,omitempty"`
+	ReviewBy      string `json:"review_by,omitempty"`
+	ReviewNote    string `json:"review_note,omitempty"`
 }
 
 // Name fills the name fields of r from name, which returns the Slack name
@@ -76,6 +85,9 @@ func FromRequest(r *approvals.Request) Row {
 	}
 	if r.State.Final() {
 		row.Finished = r.Updated.UTC()
+	}
+	if rv := r.Review; r.BreakGlass && rv != nil {
+		row.BreakGlass, row.Review, row.ReviewOverdue, row.ReviewBy, row.ReviewNote = true, string(rv.State), rv.Overdue, rv.By, rv.Note
 	}
 	return row
 }

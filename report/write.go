@@ -37,7 +37,8 @@ func (f Format) Ext() string { return "." + string(f) }
 // header is the CSV header, in Row's order.
 var header = []string{"id", "kind", "machine", "machine_name", "file_hash", "requester", "approvers", "denier",
 	"deny_reason", "reason", "state", "created", "decided", "submitted", "finished", "mde_action_id", "duration_seconds",
-	"detail", "requester_name", "approver_names", "denier_name"}
+	"detail", "requester_name", "approver_names", "denier_name",
+	"break_glass", "review", "review_overdue", "review_by", "review_note"}
 
 // Write writes rows to w in format f: CSV with a header line, or a JSON
 // array (one object per row; "[]" when there are none).
@@ -73,6 +74,11 @@ func writeCSV(w io.Writer, rows []Row) error {
 			strings.Join(r.Approvers, " "), r.Denier, r.DenyReason, r.Reason, r.State,
 			csvTime(r.Created), csvTime(r.Decided), csvTime(r.Submitted), csvTime(r.Finished), r.ActionID, duration,
 			r.Detail, r.RequesterName, strings.Join(r.ApproverNames, "; "), r.DenierName}
+		if r.BreakGlass {
+			rec = append(rec, "true", r.Review, strconv.FormatBool(r.ReviewOverdue), r.ReviewBy, r.ReviewNote)
+		} else {
+			rec = append(rec, "", "", "", "", "")
+		}
 		for i, c := range rec {
 			rec[i] = defuse(c)
 		}

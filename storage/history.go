@@ -121,5 +121,6 @@ func matches(q HistoryQuery, r *approvals.Request) bool {
 		(q.Kind == "" || r.Kind == q.Kind) &&
 		(q.Outcome == "" || r.State == q.Outcome) &&
 		(q.Since.IsZero() || !r.Created.Before(q.Since)) &&
-		(q.Until.IsZero() || r.Created.Before(q.Until))
+		(q.Until.IsZero() || r.Created.Before(q.Until)) &&
+		(!q.BreakGlass || r.BreakGlass)
 }

@@ -147,3 +147,28 @@ func TestHistoryRefusesAForeignCursor(t *testing.T) {
 		t.Errorf("History = %v, want ErrBadCursor", err)
 	}
 }
+
+func TestHistoryKeepsBreakGlassRequestsWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, "")
+	c := &clock{t: t0}
+	svc, err := approvals.New(approvals.Options{
+		Policy: approvals.Policy{Approvers: approverIDs(3), BreakGlass: []string{requester}},
+		Store:  db, History: db, Now: c.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := mustOpen(t, svc, draft(approvals.KindIsolate, machineID(0)))
+	d := draft(approvals.KindIsolate, machineID(1))
+	d.BreakGlass = true
+	glass := mustOpen(t, svc, d)
+	page, err := db.History(ctx, approvals.HistoryQuery{BreakGlass: true})
+	if err != nil || len(page.Requests) != 1 || page.Requests[0].ID != glass.ID || !page.Requests[0].BreakGlass ||
+		page.Requests[0].Review == nil {
+		t.Fatalf("History(BreakGlass) = %v, %v; want only %s with its review", page.Requests, err, glass.ID)
+	}
+	if page, _ := db.History(ctx, approvals.HistoryQuery{}); len(page.Requests) != 2 || !slices.ContainsFunc(page.Requests, func(r *approvals.Request) bool { return r.ID == plain.ID }) {
+		t.Errorf("History() = %d requests, want both", len(page.Requests))
+	}
+}

@@ -127,3 +127,28 @@ func (s *Store) Events() []approvals.AuditEvent {
 	defer s.mu.Unlock()
 	return slices.Clone(s.events)
 }
+
+var _ approvals.History = (*Store)(nil)
+
+// History implements approvals.History over every request, newest first,
+// in one page; it filters by User, Kind, Machine, Outcome, Since and Until.
+func (s *Store) History(ctx context.Context, q approvals.HistoryQuery) (approvals.HistoryPage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var page approvals.HistoryPage
+	for i := len(s.order) - 1; i >= 0; i-- {
+		r := s.requests[s.order[i]]
+		switch {
+		case q.User != "" && !slices.Contains(r.Users(), q.User),
+			q.Kind != "" && r.Kind != q.Kind,
+			q.Machine != "" && r.Params.Machine != q.Machine,
+			q.Outcome != "" && r.State != q.Outcome,
+			!q.Since.IsZero() && r.Created.Before(q.Since),
+			!q.Until.IsZero() && !r.Created.Before(q.Until),
+			q.BreakGlass && !r.BreakGlass:
+			continue
+		}
+		page.Requests = append(page.Requests, r.Clone())
+	}
+	return page, nil
+}

@@ -24,10 +24,17 @@ const (
 // buttons. Each change of state re-renders it and edits the message in
 // place. now only computes relative phrases such as "expires in 30 min".
 func RenderRequestCard(r RequestView, now time.Time) Message {
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(renderPlain(renderOneLine(renderHeadline(r)), MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
-		slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)),
+	header := renderOneLine(renderHeadline(r))
+	if r.BreakGlass {
+		header = breakGlassMark + " · " + header
 	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(renderPlain(header, MaxHeaderText), slack.HeaderBlockOptionBlockID(blockCardHeader)),
+	}
+	if r.BreakGlass {
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderBreakGlassLine(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardBreakGlass)))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)))
 	if notes := renderCardNotes(r, now); len(notes) > 0 {
 		blocks = append(blocks, slack.NewContextBlock(blockCardNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
 	}
@@ -46,7 +53,13 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
 	}
+	if b := renderReviewButtons(r); b != nil {
+		blocks = append(blocks, b)
+	}
 	text := fmt.Sprintf("%s requested by %s: %s", EscapeTruncate(renderOneLine(renderHeadline(r)), 300), RenderMention(r.Requester), renderStateWord(r))
+	if r.BreakGlass {
+		text = breakGlassMark + ": " + text
+	}
 	return newMessage(text, blocks...)
 }
 
@@ -193,16 +206,22 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		f = append(f, "*File*\n"+EscapeTruncate(renderOrDash(string(r.Params.HashType)), 20)+" "+RenderCode(r.Params.FileHash, 80))
 	}
 	f = append(f, "*Requested by*\n"+RenderMention(r.Requester)+" · "+renderDate(r.Created))
+	rules := renderRules(r.Rules)
 	if r.RequiredApprovals > 0 {
 		// A kind the policy runs without approval has neither a count nor
-		// an approval window to show.
+		// an approval window to show, only the rule that says so.
 		count := fmt.Sprintf("*Approvals*\n%d of %d", renderApprovals(r.Decisions), r.RequiredApprovals)
 		if r.RequiredAtOpen > 0 && r.RequiredAtOpen < r.RequiredApprovals {
 			// The larger of the count at opening and the policy's now applies.
 			count += fmt.Sprintf(" (the policy now needs %d; %d when requested)", r.RequiredApprovals, r.RequiredAtOpen)
 		}
+		if rules != "" {
+			count += "\n" + rules
+		}
 		f = append(f, count)
 		f = append(f, "*Expires*\n"+renderDate(r.Expires))
+	} else if rules != "" {
+		f = append(f, "*Approvals*\nnone needed\n"+rules)
 	}
 	if r.ActionID != "" {
 		f = append(f, "*Defender action*\n"+RenderCode(r.ActionID, 80))
@@ -215,6 +234,38 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		objs[i] = renderMrkdwn(s, slackMaxFieldText)
 	}
 	return objs
+}
+
+// renderRules says which policy rules set the count and whose approval
+// counts: "Tier0-Servers: 2 approvals from @ir-leads", one rule a line.
+func renderRules(rules []approvals.AppliedRule) string {
+	lines := make([]string, 0, len(rules))
+	for _, r := range rules {
+		line := "_" + EscapeTruncate(renderOneLine(r.Name), 60) + "_: " + RenderPlural(r.Required, "approval")
+		if len(r.Approvers) > 0 && r.Required > 0 {
+			line += " from " + renderPrincipals(r.Approvers)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// renderPrincipals mentions users and user groups, comma-separated.
+func renderPrincipals(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = renderPrincipal(id)
+	}
+	return strings.Join(out, ", ")
+}
+
+// renderPrincipal mentions a user (<@U…>) or a user group
+// (<!subteam^S…>).
+func renderPrincipal(id string) string {
+	if approvals.IsGroupID(id) {
+		return "<!subteam^" + id + ">"
+	}
+	return RenderMention(id)
 }
 
 func renderOrDash(s string) string {

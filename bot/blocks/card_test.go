@@ -20,6 +20,28 @@ func TestRequestCardRendersEachState(t *testing.T) {
 			r.RequiredApprovals = 2
 			r.Decisions = []DecisionView{approval}
 		},
+		"Tier0VIPShowsTheRulesThatApply": func(r *RequestView) {
+			r.RequiredApprovals = 2
+			r.Rules = []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{cardRuleGroup}},
+				{Name: "VIP <b>", Required: 1, Approvers: []string{cardRuleApprover}}, {Name: "Kiosk", Required: 0}}
+		},
+		"BreakGlassAwaitingReview": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSubmitted, true
+			r.ActionID, r.MDEStatus = "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
+			r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(24 * time.Hour)}
+		},
+		"BreakGlassReviewOverdue": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(-time.Hour), Overdue: true}
+		},
+		"BreakGlassAcknowledged": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewAcknowledged, Due: cardNow, By: cardApprover, Note: "C2 <confirmed>", At: cardNow}
+		},
+		"BreakGlassFlaggedLate": func(r *RequestView) {
+			r.State, r.BreakGlass = approvals.StateSucceeded, true
+			r.Review = &ReviewView{State: approvals.ReviewFlagged, Due: cardNow, Overdue: true, By: cardApprover, At: cardNow}
+		},
 		"ScanNeedingNoApprovalShowsNoCountNorExpiry": func(r *RequestView) {
 			r.Kind, r.Params, r.RequiredApprovals = approvals.KindScan, ParamsView{ScanType: mde.ScanQuick}, 0
 			r.State, r.ActionID, r.MDEStatus = approvals.StateSubmitted, "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4", mde.StatusInProgress
@@ -237,4 +259,21 @@ func TestADeniedCardSaysWhoDeniedItAndWhyOnce(t *testing.T) {
 	if n := strings.Count(s, "Not the affected machine"); n != 1 {
 		t.Errorf("the denial's reason shows %d times, want once:\n%s", n, s)
 	}
+}
+func TestApprovalDMCarriesTheCardsButtonsWhileItAwaits(t *testing.T) {
+	r := cardRequest()
+	r.RequiredApprovals = 2
+	r.Rules = []approvals.AppliedRule{{Name: "Tier0-Servers", Required: 2, Approvers: []string{cardRuleGroup}}}
+	m := RenderApprovalDM(r, cardNow)
+	checkGoldenMessage(t, m)
+	b := cardButtons(m)
+	if b[ActionApprove] == nil || b[ActionDeny] == nil || b[ActionApprove].Value != cardButtons(RenderRequestCard(r, cardNow))[ActionApprove].Value {
+		t.Errorf("DM buttons %v, want the card's Approve and Deny", b)
+	}
+	r.State = approvals.StateDenied
+	if b := cardButtons(RenderApprovalDM(r, cardNow)); len(b) != 0 {
+		t.Errorf("a decided request's DM keeps buttons %v", b)
+	}
+	checkLimits(t, RenderApprovalDM(cardHostileRequest(), cardNow), cardUsers, nil)
+	checkLimits(t, RenderEscalation(r, cardRuleGroup, 10*time.Minute), cardUsers, nil)
 }

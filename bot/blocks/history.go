@@ -70,6 +70,13 @@ func renderHistoryRow(row HistoryRow) string {
 		outcome += ": " + EscapeTruncate(renderOneLine(d), renderMaxHistoryDetail)
 	}
 	parts = append(parts, outcome)
+	if row.BreakGlass {
+		glass := ":rotating_light: " + breakGlassMark + ", review " + EscapeText(string(row.Review))
+		if row.ReviewOverdue {
+			glass += " :warning: *overdue*"
+		}
+		parts = append(parts, glass)
+	}
 	if renderSafeURL(row.Permalink) {
 		parts = append(parts, renderLink(row.Permalink, "thread"))
 	}

@@ -57,3 +57,19 @@ func TestAHistoryRowOfAFailedRequestCarriesDefendersText(t *testing.T) {
 		t.Errorf("history row = %q, want the outcome with Defender's text, escaped", got)
 	}
 }
+func TestHistoryMarksBreakGlassAndAnOverdueReview(t *testing.T) {
+	rows := []HistoryRow{
+		{When: cardNow, Kind: approvals.KindIsolate, MachineName: "ws-0042", Requester: cardRequester, State: approvals.StateSucceeded,
+			BreakGlass: true, Review: approvals.ReviewPending, ReviewOverdue: true},
+		{When: cardNow, Kind: approvals.KindIsolate, MachineName: "ws-0043", Requester: cardRequester, State: approvals.StateSucceeded,
+			BreakGlass: true, Review: approvals.ReviewAcknowledged},
+	}
+	m := RenderHistory(rows, "")
+	checkLimits(t, m, cardUsers, nil)
+	got := string(mustJSON(t, m))
+	for _, want := range []string{"BREAK-GLASS, review pending :warning: *overdue*", "BREAK-GLASS, review acknowledged"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("history lacks %q:\n%s", want, got)
+		}
+	}
+}

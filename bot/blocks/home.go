@@ -19,6 +19,7 @@ const (
 	HomeMaxOwn      = 10 // the viewer's open requests
 	HomeMaxInFlight = 10 // actions running in Defender
 	HomeMaxHistory  = 15 // recent history rows
+	HomeMaxReviews  = 5  // break-glass actions awaiting review (two blocks each)
 	slackMaxBlocks  = 100
 )
 
@@ -26,6 +27,7 @@ const (
 const (
 	ActionHomeKind    = "mde_home_kind"    // static_select: a kind, or "all"
 	ActionHomeOutcome = "mde_home_outcome" // static_select: an outcome, or "all"
+	ActionHomeDMs     = "mde_home_dms"     // value: "off" to stop the approval DMs, "on" to resume them
 	callbackHome      = "mde_home"         // private_metadata: HomeFilter.encode()
 	blockHomeTitle    = "mde_home_title"
 	blockHomeFilters  = "mde_home_filters"
@@ -111,6 +113,12 @@ type HomeView struct {
 	Filter      HomeFilter
 	Notice      string // mrkdwn shown on top, e.g. why a click was refused
 	ApproverFor bool   // whether the viewer is an approver
+	// ApprovalDMsOff is set when the viewer (an approver) asked not to get
+	// requests to approve by DM.
+	ApprovalDMsOff bool
+	// Reviews are the break-glass actions awaiting their after-review,
+	// shown to approvers until one reviews them, oldest first.
+	Reviews []RequestView
 }
 
 // RenderHome renders the App Home tab of v. It never exceeds Slack's 100
@@ -140,6 +148,18 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 		}
 	}
 
+	if v.ApproverFor && len(v.Reviews) > 0 {
+		section("reviews", ":rotating_light: Break-glass actions to review")
+		for i, r := range v.Reviews[:min(len(v.Reviews), HomeMaxReviews)] {
+			id := BlockHomePrefix + "reviews_" + strconv.Itoa(i)
+			blocks = append(blocks,
+				slack.NewSectionBlock(renderMrkdwn("*"+EscapeText(renderHeadline(r))+"* · "+RenderCode(r.ID, 40)+"\n"+renderBreakGlassLine(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id)),
+				slack.NewActionBlock(id+"_actions",
+					slack.NewButtonBlockElement(HomeActionID(ActionAcknowledge, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Acknowledge", MaxButtonText)).WithStyle(slack.StylePrimary),
+					slack.NewButtonBlockElement(HomeActionID(ActionFlag, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Flag", MaxButtonText)).WithStyle(slack.StyleDanger)))
+		}
+		more("reviews", min(len(v.Reviews), HomeMaxReviews), len(v.Reviews))
+	}
 	if v.ApproverFor {
 		section("pending", "Awaiting your approval")
 		if len(v.Pending) == 0 {
@@ -154,6 +174,13 @@ func RenderHome(v HomeView) slack.HomeTabViewRequest {
 					slack.NewButtonBlockElement(HomeActionID(ActionDeny, i), renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)))
 		}
 		more("pending", min(len(v.Pending), HomeMaxPending), max(v.PendingTotal, len(v.Pending)))
+		text, label, value := "Approval DMs: *on*. Each request you may approve is also sent to your DMs, with Approve and Deny.", "Stop approval DMs", "off"
+		if v.ApprovalDMsOff {
+			text, label, value = "Approval DMs: *off*. Requests to approve show here and on their cards only.", "Send me approval DMs", "on"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil,
+			slack.NewAccessory(slack.NewButtonBlockElement(ActionHomeDMs, value, renderPlain(label, MaxButtonText))),
+			slack.SectionBlockOptionBlockID(BlockHomePrefix+"dms")))
 	}
 	section("own", "Your open requests")
 	rows("own", v.Own, HomeMaxOwn, "You have no open requests.")

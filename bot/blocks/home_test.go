@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/command"
@@ -153,4 +154,23 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestHomeShowsBreakGlassReviewsAndTheApprovalDMSwitch(t *testing.T) {
+	r := cardRequest()
+	r.BreakGlass, r.State = true, approvals.StateSucceeded
+	r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(-time.Hour), Overdue: true}
+	v := HomeView{Viewer: cardApprover, ApproverFor: true, ApprovalDMsOff: true, Reviews: []RequestView{r}}
+	h := RenderHome(v)
+	got := string(mustJSON(t, h))
+	for _, want := range []string{"Break-glass actions to review", "Review overdue", `"action_id":"mde_review_ack.0"`,
+		`"action_id":"mde_review_flag.0"`, "Approval DMs: *off*", `"value":"on"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("home lacks %s", want)
+		}
+	}
+	v.ApproverFor = false
+	if got := string(mustJSON(t, RenderHome(v))); strings.Contains(got, "Break-glass") || strings.Contains(got, "Approval DMs") {
+		t.Error("a non-approver sees the reviews or the DM switch")
+	}
 }

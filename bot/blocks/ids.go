@@ -17,38 +17,50 @@ const (
 	actionPickMachine = "mde_pick_machine" // + "_" + candidate index (unique per message); value: the command to re-run, or a machine id
 	ActionHistoryMore = "mde_history_more" // value: history cursor
 	ActionDenyReason  = "mde_deny_reason"  // the deny modal's reason input
+	ActionAcknowledge = "mde_review_ack"   // value: request id; opens the review modal to acknowledge a break-glass action
+	ActionFlag        = "mde_review_flag"  // value: request id; opens the review modal to flag it
+	ActionReviewNote  = "mde_review_note"  // the review modal's note input
 )
 
 // Block ids. Those of a message are unique within it, as Slack requires.
 const (
-	blockCardHeader    = "mde_card_header"
-	blockCardFields    = "mde_card_fields"
-	blockCardReason    = "mde_card_reason"
-	blockCardDecisions = "mde_card_decisions"
-	blockCardStatus    = "mde_card_status"
-	blockCardNotes     = "mde_card_notes"
-	blockCardActions   = "mde_card_actions"
-	blockReply         = "mde_reply"
-	blockCancel        = "mde_cancel_actions"
-	blockPackage       = "mde_package_actions"
-	blockNotice        = "mde_notice"
-	blockHelpPrefix    = "mde_help_" // + section index
-	blockMachine       = "mde_machine"
-	blockMachineFields = "mde_machine_fields"
-	blockMachineNotes  = "mde_machine_notes"
-	blockPickIntro     = "mde_pick_intro"
-	blockPickPrefix    = "mde_pick_" // + candidate index
-	blockPickMore      = "mde_pick_more"
-	blockHistoryTitle  = "mde_history_title"
-	blockHistoryPrefix = "mde_history_" // + row index
-	blockHistoryMore   = "mde_history_more"
-	blockDenySummary   = "mde_deny_summary"
-	BlockDenyReason    = "mde_deny_reason_input"
+	blockCardHeader     = "mde_card_header"
+	blockCardFields     = "mde_card_fields"
+	blockCardReason     = "mde_card_reason"
+	blockCardDecisions  = "mde_card_decisions"
+	blockCardStatus     = "mde_card_status"
+	blockCardNotes      = "mde_card_notes"
+	blockCardActions    = "mde_card_actions"
+	blockReply          = "mde_reply"
+	blockCancel         = "mde_cancel_actions"
+	blockPackage        = "mde_package_actions"
+	blockNotice         = "mde_notice"
+	blockHelpPrefix     = "mde_help_" // + section index
+	blockMachine        = "mde_machine"
+	blockMachineFields  = "mde_machine_fields"
+	blockMachineNotes   = "mde_machine_notes"
+	blockPickIntro      = "mde_pick_intro"
+	blockPickPrefix     = "mde_pick_" // + candidate index
+	blockPickMore       = "mde_pick_more"
+	blockHistoryTitle   = "mde_history_title"
+	blockHistoryPrefix  = "mde_history_" // + row index
+	blockHistoryMore    = "mde_history_more"
+	blockDenySummary    = "mde_deny_summary"
+	BlockDenyReason     = "mde_deny_reason_input"
+	blockCardBreakGlass = "mde_card_break_glass"
+	blockReviewActions  = "mde_review_actions"
+	blockDMCard         = "mde_dm_card"
+	blockReviewSummary  = "mde_review_summary"
+	BlockReviewNote     = "mde_review_note_input"
 )
 
 // CallbackDenyModal is the callback_id of the deny modal; its
 // private_metadata is the request id.
 const CallbackDenyModal = "mde_deny_modal"
+
+// CallbackReviewModal is the callback_id of the break-glass review modal;
+// its private_metadata is ReviewMetadata.
+const CallbackReviewModal = "mde_review_modal"
 
 // ApproveSep separates the request id from the fingerprint in the Approve
 // button's value.

@@ -1,9 +1,13 @@
 package blocks
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/mdebot/mdebot/approvals"
 )
 
 func TestDenyModalAsksForARequiredReason(t *testing.T) {
@@ -28,4 +32,43 @@ func TestDenyModalAsksForARequiredReason(t *testing.T) {
 
 func TestDenyModalStaysWithinLimitsWhateverTheInput(t *testing.T) {
 	checkViewLimits(t, RenderDenyModal(cardHostileRequest()), cardUsers)
+}
+
+func TestReviewModalAsksForANoteToAcknowledgeAndOptionallyToFlag(t *testing.T) {
+	r := cardRequest()
+	r.BreakGlass = true
+	for _, flag := range []bool{false, true} {
+		v := RenderReviewModal(r, flag)
+		checkViewLimits(t, v, cardUsers)
+		in, ok := v.Blocks.BlockSet[len(v.Blocks.BlockSet)-1].(*slack.InputBlock)
+		if !ok || in.Optional != flag || in.BlockID != BlockReviewNote {
+			t.Errorf("flag %v: note block %+v", flag, v.Blocks.BlockSet[len(v.Blocks.BlockSet)-1])
+		}
+		gotFlag, id, ok := ParseReviewMetadata(v.PrivateMetadata)
+		if v.CallbackID != CallbackReviewModal || !ok || gotFlag != flag || id != r.ID {
+			t.Errorf("flag %v: callback %q metadata %q", flag, v.CallbackID, v.PrivateMetadata)
+		}
+	}
+	checkGolden(t, RenderReviewModal(r, false))
+	checkViewLimits(t, RenderReviewModal(cardHostileRequest(), true), cardUsers)
+	if _, _, ok := ParseReviewMetadata("delete R-1"); ok {
+		t.Error("ParseReviewMetadata accepted an unknown verb")
+	}
+}
+
+func TestBreakGlassAlertCarriesTheReviewButtons(t *testing.T) {
+	r := cardRequest()
+	r.BreakGlass, r.State = true, approvals.StateSubmitted
+	r.Review = &ReviewView{State: approvals.ReviewPending, Due: cardNow.Add(24 * time.Hour)}
+	m := RenderBreakGlassAlert(r, cardPermalink)
+	checkGoldenMessage(t, m)
+	if !strings.HasPrefix(m.Text, "BREAK-GLASS: ") {
+		t.Errorf("text %q", m.Text)
+	}
+	rem := RenderReviewReminder(r)
+	checkLimits(t, rem, cardUsers, nil)
+	r.Review.Overdue = true
+	if rem := RenderReviewReminder(r); !strings.Contains(string(mustJSON(t, rem)), "overdue") {
+		t.Errorf("overdue reminder does not say so")
+	}
 }

@@ -36,7 +36,14 @@ const (
 
 // cardUsers are the Slack users the fixtures mention: the only <@…> a
 // rendered message may contain.
-var cardUsers = []string{cardRequester, cardApprover, cardApprover2}
+// cardUsers are the users and user groups the cards may mention.
+var cardUsers = []string{cardRequester, cardApprover, cardApprover2, cardRuleGroup, cardRuleApprover}
+
+// The approvers policy rules name in the cards.
+const (
+	cardRuleGroup    = "S0IRLEADS1"
+	cardRuleApprover = "U0CISO0001"
+)
 
 func cardMachine() MachineView {
 	return MachineView{
@@ -340,6 +347,14 @@ func (c *limitChecker) mrkdwn(where, s string, max int) {
 				c.t.Errorf("%s: mention %q that mdebot did not build", where, tok)
 			}
 		case strings.HasPrefix(body, "!date^"):
+		case strings.HasPrefix(body, "#"):
+			if !limitContains(c.users, body[1:]) {
+				c.t.Errorf("%s: channel mention %q that mdebot did not build", where, tok)
+			}
+		case strings.HasPrefix(body, "!subteam^"):
+			if !limitContains(c.users, body[len("!subteam^"):]) {
+				c.t.Errorf("%s: group mention %q that mdebot did not build", where, tok)
+			}
 		case strings.HasPrefix(body, "https://"):
 			u, _, _ := strings.Cut(body, "|")
 			if !limitContains(c.urls, u) {

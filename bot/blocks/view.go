@@ -35,6 +35,7 @@ type MachineView struct {
 	Exposure  string // exposureLevel
 	IP        string // lastIpAddress
 	Tags      []string
+	Group     string // rbacGroupName: the MDE device group
 	// Onboarding and AgentVersion are MDE's onboardingStatus and
 	// agentVersion: with OS and OSVersion they say which actions MDE
 	// will refuse.
@@ -68,8 +69,15 @@ type RequestView struct {
 	// RequiredAtOpen is the count the request needed when it was opened,
 	// when a policy tightened since raised RequiredApprovals (else 0).
 	RequiredAtOpen int
-	Decisions      []DecisionView
-	State          approvals.State
+	// Rules are the policy rules that set RequiredApprovals (none: the
+	// default policy), shown on the card with whose approval counts.
+	Rules []approvals.AppliedRule
+	// BreakGlass marks a request run by break-glass, without a second
+	// person; Review is its after-review.
+	BreakGlass bool
+	Review     *ReviewView
+	Decisions  []DecisionView
+	State      approvals.State
 	// ClosedBy is the Slack user id who withdrew the request or cancelled
 	// its MDE action, when one did.
 	ClosedBy string
@@ -108,4 +116,9 @@ type HistoryRow struct {
 	// Detail is Defender's failure text of a failed or timed-out request
 	// (or a cancellation's reason), shown after its outcome.
 	Detail string
+	// BreakGlass marks a break-glass request; Review is where its
+	// after-review stands and ReviewOverdue whether it was not done in time.
+	BreakGlass    bool
+	Review        approvals.ReviewState
+	ReviewOverdue bool
 }

@@ -24,8 +24,8 @@ func helpFor(v Verb) (verbHelp, bool) {
 		return verbHelp{"/mde scan <target> [quick|full] <reason>", "run an antivirus scan (quick by default)",
 			"/mde scan ws-0042 full alert 1234 follow-up"}, true
 	case VerbIsolate:
-		return verbHelp{"/mde isolate <target> [full|selective|unmanaged] <reason>",
-			"cut a machine off the network (full by default; selective keeps Outlook, Teams and Skype)",
+		return verbHelp{"/mde isolate <target> [full|selective|unmanaged] [--break-glass] <reason>",
+			"cut a machine off the network (full by default; selective keeps Outlook, Teams and Skype; --break-glass runs it alone in an emergency, reviewed afterwards)",
 			"/mde isolate ws-0042 ransomware note found"}, true
 	case VerbUnisolate:
 		return verbHelp{"/mde unisolate <target> <reason>", "release a machine from isolation (also: release)",
@@ -58,7 +58,7 @@ func helpFor(v Verb) (verbHelp, bool) {
 		return verbHelp{"/mde cancel <request-or-action-id> [reason]", "withdraw a request, or cancel a pending action",
 			"/mde cancel 7f3c2a10-9b1e-4c55-a0d2-6e8f1b2c3d4e wrong machine"}, true
 	case VerbHistory:
-		return verbHelp{"/mde history [target|@user] [--since 7d] [--from 2026-11-01] [--to 2026-11-20] [--kind isolate] [--outcome succeeded]",
+		return verbHelp{"/mde history [target|@user] [--since 7d] [--from 2026-11-01] [--to 2026-11-20] [--kind isolate] [--outcome succeeded] [--break-glass]",
 			"list past requests (auditors)", "/mde history ws-0042 --since 2w --kind isolate"}, true
 	case VerbExport:
 		return verbHelp{"/mde export [--since 30d] [--format csv|json]",

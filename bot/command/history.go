@@ -18,6 +18,9 @@ const (
 	optTo      = "to"
 	optKind    = "kind"
 	optOutcome = "outcome"
+	// optBreakGlass takes no value: on history it keeps break-glass
+	// requests; on an action it asks for break-glass.
+	optBreakGlass = "break-glass"
 )
 
 // history parses history's optional subject and --options into c.
@@ -28,7 +31,14 @@ func (p *parser) history(c *Command) error {
 	for len(p.words) > 0 {
 		w, _ := p.next()
 		if opt, ok := cutOptionPrefix(w); ok {
-			name, val, err := p.flag(w, opt, []string{optSince, optFrom, optTo, optKind, optOutcome}, seen)
+			if name, _, hasVal := strings.Cut(opt, "="); strings.EqualFold(name, optBreakGlass) {
+				if hasVal {
+					return p.errorf("--%s takes no value", optBreakGlass)
+				}
+				f.BreakGlass = true
+				continue
+			}
+			name, val, err := p.flag(w, opt, []string{optSince, optFrom, optTo, optKind, optOutcome, optBreakGlass}, seen)
 			if err != nil {
 				return err
 			}

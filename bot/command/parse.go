@@ -75,7 +75,7 @@ func (v Verb) IsAction() bool {
 }
 
 // Usage returns v's usage line, such as
-// "/mde isolate <target> [full|selective|unmanaged] <reason>". It is plain
+// "/mde isolate <target> [full|selective|unmanaged] [--break-glass] <reason>". It is plain
 // text: escape it before sending it as mrkdwn.
 func (v Verb) Usage() string {
 	if s, ok := helpFor(v); ok {
@@ -117,6 +117,8 @@ type HistoryFilter struct {
 	Kind Verb
 	// Outcome keeps requests with this outcome (--outcome).
 	Outcome approvals.Outcome
+	// BreakGlass keeps break-glass requests only (--break-glass).
+	BreakGlass bool
 }
 
 // Command is a parsed /mde command. Which fields are set depends on Verb:
@@ -133,7 +135,10 @@ type Command struct {
 	HashType      mde.HashType
 	ID            string
 	Reason        string
-	Filter        HistoryFilter
+	// BreakGlass is an action's --break-glass: run it at once, without a
+	// second person (for members of slack.break_glass).
+	BreakGlass bool
+	Filter     HistoryFilter
 	// Format is export's --format: FormatCSV, FormatJSON, or "" (CSV).
 	Format string
 }
@@ -260,6 +265,7 @@ func (p *parser) parse() (Command, error) {
 		if c.Target, err = p.target(); err != nil {
 			return Command{}, err
 		}
+		p.breakGlass(&c)
 		opt, err := p.option("an isolation type", []string{"full", "selective", "unmanaged"}, "full")
 		if err != nil {
 			return Command{}, err
@@ -303,11 +309,23 @@ func (p *parser) parse() (Command, error) {
 		}
 		return c, nil
 	}
-	// Every action verb ends with its reason.
+	// Every action verb ends with its reason, after --break-glass if any.
+	p.breakGlass(&c)
 	if c.Reason = p.rest(); c.Reason == "" {
 		return Command{}, p.errorf("a reason is required: say why; it is shown on the card and kept in the audit log")
 	}
 	return c, nil
+}
+
+// breakGlass consumes --break-glass (or —break-glass) if it comes next.
+func (p *parser) breakGlass(c *Command) {
+	if len(p.words) == 0 {
+		return
+	}
+	if opt, ok := cutOptionPrefix(p.words[0]); ok && strings.EqualFold(opt, optBreakGlass) {
+		c.BreakGlass = true
+		p.words = p.words[1:]
+	}
 }
 
 // option consumes the optional type word after a target if it is one of

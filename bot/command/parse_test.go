@@ -73,6 +73,17 @@ func commandCases() []commandCase {
 		// isolate
 		{name: "isolate defaults to full", text: "isolate host1 ransomware note",
 			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationFull, Reason: "ransomware note"}},
+		{name: "isolate takes --break-glass before the reason", text: "isolate host1 --break-glass C2 beacon at 3am",
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationFull, BreakGlass: true, Reason: "C2 beacon at 3am"}},
+		{name: "isolate takes --break-glass after the isolation type", text: "isolate host1 selective --break-glass C2",
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationSelective, BreakGlass: true, Reason: "C2"}},
+		{name: "isolate takes --break-glass before the isolation type", text: "isolate host1 —break-glass selective C2",
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationSelective, BreakGlass: true, Reason: "C2"}},
+		{name: "restrict takes --break-glass (the policy decides whether it may)", text: "restrict host1 --break-glass spreading",
+			want: Command{Verb: VerbRestrict, Target: name("host1"), BreakGlass: true, Reason: "spreading"}},
+		{name: "--break-glass needs a reason too", text: "isolate host1 --break-glass", errVerb: VerbIsolate, errMsg: "a reason is required"},
+		{name: "history keeps break-glass requests with --break-glass", text: "history --break-glass --since 7d",
+			want: Command{Verb: VerbHistory, Filter: HistoryFilter{BreakGlass: true, Since: 7 * 24 * time.Hour}}},
 		{name: "isolate takes selective", text: "isolate host1 Selective phish",
 			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationSelective, Reason: "phish"}},
 		{name: "isolate takes unmanaged", text: "isolate 10.0.0.9 unmanaged rogue device",
@@ -299,7 +310,7 @@ func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 func TestUsageErrorNamesTheUsage(t *testing.T) {
 	_, err := Parse("isolate host1")
 	want := "isolate: a reason is required: say why; it is shown on the card and kept in the audit log\n" +
-		"Usage: /mde isolate <target> [full|selective|unmanaged] <reason>"
+		"Usage: /mde isolate <target> [full|selective|unmanaged] [--break-glass] <reason>"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}

@@ -58,6 +58,12 @@ func (c Command) String() string {
 		if f.Outcome != "" {
 			add("--outcome", string(f.Outcome))
 		}
+		if f.BreakGlass {
+			add("--break-glass")
+		}
+	}
+	if c.BreakGlass {
+		add("--break-glass")
 	}
 	add(slackEscaper.Replace(c.Reason))
 	return strings.Join(parts, " ")

@@ -21,14 +21,19 @@ import (
 )
 
 // checkUsage heads "mdebot check -h".
-const checkUsage = `Usage: mdebot check --config FILE
+const checkUsage = `Usage: mdebot check --config FILE [--explain MACHINE]
 
 Checks, without changing anything, that mdebot can run with FILE and the
 environment: the configuration is valid, Slack accepts the bot token
 (auth.test) and the app token (apps.connections.open), Entra ID issues a
 Defender token, Defender answers a one-machine read (GET
 /api/machines?$top=1), and every user group in slack.requesters,
-slack.approvers and slack.auditors resolves (usergroups.users.list).
+slack.approvers, slack.auditors and policy.rules resolves
+(usergroups.users.list). policy.rules are checked for contradictions, and
+each device group they name must hold a machine in Defender (GET
+/api/machines). With --explain, it then prints the effective policy for
+MACHINE (a name or a machine id, read from Defender): for each action,
+the approvals needed, whose, and which rule says so.
 Prints one line per check: ✓, ✗ with what to fix (a server that cannot
 be reached is named with its variable and the network path to it), or –
 for a check skipped because one it needs failed (the Defender read
@@ -50,6 +55,7 @@ type checkResult struct {
 func (m *Main) check(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("mdebot check", flag.ContinueOnError)
 	configPath := fs.String("config", "", "the YAML configuration `FILE` to check")
+	explainMachine := fs.String("explain", "", "print the effective policy for `MACHINE` (a name or a machine id)")
 	if ok, code := m.parseOffline(fs, checkUsage, args); !ok {
 		return code
 	}
@@ -67,7 +73,17 @@ func (m *Main) check(ctx context.Context, args []string) int {
 		return exitFatal
 	}
 	results := []checkResult{{ok: true, text: "configuration " + *configPath + " is valid"}}
+	if len(cfg.Policy.Rules) > 0 {
+		results = append(results, checkPolicy(cfg))
+	}
 	results = append(results, runChecks(ctx, cfg)...)
+	if *explainMachine != "" {
+		lines, r := explainPolicy(ctx, cfg, *explainMachine)
+		for _, l := range lines {
+			fmt.Fprintln(m.Stdout, l)
+		}
+		results = append(results, r)
+	}
 	failed, skipped := 0, 0
 	for _, r := range results {
 		printCheck(m.Stdout, r)
@@ -119,7 +135,7 @@ func runChecks(ctx context.Context, cfg *config.Config) []checkResult {
 	api, _ := newSlack(cfg.Slack)
 	rs := []checkResult{checkSlackBot(ctx, api), checkSlackApp(ctx, cfg.Slack)}
 	rs = append(rs, checkDefender(ctx, cfg)...)
-	return append(rs, checkGroups(ctx, api, cfg.Slack)...)
+	return append(rs, checkGroups(ctx, api, cfg.Slack, cfg.Policy.Rules)...)
 }
 
 // checkSlackBot calls auth.test with the bot token.
@@ -178,6 +194,7 @@ func checkDefender(ctx context.Context, cfg *config.Config) []checkResult {
 	switch {
 	case err == nil:
 		rs = append(rs, checkResult{ok: true, text: fmt.Sprintf("Defender answered GET /api/machines?$top=1 (%d machine)", len(ms))})
+		rs = append(rs, checkRuleGroups(ctx, mde, policyFrom(cfg))...)
 	case errors.As(err, &de) && de.StatusCode == http.StatusForbidden:
 		rs = append(rs, checkResult{text: fmt.Sprintf("Defender refused GET /api/machines (403 %s): grant the app the WindowsDefenderATP application permissions it lacks (Machine.Read.All among them) and grant admin consent", de.Message)})
 	case errors.As(err, &de) && de.StatusCode == http.StatusUnauthorized:
@@ -212,13 +229,20 @@ func entraFix(err error, scope string) string {
 }
 
 // checkGroups resolves every user group (S…) the policy names, once each.
-func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack) []checkResult {
+func checkGroups(ctx context.Context, api *slack.Client, cfg config.Slack, rules []config.Rule) []checkResult {
 	var order []string
 	keys := map[string][]string{}
-	for _, list := range []struct {
+	lists := []struct {
 		key string
 		ids []string
-	}{{"slack.requesters", cfg.Requesters}, {"slack.approvers", cfg.Approvers}, {"slack.auditors", cfg.Auditors}} {
+	}{{"slack.requesters", cfg.Requesters}, {"slack.approvers", cfg.Approvers}, {"slack.auditors", cfg.Auditors}}
+	for i, r := range rules {
+		lists = append(lists, struct {
+			key string
+			ids []string
+		}{fmt.Sprintf("policy.rules[%d].approvers", i), r.Approvers})
+	}
+	for _, list := range lists {
 		for _, id := range list.ids {
 			if !approvals.IsGroupID(id) || slices.Contains(keys[id], list.key) {
 				continue

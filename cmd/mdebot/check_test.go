@@ -161,3 +161,58 @@ func TestCheckKeepsEachCheckOnOneLine(t *testing.T) {
 		t.Errorf("no ✗ line for the failed token; report:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+func TestCheckValidatesRulesAndExplainsAMachinesPolicy(t *testing.T) {
+	w := newWorld(t, spec{rules: `    - name: Tier0-Servers
+      group: Servers
+      approvals: {isolate: 2}
+      approvers: [` + approverGroup + `]
+    - name: VIP
+      tag: VIP
+      approvals: {isolate: 1, collect: 1}
+      approvers: [` + bob + `]
+    - name: Typo
+      group: Tier0-Serverz
+      approvals: {restrict: 2}
+`})
+	w.slack.AddUserGroup(slacktest.UserGroup{ID: approverGroup, Handle: "ir-leads", Members: []string{bob, carol}})
+	c := w.startWith(nil, "check", "--config", w.config, "--explain", "ws-0042")
+	code := c.wait(w.ctx())
+	out := c.out.String()
+	lines := strings.Split(out, "\n")
+	if code == exitOK {
+		t.Fatalf("exit 0 with a rule naming an unknown group; report:\n%s", out)
+	}
+	for _, want := range []struct {
+		prefix string
+		parts  []string
+	}{
+		{"✓ ", []string{"policy is consistent (3 rules)"}},
+		{"✓ ", []string{`device group "Servers" of policy.rules holds`}},
+		{"✗ ", []string{`device group "Tier0-Serverz" of policy.rules is unknown`}},
+		{"✓ ", []string{"user group " + approverGroup + " (policy.rules[0].approvers) resolves to 2 members"}},
+		{"effective policy for ws-0042.contoso.local", []string{"group Workstations", "tags [finance, vip]"}},
+		{"  isolate ", []string{"1 approvals from someone in [" + bob + "] (VIP: 1 approval from " + bob + ")"}},
+		{"  scan ", []string{"0 approvals (policy.approvals)"}},
+		{"  unisolate ", []string{"1 approvals from slack.approvers (policy.approvals)"}},
+		{"✓ ", []string{"explained the policy for ws-0042.contoso.local"}},
+	} {
+		if !hasLine(lines, want.prefix, want.parts...) {
+			t.Errorf("no line %q with %q; report:\n%s", want.prefix, want.parts, out)
+		}
+	}
+}
+
+func TestCheckRefusesContradictoryRules(t *testing.T) {
+	w := newWorld(t, spec{rules: `    - name: servers
+      group: Servers
+      approvals: {isolate: 2}
+    - name: servers again
+      group: servers
+      approvals: {isolate: 1}
+`})
+	code, lines := runCheck(t, w, nil)
+	if code == exitOK || !hasLine(lines, "✗ ", "servers and servers again match the same machines but ask 2 and 1 approvals for isolate") {
+		t.Errorf("exit %d; report:\n%s", code, strings.Join(lines, "\n"))
+	}
+}

@@ -49,6 +49,16 @@ type spec struct {
 	backupToken string
 	mde         []defendertest.Option
 	slack       []slacktest.Option // added to the fake Slack's (WithRateLimits)
+	// rules, if set, is the YAML list of policy.rules, indented for it.
+	rules string
+}
+
+// rulesYAML is the policy.rules key holding rules, or nothing.
+func rulesYAML(rules string) string {
+	if rules == "" {
+		return ""
+	}
+	return "  rules:\n" + rules
 }
 
 // world is a fake Slack workspace, a fake MDE tenant, a configuration file
@@ -110,13 +120,13 @@ defender:
   poll_interval: 100ms
 policy:
   approval_ttl: %s
-admin:
+%sadmin:
   listen: "%s"
   backup_token_file: "%s"
 log:
   format: text
   level: debug
-`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile))
+`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, rulesYAML(sp.rules), sp.admin, tokenFile))
 
 	w.env = map[string]string{
 		childEnv:               "1",

@@ -93,10 +93,11 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
 	svc, err := approvals.New(approvals.Options{
-		Policy: policyFrom(cfg),
-		Store:  mets.Store(db),
-		Groups: groups,
-		Logger: log.With("component", "approvals"),
+		Policy:  policyFrom(cfg),
+		Store:   mets.Store(db),
+		Groups:  groups,
+		Logger:  log.With("component", "approvals"),
+		History: db,
 	})
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
@@ -123,6 +124,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Logger:        log,
 		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
 		DryRun:        opts.dryRun,
+		AlertChannel:  cfg.Slack.AlertChannel,
+		Escalation:    cfg.Slack.Escalation,
 
 		LookupsPerMinute: lookupsPerMinute(cfg.Slack.LookupsPerMinute),
 		Team:             team,
@@ -240,7 +243,37 @@ func policyFrom(cfg *config.Config) approvals.Policy {
 		Auditors:   cfg.Slack.Auditors,
 		Channels:   cfg.Slack.Channels,
 		TTL:        cfg.Policy.ApprovalTTL,
+		Rules:      rulesFrom(cfg.Policy.Rules),
+
+		BreakGlass:             cfg.Slack.BreakGlass,
+		BreakGlassKinds:        kindsFrom(cfg.Policy.BreakGlassKinds),
+		BreakGlassPerDay:       cfg.Policy.BreakGlassPerDay,
+		BreakGlassReviewWithin: cfg.Policy.BreakGlassReviewWithin,
+		EscalateAfter:          cfg.Policy.EscalateAfter,
 	}
+}
+
+// kindsFrom is the action kinds names lists.
+func kindsFrom(names []string) []approvals.Kind {
+	kinds := make([]approvals.Kind, len(names))
+	for i, n := range names {
+		kinds[i] = approvals.Kind(n)
+	}
+	return kinds
+}
+
+// rulesFrom is the policy rules the configuration lists.
+func rulesFrom(rules []config.Rule) []approvals.DeviceRule {
+	var out []approvals.DeviceRule
+	for _, r := range rules {
+		counts := make(map[approvals.Kind]int, len(r.Approvals))
+		for name, n := range r.Approvals {
+			counts[approvals.Kind(name)] = n
+		}
+		out = append(out, approvals.DeviceRule{Name: r.Name, Groups: r.Groups, Tags: r.Tags, OS: r.OS,
+			Exposure: r.Exposure, Risk: r.Risk, Approvals: counts, Approvers: r.Approvers})
+	}
+	return out
 }
 
 // sweepInterval is how often requests past their approval window are

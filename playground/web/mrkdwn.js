@@ -42,6 +42,7 @@ export const EMOJI = {
   link: ["🔗", "↗"],
   zap: ["⚡", "⚡"],
   rotating_light: ["🚨", "⚠"],
+  triangular_flag_on_post: ["🚩", "⚑"],
   memo: ["📝", "✎"],
   pencil2: ["✏️", "✏"],
   thumbsup: ["👍", "✔"],
