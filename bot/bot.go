@@ -92,6 +92,9 @@ type Bot struct {
 	// the escalation channel) wait to be edited (runCopies), so that no
 	// decision waits for them; a homeQueue of request ids.
 	copyQueue *homeQueue
+	// dmQueue holds the ids of new requests whose approvers wait for
+	// their DM copy (runApprovalDMs).
+	dmQueue *homeQueue
 	// lookups is Options.Defender failing fast past
 	// Options.LookupBudgetWait, for the reads a person waits on.
 	lookups      *defender.Client
@@ -152,7 +155,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), dmQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.slackObs = o.SlackObserver
 	b.pace = newPacer(o.SlackLimits, time.Now)
@@ -195,6 +198,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runReviews(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runEscalations(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runCopies(ctx) })
+	wg.Go(func() { b.runApprovalDMs(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	wg.Go(func() { b.out.run(ctx) })
 	loop := &socketLoop{

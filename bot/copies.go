@@ -8,6 +8,27 @@ import (
 	"github.com/mdebot/mdebot/bot/blocks"
 )
 
+// runApprovalDMs sends the approval DMs of the queued requests until ctx
+// ends, each to the request as stored when its turn comes (one decided
+// meanwhile gets none).
+func (b *Bot) runApprovalDMs(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.dmQueue.ready:
+		}
+		for _, id := range b.dmQueue.pop() {
+			r, err := b.o.Approvals.Get(ctx, id)
+			if err != nil {
+				b.log.WarnContext(ctx, "reading a request to DM its approvers failed", "request", id, "error", err)
+				continue
+			}
+			b.sendApprovalDMs(ctx, r)
+		}
+	}
+}
+
 // sendApprovalDMs sends r, awaiting approval, as a compact card with
 // Approve and Deny to each eligible approver's DM (each once, marked
 // first) and stores each copy, so that every later change edits it.

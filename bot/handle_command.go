@@ -134,7 +134,9 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 	if res.Executable {
 		b.execute(ctx, r)
 	}
-	b.sendApprovalDMs(ctx, r)
+	// The approvers' DM copies are sent by their own worker (runApprovalDMs),
+	// so the command's worker never waits on Slack for them.
+	b.dmQueue.push(r.ID)
 	if r.BreakGlass {
 		// Loud, once the emergency action is on its way: every approver
 		// and the alert channel hear of it at once.

@@ -269,6 +269,9 @@ func TestAReplyWhoseCallTimedOutAfterSlackTookItIsNotPostedAgain(t *testing.T) {
 	})
 	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
 	card := h.card("awaiting approval")
+	// The approvers' DM copies are posted first, so the slow post is one
+	// the outbox owes.
+	h.until("the approvers' DM copies", func() bool { return h.dmsTo(approver1, "") > 0 && h.dmsTo(approver2, "") > 0 })
 	h.slack.SlowNext("chat.postMessage", 1, 2*time.Second)
 	h.click(approver1, card, blocks.ActionApprove)
 	h.reply(card, "Defender: Succeeded")
