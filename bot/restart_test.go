@@ -170,3 +170,23 @@ func TestRecoveryAtStartIsRetriedWhenDefenderCannotBeSearched(t *testing.T) {
 		t.Errorf("MDE actions = %+v, want one carrying %s", a, r.ID)
 	}
 }
+
+func TestApproversNotYetDMedWhenTheBotStoppedGetTheirDMOnceAtTheNextStart(t *testing.T) {
+	h := newHarness(t)
+	h.stop()
+	res, err := h.svc.Open(h.ctx(), approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
+		Reason: "opened as the bot stopped", Params: approvals.Params{Machine: ws42, MachineName: "ws-0042.contoso.local", Isolation: defender.IsolationFull}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.until("the approvers' DM copies", func() bool { return h.dmsTo(approver1, "") > 0 && h.dmsTo(approver2, "") > 0 })
+	h.restart()
+	h.card("awaiting approval")
+	if n1, n2 := h.dmsTo(approver1, ""), h.dmsTo(approver2, ""); n1 != 1 || n2 != 1 {
+		t.Errorf("approval DMs after two starts: %d and %d, want one each", n1, n2)
+	}
+	if got, _ := h.db.Get(h.ctx(), res.Request.ID); len(got.Copies) != 2 {
+		t.Errorf("%d copies stored, want the two DMs", len(got.Copies))
+	}
+}

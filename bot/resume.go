@@ -16,6 +16,11 @@ import (
 // never posted get one.
 func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 	for _, r := range live {
+		// Copies of the card (approval DMs, escalation) are edited from
+		// memory queues: a change a stop left untold reaches them now.
+		if len(r.Copies) > 0 {
+			b.copyQueue.push(r.ID)
+		}
 		switch r.State {
 		case approvals.StateSubmitted:
 			if !r.Kind.TargetsMachine() {
@@ -30,6 +35,9 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 			if r.Card.TS == "" {
 				_ = b.postMissingCard(ctx, r)
 			}
+			// Approvers not DMed yet (a stop before the DM worker got to
+			// them) get theirs; each is marked, so none gets two.
+			b.dmQueue.push(r.ID)
 		}
 	}
 	if b.tracker.len() > 0 {
