@@ -179,11 +179,8 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 	} else {
 		r = rec.Request
 	}
-	view := requestView(r, b.machineFor(ctx, r))
-	b.postThread(ctx, r, blocks.RenderSubmitted(view))
-	if !status.Terminal() {
-		b.offerCancel(ctx, r, blocks.RenderCancelReply(view))
-	}
+	// The Submitted reply and the Cancel offer were owed with
+	// MarkSubmitted, in its transaction (see announce).
 	b.updateCard(ctx, r)
 	if status.Terminal() {
 		b.finished(ctx, r)

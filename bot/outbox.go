@@ -34,6 +34,9 @@ type payload struct {
 	// CancelOffer: the reply offers to cancel the action; its ts is stored
 	// (SetCancelOffer) once posted.
 	CancelOffer bool               `json:"cancel_offer,omitempty"`
+	// Submitted: the reply says MDE took the action (rendered from
+	// Snapshot when it is posted).
+	Submitted bool `json:"submitted,omitempty"`
 	Notice      blocks.Notice      `json:"notice,omitempty"`
 	Snapshot    *approvals.Request `json:"snapshot,omitempty"` // status, notice: the request when it changed
 }
@@ -75,6 +78,13 @@ func postLane(channel string) string { return "post/" + channel }
 func (b *Bot) announce(before, after *approvals.Request) []approvals.Delivery {
 	now := b.now()
 	var ds []approvals.Delivery
+	if before.State == approvals.StateApproved && after.State == approvals.StateSubmitted && after.Kind.TargetsMachine() {
+		// MDE took the action: the thread says so and offers to cancel it
+		// (the offer's ts is stored once posted; posted after the action
+		// ended, it says so instead).
+		ds = append(ds, delivery(kindReply, postLane(after.Channel), "", after.ID, payload{Submitted: true, Snapshot: after.Clone()}, now),
+			delivery(kindReply, postLane(after.Channel), "", after.ID, payload{CancelOffer: true}, now))
+	}
 	if before.State == approvals.StateSubmitted && before.MDEStatus != "" && after.MDEStatus != before.MDEStatus {
 		ds = append(ds, delivery(kindStatus, postLane(after.Channel), "", after.ID, payload{Snapshot: after.Clone()}, now))
 	}
@@ -278,8 +288,11 @@ func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) err
 	switch {
 	case d.Kind == kindStatus && p.Snapshot != nil:
 		m = blocks.RenderStatusReply(requestView(p.Snapshot, b.machineFor(ctx, r)))
-	case p.CancelOffer && r.State.Final():
-		// The action ended before its offer could be posted: post it retired.
+	case p.Submitted && p.Snapshot != nil:
+		m = blocks.RenderSubmitted(requestView(p.Snapshot, b.machineFor(ctx, r)))
+	case p.CancelOffer:
+		// Rendered from the request as it is now: an action that ended
+		// before its offer could be posted gets the offer retired.
 		m = blocks.RenderCancelReply(requestView(r, b.machineFor(ctx, r)))
 	default:
 		if m, err = p.message(); err != nil {

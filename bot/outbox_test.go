@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -315,5 +316,37 @@ func TestACardSlackRefusedForAWhileIsPostedLateAndItsRequestWorks(t *testing.T) 
 	}
 	if top != 1 {
 		t.Errorf("%d top-level messages, want the one card:\n%s", top, h.dump())
+	}
+}
+
+func TestTheSubmittedReplyAndTheCancelOfferAreOwedWithTheSubmissionItself(t *testing.T) {
+	h := newHarness(t)
+	b := h.detachedBot()
+	before := &approvals.Request{ID: "R-1", Kind: approvals.KindIsolate, Channel: socChannel, State: approvals.StateApproved}
+	after := before.Clone()
+	after.State, after.ActionID = approvals.StateSubmitted, "b0ffba3a-8bb4-4a5a-8e4c-53b7d8d5b2b4"
+	var submitted, offer bool
+	for _, d := range b.announce(before, after) {
+		var p payload
+		if err := json.Unmarshal(d.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		submitted = submitted || d.Kind == kindReply && p.Submitted && p.Snapshot != nil && p.Snapshot.ActionID == after.ActionID
+		offer = offer || d.Kind == kindReply && p.CancelOffer
+	}
+	if !submitted || !offer {
+		t.Errorf("the submission owes: Submitted reply %v, Cancel offer %v; want both, in its own transaction", submitted, offer)
+	}
+	// A block is applied at once: no Cancel offer, no Submitted reply.
+	ind := before.Clone()
+	ind.Kind = approvals.KindBlock
+	indAfter := ind.Clone()
+	indAfter.State = approvals.StateSubmitted
+	for _, d := range b.announce(ind, indAfter) {
+		var p payload
+		_ = json.Unmarshal(d.Payload, &p)
+		if p.Submitted || p.CancelOffer {
+			t.Errorf("a block indicator owes %+v", p)
+		}
 	}
 }

@@ -54,12 +54,6 @@ func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Mes
 	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(m), b.now()))
 }
 
-// offerCancel owes r's Cancel offer in its thread; its ts is stored once
-// posted, so the offer is retired when the action ends.
-func (b *Bot) offerCancel(ctx context.Context, r *approvals.Request, m blocks.Message) {
-	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{CancelOffer: true}.withMessage(m), b.now()))
-}
-
 // update edits the message channel/ts to m (chat.update), through send.
 func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) error {
 	return b.send(ctx, "chat.update", channel, false, 0, nil, func(ctx context.Context) error {
