@@ -33,12 +33,12 @@ type payload struct {
 	Blocks json.RawMessage `json:"blocks,omitempty"`
 	// CancelOffer: the reply offers to cancel the action; its ts is stored
 	// (SetCancelOffer) once posted.
-	CancelOffer bool               `json:"cancel_offer,omitempty"`
+	CancelOffer bool `json:"cancel_offer,omitempty"`
 	// Submitted: the reply says MDE took the action (rendered from
 	// Snapshot when it is posted).
-	Submitted bool `json:"submitted,omitempty"`
-	Notice      blocks.Notice      `json:"notice,omitempty"`
-	Snapshot    *approvals.Request `json:"snapshot,omitempty"` // status, notice: the request when it changed
+	Submitted bool               `json:"submitted,omitempty"`
+	Notice    blocks.Notice      `json:"notice,omitempty"`
+	Snapshot  *approvals.Request `json:"snapshot,omitempty"` // status, notice: the request when it changed
 }
 
 func (p payload) message() (blocks.Message, error) {
