@@ -13,6 +13,7 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage/etcdstore/etcdtest"
 )
 
 // Benchmarks only: go test -run x -bench . ./storage
@@ -31,7 +32,14 @@ var bench struct {
 }
 
 func TestMain(m *testing.M) {
+	ep, stop, err := etcdtest.Run()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	EtcdEndpoint = ep
 	code := m.Run()
+	stop()
 	if bench.dir != "" {
 		os.RemoveAll(bench.dir)
 	}

@@ -4,7 +4,10 @@
 package etcdtest
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -12,16 +15,32 @@ import (
 	"go.uber.org/zap"
 )
 
-// startTimeout bounds how long Start waits for the server to be ready.
+// startTimeout bounds how long Run waits for the server to be ready.
 const startTimeout = 30 * time.Second
 
-// Start runs an embedded single-member etcd until the test ends and
-// returns its client URL. Its fsyncs are off: the tests using it are about
-// etcd's transactions, not the disk.
+// Start runs an embedded etcd until the test ends and returns its client
+// URL.
 func Start(t testing.TB) string {
 	t.Helper()
+	ep, stop, err := Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return ep
+}
+
+// Run starts an embedded single-member etcd on loopback, with its data in
+// a new temporary directory, and returns its client URL and a function
+// that stops it and removes the directory (for a TestMain). Its fsyncs are
+// off: the tests using it are about etcd's transactions, not the disk.
+func Run() (endpoint string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "etcdtest-")
+	if err != nil {
+		return "", nil, fmt.Errorf("etcdtest: %w", err)
+	}
 	cfg := embed.NewConfig()
-	cfg.Dir = t.TempDir()
+	cfg.Dir = dir
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	cfg.UnsafeNoFsync = true
 	loopback := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
@@ -30,15 +49,18 @@ func Start(t testing.TB) string {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		t.Fatalf("etcdtest: starting etcd: %v", err)
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("etcdtest: starting etcd: %w", err)
 	}
-	t.Cleanup(e.Close)
+	stop = func() { e.Close(); os.RemoveAll(dir) }
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		t.Fatalf("etcdtest: etcd failed: %v", err)
+		stop()
+		return "", nil, fmt.Errorf("etcdtest: etcd failed: %w", err)
 	case <-time.After(startTimeout):
-		t.Fatalf("etcdtest: etcd not ready after %s", startTimeout)
+		stop()
+		return "", nil, errors.New("etcdtest: etcd not ready in time")
 	}
-	return "http://" + e.Clients[0].Addr().String()
+	return "http://" + e.Clients[0].Addr().String(), stop, nil
 }
