@@ -14,6 +14,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/storage"
@@ -90,6 +91,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		TLS:         tlsConfig,
 		Username:    cfg.Username,
 		Password:    cfg.Password,
+		// The client's own log would repeat, in its format, what the
+		// errors returned to mdebot say.
+		Logger: zap.NewNop(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: connecting to %s: %w", strings.Join(cfg.Endpoints, ","), err)
