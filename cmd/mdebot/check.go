@@ -18,6 +18,7 @@ import (
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage/etcdstore"
 )
 
 // checkUsage heads "mdebot check -h".
@@ -28,7 +29,9 @@ environment: the configuration is valid, Slack accepts the bot token
 (auth.test) and the app token (apps.connections.open), Entra ID issues a
 Defender token, Defender answers a one-machine read (GET
 /api/machines?$top=1), and every user group in slack.requesters,
-slack.approvers and slack.auditors resolves (usergroups.users.list).
+slack.approvers and slack.auditors resolves (usergroups.users.list); with
+storage.backend etcd, first that etcd answers a read under
+storage.etcd.prefix.
 Prints one line per check: ✓, ✗ with what to fix (a server that cannot
 be reached is named with its variable and the network path to it), or –
 for a check skipped because one it needs failed (the Defender read
@@ -117,9 +120,26 @@ func runChecks(ctx context.Context, cfg *config.Config) []checkResult {
 	ctx, cancel := context.WithTimeout(ctx, 2*startupCheckTimeout)
 	defer cancel()
 	api, _ := newSlack(cfg.Slack)
-	rs := []checkResult{checkSlackBot(ctx, api), checkSlackApp(ctx, cfg.Slack)}
+	var rs []checkResult
+	if cfg.Storage.Backend == config.StorageEtcd {
+		rs = append(rs, checkEtcd(ctx, cfg.Storage.Etcd))
+	}
+	rs = append(rs, checkSlackBot(ctx, api), checkSlackApp(ctx, cfg.Slack))
 	rs = append(rs, checkDefender(ctx, cfg)...)
 	return append(rs, checkGroups(ctx, api, cfg.Slack)...)
+}
+
+// checkEtcd reads the schema under storage.etcd.prefix, writing nothing.
+func checkEtcd(ctx context.Context, cfg config.Etcd) checkResult {
+	empty, err := etcdstore.Probe(ctx, etcdConfig(cfg, nil))
+	switch {
+	case err != nil:
+		return checkResult{text: fmt.Sprintf("etcd (storage.etcd.endpoints %s): %v: check that etcd runs and this host reaches it, storage.etcd.tls and username (%s)",
+			strings.Join(cfg.Endpoints, ","), err, config.EnvEtcdPassword)}
+	case empty:
+		return checkResult{ok: true, text: fmt.Sprintf("etcd answers at %s; prefix %s is empty (the first mdebot serve initializes it)", strings.Join(cfg.Endpoints, ","), cfg.Prefix)}
+	}
+	return checkResult{ok: true, text: fmt.Sprintf("etcd answers at %s; prefix %s holds an mdebot store", strings.Join(cfg.Endpoints, ","), cfg.Prefix)}
 }
 
 // checkSlackBot calls auth.test with the bot token.

@@ -48,6 +48,9 @@ type spec struct {
 	// admin.backup_token_file names.
 	backupToken string
 	mde         []defendertest.Option
+	// etcd, if set, keeps the data in the test binary's embedded etcd
+	// (storage.backend: etcd) under a prefix of the world's own.
+	etcd bool
 }
 
 // world is a fake Slack workspace, a fake MDE tenant, a configuration file
@@ -60,6 +63,8 @@ type world struct {
 	config string
 	db     string
 	env    map[string]string
+	// etcdPrefix is the world's prefix in the embedded etcd (spec.etcd).
+	etcdPrefix string
 }
 
 // newWorld makes t parallel (each world has its own fakes, files and
@@ -100,9 +105,12 @@ func newWorld(t *testing.T, sp spec) *world {
 		tokenFile = filepath.Join(w.dir, "backup.token")
 		w.writeFile(tokenFile, sp.backupToken+"\n")
 	}
-	w.writeFile(w.config, fmt.Sprintf(`storage:
-  path: %s
-slack:
+	store := "storage:\n  path: " + w.db + "\n"
+	if sp.etcd {
+		w.etcdPrefix = newEtcdPrefix()
+		store = fmt.Sprintf("storage:\n  backend: etcd\n  etcd:\n    endpoints: [%s]\n    prefix: %s\n", sharedEtcd(t), w.etcdPrefix)
+	}
+	w.writeFile(w.config, store+fmt.Sprintf(`slack:
   channels: [%s]
   approvers: [%s]
 defender:
@@ -115,7 +123,7 @@ admin:
 log:
   format: text
   level: debug
-`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile))
+`, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile))
 
 	w.env = map[string]string{
 		childEnv:               "1",

@@ -67,9 +67,6 @@ var (
 // schema version. It refuses a prefix written by a newer mdebot
 // (storage.ErrSchema). Close releases the connection.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	if len(cfg.Endpoints) == 0 {
-		return nil, errors.New("etcdstore: no endpoints")
-	}
 	var key []byte
 	if cfg.AuditKey != nil {
 		if len(cfg.AuditKey) < storage.MinAuditKeyLen {
@@ -77,17 +74,61 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		key = bytes.Clone(cfg.AuditKey)
 	}
+	cli, err := cfg.connect()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cli: cli, prefix: cfg.Prefix, auditKey: key}
+	initCtx, cancel := context.WithTimeout(ctx, cfg.dialTimeout())
+	defer cancel()
+	if err := s.init(initCtx); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Probe connects to etcd and reads the schema under cfg.Prefix, writing
+// nothing (mdebot check). It returns whether the prefix is empty, and an
+// error if etcd cannot be reached or read, or the prefix holds another
+// schema (storage.ErrSchema).
+func Probe(ctx context.Context, cfg Config) (empty bool, err error) {
+	cli, err := cfg.connect()
+	if err != nil {
+		return false, err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout())
+	defer cancel()
+	resp, err := cli.Get(ctx, cfg.Prefix+keySchema)
+	if err != nil {
+		return false, fmt.Errorf("etcdstore: reading from %s: %w", strings.Join(cfg.Endpoints, ","), err)
+	}
+	if len(resp.Kvs) == 0 {
+		return true, nil
+	}
+	return false, checkSchema(cfg.Prefix, resp.Kvs[0].Value)
+}
+
+func (cfg Config) dialTimeout() time.Duration {
+	if cfg.DialTimeout <= 0 {
+		return DefaultDialTimeout
+	}
+	return cfg.DialTimeout
+}
+
+// connect makes the client; it does not wait for etcd to answer.
+func (cfg Config) connect() (*clientv3.Client, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("etcdstore: no endpoints")
+	}
 	tlsConfig, err := cfg.tls()
 	if err != nil {
 		return nil, err
 	}
-	timeout := cfg.DialTimeout
-	if timeout <= 0 {
-		timeout = DefaultDialTimeout
-	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   cfg.Endpoints,
-		DialTimeout: timeout,
+		DialTimeout: cfg.dialTimeout(),
 		TLS:         tlsConfig,
 		Username:    cfg.Username,
 		Password:    cfg.Password,
@@ -98,14 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: connecting to %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
-	s := &Store{cli: cli, prefix: cfg.Prefix, auditKey: key}
-	initCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := s.init(initCtx); err != nil {
-		cli.Close()
-		return nil, err
-	}
-	return s, nil
+	return cli, nil
 }
 
 // tls builds the client's TLS configuration from the PEM files.
@@ -155,9 +189,13 @@ func (s *Store) init(ctx context.Context) error {
 	if len(kvs) == 1 {
 		found = kvs[0].Value
 	}
+	return checkSchema(s.prefix, found)
+}
+
+func checkSchema(prefix string, found []byte) error {
 	if string(found) != strconv.Itoa(SchemaVersion) {
 		return fmt.Errorf("etcdstore: the schema under prefix %q is %q; this mdebot reads %d (upgrade mdebot, or choose another prefix): %w",
-			s.prefix, found, SchemaVersion, storage.ErrSchema)
+			prefix, found, SchemaVersion, storage.ErrSchema)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"testing"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -17,18 +16,6 @@ import (
 
 // startTimeout bounds how long Run waits for the server to be ready.
 const startTimeout = 30 * time.Second
-
-// Start runs an embedded etcd until the test ends and returns its client
-// URL.
-func Start(t testing.TB) string {
-	t.Helper()
-	ep, stop, err := Run()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return ep
-}
 
 // Run starts an embedded single-member etcd on loopback, with its data in
 // a new temporary directory, and returns its client URL and a function
