@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -43,7 +44,7 @@ var backends = []struct {
 		return func() store { return openDB(t, path) }
 	}},
 	{"etcd", func(t testing.TB) func() store {
-		prefix := fmt.Sprintf("/test/%d/", etcdPrefixes.Add(1))
+		prefix := fmt.Sprintf("/test/%d-%d/", os.Getpid(), etcdPrefixes.Add(1))
 		return func() store {
 			s, err := etcdstore.Open(context.Background(), etcdstore.Config{
 				Endpoints: []string{storage.EtcdEndpoint}, Prefix: prefix})

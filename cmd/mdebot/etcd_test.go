@@ -14,7 +14,9 @@ import (
 )
 
 // The test binary's embedded etcd, started by the first test that needs it
-// and stopped by TestMain; child processes reach it on loopback.
+// and stopped by TestMain; child processes reach it on loopback. With
+// MDEBOT_TEST_ETCD set to a client URL, the tests use that etcd instead
+// (.ci/run points it at Debian's etcd-server).
 var etcdServer struct {
 	once     sync.Once
 	endpoint string
@@ -25,7 +27,13 @@ var etcdServer struct {
 
 func sharedEtcd(t testing.TB) string {
 	t.Helper()
-	etcdServer.once.Do(func() { etcdServer.endpoint, etcdServer.stop, etcdServer.err = etcdtest.Run() })
+	etcdServer.once.Do(func() {
+		if ep := os.Getenv("MDEBOT_TEST_ETCD"); ep != "" {
+			etcdServer.endpoint = ep
+			return
+		}
+		etcdServer.endpoint, etcdServer.stop, etcdServer.err = etcdtest.Run()
+	})
 	if etcdServer.err != nil {
 		t.Fatal(etcdServer.err)
 	}
@@ -38,7 +46,11 @@ func stopEtcd() {
 	}
 }
 
-func newEtcdPrefix() string { return fmt.Sprintf("/mdebot/test-%d/", etcdServer.prefixes.Add(1)) }
+// newEtcdPrefix returns a prefix no other test (or earlier run on a
+// shared etcd) has used.
+func newEtcdPrefix() string {
+	return fmt.Sprintf("/mdebot/test-%d-%d/", os.Getpid(), etcdServer.prefixes.Add(1))
+}
 
 func TestAnIsolationRunsOnTheEtcdBackend(t *testing.T) {
 	w := newWorld(t, spec{etcd: true, mde: []defendertest.Option{quick}})
@@ -128,6 +140,13 @@ func TestMigrateNeedsTheEtcdBackendAndItsFlag(t *testing.T) {
 	if code, _, errOut := runMain(t, nil, "migrate", "--config", boltCfg, "--from-bolt", dbPath); code != exitFatal ||
 		!strings.Contains(errOut, "set it to etcd") {
 		t.Errorf("migrate into a bolt config: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runMain(t, nil, "migrate", "--config", etcdConfigFile(t), "--from-bolt", dbPath+".missing"); code != exitFatal ||
+		!strings.Contains(errOut, "no such file") {
+		t.Errorf("migrate from a missing file: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(dbPath + ".missing"); err == nil {
+		t.Error("migrate created the missing database")
 	}
 	if code, _, errOut := runMain(t, nil, "migrate", "--config", boltCfg); code != exitUsage ||
 		!strings.Contains(errOut, "--from-bolt DB is required") {

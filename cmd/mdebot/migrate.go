@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/storage"
@@ -65,6 +66,9 @@ type migrated struct{ requests, records int }
 // migrateBolt copies the bbolt database at path into etcd, verifying the
 // audit chain before and after with key.
 func migrateBolt(ctx context.Context, path string, cfg config.Etcd, key []byte) (migrated, error) {
+	if _, err := os.Stat(path); err != nil {
+		return migrated{}, fmt.Errorf("--from-bolt: %w", err) // Open would create it
+	}
 	src, err := storage.Open(path, storage.Options{Timeout: backupLockWait, AuditKey: key})
 	if errors.Is(err, storage.ErrLocked) {
 		return migrated{}, fmt.Errorf("%w: stop the bot that uses it first", err)
