@@ -19,10 +19,15 @@ func (s *Store) Mark(ctx context.Context, key, value string) (first bool, err er
 		return false, fmt.Errorf("etcdstore: mark key of %d bytes (want 1 to %d)", len(key), maxMarkKey)
 	}
 	k := s.prefix + famMarks + key
-	resp, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+	resp, err := s.cli.Txn(ctx).If(append(s.fenceCmp(), clientv3.Compare(clientv3.CreateRevision(k), "=", 0))...).
 		Then(clientv3.OpPut(k, value)).Commit()
 	if err != nil {
 		return false, fmt.Errorf("etcdstore: marking %q: %w", key, err)
+	}
+	if !resp.Succeeded {
+		if err := s.deposed(ctx); err != nil {
+			return false, fmt.Errorf("etcdstore: marking %q: %w", key, err)
+		}
 	}
 	return resp.Succeeded, nil
 }

@@ -56,6 +56,8 @@ type Store struct {
 	auditKey []byte // nil: plain audit records
 
 	conflicts atomic.Int64 // transactions retried because another writer won
+	// fence, once Lead returns, makes every write conditional on the term.
+	fence atomic.Pointer[fence]
 }
 
 var (

@@ -128,12 +128,15 @@ func (s *Store) update(ctx context.Context, fn func(t *tx) error) error {
 		if len(t.order) == 0 {
 			return nil
 		}
-		resp, err := s.cli.Txn(ctx).If(t.cmps...).Then(t.ops()...).Commit()
+		resp, err := s.cli.Txn(ctx).If(append(t.cmps, s.fenceCmp()...)...).Then(t.ops()...).Commit()
 		if err != nil {
 			return fmt.Errorf("etcdstore: committing: %w", err)
 		}
 		if resp.Succeeded {
 			return nil
+		}
+		if err := s.deposed(ctx); err != nil {
+			return err
 		}
 		s.conflicts.Add(1)
 	}
