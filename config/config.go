@@ -22,7 +22,22 @@ type Config struct {
 	Admin    Admin
 	Audit    Audit
 	Log      Log
+	HA       HA
 }
+
+// HA is how replicas sharing the etcd backend choose the one that serves.
+type HA struct {
+	// LeaseTTL is how long a leader that stops renewing its lease (killed,
+	// paused, cut off) keeps the leadership (ha.lease_ttl, whole seconds,
+	// at least 1s): a standby takes over within about this long.
+	LeaseTTL time.Duration
+	// ReplicaID names this replica in the election and the logs
+	// (ha.replica_id); the host name when unset.
+	ReplicaID string
+}
+
+// DefaultLeaseTTL is ha.lease_ttl's default.
+const DefaultLeaseTTL = 5 * time.Second
 
 // Storage says where mdebot keeps its data.
 type Storage struct {

@@ -53,6 +53,7 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 			CAFile:    "/etc/mdebot/etcd/ca.pem", CertFile: "/etc/mdebot/etcd/client.pem", KeyFile: "/etc/mdebot/etcd/client-key.pem",
 			Username: "mdebot",
 		}},
+		HA: HA{LeaseTTL: 5 * time.Second, ReplicaID: "mdebot-0"},
 		Slack: Slack{
 			Channels:   []string{"C0SECOPS01"},
 			Requesters: []string{"S0SOCTEAM1"},

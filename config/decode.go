@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ func newDecoder(file string) *decoder {
 		Policy:   Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals()},
 		Log:      Log{Format: LogText, Level: slog.LevelInfo},
 		Storage:  Storage{Backend: StorageBolt, Etcd: Etcd{Prefix: DefaultEtcdPrefix}},
+		HA:       HA{LeaseTTL: DefaultLeaseTTL},
 	}
 	d := &decoder{file: file, cfg: cfg, lines: map[string]int{}}
 	d.fields = map[string]func(*yaml.Node){}
@@ -72,6 +74,8 @@ func newDecoder(file string) *decoder {
 	add("admin.backup_token_file", func(n *yaml.Node) {
 		d.string(n, "admin.backup_token_file", &cfg.Admin.BackupTokenFile)
 	})
+	add("ha.lease_ttl", func(n *yaml.Node) { d.duration(n, "ha.lease_ttl", time.Second, &cfg.HA.LeaseTTL) })
+	add("ha.replica_id", func(n *yaml.Node) { d.string(n, "ha.replica_id", &cfg.HA.ReplicaID) })
 	add("log.format", d.logFormat)
 	add("log.level", d.logLevel)
 	return d
@@ -467,6 +471,12 @@ func (d *decoder) finishStorage() {
 			d.problemf(d.lines["storage.path"], "storage.path", "storage.path is required: the file where mdebot keeps its database")
 		}
 	case StorageEtcd:
+		if d.cfg.HA.LeaseTTL%time.Second != 0 {
+			d.problemf(d.lines["ha.lease_ttl"], "ha.lease_ttl", "ha.lease_ttl: %s is not whole seconds (etcd's leases are)", d.cfg.HA.LeaseTTL)
+		}
+		if d.cfg.HA.ReplicaID == "" {
+			d.cfg.HA.ReplicaID, _ = os.Hostname()
+		}
 		if len(st.Etcd.Endpoints) == 0 {
 			d.problemf(d.lines["storage.etcd.endpoints"], "storage.etcd.endpoints",
 				"storage.etcd.endpoints is required with storage.backend etcd: etcd's client URLs")

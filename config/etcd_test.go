@@ -1,8 +1,10 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -42,6 +44,8 @@ func TestStorageProblems(t *testing.T) {
 		{"an endpoint is a URL", "{backend: etcd, etcd: {endpoints: [etcd:2379]}}", `"etcd:2379" is not an http or https URL`},
 		{"credentials stay out of URLs", "{backend: etcd, etcd: {endpoints: ['https://u:p@etcd.example:2379']}}", "must not carry credentials"},
 		{"the prefix is a directory", "{backend: etcd, etcd: {endpoints: [https://e.example], prefix: mdebot}}", `storage.etcd.prefix: "mdebot" must start and end with "/"`},
+		{"a lease is whole seconds", "{backend: etcd, etcd: {endpoints: [https://e.example]}}\nha: {lease_ttl: 1500ms}", "ha.lease_ttl: 1.5s is not whole seconds"},
+		{"a lease is a second at least", "{backend: etcd, etcd: {endpoints: [https://e.example]}}\nha: {lease_ttl: 500ms}", "ha.lease_ttl"},
 		{"a client certificate needs its key", "{backend: etcd, etcd: {endpoints: [https://e.example], tls: {cert_file: /c.pem}}}", "needs both cert_file and key_file"},
 	}
 	for _, tt := range tests {
@@ -52,7 +56,12 @@ func TestStorageProblems(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Parse("c.yaml", []byte("storage: {backend: etcd, etcd: {endpoints: [https://e.example]}}\nslack: {approvers: [U0LEAD0001]}\n"), testEnv(nil)); err != nil {
-		t.Errorf("the etcd backend without storage.path = %v, want no problem", err)
+	cfg, err := Parse("c.yaml", []byte("storage: {backend: etcd, etcd: {endpoints: [https://e.example]}}\nslack: {approvers: [U0LEAD0001]}\n"), testEnv(nil))
+	if err != nil {
+		t.Fatalf("the etcd backend without storage.path = %v, want no problem", err)
+	}
+	host, _ := os.Hostname()
+	if cfg.HA != (HA{LeaseTTL: 5 * time.Second, ReplicaID: host}) {
+		t.Errorf("HA = %+v, want the 5s lease and the host name %q", cfg.HA, host)
 	}
 }

@@ -106,9 +106,11 @@ func newWorld(t *testing.T, sp spec) *world {
 		w.writeFile(tokenFile, sp.backupToken+"\n")
 	}
 	store := "storage:\n  path: " + w.db + "\n"
+	ha := ""
 	if sp.etcd {
 		w.etcdPrefix = newEtcdPrefix()
 		store = fmt.Sprintf("storage:\n  backend: etcd\n  etcd:\n    endpoints: [%s]\n    prefix: %s\n", sharedEtcd(t), w.etcdPrefix)
+		ha = "ha:\n  lease_ttl: 1s\n"
 	}
 	w.writeFile(w.config, store+fmt.Sprintf(`slack:
   channels: [%s]
@@ -123,7 +125,7 @@ admin:
 log:
   format: text
   level: debug
-`, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile))
+`, channel, strings.Join(sp.approvers, ", "), sp.ttl, sp.admin, tokenFile)+ha)
 
 	w.env = map[string]string{
 		childEnv:               "1",
@@ -249,14 +251,40 @@ func (c *child) errorLines() []string {
 // syncBuffer is a bytes.Buffer safe for the child's two streams and the
 // test's reads.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced at each write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitFor waits until the output contains want.
+func (b *syncBuffer) waitFor(ctx context.Context, want string) error {
+	for {
+		b.mu.Lock()
+		found := strings.Contains(b.buf.String(), want)
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		if found {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {

@@ -18,6 +18,7 @@ import (
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/metrics"
 	"github.com/mdebot/mdebot/storage"
+	"github.com/mdebot/mdebot/storage/etcdstore"
 )
 
 // Timeouts of serve's own calls.
@@ -88,6 +89,19 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			return err
 		}
 		defer admin.stop()
+	}
+
+	if es, ok := db.(*etcdstore.Store); ok {
+		var deposed func() error
+		ctx, deposed, err = lead(ctx, es, cfg.HA, log.With("component", "ha"))
+		if err != nil || ctx == nil {
+			return err // nil: stopped while standing by
+		}
+		defer func() {
+			if derr := deposed(); derr != nil && err == nil {
+				err = derr
+			}
+		}()
 	}
 
 	api, socket := newSlack(cfg.Slack)
