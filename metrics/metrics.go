@@ -64,6 +64,8 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_socket_reconnects_total                Socket Mode reconnections
 //	mdebot_shed_total{lane,reason}                work refused so the rest is served (reason: queue_full, user_limit, budget_busy)
 //	mdebot_audit_head{hash,keyed}                 the audit chain's last sequence number and hash
+//	mdebot_ha_leader, mdebot_store_transaction_conflicts_total
+//	                                              with the etcd backend only (SetHA)
 func New() *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/mdebot/mdebot/config"
@@ -23,7 +24,7 @@ var errDeposed = errors.New("this replica lost the leadership")
 // after a graceful stop) and returns an error if the term ended first,
 // which exits serve with status 1 for its supervisor to restart it as a
 // standby. A nil context means ctx ended while standing by.
-func lead(ctx context.Context, s *etcdstore.Store, ha config.HA, log *slog.Logger) (context.Context, func() error, error) {
+func lead(ctx context.Context, s *etcdstore.Store, ha config.HA, leading *atomic.Bool, log *slog.Logger) (context.Context, func() error, error) {
 	log.Info("standing by until this replica leads", "replica", ha.ReplicaID, "lease_ttl", ha.LeaseTTL)
 	term, err := s.Lead(ctx, ha.ReplicaID, ha.LeaseTTL, func(leader string) {
 		log.Info("another replica leads; standing by", "leader", leader, "replica", ha.ReplicaID)
@@ -36,10 +37,12 @@ func lead(ctx context.Context, s *etcdstore.Store, ha config.HA, log *slog.Logge
 		return nil, nil, err
 	}
 	log.Info("this replica leads", "replica", ha.ReplicaID, "term", term.Rev())
+	leading.Store(true)
 	led, cancel := context.WithCancelCause(ctx)
 	go func() {
 		select {
 		case <-term.Done():
+			leading.Store(false)
 			cancel(errDeposed)
 		case <-led.Done():
 		}
@@ -47,6 +50,7 @@ func lead(ctx context.Context, s *etcdstore.Store, ha config.HA, log *slog.Logge
 	return led, func() error {
 		lost := errors.Is(context.Cause(led), errDeposed)
 		cancel(nil)
+		leading.Store(false)
 		if lost {
 			log.Error("the leadership ended (lease lost); exiting so a supervisor restarts this replica as a standby", "term", term.Rev())
 			return fmt.Errorf("%w (term %d): its lease expired, so another replica may lead", errDeposed, term.Rev())

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -92,8 +93,10 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 
 	if es, ok := db.(*etcdstore.Store); ok {
+		var leading atomic.Bool
+		mets.SetHA(leading.Load, es.Conflicts)
 		var deposed func() error
-		ctx, deposed, err = lead(ctx, es, cfg.HA, log.With("component", "ha"))
+		ctx, deposed, err = lead(ctx, es, cfg.HA, &leading, log.With("component", "ha"))
 		if err != nil || ctx == nil {
 			return err // nil: stopped while standing by
 		}

@@ -1,9 +1,5 @@
 package etcdstore
 
-// Conflicts returns how many transactions s retried because another writer
-// committed first.
-func Conflicts(s *Store) int64 { return s.conflicts.Load() }
-
 // PutRaw writes value under key (below s's prefix) outside any
 // transaction, as someone with write access to etcd could.
 func PutRaw(s *Store, key, value string) error {

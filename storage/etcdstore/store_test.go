@@ -121,7 +121,7 @@ func TestApprovalsFromThreeClientsMakeARequestExecutableOnce(t *testing.T) {
 	}
 	var conflicts int64
 	for _, s := range stores {
-		conflicts += etcdstore.Conflicts(s)
+		conflicts += s.Conflicts()
 	}
 	if conflicts == 0 {
 		t.Error("100 racing approvals caused no transaction conflict: the test did not race")

@@ -150,3 +150,7 @@ func (s *Store) view(ctx context.Context, fn func(t *tx) error) error {
 	}
 	return fn(&tx{ctx: ctx, s: s})
 }
+
+// Conflicts returns how many transactions s retried because another writer
+// committed first (mdebot_store_transaction_conflicts_total).
+func (s *Store) Conflicts() int64 { return s.conflicts.Load() }
