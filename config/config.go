@@ -22,12 +22,61 @@ type Config struct {
 	Admin    Admin
 	Audit    Audit
 	Log      Log
+	HA       HA
 }
+
+// HA is how replicas sharing the etcd backend choose the one that serves.
+type HA struct {
+	// LeaseTTL is how long a leader that stops renewing its lease (killed,
+	// paused, cut off) keeps the leadership (ha.lease_ttl, whole seconds,
+	// at least 1s): a standby takes over within about this long.
+	LeaseTTL time.Duration
+	// ReplicaID names this replica in the election and the logs
+	// (ha.replica_id); the host name when unset.
+	ReplicaID string
+}
+
+// DefaultLeaseTTL is ha.lease_ttl's default.
+const DefaultLeaseTTL = 5 * time.Second
 
 // Storage says where mdebot keeps its data.
 type Storage struct {
-	// Path is the bbolt database file (storage.path, required).
+	// Backend is StorageBolt (the default: one process, one file) or
+	// StorageEtcd (several replicas sharing etcd) (storage.backend).
+	Backend string
+	// Path is the bbolt database file (storage.path, required with
+	// StorageBolt).
 	Path string
+	// Etcd is where the etcd backend keeps the data.
+	Etcd Etcd
+}
+
+// The backends storage.backend accepts.
+const (
+	StorageBolt = "bolt"
+	StorageEtcd = "etcd"
+)
+
+// DefaultEtcdPrefix is storage.etcd.prefix's default.
+const DefaultEtcdPrefix = "/mdebot/"
+
+// Etcd is the etcd cluster of the etcd backend.
+type Etcd struct {
+	// Endpoints are etcd's client URLs (storage.etcd.endpoints, required
+	// with StorageEtcd): https, or http for a loopback host.
+	Endpoints []string
+	// Prefix is put before every key mdebot writes (storage.etcd.prefix),
+	// so that installations can share a cluster; it ends in "/".
+	Prefix string
+	// CAFile, CertFile and KeyFile are PEM files (storage.etcd.tls.ca_file,
+	// cert_file, key_file): the CA of etcd's certificate, and a client
+	// certificate and its key.
+	CAFile, CertFile, KeyFile string
+	// Username is etcd's user (storage.etcd.username); its password comes
+	// from MDEBOT_ETCD_PASSWORD (Password).
+	Username string
+	// Password is the etcd user's password (MDEBOT_ETCD_PASSWORD).
+	Password secret.Value
 }
 
 // Slack is the Slack side: who may do what, where, and how to connect.
@@ -267,6 +316,15 @@ func LoadKeys(path string, keys ...string) (*Config, error) {
 		return nil, problems
 	}
 	return d.cfg, nil
+}
+
+// EnvEtcdPassword names the variable holding the etcd user's password.
+const EnvEtcdPassword = "MDEBOT_ETCD_PASSWORD"
+
+// EtcdPassword reads only the etcd password from the environment
+// (getenv), for the offline commands; see Etcd.Password.
+func EtcdPassword(getenv func(string) string) secret.Value {
+	return secret.New(strings.TrimSpace(getenv(EnvEtcdPassword)))
 }
 
 // LoadAudit reads only the audit key from the environment (getenv), with

@@ -47,7 +47,13 @@ func TestParseExampleGivesTheDocumentedConfig(t *testing.T) {
 		t.Fatalf("Parse(Example): %v", err)
 	}
 	want := &Config{
-		Storage: Storage{Path: "/var/lib/mdebot/mdebot.db"},
+		Storage: Storage{Backend: StorageBolt, Path: "/var/lib/mdebot/mdebot.db", Etcd: Etcd{
+			Endpoints: []string{"https://etcd-0.etcd:2379", "https://etcd-1.etcd:2379", "https://etcd-2.etcd:2379"},
+			Prefix:    "/mdebot/prod/",
+			CAFile:    "/etc/mdebot/etcd/ca.pem", CertFile: "/etc/mdebot/etcd/client.pem", KeyFile: "/etc/mdebot/etcd/client-key.pem",
+			Username: "mdebot",
+		}},
+		HA: HA{LeaseTTL: 5 * time.Second, ReplicaID: "mdebot-0"},
 		Slack: Slack{
 			Channels:   []string{"C0SECOPS01"},
 			Requesters: []string{"S0SOCTEAM1"},

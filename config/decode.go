@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,7 +38,9 @@ func newDecoder(file string) *decoder {
 		Policy: Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals(),
 			BreakGlassKinds: []string{"isolate"}, BreakGlassPerDay: DefaultBreakGlassPerDay,
 			BreakGlassReviewWithin: DefaultBreakGlassReviewWithin},
-		Log: Log{Format: LogText, Level: slog.LevelInfo},
+		Log:     Log{Format: LogText, Level: slog.LevelInfo},
+		Storage: Storage{Backend: StorageBolt, Etcd: Etcd{Prefix: DefaultEtcdPrefix}},
+		HA:      HA{LeaseTTL: DefaultLeaseTTL},
 	}
 	d := &decoder{file: file, cfg: cfg, lines: map[string]int{}}
 	d.fields = map[string]func(*yaml.Node){}
@@ -44,7 +48,14 @@ func newDecoder(file string) *decoder {
 		d.fields[path] = set
 		d.order = append(d.order, path)
 	}
+	add("storage.backend", d.backend)
 	add("storage.path", func(n *yaml.Node) { d.string(n, "storage.path", &cfg.Storage.Path) })
+	add("storage.etcd.endpoints", d.endpoints)
+	add("storage.etcd.prefix", func(n *yaml.Node) { d.string(n, "storage.etcd.prefix", &cfg.Storage.Etcd.Prefix) })
+	add("storage.etcd.tls.ca_file", func(n *yaml.Node) { d.string(n, "storage.etcd.tls.ca_file", &cfg.Storage.Etcd.CAFile) })
+	add("storage.etcd.tls.cert_file", func(n *yaml.Node) { d.string(n, "storage.etcd.tls.cert_file", &cfg.Storage.Etcd.CertFile) })
+	add("storage.etcd.tls.key_file", func(n *yaml.Node) { d.string(n, "storage.etcd.tls.key_file", &cfg.Storage.Etcd.KeyFile) })
+	add("storage.etcd.username", func(n *yaml.Node) { d.string(n, "storage.etcd.username", &cfg.Storage.Etcd.Username) })
 	add("slack.channels", func(n *yaml.Node) {
 		d.ids(n, "slack.channels", channelID, "a channel id (C… or G…)", &cfg.Slack.Channels)
 	})
@@ -83,6 +94,8 @@ func newDecoder(file string) *decoder {
 	add("admin.backup_token_file", func(n *yaml.Node) {
 		d.string(n, "admin.backup_token_file", &cfg.Admin.BackupTokenFile)
 	})
+	add("ha.lease_ttl", func(n *yaml.Node) { d.duration(n, "ha.lease_ttl", time.Second, &cfg.HA.LeaseTTL) })
+	add("ha.replica_id", func(n *yaml.Node) { d.string(n, "ha.replica_id", &cfg.HA.ReplicaID) })
 	add("log.format", d.logFormat)
 	add("log.level", d.logLevel)
 	return d
@@ -440,9 +453,7 @@ func (d *decoder) logLevel(n *yaml.Node) {
 // finish checks what depends on several keys, and applies derived defaults.
 func (d *decoder) finish() {
 	cfg := d.cfg
-	if cfg.Storage.Path == "" {
-		d.problemf(d.lines["storage.path"], "storage.path", "storage.path is required: the file where mdebot keeps its database")
-	}
+	d.finishStorage()
 	if len(cfg.Slack.Approvers) == 0 {
 		var needing []string
 		for _, a := range Actions() {
@@ -484,5 +495,81 @@ func (d *decoder) finish() {
 	}
 	if len(cfg.Slack.Auditors) == 0 {
 		cfg.Slack.Auditors = slices.Clone(cfg.Slack.Approvers)
+	}
+}
+
+func (d *decoder) backend(n *yaml.Node) {
+	const key = "storage.backend"
+	var s string
+	d.string(n, key, &s)
+	switch s {
+	case "":
+	case StorageBolt, StorageEtcd:
+		d.cfg.Storage.Backend = s
+	default:
+		d.problemf(n.Line, key, "%s: %q is not bolt or etcd", key, s)
+	}
+}
+
+// endpoints decodes storage.etcd.endpoints: a list of http(s) URLs.
+func (d *decoder) endpoints(n *yaml.Node) {
+	const key = "storage.etcd.endpoints"
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.problemf(n.Line, key, "%s must be a list of URLs, not %s", key, describe(n))
+		return
+	}
+	eps := []string{}
+	for _, item := range n.Content {
+		item = resolve(item)
+		s, ok := d.scalar(item, key, "a URL such as https://etcd-0.etcd:2379")
+		if !ok {
+			continue
+		}
+		s = strings.TrimSpace(s)
+		u, err := url.Parse(s)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			d.problemf(item.Line, key, "%s: %q is not an http or https URL such as https://etcd-0.etcd:2379", key, s)
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+			d.problemf(item.Line, key, "%s: %q must be an https URL: plain http is accepted only for a loopback host, since mdebot sends its etcd credentials and audit log there", key, s)
+		case u.User != nil:
+			d.problemf(item.Line, key, "%s must not carry credentials in the URL: set storage.etcd.username and %s", key, EnvEtcdPassword)
+		default:
+			eps = append(eps, s)
+		}
+	}
+	d.cfg.Storage.Etcd.Endpoints = eps
+}
+
+// finishStorage checks the keys the chosen backend needs.
+func (d *decoder) finishStorage() {
+	st := &d.cfg.Storage
+	switch st.Backend {
+	case StorageBolt:
+		if st.Path == "" {
+			d.problemf(d.lines["storage.path"], "storage.path", "storage.path is required: the file where mdebot keeps its database")
+		}
+	case StorageEtcd:
+		if d.cfg.HA.LeaseTTL%time.Second != 0 {
+			d.problemf(d.lines["ha.lease_ttl"], "ha.lease_ttl", "ha.lease_ttl: %s is not whole seconds (etcd's leases are)", d.cfg.HA.LeaseTTL)
+		}
+		if d.cfg.HA.ReplicaID == "" {
+			d.cfg.HA.ReplicaID, _ = os.Hostname()
+		}
+		if len(st.Etcd.Endpoints) == 0 {
+			d.problemf(d.lines["storage.etcd.endpoints"], "storage.etcd.endpoints",
+				"storage.etcd.endpoints is required with storage.backend etcd: etcd's client URLs")
+		}
+		if !strings.HasPrefix(st.Etcd.Prefix, "/") || !strings.HasSuffix(st.Etcd.Prefix, "/") {
+			d.problemf(d.lines["storage.etcd.prefix"], "storage.etcd.prefix",
+				"storage.etcd.prefix: %q must start and end with \"/\", such as /mdebot/prod/", st.Etcd.Prefix)
+		}
+		if (st.Etcd.CertFile == "") != (st.Etcd.KeyFile == "") {
+			d.problemf(d.lines["storage.etcd.tls"], "storage.etcd.tls",
+				"storage.etcd.tls: a client certificate needs both cert_file and key_file")
+		}
 	}
 }

@@ -105,6 +105,7 @@ func (e *envReader) read() {
 	}
 
 	e.readAudit()
+	e.cfg.Storage.Etcd.Password = EtcdPassword(e.getenv)
 }
 
 // readAudit reads the audit key (MDEBOT_AUDIT_KEY or

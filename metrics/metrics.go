@@ -71,6 +71,8 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_slack_ratelimited_total{method}        HTTP 429s from Slack
 //	mdebot_slack_delivery_latency_seconds{kind}   change written → Slack took its delivery
 //	mdebot_slack_delivery_failures_total{kind,error} deliveries Slack refused for good
+//	mdebot_ha_leader, mdebot_store_transaction_conflicts_total
+//	                                              with the etcd backend only (SetHA)
 func New() *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage/etcdstore/etcdtest"
 )
 
 // Benchmarks only: go test -run x -bench . ./storage
@@ -31,7 +32,19 @@ var bench struct {
 }
 
 func TestMain(m *testing.M) {
+	// MDEBOT_TEST_ETCD names an etcd to use instead of an embedded one
+	// (.ci/run points it at Debian's etcd-server).
+	ep, stop := os.Getenv("MDEBOT_TEST_ETCD"), func() {}
+	if ep == "" {
+		var err error
+		if ep, stop, err = etcdtest.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	EtcdEndpoint = ep
 	code := m.Run()
+	stop()
 	if bench.dir != "" {
 		os.RemoveAll(bench.dir)
 	}

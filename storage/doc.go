@@ -20,4 +20,8 @@
 // SHA-256 over the previous record's hash and the record's exact stored
 // bytes, so [DB.Verify] finds the first record that was changed, removed or
 // reordered.
+//
+// Package storage/etcdstore keeps the same data, with the same audit chain
+// and the same types (AuditRecord, AuditHead, ChainError…), in etcd, for
+// replicas that share it (storage.backend: etcd).
 package storage

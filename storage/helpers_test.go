@@ -59,7 +59,7 @@ func openDB(t testing.TB, path string) *storage.DB {
 	return db
 }
 
-func newService(t testing.TB, db *storage.DB, now func() time.Time) *approvals.Service {
+func newService(t testing.TB, db approvals.Store, now func() time.Time) *approvals.Service {
 	t.Helper()
 	svc, err := approvals.New(approvals.Options{
 		Policy: approvals.Policy{Approvers: approverIDs(100)},

@@ -17,11 +17,13 @@ import (
 
 // historyFixture writes 60 finished requests a minute apart, on three
 // machines (block has none), by two requesters, decided by five approvers.
-func historyFixture(t *testing.T) (*storage.DB, []*approvals.Request) {
+func historyFixture(t *testing.T, newStore func(testing.TB) func() store) (store, []*approvals.Request) {
 	t.Helper()
 	ctx := context.Background()
-	db := openDB(t, "")
-	storage.SkipFsyncForTest(db)
+	db := newStore(t)()
+	if bolt, ok := db.(*storage.DB); ok {
+		storage.SkipFsyncForTest(bolt)
+	}
 	c := &clock{t: t0}
 	svc := newService(t, db, c.Now)
 	var all []*approvals.Request
@@ -57,8 +59,12 @@ func historyFixture(t *testing.T) (*storage.DB, []*approvals.Request) {
 }
 
 func TestHistoryPagesNewestFirstThroughTheFilters(t *testing.T) {
+	forEachBackend(t, testHistoryPagesNewestFirstThroughTheFilters)
+}
+
+func testHistoryPagesNewestFirstThroughTheFilters(t *testing.T, newStore func(testing.TB) func() store) {
 	ctx := context.Background()
-	db, all := historyFixture(t)
+	db, all := historyFixture(t, newStore)
 	tests := []struct {
 		name string
 		q    storage.HistoryQuery
@@ -128,7 +134,11 @@ func TestHistoryPagesNewestFirstThroughTheFilters(t *testing.T) {
 }
 
 func TestHistoryPagesAreOrderedByCreationTime(t *testing.T) {
-	db, _ := historyFixture(t)
+	forEachBackend(t, testHistoryPagesAreOrderedByCreationTime)
+}
+
+func testHistoryPagesAreOrderedByCreationTime(t *testing.T, newStore func(testing.TB) func() store) {
+	db, _ := historyFixture(t, newStore)
 	page, err := db.History(context.Background(), storage.HistoryQuery{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +152,11 @@ func TestHistoryPagesAreOrderedByCreationTime(t *testing.T) {
 }
 
 func TestHistoryRefusesAForeignCursor(t *testing.T) {
-	db := openDB(t, "")
+	forEachBackend(t, testHistoryRefusesAForeignCursor)
+}
+
+func testHistoryRefusesAForeignCursor(t *testing.T, newStore func(testing.TB) func() store) {
+	db := newStore(t)()
 	if _, err := db.History(context.Background(), storage.HistoryQuery{Cursor: "not a cursor!"}); !errors.Is(err, storage.ErrBadCursor) {
 		t.Errorf("History = %v, want ErrBadCursor", err)
 	}

@@ -1,20 +1,18 @@
 package storage_test
 
 import (
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/mdebot/mdebot/storage"
 )
 
 func TestAMarkIsRecordedOnceAndSurvivesAReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "mdebot.db")
-	db, err := storage.Open(path, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachBackend(t, testAMarkIsRecordedOnceAndSurvivesAReopen)
+}
+
+func testAMarkIsRecordedOnceAndSurvivesAReopen(t *testing.T, newStore func(testing.TB) func() store) {
+	open := newStore(t)
+	db := open()
 	ctx := t.Context()
 	if _, ok, err := db.Marked(ctx, "remind/R-1"); ok || err != nil {
 		t.Fatalf("Marked before any mark = %v, %v", ok, err)
@@ -39,11 +37,7 @@ func TestAMarkIsRecordedOnceAndSurvivesAReopen(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = storage.Open(path, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = open()
 	if first, err := db.Mark(ctx, "remind/R-1", "v2"); first || err != nil {
 		t.Errorf("Mark after reopen = %v, %v; want false, nil", first, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,9 +21,13 @@ func kinds(ds []approvals.Delivery) []string {
 }
 
 func TestAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T) {
+	forEachBackend(t, testAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction)
+}
+
+func testAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T, newStore func(t testing.TB) (open func() store)) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "mdebot.db")
-	db := openDB(t, path)
+	open := newStore(t)
+	db := open()
 	c := &clock{t: t0}
 	svc := newService(t, db, c.Now)
 	db.Announce(func(before, after *approvals.Request) []approvals.Delivery {
@@ -44,7 +47,7 @@ func TestAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T) {
 
 	// A restart (reopen) still holds what was owed: one delivery, for the
 	// change that was written, none for the refusals.
-	db = openDB(t, path)
+	db = open()
 	got, err := db.Pending(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +64,13 @@ func TestAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T) {
 }
 
 func TestAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newStore func(t testing.TB) (open func() store)) {
+		testAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t, newStore(t)())
+	})
+}
+
+func testAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t *testing.T, db store) {
 	ctx := context.Background()
-	db := openDB(t, "")
 	svc := newService(t, db, (&clock{t: t0}).Now)
 	r := mustOpen(t, svc, draft(approvals.KindIsolate, machineID(1)))
 	db.Announce(func(_, _ *approvals.Request) []approvals.Delivery {
@@ -81,8 +89,13 @@ func TestAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t *testing.T) {
 }
 
 func TestADeliveryWithAPendingKeyReplacesIt(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newStore func(t testing.TB) (open func() store)) {
+		testADeliveryWithAPendingKeyReplacesIt(t, newStore(t)())
+	})
+}
+
+func testADeliveryWithAPendingKeyReplacesIt(t *testing.T, db store) {
 	ctx := context.Background()
-	db := openDB(t, "")
 	err := db.Enqueue(ctx,
 		approvals.Delivery{Kind: "card", Lane: "card/A", Key: "card/A", Payload: []byte("1")},
 		approvals.Delivery{Kind: "reply", Lane: "C1", Payload: []byte("x")},
@@ -121,9 +134,13 @@ func TestADeliveryWithAPendingKeyReplacesIt(t *testing.T) {
 }
 
 func TestAClaimIsKeptAcrossARestartUntilReleased(t *testing.T) {
+	forEachBackend(t, testAClaimIsKeptAcrossARestartUntilReleased)
+}
+
+func testAClaimIsKeptAcrossARestartUntilReleased(t *testing.T, newStore func(t testing.TB) (open func() store)) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "mdebot.db")
-	db := openDB(t, path)
+	open := newStore(t)
+	db := open()
 	if err := db.Enqueue(ctx, approvals.Delivery{Kind: "reply", Lane: "C1"}, approvals.Delivery{Kind: "reply", Lane: "C1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +155,7 @@ func TestAClaimIsKeptAcrossARestartUntilReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	db = openDB(t, path)
+	db = open()
 	ds, _ = db.Pending(ctx)
 	if len(ds) != 2 || !ds[0].Claimed || ds[1].Claimed {
 		t.Fatalf("after a restart: %+v, want the first claimed, the second released", ds)

@@ -49,7 +49,7 @@ func (m *Main) audit(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "mdebot audit verify: --anchor %q: %v\n", *anchor, err)
 		return exitUsage
 	}
-	db, code := m.openOffline("mdebot audit verify", *configPath)
+	db, code := m.openOffline(ctx, "mdebot audit verify", *configPath)
 	if db == nil {
 		return code
 	}

@@ -45,7 +45,7 @@ func auditKey(a config.Audit) ([]byte, error) {
 // audit chain with the key it was opened with: a keyed chain needs the
 // key, and the right one (fatal otherwise). A chain without a key is
 // logged as a warning at every start.
-func checkAuditKey(ctx context.Context, db *storage.DB, keyed bool, log *slog.Logger) error {
+func checkAuditKey(ctx context.Context, db database, keyed bool, log *slog.Logger) error {
 	err := db.CheckAuditKey(ctx)
 	var ke *storage.KeyError
 	var ce *storage.ChainError
@@ -70,7 +70,7 @@ const auditHeadInterval = time.Hour
 // logAuditHead logs the audit chain's head now and every interval until
 // ctx ends, so that a copy of the logs kept elsewhere anchors the chain:
 // a later rewrite of the database cannot match a head logged before it.
-func logAuditHead(ctx context.Context, db *storage.DB, interval time.Duration, log *slog.Logger) {
+func logAuditHead(ctx context.Context, db database, interval time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

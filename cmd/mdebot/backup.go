@@ -56,6 +56,11 @@ func (m *Main) backup(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFatal
 	}
+	if cfg.Storage.Backend == config.StorageEtcd {
+		fmt.Fprintln(m.Stderr, "mdebot backup: storage.backend is etcd: back up etcd itself, with every replica's data in it: "+
+			"etcdctl --endpoints URL snapshot save FILE (see README, High availability)")
+		return exitFatal
+	}
 	key, err := m.offlineAuditKey()
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "mdebot backup: %v\n", err)

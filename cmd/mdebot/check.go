@@ -18,6 +18,7 @@ import (
 	"github.com/mdebot/mdebot/bot"
 	"github.com/mdebot/mdebot/config"
 	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/storage/etcdstore"
 )
 
 // checkUsage heads "mdebot check -h".
@@ -33,7 +34,9 @@ slack.approvers, slack.auditors and policy.rules resolves
 each device group they name must hold a machine in Defender (GET
 /api/machines). With --explain, it then prints the effective policy for
 MACHINE (a name or a machine id, read from Defender): for each action,
-the approvals needed, whose, and which rule says so.
+the approvals needed, whose, and which rule says so; with
+storage.backend etcd, first that etcd answers a read under
+storage.etcd.prefix.
 Prints one line per check: ✓, ✗ with what to fix (a server that cannot
 be reached is named with its variable and the network path to it), or –
 for a check skipped because one it needs failed (the Defender read
@@ -133,9 +136,26 @@ func runChecks(ctx context.Context, cfg *config.Config) []checkResult {
 	ctx, cancel := context.WithTimeout(ctx, 2*startupCheckTimeout)
 	defer cancel()
 	api, _ := newSlack(cfg.Slack)
-	rs := []checkResult{checkSlackBot(ctx, api), checkSlackApp(ctx, cfg.Slack)}
+	var rs []checkResult
+	if cfg.Storage.Backend == config.StorageEtcd {
+		rs = append(rs, checkEtcd(ctx, cfg.Storage.Etcd))
+	}
+	rs = append(rs, checkSlackBot(ctx, api), checkSlackApp(ctx, cfg.Slack))
 	rs = append(rs, checkDefender(ctx, cfg)...)
 	return append(rs, checkGroups(ctx, api, cfg.Slack, cfg.Policy.Rules)...)
+}
+
+// checkEtcd reads the schema under storage.etcd.prefix, writing nothing.
+func checkEtcd(ctx context.Context, cfg config.Etcd) checkResult {
+	empty, err := etcdstore.Probe(ctx, etcdConfig(cfg, nil))
+	switch {
+	case err != nil:
+		return checkResult{text: fmt.Sprintf("etcd (storage.etcd.endpoints %s): %v: check that etcd runs and this host reaches it, storage.etcd.tls and username (%s)",
+			strings.Join(cfg.Endpoints, ","), err, config.EnvEtcdPassword)}
+	case empty:
+		return checkResult{ok: true, text: fmt.Sprintf("etcd answers at %s; prefix %s is empty (the first mdebot serve initializes it)", strings.Join(cfg.Endpoints, ","), cfg.Prefix)}
+	}
+	return checkResult{ok: true, text: fmt.Sprintf("etcd answers at %s; prefix %s holds an mdebot store", strings.Join(cfg.Endpoints, ","), cfg.Prefix)}
 }
 
 // checkSlackBot calls auth.test with the bot token.

@@ -40,7 +40,7 @@ func (m *Main) export(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "mdebot export: --format: %v\n", err)
 		return exitUsage
 	}
-	db, code := m.openOffline("mdebot export", *configPath)
+	db, code := m.openOffline(ctx, "mdebot export", *configPath)
 	if db == nil {
 		return code
 	}

@@ -51,6 +51,9 @@ type spec struct {
 	slack       []slacktest.Option // added to the fake Slack's (WithRateLimits)
 	// rules, if set, is the YAML list of policy.rules, indented for it.
 	rules string
+	// etcd, if set, keeps the data in the test binary's embedded etcd
+	// (storage.backend: etcd) under a prefix of the world's own.
+	etcd bool
 }
 
 // rulesYAML is the policy.rules key holding rules, or nothing.
@@ -71,6 +74,8 @@ type world struct {
 	config string
 	db     string
 	env    map[string]string
+	// etcdPrefix is the world's prefix in the embedded etcd (spec.etcd).
+	etcdPrefix string
 }
 
 // newWorld makes t parallel (each world has its own fakes, files and
@@ -111,9 +116,14 @@ func newWorld(t *testing.T, sp spec) *world {
 		tokenFile = filepath.Join(w.dir, "backup.token")
 		w.writeFile(tokenFile, sp.backupToken+"\n")
 	}
-	w.writeFile(w.config, fmt.Sprintf(`storage:
-  path: %s
-slack:
+	store := "storage:\n  path: " + w.db + "\n"
+	ha := ""
+	if sp.etcd {
+		w.etcdPrefix = newEtcdPrefix()
+		store = fmt.Sprintf("storage:\n  backend: etcd\n  etcd:\n    endpoints: [%s]\n    prefix: %s\n", sharedEtcd(t), w.etcdPrefix)
+		ha = "ha:\n  lease_ttl: 1s\n"
+	}
+	w.writeFile(w.config, store+fmt.Sprintf(`slack:
   channels: [%s]
   approvers: [%s]
 defender:
@@ -126,7 +136,7 @@ policy:
 log:
   format: text
   level: debug
-`, w.db, channel, strings.Join(sp.approvers, ", "), sp.ttl, rulesYAML(sp.rules), sp.admin, tokenFile))
+`, channel, strings.Join(sp.approvers, ", "), sp.ttl, rulesYAML(sp.rules), sp.admin, tokenFile)+ha)
 
 	w.env = map[string]string{
 		childEnv:               "1",
@@ -266,14 +276,40 @@ func (c *child) errorLines() []string {
 // syncBuffer is a bytes.Buffer safe for the child's two streams and the
 // test's reads.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced at each write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitFor waits until the output contains want.
+func (b *syncBuffer) waitFor(ctx context.Context, want string) error {
+	for {
+		b.mu.Lock()
+		found := strings.Contains(b.buf.String(), want)
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		if found {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {

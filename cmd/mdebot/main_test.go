@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 		main()
 		return // not reached: main exits
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopEtcd()
+	os.Exit(code)
 }
 
 // runMain runs Main in-process with args and env, returning the exit code,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +27,7 @@ func (m *Main) offlineAuditKey() ([]byte, error) {
 // with the audit key the environment gives (if any),
 // printing what went wrong (a running bot holding the file among it) to
 // stderr under name. It returns nil and the exit code on failure.
-func (m *Main) openOffline(name, path string) (*storage.DB, int) {
+func (m *Main) openOffline(ctx context.Context, name, path string) (database, int) {
 	cfg, ok := m.loadOffline(name, path, "storage.path")
 	if !ok {
 		return nil, exitFatal
@@ -36,7 +37,8 @@ func (m *Main) openOffline(name, path string) (*storage.DB, int) {
 		fmt.Fprintf(m.Stderr, "%s: %v\n", name, err)
 		return nil, exitFatal
 	}
-	db, err := storage.Open(cfg.Storage.Path, storage.Options{AuditKey: key})
+	cfg.Storage.Etcd.Password = config.EtcdPassword(m.Getenv)
+	db, err := openDatabase(ctx, cfg.Storage, key)
 	if errors.Is(err, storage.ErrLocked) {
 		fmt.Fprintf(m.Stderr, "%s: %v: stop the bot first (these commands read the file directly)\n", name, err)
 		return nil, exitFatal

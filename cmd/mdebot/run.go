@@ -65,6 +65,8 @@ func (m *Main) Run(ctx context.Context) int {
 		return m.backup(ctx, args)
 	case "check":
 		return m.check(ctx, args)
+	case "migrate":
+		return m.migrate(ctx, args)
 	}
 	fmt.Fprintf(m.Stderr, "mdebot: unknown command %q (run \"mdebot help\" for the commands)\n", cmd)
 	return exitUsage

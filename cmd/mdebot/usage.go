@@ -14,6 +14,9 @@ Usage:
   mdebot backup --config FILE --out BACKUP
                                copy the database (online through admin.listen's
                                POST /backup while the bot runs, else from the file)
+  mdebot migrate --config FILE --from-bolt DB
+                               copy a bbolt database into the etcd FILE names
+                               (storage.backend: etcd), verifying the audit chain
   mdebot manifest              print the Slack app manifest to create the app from
   mdebot playground            try it in a browser: a fake Slack and Defender on this machine
   mdebot audit verify --config FILE
@@ -45,6 +48,7 @@ Environment (secrets and endpoints; never in the file):
   MDE_SCOPE                      token scope (default https://api.securitycenter.microsoft.com/.default)
   MDEBOT_AUDIT_KEY               the audit log's HMAC key, 32+ characters (unset: the log is not keyed)
   MDEBOT_AUDIT_KEY_FILE          instead: a file (mode 0600) holding it
+  MDEBOT_ETCD_PASSWORD           the password of storage.etcd.username (storage.backend: etcd)
   SSL_CERT_FILE                  a PEM CA bundle Go reads in place of the system's CA
                                  bundle file (the system's certificate directories are
                                  still read)

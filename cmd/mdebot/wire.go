@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -18,6 +19,7 @@ import (
 	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/metrics"
 	"github.com/mdebot/mdebot/storage"
+	"github.com/mdebot/mdebot/storage/etcdstore"
 )
 
 // Timeouts of serve's own calls.
@@ -38,9 +40,9 @@ const (
 // the MDE client into a bot, and runs it until ctx ends (nil) or a fatal
 // error.
 func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts serveOptions) (err error) {
-	db, err := storage.Open(cfg.Storage.Path, storage.Options{AuditKey: opts.auditKey})
+	db, err := openDatabase(ctx, cfg.Storage, opts.auditKey)
 	if err != nil {
-		return err // storage's errors name the file
+		return err // storage's errors name the file, etcdstore's the endpoints
 	}
 	closeDB := true
 	defer func() {
@@ -48,7 +50,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			return
 		}
 		if cerr := db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("closing %s: %w", cfg.Storage.Path, cerr)
+			err = fmt.Errorf("closing %s: %w", db.Path(), cerr)
 		}
 	}()
 	if err := checkAuditKey(ctx, db, opts.auditKey != nil, log); err != nil {
@@ -75,7 +77,11 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			if err != nil {
 				return fmt.Errorf("admin.backup_token_file: %w", err)
 			}
-			routes.backup, routes.backupToken = db.Backup, token
+			bolt, ok := db.(*storage.DB)
+			if !ok {
+				return fmt.Errorf("admin.backup_token_file: POST /backup copies a bbolt file; with storage.backend etcd, back up etcd itself (etcdctl snapshot save, see README)")
+			}
+			routes.backup, routes.backupToken = bolt.Backup, token
 		} else {
 			log.Info("online backup is off: set admin.backup_token_file to serve POST /backup")
 		}
@@ -84,6 +90,21 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 			return err
 		}
 		defer admin.stop()
+	}
+
+	if es, ok := db.(*etcdstore.Store); ok {
+		var leading atomic.Bool
+		mets.SetHA(leading.Load, es.Conflicts)
+		var deposed func() error
+		ctx, deposed, err = lead(ctx, es, cfg.HA, &leading, log.With("component", "ha"))
+		if err != nil || ctx == nil {
+			return err // nil: stopped while standing by
+		}
+		defer func() {
+			if derr := deposed(); derr != nil && err == nil {
+				err = derr
+			}
+		}()
 	}
 
 	api, socket := newSlack(cfg.Slack)
@@ -135,7 +156,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 	mets.SetInFlight(b.InFlight)
 	log.Info("mdebot serving",
-		"storage", cfg.Storage.Path,
+		"storage", db.Path(),
 		"slack_api", cfg.Slack.APIURL,
 		"mde_cloud", string(cfg.Defender.Cloud),
 		"mde_api", cfg.Defender.APIURL,
