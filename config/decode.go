@@ -369,41 +369,7 @@ func (d *decoder) count(n *yaml.Node, key string, max int, dst *int) {
 // approvals decodes policy.approvals, a mapping of action to count, over
 // the defaults.
 func (d *decoder) approvals(n *yaml.Node) {
-	const key = "policy.approvals"
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		d.problemf(n.Line, key, "%s must be a mapping of action to number of approvals, not %s", key, describe(n))
-		return
-	}
-	var candidates []string
-	for _, a := range Actions() {
-		candidates = append(candidates, key+"."+a)
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
-		path := key + "." + k.Value
-		if _, known := d.cfg.Policy.Approvals[k.Value]; k.Kind != yaml.ScalarNode || !known {
-			d.unknown(k.Line, path, "action", candidates)
-			continue
-		}
-		if first, dup := d.lines[path]; dup {
-			d.problemf(k.Line, path, "duplicate key %q (first set on line %d)", path, first)
-			continue
-		}
-		d.lines[path] = k.Line
-		s, ok := d.scalar(v, path, "a number from 0 to 5")
-		if !ok {
-			continue
-		}
-		count, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || v.Tag != "!!int" || count < 0 || count > MaxApprovals {
-			d.problemf(v.Line, path, "%s: %q is not a number from 0 to %d", path, s, MaxApprovals)
-			continue
-		}
-		d.cfg.Policy.Approvals[k.Value] = count
-	}
+	d.counts(n, "policy.approvals", d.cfg.Policy.Approvals)
 }
 
 func (d *decoder) listen(n *yaml.Node) {

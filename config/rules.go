@@ -126,7 +126,8 @@ func (d *decoder) names(n *yaml.Node, key string, dst *[]string) {
 	}
 }
 
-// counts decodes a mapping of action name to number of approvals into dst.
+// counts decodes a mapping of action name to number of approvals into dst
+// (policy.approvals over its defaults, a rule's approvals).
 func (d *decoder) counts(n *yaml.Node, key string, dst map[string]int) {
 	if isNull(n) {
 		return
@@ -146,10 +147,11 @@ func (d *decoder) counts(n *yaml.Node, key string, dst map[string]int) {
 			d.unknown(k.Line, path, "action", candidates)
 			continue
 		}
-		if _, dup := dst[k.Value]; dup {
-			d.problemf(k.Line, path, "duplicate key %q", path)
+		if first, dup := d.lines[path]; dup {
+			d.problemf(k.Line, path, "duplicate key %q (first set on line %d)", path, first)
 			continue
 		}
+		d.lines[path] = k.Line
 		s, ok := d.scalar(v, path, "a number from 0 to 5")
 		if !ok {
 			continue
