@@ -36,6 +36,8 @@ const (
 	EventReviewOverdue      EventType = "review_overdue"      // a break-glass action was not reviewed in time
 	EventCardCopied         EventType = "card_copied"         // a copy of the card was posted (an approver's DM, the escalation channel)
 	EventEscalated          EventType = "escalated"           // nobody decided within policy.escalate_after; escalated
+	EventReused             EventType = "reused"              // a bulk request's machine follows another request's live action
+	EventFinished           EventType = "finished"            // every machine of a bulk request ended
 )
 
 // AuditEvent is one entry of the audit log: who did (or tried) what to

@@ -32,6 +32,11 @@ type Draft struct {
 	// BreakGlass asks to run the action at once, without a second person
 	// (see Policy.BreakGlass); an approver reviews it afterwards.
 	BreakGlass bool
+	// Targets, when there are two or more, make a bulk request: each names
+	// a machine (Machine, Name) and carries its Facts, Health and LastSeen;
+	// Params.Machine, Params.MachineName and Facts stay empty. One target
+	// is the same as a single-machine draft.
+	Targets []Target
 }
 
 // normalize validates d and returns it with ids lowercased and the hash
@@ -57,7 +62,15 @@ func (d Draft) normalize() (Draft, error) {
 		return bad("the reason is longer than %d characters", MaxReasonLen)
 	}
 	p := &d.Params
-	if d.Kind.TargetsMachine() {
+	if len(d.Targets) == 1 && p.Machine == "" && p.MachineName == "" && d.Facts.zero() {
+		t := d.Targets[0]
+		p.Machine, p.MachineName, d.Facts, d.Targets = t.Machine, t.Name, t.Facts, nil
+	}
+	if len(d.Targets) > 1 {
+		if err := d.normalizeTargets(); err != nil {
+			return Draft{}, err
+		}
+	} else if d.Kind.TargetsMachine() {
 		m, err := mde.ParseMachineID(string(p.Machine))
 		if err != nil {
 			return Draft{}, &Error{Code: CodeInvalid, Msg: "machine id", Err: err}

@@ -52,6 +52,28 @@ type Policy struct {
 	// EscalateAfter is how long a request may wait undecided before it is
 	// escalated (policy.escalate_after); zero never escalates.
 	EscalateAfter time.Duration
+	// MaxMachines caps the machines one request may name
+	// (policy.max_machines); zero means DefaultMaxMachines.
+	MaxMachines int
+	// BulkExtraApprovalOver: a request for more machines than this needs
+	// one approval more than its kind (policy.bulk_extra_approval_over);
+	// zero means DefaultBulkExtraApprovalOver.
+	BulkExtraApprovalOver int
+}
+
+// MaxTargets is the most machines one request may name.
+func (p Policy) MaxTargets() int {
+	if p.MaxMachines > 0 {
+		return p.MaxMachines
+	}
+	return DefaultMaxMachines
+}
+
+func (p Policy) bulkExtraOver() int {
+	if p.BulkExtraApprovalOver > 0 {
+		return p.BulkExtraApprovalOver
+	}
+	return DefaultBulkExtraApprovalOver
 }
 
 // Groups resolves a Slack user group to its members' user ids. The bot
@@ -108,6 +130,12 @@ func (p Policy) Validate() error {
 	}
 	if p.TTL < 0 || p.EscalateAfter < 0 {
 		return bad("negative approval TTL %s or escalation delay %s", p.TTL, p.EscalateAfter)
+	}
+	if p.MaxMachines < 0 || p.MaxMachines > 500 {
+		return bad("max_machines is %d; want 1 to 500 (0: the default, %d)", p.MaxMachines, DefaultMaxMachines)
+	}
+	if p.BulkExtraApprovalOver < 0 {
+		return bad("bulk_extra_approval_over is %d; want 1 or more (0: the default, %d)", p.BulkExtraApprovalOver, DefaultBulkExtraApprovalOver)
 	}
 	if err := p.validateRules(); err != nil {
 		return err

@@ -43,6 +43,8 @@ type StatusChange struct {
 	At     time.Time        `json:"at"`
 	Status mde.ActionStatus `json:"status"`
 	Detail string           `json:"detail,omitempty"`
+	// Machine is the machine whose action it is, in a bulk request.
+	Machine mde.MachineID `json:"machine,omitempty"`
 }
 
 // Card is where the request's Slack card was posted, so later states can
@@ -103,6 +105,9 @@ type Request struct {
 	Submitting    time.Time `json:"submitting,omitzero"`
 	Error         string    `json:"error,omitempty"`           // why it failed
 	CancelOfferTS string    `json:"cancel_offer_ts,omitempty"` // the thread reply with the Cancel button
+	// Targets are a bulk request's machines, each with its own MDE action
+	// (see Target); empty for a request on one machine or a file hash.
+	Targets []Target `json:"targets,omitempty"`
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.
@@ -128,9 +133,13 @@ func (r *Request) Users() []string {
 	return users
 }
 
-// Target returns what the request acts on: the machine id, or for block
-// and unblock the file hash.
+// Target returns what the request acts on: the machine id, for block
+// and unblock the file hash, and for a bulk request the number of machines
+// ("30 machines").
 func (r *Request) Target() string {
+	if r.Bulk() {
+		return strconv.Itoa(len(r.Targets)) + " machines"
+	}
 	if r.Kind.TargetsMachine() {
 		return string(r.Params.Machine)
 	}
@@ -157,6 +166,10 @@ func (r *Request) Fingerprint() string {
 		// their fingerprint.
 		fields = append(fields, why)
 	}
+	for _, t := range r.Targets {
+		// The approval is bound to the exact set of machines.
+		fields = append(fields, "target", string(t.Machine), t.Name)
+	}
 	for _, f := range fields {
 		// Length-prefix each field so that no two field lists hash alike.
 		h.Write([]byte(strconv.Itoa(len(f))))
@@ -179,6 +192,10 @@ func (r *Request) Clone() *Request {
 	c.Facts.Tags = slices.Clone(r.Facts.Tags)
 	c.Rules = slices.Clone(r.Rules)
 	c.Copies = slices.Clone(r.Copies)
+	c.Targets = slices.Clone(r.Targets)
+	for i := range c.Targets {
+		c.Targets[i].Facts.Tags = slices.Clone(r.Targets[i].Facts.Tags)
+	}
 	if r.Review != nil {
 		rv := *r.Review
 		c.Review = &rv

@@ -117,12 +117,19 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 			return Result{}, err
 		}
 	}
+	if n := len(d.Targets); n > s.policy.MaxTargets() {
+		return Result{}, s.refuseOpen(ctx, d, &Error{Code: CodeInvalid,
+			Msg: fmt.Sprintf("%d machines is more than one request may name (policy.max_machines: %d)", n, s.policy.MaxTargets())})
+	}
 	req := s.policy.Evaluate(d.Kind, d.Facts)
+	if len(d.Targets) > 0 {
+		req = s.policy.evaluateTargets(d.Kind, d.Targets)
+	}
 	r := &Request{
 		Kind: d.Kind, Params: d.Params, Requester: d.Requester, Channel: d.Channel, Reason: d.Reason,
 		Created: now, Expires: now.Add(s.policy.ttl()), Required: req.Required,
 		Facts: d.Facts, Rules: req.Rules,
-		State: StateAwaiting, Updated: now,
+		State: StateAwaiting, Updated: now, Targets: d.Targets,
 	}
 	if d.BreakGlass {
 		r.BreakGlass = true
@@ -131,6 +138,9 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		r.ID = NewID()
 		err = s.store.Create(ctx, r, func(live []*Request) ([]AuditEvent, error) {
+			if r.Bulk() {
+				return openedBulk(r, live, now)
+			}
 			return opened(r, live, now)
 		})
 		if errors.Is(err, ErrDuplicateID) && attempt < 3 {
@@ -253,7 +263,7 @@ func (s *Service) decider(ctx context.Context, op Op, id, actor string) (Require
 	r, err := s.store.Get(ctx, id)
 	switch {
 	case err == nil:
-		req = s.policy.Evaluate(r.Kind, r.Facts)
+		req = s.policy.requirement(r)
 	case errors.Is(err, ErrNotFound):
 	default:
 		return req, false, err
@@ -293,7 +303,11 @@ func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (Result,
 		return Result{}, s.refuseLookup(ctx, OpCancel, actor, id, err)
 	}
 	return s.update(ctx, OpCancel, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
-		return cancel(r, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)
+		allowed, reason := isApprover || actor == r.Requester, truncate(trimSpace(reason), MaxReasonLen)
+		if r.Bulk() {
+			return cancelBulk(r, actor, reason, allowed, now)
+		}
+		return cancel(r, actor, reason, allowed, now)
 	})
 }
 
@@ -376,4 +390,52 @@ func (s *Service) RecordStatus(ctx context.Context, id string, status mde.Action
 // Get returns request id, or an error matching ErrNotFound.
 func (s *Service) Get(ctx context.Context, id string) (*Request, error) {
 	return s.store.Get(ctx, id)
+}
+
+// MarkTargetsSubmitting records that mdebot is about to send the actions
+// of bulk request id for machines ms (MarkSubmitting, per machine): call it
+// before their POSTs. Machines already sent, being sent or finished are
+// left as they are; Result.Changed is false when that is every one.
+// ErrIllegal when the request is no longer approved: send nothing.
+func (s *Service) MarkTargetsSubmitting(ctx context.Context, id string, ms []mde.MachineID) (Result, error) {
+	return s.update(ctx, OpSubmit, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markTargetsSubmitting(r, ms, now)
+	})
+}
+
+// MarkTargetsSent records what became of the submissions of bulk request
+// id's machines, in one transaction (so the thread tells them in one
+// reply). The request becomes submitted once every machine was sent or
+// refused, and final once every action ended.
+func (s *Service) MarkTargetsSent(ctx context.Context, id string, results []TargetResult) (Result, error) {
+	return s.update(ctx, OpSubmit, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return markTargetsSent(r, results, now)
+	})
+}
+
+// RecordTargetStatuses records MDE statuses seen for the actions bulk
+// request id follows, in one transaction: one reply in the thread per
+// batch, not one per machine. Repeated statuses change nothing.
+func (s *Service) RecordTargetStatuses(ctx context.Context, id string, seen []TargetStatus) (Result, error) {
+	return s.update(ctx, OpStatus, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		return recordTargetStatuses(r, seen, now)
+	})
+}
+
+// CancelTarget asks, on behalf of actor (the requester or an approver), to
+// cancel the one MDE action actionID that bulk request id sent: the caller
+// cancels it in MDE, whose Cancelled status ends that machine. The actions
+// a bulk request reuses or follows for someone else are refused
+// (ErrIllegal).
+func (s *Service) CancelTarget(ctx context.Context, id, actionID, actor, reason string) (Result, error) {
+	isApprover, err := s.IsApprover(ctx, actor)
+	if err != nil {
+		return Result{}, s.refuseLookup(ctx, OpCancel, actor, id, err)
+	}
+	return s.update(ctx, OpCancel, actor, id, func(r *Request, now time.Time) ([]AuditEvent, error) {
+		if !r.Bulk() {
+			return refuseBulk(r, OpCancel, now, false)
+		}
+		return cancelTarget(r, actionID, actor, truncate(trimSpace(reason), MaxReasonLen), isApprover || actor == r.Requester, now)
+	})
 }

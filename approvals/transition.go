@@ -183,6 +183,9 @@ func cancel(r *Request, actor, reason string, allowed bool, now time.Time) ([]Au
 }
 
 func markSubmitting(r *Request, now time.Time) ([]AuditEvent, error) {
+	if r.Bulk() {
+		return refuseBulk(r, OpSubmit, now, true)
+	}
 	switch {
 	case r.State == StateApproved && !r.Submitting.IsZero():
 		return nil, ErrUnchanged // a retry of the same submission
@@ -196,6 +199,9 @@ func markSubmitting(r *Request, now time.Time) ([]AuditEvent, error) {
 // markNotSent closes an approved request whose cancel was requested while
 // it was being sent, once MDE is known to hold no action for it.
 func markNotSent(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
+	if r.Bulk() {
+		return refuseBulk(r, OpSubmit, now, true)
+	}
 	if r.State != StateApproved || r.CancelRequested == "" {
 		return refuse(r, OpCancel, SystemActor, now, CodeIllegal, fmt.Sprintf("is %s with no cancel requested", r.State))
 	}
@@ -206,6 +212,9 @@ func markNotSent(r *Request, detail string, now time.Time) ([]AuditEvent, error)
 }
 
 func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, error) {
+	if r.Bulk() {
+		return refuseBulk(r, OpSubmit, now, true)
+	}
 	const op = OpSubmit
 	switch {
 	case r.State == StateSubmitted && r.ActionID == actionID:
@@ -220,6 +229,9 @@ func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, er
 }
 
 func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
+	if r.Bulk() {
+		return refuseBulk(r, OpSubmitFailed, now, true)
+	}
 	switch {
 	case r.State == StateFailed && r.ActionID == "" && r.Error == detail:
 		return nil, ErrUnchanged
@@ -247,6 +259,9 @@ func stateForStatus(s mde.ActionStatus) State {
 }
 
 func recordStatus(r *Request, status mde.ActionStatus, detail string, now time.Time) ([]AuditEvent, error) {
+	if r.Bulk() {
+		return refuseBulk(r, OpSubmit, now, true)
+	}
 	target := stateForStatus(status)
 	switch {
 	case status == r.MDEStatus && (r.State == target):

@@ -39,14 +39,19 @@ func indexEntries(r *approvals.Request) []indexEntry {
 	if r.Params.Machine != "" {
 		e = append(e, sub(bucketMachine, string(r.Params.Machine)))
 	}
+	for _, t := range r.Targets {
+		e = append(e, sub(bucketMachine, string(t.Machine)))
+	}
 	for _, u := range r.Users() {
 		e = append(e, sub(bucketUser, u))
 	}
 	if r.State.Live() {
-		e = append(e, indexEntry{bucket: string(bucketLive), key: r.ConflictKey() + "\x00" + r.ID})
+		for _, k := range r.ConflictKeys() {
+			e = append(e, indexEntry{bucket: string(bucketLive), key: k + "\x00" + r.ID})
+		}
 	}
-	if r.ActionID != "" {
-		e = append(e, indexEntry{bucket: string(bucketActions), key: r.ActionID, value: r.ID})
+	for _, id := range r.ActionIDs() {
+		e = append(e, indexEntry{bucket: string(bucketActions), key: id, value: r.ID})
 	}
 	return e
 }

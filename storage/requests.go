@@ -85,15 +85,23 @@ func (db *DB) Create(ctx context.Context, r *approvals.Request, fn func(live []*
 		if tx.Bucket(bucketRequests).Get([]byte(r.ID)) != nil {
 			return &approvals.Error{Code: approvals.CodeDuplicateID, RequestID: r.ID, Msg: "request id already exists"}
 		}
-		prefix := []byte(r.ConflictKey() + "\x00")
 		var live []*approvals.Request
+		seen := map[string]bool{}
 		c := tx.Bucket(bucketLive).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			l, err := getRequest(tx, string(k[len(prefix):]))
-			if err != nil {
-				return err
+		for _, key := range r.ConflictKeys() {
+			prefix := []byte(key + "\x00")
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				id := string(k[len(prefix):])
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				l, err := getRequest(tx, id)
+				if err != nil {
+					return err
+				}
+				live = append(live, l)
 			}
-			live = append(live, l)
 		}
 		events, err := fn(live)
 		if err != nil {

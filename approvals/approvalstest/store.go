@@ -40,7 +40,7 @@ func (s *Store) Create(ctx context.Context, r *approvals.Request, fn func(live [
 	var live []*approvals.Request
 	for _, id := range s.order {
 		o := s.requests[id]
-		if o.State.Live() && o.ConflictKey() == r.ConflictKey() {
+		if o.State.Live() && slices.ContainsFunc(o.ConflictKeys(), func(k string) bool { return slices.Contains(r.ConflictKeys(), k) }) {
 			live = append(live, o.Clone())
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Store) ByActionID(ctx context.Context, actionID string) (*approvals.Req
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range s.order {
-		if r := s.requests[id]; actionID != "" && r.ActionID == actionID {
+		if r := s.requests[id]; actionID != "" && slices.Contains(r.ActionIDs(), actionID) {
 			return r.Clone(), nil
 		}
 	}

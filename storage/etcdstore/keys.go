@@ -61,14 +61,19 @@ func indexEntries(r *approvals.Request) []indexEntry {
 	if r.Params.Machine != "" {
 		e = append(e, indexEntry{key: famMachine + string(r.Params.Machine) + "\x00" + hk})
 	}
+	for _, t := range r.Targets {
+		e = append(e, indexEntry{key: famMachine + string(t.Machine) + "\x00" + hk})
+	}
 	for _, u := range r.Users() {
 		e = append(e, indexEntry{key: famUser + u + "\x00" + hk})
 	}
 	if r.State.Live() {
-		e = append(e, indexEntry{key: famLive + r.ConflictKey() + "\x00" + r.ID})
+		for _, k := range r.ConflictKeys() {
+			e = append(e, indexEntry{key: famLive + k + "\x00" + r.ID})
+		}
 	}
-	if r.ActionID != "" {
-		e = append(e, indexEntry{key: famActions + r.ActionID, value: r.ID})
+	for _, id := range r.ActionIDs() {
+		e = append(e, indexEntry{key: famActions + id, value: r.ID})
 	}
 	return e
 }

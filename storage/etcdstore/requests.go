@@ -82,7 +82,9 @@ func putRequest(t *tx, old, r *approvals.Request) error {
 		}
 	}
 	if (old != nil && old.State.Live()) != r.State.Live() {
-		t.put(famLiveVer+r.ConflictKey(), []byte(r.ID))
+		for _, k := range r.ConflictKeys() {
+			t.put(famLiveVer+k, []byte(r.ID))
+		}
 	}
 	return nil
 }
@@ -104,21 +106,27 @@ func (s *Store) Create(ctx context.Context, r *approvals.Request, fn func(live [
 		} else if exists {
 			return &approvals.Error{Code: approvals.CodeDuplicateID, RequestID: r.ID, Msg: "request id already exists"}
 		}
-		ck := r.ConflictKey()
-		if _, _, err := t.get(famLiveVer + ck); err != nil {
-			return err
-		}
-		entries, err := t.scan(famLive + ck + "\x00")
-		if err != nil {
-			return err
-		}
 		var live []*approvals.Request
-		for _, e := range entries {
-			l, err := readRequest(t, string(e[0]))
+		seen := map[string]bool{}
+		for _, ck := range r.ConflictKeys() {
+			if _, _, err := t.get(famLiveVer + ck); err != nil {
+				return err
+			}
+			entries, err := t.scan(famLive + ck + "\x00")
 			if err != nil {
 				return err
 			}
-			live = append(live, l)
+			for _, e := range entries {
+				if seen[string(e[0])] {
+					continue
+				}
+				seen[string(e[0])] = true
+				l, err := readRequest(t, string(e[0]))
+				if err != nil {
+					return err
+				}
+				live = append(live, l)
+			}
 		}
 		events, err := fn(live)
 		if err != nil {
