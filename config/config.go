@@ -174,6 +174,13 @@ type Policy struct {
 	// Rules set approvals (and approvers) per machine, by device group,
 	// tag, OS platform, exposure or risk (policy.rules), in file order.
 	Rules []Rule
+	// MaxMachines caps the machines one request may name
+	// (policy.max_machines, 1 to MaxMaxMachines; default 50).
+	MaxMachines int
+	// BulkExtraApprovalOver: a request naming more machines than this
+	// needs one approval more than its action
+	// (policy.bulk_extra_approval_over, 1 or more; default 10).
+	BulkExtraApprovalOver int
 }
 
 // Admin is the local admin HTTP listener (health, metrics, backup).
@@ -228,7 +235,13 @@ const (
 	MaxBreakGlassPerDay           = 20
 	DefaultBreakGlassReviewWithin = 24 * time.Hour
 	MaxApprovals                  = 5
-	DefaultSlackAPIURL            = "https://slack.com/api/"
+	// DefaultMaxMachines and DefaultBulkExtraApprovalOver are the defaults
+	// of policy.max_machines and policy.bulk_extra_approval_over;
+	// MaxMaxMachines the bound of the first.
+	DefaultMaxMachines           = 50
+	MaxMaxMachines               = 500
+	DefaultBulkExtraApprovalOver = 10
+	DefaultSlackAPIURL           = "https://slack.com/api/"
 	// The defaults of AZURE_AUTHORITY_HOST, MDE_API_URL and MDE_SCOPE are
 	// MDE_CLOUD's (defender.Cloud's AuthorityHost, BaseURL and Scope).
 )

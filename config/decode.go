@@ -37,6 +37,7 @@ func newDecoder(file string) *decoder {
 		Defender: Defender{PollInterval: DefaultPollInterval},
 		Policy: Policy{ApprovalTTL: DefaultApprovalTTL, Approvals: DefaultApprovals(),
 			BreakGlassKinds: []string{"isolate"}, BreakGlassPerDay: DefaultBreakGlassPerDay,
+			MaxMachines: DefaultMaxMachines, BulkExtraApprovalOver: DefaultBulkExtraApprovalOver,
 			BreakGlassReviewWithin: DefaultBreakGlassReviewWithin},
 		Log:     Log{Format: LogText, Level: slog.LevelInfo},
 		Storage: Storage{Backend: StorageBolt, Etcd: Etcd{Prefix: DefaultEtcdPrefix}},
@@ -90,6 +91,12 @@ func newDecoder(file string) *decoder {
 		d.duration(n, "policy.escalate_after", 0, &cfg.Policy.EscalateAfter)
 	})
 	add("policy.rules", d.rules)
+	add("policy.max_machines", func(n *yaml.Node) {
+		d.count(n, "policy.max_machines", MaxMaxMachines, &cfg.Policy.MaxMachines)
+	})
+	add("policy.bulk_extra_approval_over", func(n *yaml.Node) {
+		d.count(n, "policy.bulk_extra_approval_over", MaxMaxMachines, &cfg.Policy.BulkExtraApprovalOver)
+	})
 	add("admin.listen", d.listen)
 	add("admin.backup_token_file", func(n *yaml.Node) {
 		d.string(n, "admin.backup_token_file", &cfg.Admin.BackupTokenFile)
@@ -446,6 +453,14 @@ func (d *decoder) finish() {
 				}
 			}
 		}
+	}
+	if cfg.Policy.MaxMachines == 0 {
+		d.problemf(d.lines["policy.max_machines"], "policy.max_machines",
+			"policy.max_machines is 0: give 1 to %d (1 keeps every request to one machine)", MaxMaxMachines)
+	}
+	if cfg.Policy.BulkExtraApprovalOver == 0 {
+		d.problemf(d.lines["policy.bulk_extra_approval_over"], "policy.bulk_extra_approval_over",
+			"policy.bulk_extra_approval_over is 0: give 1 to %d machines", MaxMaxMachines)
 	}
 	if cfg.Policy.BreakGlassPerDay == 0 {
 		d.problemf(d.lines["policy.break_glass_per_day"], "policy.break_glass_per_day",

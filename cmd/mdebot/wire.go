@@ -271,6 +271,8 @@ func policyFrom(cfg *config.Config) approvals.Policy {
 		BreakGlassPerDay:       cfg.Policy.BreakGlassPerDay,
 		BreakGlassReviewWithin: cfg.Policy.BreakGlassReviewWithin,
 		EscalateAfter:          cfg.Policy.EscalateAfter,
+		MaxMachines:            cfg.Policy.MaxMachines,
+		BulkExtraApprovalOver:  cfg.Policy.BulkExtraApprovalOver,
 	}
 }
 
