@@ -108,6 +108,10 @@ type Request struct {
 	// Targets are a bulk request's machines, each with its own MDE action
 	// (see Target); empty for a request on one machine or a file hash.
 	Targets []Target `json:"targets,omitempty"`
+	// BulkOver is policy.bulk_extra_approval_over when the request names
+	// more machines than that and so needs one approval more (0
+	// otherwise).
+	BulkOver int `json:"bulk_over,omitempty"`
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.

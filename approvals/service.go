@@ -131,6 +131,9 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 		Facts: d.Facts, Rules: req.Rules,
 		State: StateAwaiting, Updated: now, Targets: d.Targets,
 	}
+	if len(d.Targets) > s.policy.bulkExtraOver() {
+		r.BulkOver = s.policy.bulkExtraOver()
+	}
 	if d.BreakGlass {
 		r.BreakGlass = true
 		r.Review = &Review{Due: now.Add(s.policy.reviewWithin()), State: ReviewPending}

@@ -229,8 +229,17 @@ func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, er
 }
 
 func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
-	if r.Bulk() {
-		return refuseBulk(r, OpSubmitFailed, now, true)
+	if r.Bulk() && r.State == StateApproved {
+		// Only before any machine was sent (a dry run): once one was, its
+		// action lives in MDE and the per-machine transitions apply.
+		for i := range r.Targets {
+			if t := &r.Targets[i]; !t.Pending() {
+				return refuse(r, OpSubmitFailed, SystemActor, now, CodeIllegal, "machine "+targetName(t)+" was already sent")
+			}
+		}
+		for i := range r.Targets {
+			r.Targets[i].Error, r.Targets[i].Updated = detail, now
+		}
 	}
 	switch {
 	case r.State == StateFailed && r.ActionID == "" && r.Error == detail:

@@ -83,6 +83,9 @@ type Bot struct {
 	now        func() time.Time
 	tracker    *tracker
 	recoveries *recoveries
+	// cancelsSent are the bulk requests' MDE actions this process asked
+	// to cancel.
+	cancelsSent sentOnce
 	machines   machineCache
 	cards      cardLocks
 	homes      homes

@@ -42,7 +42,13 @@ func mdeComment(r *approvals.Request) string {
 
 // submit sends approved request r to MDE.
 func (b *Bot) submit(ctx context.Context, r *approvals.Request) (defender.Submission, error) {
-	a, id, c := b.o.Defender.Actions, r.Params.Machine, mdeComment(r)
+	return b.submitTo(ctx, r, r.Params.Machine)
+}
+
+// submitTo sends r's action for machine id to MDE: r's own machine, or one
+// of a bulk request's.
+func (b *Bot) submitTo(ctx context.Context, r *approvals.Request, id defender.MachineID) (defender.Submission, error) {
+	a, c := b.o.Defender.Actions, mdeComment(r)
 	switch r.Kind {
 	case approvals.KindIsolate:
 		return a.Isolate(ctx, id, r.Params.Isolation, c)
@@ -71,6 +77,10 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID, "kind", r.Kind)
 	if b.o.DryRun {
 		b.dryRun(ctx, r)
+		return
+	}
+	if r.Bulk() {
+		b.runBulk(ctx, r)
 		return
 	}
 	if !r.Kind.TargetsMachine() {

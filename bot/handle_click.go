@@ -156,6 +156,10 @@ func (b *Bot) cancelRequest(ctx context.Context, in interaction, id, reason stri
 		b.updateCard(ctx, res.Request)
 		return
 	}
+	if r.Bulk() {
+		b.cancelBulk(ctx, in, r, id, reason)
+		return
+	}
 	res, err := b.o.Approvals.Cancel(ctx, r.ID, in.user, reason)
 	if err != nil {
 		b.replyError(ctx, in, err, "request", r.ID)

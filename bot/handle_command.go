@@ -58,6 +58,10 @@ func (b *Bot) runCommand(ctx context.Context, in interaction, cmd command.Comman
 			b.replyError(ctx, in, err, "id", cmd.ID)
 			return
 		}
+		if r.Bulk() {
+			b.reply(ctx, in, blocks.RenderBulkStatus(requestView(r, blocks.MachineView{}), b.now()))
+			return
+		}
 		b.reply(ctx, in, blocks.RenderRequestCard(requestView(r, b.machineFor(ctx, r)), b.now()))
 	case cmd.Verb == command.VerbCancel:
 		// Like a request, a cancel is typed in a response channel (the

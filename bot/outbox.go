@@ -78,7 +78,10 @@ func postLane(channel string) string { return "post/" + channel }
 func (b *Bot) announce(before, after *approvals.Request) []approvals.Delivery {
 	now := b.now()
 	var ds []approvals.Delivery
-	if before.State == approvals.StateApproved && after.State == approvals.StateSubmitted && after.Kind.TargetsMachine() {
+	if after.Bulk() {
+		ds = append(ds, b.announceBulk(before, after, now)...)
+	}
+	if before.State == approvals.StateApproved && after.State == approvals.StateSubmitted && after.Kind.TargetsMachine() && !after.Bulk() {
 		// MDE took the action: the thread says so and offers to cancel it
 		// (the offer's ts is stored once posted; posted after the action
 		// ended, it says so instead).

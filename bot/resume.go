@@ -23,6 +23,10 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 		}
 		switch r.State {
 		case approvals.StateSubmitted:
+			if r.Bulk() {
+				b.followBulk(ctx, r)
+				continue
+			}
 			if !r.Kind.TargetsMachine() {
 				b.finishIndicator(ctx, r) // the indicator call had completed
 				continue
@@ -51,6 +55,10 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 // submitted.
 func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID)
+	if r.Bulk() {
+		b.runBulk(ctx, r)
+		return
+	}
 	if r.Card.TS == "" {
 		r = b.postMissingCard(ctx, r)
 	}

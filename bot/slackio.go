@@ -129,7 +129,7 @@ func (c *machineCache) get(id defender.MachineID, now time.Time) (blocks.Machine
 // machineFor is r's machine as last looked up; after a restart it is read
 // from MDE once, and if that fails the card shows the stored name and id.
 func (b *Bot) machineFor(ctx context.Context, r *approvals.Request) blocks.MachineView {
-	if !r.Kind.TargetsMachine() {
+	if !r.Kind.TargetsMachine() || r.Bulk() {
 		return blocks.MachineView{}
 	}
 	if m, ok := b.machines.get(r.Params.Machine, b.now()); ok {

@@ -23,23 +23,42 @@ type tracker struct {
 	kick chan struct{}
 
 	mu    sync.Mutex
-	items map[string]*tracked // by lowercase action id
+	items map[trackKey]*tracked
 }
+
+// trackKey names one request following one action: two requests may
+// follow one action (a bulk request reusing another's).
+type trackKey struct{ request, action string }
 
 // tracked is one in-flight action.
 type tracked struct {
 	requestID string
 	actionID  string
+	// bulk: requestID is a bulk request, whose statuses of one tick are
+	// recorded together.
+	bulk bool
+}
+
+func keyOf(requestID, actionID string) trackKey {
+	return trackKey{requestID, strings.ToLower(actionID)}
 }
 
 func newTracker(b *Bot) *tracker {
-	return &tracker{b: b, mde: b.o.Defender.Background(), kick: make(chan struct{}, 1), items: map[string]*tracked{}}
+	return &tracker{b: b, mde: b.o.Defender.Background(), kick: make(chan struct{}, 1), items: map[trackKey]*tracked{}}
 }
 
 // add starts following action actionID of request requestID.
 func (t *tracker) add(requestID, actionID string) {
 	t.mu.Lock()
-	t.items[strings.ToLower(actionID)] = &tracked{requestID: requestID, actionID: actionID}
+	t.items[keyOf(requestID, actionID)] = &tracked{requestID: requestID, actionID: actionID}
+	t.mu.Unlock()
+}
+
+// addBulk starts following action actionID of one machine of bulk
+// request requestID.
+func (t *tracker) addBulk(requestID, actionID string) {
+	t.mu.Lock()
+	t.items[keyOf(requestID, actionID)] = &tracked{requestID: requestID, actionID: actionID, bulk: true}
 	t.mu.Unlock()
 }
 
@@ -77,10 +96,18 @@ func (t *tracker) run(ctx context.Context, interval time.Duration) {
 // tick polls every followed action once and handles what changed.
 func (t *tracker) tick(ctx context.Context) {
 	t.mu.Lock()
-	ids := slices.Sorted(maps.Keys(t.items))
+	items := slices.SortedFunc(maps.Values(t.items), func(a, b *tracked) int {
+		return strings.Compare(a.requestID+" "+a.actionID, b.requestID+" "+b.actionID)
+	})
 	t.mu.Unlock()
-	if len(ids) == 0 {
+	if len(items) == 0 {
 		return
+	}
+	var ids []string
+	for _, it := range items {
+		if id := strings.ToLower(it.actionID); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	statuses, err := t.mde.Actions.Statuses(ctx, ids)
 	// Statuses read are recorded and posted even if Run ends meanwhile: a
@@ -90,17 +117,25 @@ func (t *tracker) tick(ctx context.Context) {
 	if err != nil {
 		t.b.log.WarnContext(ctx, "reading MDE action statuses failed; retrying next tick", "actions", len(ids), "read", len(statuses), "error", err)
 	}
-	for _, id := range ids {
-		a, ok := statuses[id]
+	bulk := map[string][]approvals.TargetStatus{}
+	var order []string
+	for _, it := range items {
+		a, ok := statuses[strings.ToLower(it.actionID)]
 		if !ok || a.Status == "" {
 			continue
 		}
-		t.mu.Lock()
-		it := t.items[id]
-		t.mu.Unlock()
-		if it != nil {
-			t.observe(ctx, it, a)
+		if it.bulk {
+			if _, ok := bulk[it.requestID]; !ok {
+				order = append(order, it.requestID)
+			}
+			bulk[it.requestID] = append(bulk[it.requestID], approvals.TargetStatus{
+				ActionID: strings.ToLower(it.actionID), Status: a.Status, Detail: actionDetail(it.requestID, a)})
+			continue
 		}
+		t.observe(ctx, it, a)
+	}
+	for _, id := range order {
+		t.observeBulk(ctx, id, bulk[id])
 	}
 }
 
@@ -113,7 +148,7 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	if err != nil {
 		log.WarnContext(ctx, "recording an MDE status failed", "status", a.Status, "error", err)
 		if r, gerr := b.o.Approvals.Get(ctx, it.requestID); gerr == nil && r.State.Final() {
-			t.remove(it)
+			t.remove(it.requestID, it.actionID)
 		}
 		return
 	}
@@ -124,7 +159,7 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 		log.InfoContext(ctx, "MDE status", "status", a.Status)
 	}
 	if r.State.Final() {
-		t.remove(it)
+		t.remove(it.requestID, it.actionID)
 		if res.Changed {
 			// After the Cancel offer in its lane: retired once posted.
 			b.enqueue(ctx, delivery(kindRetire, postLane(r.Channel), "", r.ID, payload{}, b.now()))
@@ -136,16 +171,16 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	}
 }
 
-func (t *tracker) remove(it *tracked) {
+func (t *tracker) remove(requestID, actionID string) {
 	t.mu.Lock()
-	delete(t.items, strings.ToLower(it.actionID))
+	delete(t.items, keyOf(requestID, actionID))
 	t.mu.Unlock()
 }
 
 // finished posts what follows a final status: the download button of a
 // collected investigation package.
 func (b *Bot) finished(ctx context.Context, r *approvals.Request) {
-	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded {
+	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded && !r.Bulk() {
 		b.postThread(ctx, r, blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
 	}
 }

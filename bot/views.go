@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
@@ -85,7 +86,27 @@ func requestView(r *approvals.Request, m blocks.MachineView) blocks.RequestView 
 		v.Duration = r.StatusHistory[n-1].At.Sub(r.StatusHistory[0].At)
 	}
 	v.PlatformNeed, v.PlatformAgent = platformNeed(r, m)
+	if r.Bulk() {
+		v.Targets, v.Counts, v.BulkOver = targetViews(r.Targets), r.CountsText(), r.BulkOver
+	}
 	return v
+}
+
+// targetViews is what the card shows of a bulk request's machines.
+func targetViews(ts []approvals.Target) []blocks.TargetView {
+	vs := make([]blocks.TargetView, len(ts))
+	for i := range ts {
+		vs[i] = targetView(&ts[i])
+	}
+	return vs
+}
+
+func targetView(t *approvals.Target) blocks.TargetView {
+	return blocks.TargetView{
+		ID: string(t.Machine), Name: t.Name, OS: t.Facts.OS, Health: t.Health, LastSeen: t.LastSeen,
+		Outcome: t.Outcome(), ActionID: t.ActionID, Owner: t.Owner, OwnerRequest: t.OwnerRequest,
+		Requestor: t.Requestor, Error: t.Error,
+	}
 }
 
 // platformNeed is what Defender requires of machine m to run r and m
@@ -122,6 +143,11 @@ func historyRow(r *approvals.Request, permalink string) blocks.HistoryRow {
 	}
 	if row.MachineName == "" {
 		row.MachineName = string(r.Params.Machine)
+	}
+	if r.Bulk() {
+		// One row, the machines' outcomes in it: 27 Succeeded · 2 Failed of 30.
+		row.MachineName = blocks.RenderPlural(len(r.Targets), "machine")
+		row.Detail = strings.TrimSpace(r.CountsText() + ". " + row.Detail)
 	}
 	for _, d := range r.Decisions {
 		if d.Verdict == approvals.Approve {

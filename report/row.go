@@ -1,6 +1,8 @@
 package report
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
@@ -46,6 +48,10 @@ type Row struct {
 	ReviewOverdue bool   `json:"review_overdue,omitempty"`
 	ReviewBy      string `json:"review_by,omitempty"`
 	ReviewNote    string `json:"review_note,omitempty"`
+	// MachineStatus is, for a bulk request's line, that machine's outcome
+	// (an MDE status, or NotSent); its Machine, MachineName, ActionID and
+	// Detail are the machine's too. Empty for a single request.
+	MachineStatus string `json:"machine_status,omitempty"`
 }
 
 // Name fills the name fields of r from name, which returns the Slack name
@@ -61,7 +67,32 @@ func (r *Row) Name(name func(id string) string) {
 	}
 }
 
-// FromRequest is r as an export row.
+// Rows is r as export rows: one (FromRequest), or for a bulk request one
+// per machine, each with the request's columns and the machine's own
+// (Machine, MachineName, ActionID, MachineStatus, Detail).
+func Rows(r *approvals.Request) []Row {
+	row := FromRequest(r)
+	if !r.Bulk() {
+		return []Row{row}
+	}
+	rows := make([]Row, len(r.Targets))
+	for i, t := range r.Targets {
+		m := row
+		m.Approvers = slices.Clone(row.Approvers)
+		m.Machine, m.MachineName, m.ActionID, m.MachineStatus = string(t.Machine), t.Name, t.ActionID, t.Outcome()
+		m.Detail = t.Error
+		if t.Owner == approvals.OwnerReused {
+			m.Detail = strings.TrimSpace("reused " + t.OwnerRequest + "'s action. " + t.Error)
+		} else if t.Owner == approvals.OwnerForeign {
+			m.Detail = strings.TrimSpace("someone else's action, by " + t.Requestor + ", followed. " + t.Error)
+		}
+		rows[i] = m
+	}
+	return rows
+}
+
+// FromRequest is r as one export row (a bulk request's machines left
+// out: see Rows).
 func FromRequest(r *approvals.Request) Row {
 	row := Row{
 		ID: r.ID, Kind: string(r.Kind), Machine: string(r.Params.Machine), MachineName: r.Params.MachineName,

@@ -38,7 +38,7 @@ func (f Format) Ext() string { return "." + string(f) }
 var header = []string{"id", "kind", "machine", "machine_name", "file_hash", "requester", "approvers", "denier",
 	"deny_reason", "reason", "state", "created", "decided", "submitted", "finished", "mde_action_id", "duration_seconds",
 	"detail", "requester_name", "approver_names", "denier_name",
-	"break_glass", "review", "review_overdue", "review_by", "review_note"}
+	"break_glass", "review", "review_overdue", "review_by", "review_note", "machine_status"}
 
 // Write writes rows to w in format f: CSV with a header line, or a JSON
 // array (one object per row; "[]" when there are none).
@@ -79,6 +79,7 @@ func writeCSV(w io.Writer, rows []Row) error {
 		} else {
 			rec = append(rec, "", "", "", "", "")
 		}
+		rec = append(rec, r.MachineStatus)
 		for i, c := range rec {
 			rec[i] = defuse(c)
 		}
@@ -135,7 +136,7 @@ func Collect(ctx context.Context, h approvals.History, q Query) ([]Row, error) {
 			return nil, fmt.Errorf("report: reading history: %w", err)
 		}
 		for _, r := range page.Requests {
-			rows = append(rows, FromRequest(r))
+			rows = append(rows, Rows(r)...)
 		}
 		if len(rows) > MaxRows {
 			return nil, ErrTooMany

@@ -35,6 +35,9 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		blocks = append(blocks, slack.NewSectionBlock(renderMrkdwn(renderBreakGlassLine(r), MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockCardBreakGlass)))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, renderCardFields(r), nil, slack.SectionBlockOptionBlockID(blockCardFields)))
+	if len(r.Targets) > 0 {
+		blocks = append(blocks, renderTargetBlocks(r, now)...)
+	}
 	if notes := renderCardNotes(r, now); len(notes) > 0 {
 		blocks = append(blocks, slack.NewContextBlock(blockCardNotes, renderMrkdwn(strings.Join(notes, "\n"), slackMaxContextText)))
 	}
@@ -52,6 +55,9 @@ func RenderRequestCard(r RequestView, now time.Time) Message {
 		deny := slack.NewButtonBlockElement(ActionDeny, renderValue(r.ID, slackMaxButtonValue), renderPlain("Deny", MaxButtonText)).WithStyle(slack.StyleDanger)
 		withdraw := slack.NewButtonBlockElement(ActionWithdraw, renderValue(r.ID, slackMaxButtonValue), renderPlain("Withdraw", MaxButtonText))
 		blocks = append(blocks, slack.NewActionBlock(blockCardActions, approve, deny, withdraw))
+	}
+	if len(r.Targets) > 0 && bulkCancellable(r) {
+		blocks = append(blocks, renderCancelAll(r))
 	}
 	if b := renderReviewButtons(r); b != nil {
 		blocks = append(blocks, b)
@@ -152,7 +158,16 @@ func renderTarget(m MachineView, hash string) string {
 
 // renderHeadline is the card's title in plain text: "Isolate (Full): ws-01".
 func renderHeadline(r RequestView) string {
-	return renderKindParams(r.Kind, r.Params) + ": " + renderTarget(r.Machine, r.Params.FileHash)
+	return renderKindParams(r.Kind, r.Params) + ": " + renderSubject(r)
+}
+
+// renderSubject is what r acts on, in plain text: its machine or file
+// (renderTarget), or "30 machines".
+func renderSubject(r RequestView) string {
+	if len(r.Targets) > 0 {
+		return RenderPlural(len(r.Targets), "machine")
+	}
+	return renderTarget(r.Machine, r.Params.FileHash)
 }
 
 // renderApproveButton is the Approve button of r, with action id actionID:
@@ -168,7 +183,7 @@ func renderApproveButton(actionID string, r RequestView) *slack.ButtonBlockEleme
 
 // renderApproveConfirm is the confirmation dialog of a disruptive Approve.
 func renderApproveConfirm(r RequestView) *slack.ConfirmationBlockObject {
-	target := renderTarget(r.Machine, r.Params.FileHash)
+	target := renderSubject(r)
 	var text string
 	switch r.Kind {
 	case approvals.KindIsolate:
@@ -217,6 +232,9 @@ func renderCardFields(r RequestView) []*slack.TextBlockObject {
 		}
 		if rules != "" {
 			count += "\n" + rules
+		}
+		if r.BulkOver > 0 {
+			count += fmt.Sprintf("\n_one more for over %d machines_", r.BulkOver)
 		}
 		f = append(f, count)
 		f = append(f, "*Expires*\n"+renderDate(r.Expires))
@@ -309,6 +327,13 @@ func renderDecisions(ds []DecisionView) string {
 
 // renderStatusLine is the card's one-line status, in mrkdwn.
 func renderStatusLine(r RequestView, now time.Time) string {
+	if len(r.Targets) > 0 && r.Counts != "" {
+		switch r.State {
+		case approvals.StateApproved, approvals.StateSubmitted, approvals.StateSucceeded,
+			approvals.StateFailed, approvals.StateTimedOut, approvals.StateCancelled:
+			return renderBulkStatus(r)
+		}
+	}
 	switch r.State {
 	case approvals.StateAwaiting:
 		left := r.RequiredApprovals - renderApprovals(r.Decisions)

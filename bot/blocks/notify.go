@@ -50,6 +50,9 @@ func RenderRequesterNotice(r RequestView, n Notice, permalink string) Message {
 			text += ", Defender took " + renderDuration(r.Duration)
 		}
 		text += "."
+		if r.Counts != "" {
+			text += "\nMachines: " + EscapeTruncate(r.Counts, 400)
+		}
 		if r.StatusDetail != "" && r.State != approvals.StateSucceeded {
 			text += "\n" + EscapeTruncate(renderOneLine(r.StatusDetail), 500)
 		}

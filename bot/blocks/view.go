@@ -99,6 +99,13 @@ type RequestView struct {
 	// Defender client version is what falls short.
 	PlatformNeed  string
 	PlatformAgent bool
+	// Targets are a bulk request's machines (empty for one machine or a
+	// file); Counts their outcomes in one line ("27 Succeeded · 2 Failed
+	// of 30"); BulkOver the machine count over which it needed one
+	// approval more (0: it did not).
+	Targets  []TargetView
+	Counts   string
+	BulkOver int
 }
 
 // HistoryRow is one finished or pending request in /mde history.
