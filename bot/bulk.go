@@ -335,3 +335,14 @@ func (s *sentOnce) release(id string) {
 	defer s.mu.Unlock()
 	delete(s.ids, id)
 }
+
+// bulkTargets are the machines ms as a bulk draft's targets, with what
+// the policy rules match and the card shows.
+func bulkTargets(ms []defender.Machine) []approvals.Target {
+	ts := make([]approvals.Target, len(ms))
+	for i, m := range ms {
+		v := machineView(m)
+		ts[i] = approvals.Target{Machine: m.ID, Name: m.ComputerDNSName, Facts: machineFacts(v), Health: v.Health, LastSeen: v.LastSeen}
+	}
+	return ts
+}

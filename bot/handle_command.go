@@ -120,9 +120,15 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		d.Params.FileHash = cmd.Hash
 		d.Params.HashType = cmd.HashType
 	}
+	b.open(ctx, in, d, machine)
+}
+
+// open opens the request d for the person, posts its card (machine is what
+// it shows of a single machine) and, when it needs no approval, runs it.
+func (b *Bot) open(ctx context.Context, in interaction, d approvals.Draft, machine blocks.MachineView) {
 	res, err := b.o.Approvals.Open(ctx, d)
 	if err != nil {
-		b.replyError(ctx, in, err, "kind", kind)
+		b.replyError(ctx, in, err, "kind", d.Kind)
 		return
 	}
 	r := res.Request

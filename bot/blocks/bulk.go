@@ -208,10 +208,10 @@ func RenderBulkBatch(r RequestView, changes []TargetChange) Message {
 		t := c.Target
 		sent = sent || c.Sent
 		word := t.Outcome
-		switch t.Owner {
-		case approvals.OwnerReused:
+		switch {
+		case c.Sent && t.Owner == approvals.OwnerReused:
 			word = "reused"
-		case approvals.OwnerForeign:
+		case c.Sent && t.Owner == approvals.OwnerForeign:
 			word = "someone else's"
 		}
 		if counts[word] == 0 {
@@ -226,7 +226,7 @@ func RenderBulkBatch(r RequestView, changes []TargetChange) Message {
 				line += ": " + EscapeTruncate(e, renderMaxTargetError)
 			}
 			failed = append(failed, line)
-		case t.Owner == approvals.OwnerForeign:
+		case c.Sent && t.Owner == approvals.OwnerForeign:
 			failed = append(failed, "• "+name+": Defender already runs this action by "+EscapeTruncate(renderOrDash(t.Requestor), 80)+
 				" ("+RenderCode(t.ActionID, 40)+"): followed, not claimed or cancelled")
 		default:

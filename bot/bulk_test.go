@@ -1,0 +1,200 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/defender"
+	"github.com/mdebot/mdebot/defender/defendertest"
+	"github.com/mdebot/mdebot/slacktest"
+)
+
+// bulkFleet is the fake's fleet with one workstation whose actions fail,
+// and the names of the 30 online Windows workstations a bulk request
+// names (the fake gives them their ids: see fleetMachines).
+func bulkFleet(t *testing.T) ([]defendertest.Machine, []string) {
+	t.Helper()
+	all := defendertest.DefaultMachines()
+	var ws []string
+	for i := range all {
+		m := &all[i]
+		if m.OSPlatform != "Windows11" && m.OSPlatform != "Windows10" || m.HealthStatus != "Active" || m.Outcome != (defendertest.Outcome{}) {
+			continue
+		}
+		if len(ws) == 5 {
+			m.Outcome = defendertest.Outcome{Status: "Failed", Error: "Isolation could not be applied: the device did not respond"}
+		}
+		ws = append(ws, m.ComputerDNSName)
+		if len(ws) == 30 {
+			break
+		}
+	}
+	if len(ws) < 30 {
+		t.Fatalf("the fake fleet has %d online Windows workstations; the test needs 30", len(ws))
+	}
+	return all, ws
+}
+
+// fleetMachines are the fake's machines named names, in that order.
+func (h *harness) fleetMachines(names []string) []defendertest.Machine {
+	h.t.Helper()
+	byName := map[string]defendertest.Machine{}
+	for _, m := range h.mde.Machines() {
+		byName[m.ComputerDNSName] = m
+	}
+	out := make([]defendertest.Machine, len(names))
+	for i, n := range names {
+		m, ok := byName[n]
+		if !ok || m.ID == "" {
+			h.t.Fatalf("the fake has no machine %s", n)
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// openBulk opens a bulk request for ms as the responder, through the
+// running bot, as /mde does once the names are resolved.
+func (h *harness) openBulk(kind approvals.Kind, ms []defendertest.Machine, reason string) {
+	h.t.Helper()
+	var dms []defender.Machine
+	for _, m := range ms {
+		dm, err := h.def.Machines.Get(h.ctx(), defender.MachineID(m.ID))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		dms = append(dms, dm)
+	}
+	d := approvals.Draft{Kind: kind, Requester: responder, Channel: socChannel, Reason: reason, Targets: bulkTargets(dms)}
+	switch kind {
+	case approvals.KindIsolate:
+		d.Params.Isolation = defender.IsolationFull
+	case approvals.KindScan:
+		d.Params.Scan = defender.ScanQuick
+	}
+	h.mu.Lock()
+	b := h.bot
+	h.mu.Unlock()
+	b.open(h.ctx(), interaction{user: responder, channel: socChannel}, d, blocks.MachineView{})
+}
+
+func TestBulkIsolateOfThirtyMachinesOneApprovalThirtyActions(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = append(c.mdeOpts, defendertest.WithMachines(all...), defendertest.WithProgress(2*time.Second, 2*time.Second))
+	})
+	ws := h.fleetMachines(names)
+	ctx := h.ctx()
+	// Machine 0 already isolating by mdebot (its own request, approved);
+	// machine 1 isolating by someone in the portal.
+	h.slash(responder, socChannel, "isolate "+ws[0].ID+" full earlier alert")
+	single := h.card("requested by")
+	h.click(approver1, single, blocks.ActionApprove)
+	h.reply(single, "Defender")
+	portal, err := h.def.Actions.Isolate(ctx, defender.MachineID(ws[1].ID), defender.IsolationFull, "isolated from the portal by the SOC")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.openBulk(approvals.KindIsolate, ws, "ransomware outbreak, INC-7")
+	card := h.card("30 machines")
+	if !strings.Contains(shown(card), "one more for over 10 machines") || !strings.Contains(shown(card), "0 of 2") {
+		t.Fatalf("card does not ask for 2 approvals (one more over 10 machines):\n%s", shown(card))
+	}
+	if !strings.Contains(shown(card), "follows R-") {
+		t.Errorf("card does not show the machine already isolating by mdebot as reused:\n%s", shown(card))
+	}
+	// The requester cannot approve; two approvers do, once each.
+	h.click(responder, card, blocks.ActionApprove)
+	h.ephemeral(responder, "cannot approve")
+	h.click(approver1, card, blocks.ActionApprove)
+	h.click(approver2, h.wait("the card with one approval", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "1 of 2")
+	}), blocks.ActionApprove)
+
+	final := h.wait("the card's final aggregate", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "29 Succeeded") && strings.Contains(shown(m), "1 Failed")
+	})
+	if !strings.Contains(shown(final), "of 30") {
+		t.Errorf("final card:\n%s", shown(final))
+	}
+	failed := h.reply(card, "1 Failed")
+	if !strings.Contains(shown(failed), ws[5].ComputerDNSName) || !strings.Contains(shown(failed), "did not respond") {
+		t.Errorf("the failed machine is not named with MDE's error:\n%s", shown(failed))
+	}
+	h.reply(card, "someone else")
+
+	// One action per machine: none doubled, the portal's never claimed.
+	perMachine := map[string]int{}
+	for _, a := range h.mde.Actions() {
+		if a.Type == "Isolate" {
+			perMachine[a.MachineID]++
+		}
+	}
+	for _, m := range ws {
+		if perMachine[m.ID] != 1 {
+			t.Errorf("machine %s has %d isolate actions, want 1", m.ComputerDNSName, perMachine[m.ID])
+		}
+	}
+	var bulk *approvals.Request
+	page, err := h.db.History(ctx, approvals.HistoryQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Requests {
+		if r.Bulk() {
+			bulk = r
+		}
+	}
+	if bulk == nil || bulk.State != approvals.StateFailed || bulk.Error != "1 of 30 machines did not succeed" {
+		t.Fatalf("bulk request %+v", bulk)
+	}
+	if tg := bulk.TargetFor(defender.MachineID(ws[1].ID)); tg.Owner != approvals.OwnerForeign || !strings.EqualFold(tg.ActionID, portal.Action.ID) {
+		t.Errorf("the portal's action: %+v; want it followed as someone else's", *tg)
+	}
+	for _, a := range h.mde.Actions() {
+		if strings.EqualFold(a.ID, portal.Action.ID) && a.Status == "Cancelled" {
+			t.Error("mdebot cancelled someone else's action")
+		}
+	}
+	// Not one reply per machine: the thread tells batches.
+	replies := 0
+	for _, m := range h.slack.Messages(socChannel) {
+		if m.ThreadTS == card.TS {
+			replies++
+		}
+	}
+	if replies < 2 || replies > 10 {
+		t.Errorf("%d thread replies for 30 machines; want a few batches", replies)
+	}
+}
+
+func TestBulkCancelAllPendingStopsOwnActionsOnly(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = append(c.mdeOpts, defendertest.WithMachines(all...), defendertest.WithProgress(time.Hour, time.Hour))
+		c.policy.Approvals = map[approvals.Kind]int{approvals.KindScan: 0}
+	})
+	ws := h.fleetMachines(names)
+	ctx := h.ctx()
+	portal, err := h.def.Actions.RunAntivirusScan(ctx, defender.MachineID(ws[2].ID), defender.ScanQuick, "portal scan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openBulk(approvals.KindScan, ws[:4], "sweep")
+	card := h.wait("the bulk card sent", func(m slacktest.Message) bool {
+		return m.ThreadTS == "" && strings.Contains(shown(m), "4 machines") && strings.Contains(shown(m), "Cancel all pending")
+	})
+	h.click(approver1, card, blocks.ActionCancel)
+	h.wait("the card cancelled", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "3 Cancelled")
+	})
+	for _, a := range h.mde.Actions() {
+		if strings.EqualFold(a.ID, portal.Action.ID) && a.Status == "Cancelled" {
+			t.Error("Cancel all pending cancelled someone else's scan")
+		}
+	}
+}
