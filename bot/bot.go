@@ -86,11 +86,11 @@ type Bot struct {
 	// cancelsSent are the bulk requests' MDE actions this process asked
 	// to cancel.
 	cancelsSent sentOnce
-	machines   machineCache
-	cards      cardLocks
-	homes      homes
-	homeQueue  *homeQueue
-	users      *userDirectory
+	machines    machineCache
+	cards       cardLocks
+	homes       homes
+	homeQueue   *homeQueue
+	users       *userDirectory
 	// copyQueue holds the ids of requests whose card copies (approval DMs,
 	// the escalation channel) wait to be edited (runCopies), so that no
 	// decision waits for them; a homeQueue of request ids.
