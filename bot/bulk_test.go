@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,9 @@ func TestBulkIsolateOfThirtyMachinesOneApprovalThirtyActions(t *testing.T) {
 	all, names := bulkFleet(t)
 	h := newHarness(t, func(c *harnessConfig) {
 		c.mdeOpts = append(c.mdeOpts, defendertest.WithMachines(all...), defendertest.WithProgress(2*time.Second, 2*time.Second))
+		// A poll every half second, as the real one (15 s) batches what
+		// changed in between.
+		c.poll = 500 * time.Millisecond
 	})
 	ws := h.fleetMachines(names)
 	ctx := h.ctx()
@@ -167,7 +171,9 @@ func TestBulkIsolateOfThirtyMachinesOneApprovalThirtyActions(t *testing.T) {
 			replies++
 		}
 	}
-	if replies < 2 || replies > 10 {
+	// 30 machines make 90 changes (sent, InProgress, Succeeded): told in a
+	// reply per poll that saw some, not one each.
+	if replies < 2 || replies > 12 {
 		t.Errorf("%d thread replies for 30 machines; want a few batches", replies)
 	}
 }
@@ -195,6 +201,127 @@ func TestBulkCancelAllPendingStopsOwnActionsOnly(t *testing.T) {
 	for _, a := range h.mde.Actions() {
 		if strings.EqualFold(a.ID, portal.Action.ID) && a.Status == "Cancelled" {
 			t.Error("Cancel all pending cancelled someone else's scan")
+		}
+	}
+}
+
+// manualFleet is manualMDE over bulkFleet's machines.
+func manualFleet(all []defendertest.Machine) func(*harnessConfig) {
+	return func(c *harnessConfig) {
+		c.mdeOpts = []defendertest.Option{defendertest.WithMachines(all...), defendertest.WithProgress(0, 0), defendertest.WithRateLimits(0, 0)}
+	}
+}
+
+// isolatesPerMachine counts the fake's isolate actions by machine id.
+func (h *harness) isolatesPerMachine() map[string]int {
+	n := map[string]int{}
+	for _, a := range h.mde.Actions() {
+		if a.Type == "Isolate" {
+			n[a.MachineID]++
+		}
+	}
+	return n
+}
+
+func TestBulkLostRepliesAreRecoveredNeverDoubled(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, manualFleet(all))
+	ws := h.fleetMachines(names[:6])
+	h.openBulk(approvals.KindIsolate, ws, "outbreak")
+	card := h.card("6 machines")
+	var id string
+	waitFor(t, h, func() bool {
+		page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 1})
+		if err == nil && len(page.Requests) == 1 {
+			id = page.Requests[0].ID
+		}
+		return id != ""
+	})
+	// Machine 0's action reached Defender before (its reply lost); two
+	// more POSTs will lose their replies.
+	mine, err := h.def.Actions.Isolate(h.ctx(), defender.MachineID(ws[0].ID), defender.IsolationFull, commentPrefix(id)+" reached Defender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mde.FailNext("actions.isolate", 2, http.StatusBadGateway, "", nil)
+	h.click(approver1, card, blocks.ActionApprove)
+	got := waitRequest(t, h, id, func(r *approvals.Request) bool { return r.State == approvals.StateSubmitted })
+	for _, m := range ws {
+		if n := h.isolatesPerMachine()[m.ID]; n != 1 {
+			t.Errorf("%s has %d isolate actions, want 1", m.ComputerDNSName, n)
+		}
+	}
+	if tg := got.TargetFor(defender.MachineID(ws[0].ID)); tg.ActionID != mine.Action.ID || tg.Owner != approvals.OwnerSelf {
+		t.Errorf("machine 0 follows %q (%s), want its own action %q that reached Defender", tg.ActionID, tg.Owner, mine.Action.ID)
+	}
+}
+
+func TestBulkActionIDsThatCouldNotBeStoredAreRecoveredNotPostedTwice(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, manualFleet(all), func(c *harnessConfig) {
+		c.wrapStore = func(s approvals.Store) approvals.Store { return &failFirstSubmitted{Store: s} }
+	})
+	ws := h.fleetMachines(names[:8])
+	h.openBulk(approvals.KindIsolate, ws, "outbreak")
+	card := h.card("8 machines")
+	h.click(approver1, card, blocks.ActionApprove)
+	h.reply(card, "Sent to Defender · 8 machines")
+	if n := h.mde.CallCount("actions.isolate"); n != 8 {
+		t.Errorf("isolate POSTs = %d, want 8: recovery must find the actions, not post them again", n)
+	}
+	for _, m := range ws {
+		if n := h.isolatesPerMachine()[m.ID]; n != 1 {
+			t.Errorf("%s has %d isolate actions, want 1", m.ComputerDNSName, n)
+		}
+	}
+}
+
+func TestBulkCancelOfOneMachineByItsActionID(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, manualFleet(all))
+	ws := h.fleetMachines(names[:3])
+	h.openBulk(approvals.KindIsolate, ws, "outbreak")
+	card := h.card("3 machines")
+	h.click(approver1, card, blocks.ActionApprove)
+	h.reply(card, "Sent to Defender")
+	var target string
+	for _, a := range h.mde.Actions() {
+		if a.MachineID == ws[1].ID {
+			target = a.ID
+		}
+	}
+	h.slash(outsider, socChannel, "cancel "+target+" not yours")
+	h.ephemeral(outsider, "")
+	h.slash(responder, socChannel, "cancel "+target+" wrong host")
+	waitFor(t, h, func() bool {
+		for _, a := range h.mde.Actions() {
+			if a.ID == target {
+				return a.Status == "Cancelled"
+			}
+		}
+		return false
+	})
+	for _, a := range h.mde.Actions() {
+		if a.ID != target && a.Status == "Cancelled" {
+			t.Errorf("the cancel of one machine cancelled %s's action too", a.MachineID)
+		}
+	}
+	h.wait("the card counting the cancelled machine", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "1 Cancelled")
+	})
+}
+
+// waitFor waits until cond holds.
+func waitFor(t *testing.T, h *harness, cond func() bool) {
+	t.Helper()
+	ctx := h.ctx()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("condition not met: %v\nlog:\n%s", ctx.Err(), lastLines(h.logs.String(), 15))
+		case <-tick.C:
 		}
 	}
 }
