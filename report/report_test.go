@@ -221,3 +221,44 @@ func TestABreakGlassRowCarriesItsReview(t *testing.T) {
 		t.Errorf("a plain row has %d cells (header %d), break_glass %q", n, len(recs[0]), recs[2][len(recs[2])-5])
 	}
 }
+
+func TestABulkRequestIsOneLinePerMachine(t *testing.T) {
+	r := finished()
+	r.ID, r.Params, r.ActionID, r.MDEStatus, r.State, r.Error = "R-B", approvals.Params{Isolation: defender.IsolationFull}, "", "", approvals.StateFailed, "1 of 3 machines did not succeed"
+	r.Targets = []approvals.Target{
+		{Machine: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", Name: "ws-1", ActionID: "a-1", Status: defender.StatusSucceeded},
+		{Machine: "2e5bc9d7e413ddd7902c2932e418702b84d0cc07", Name: "ws-2", ActionID: "a-2", Status: defender.StatusFailed, Error: "device unreachable"},
+		{Machine: "3e5bc9d7e413ddd7902c2932e418702b84d0cc07", Name: "ws-3", ActionID: "a-9", Status: defender.StatusSucceeded,
+			Owner: approvals.OwnerForeign, Requestor: "soc@contoso.com"},
+	}
+	rows := report.Rows(r)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want one per machine", len(rows))
+	}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, report.CSV, rows); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for i, want := range []struct{ name, action, status, detail string }{
+		{"ws-1", "a-1", "Succeeded", ""},
+		{"ws-2", "a-2", "Failed", "device unreachable"},
+		{"ws-3", "a-9", "Succeeded", "someone else's action, by soc@contoso.com, followed."},
+	} {
+		rec := recs[i+1]
+		if rec[col["id"]] != "R-B" || rec[col["machine_name"]] != want.name || rec[col["mde_action_id"]] != want.action ||
+			rec[col["machine_status"]] != want.status || rec[col["detail"]] != want.detail || rec[col["state"]] != "failed" {
+			t.Errorf("line %d = %v, want %+v under request R-B (failed)", i+1, rec, want)
+		}
+	}
+	if rows := report.Rows(finished()); len(rows) != 1 || rows[0].MachineStatus != "" {
+		t.Errorf("a single request's rows = %+v, want its one row", rows)
+	}
+}
