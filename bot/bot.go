@@ -86,11 +86,15 @@ type Bot struct {
 	// cancelsSent are the bulk requests' MDE actions this process asked
 	// to cancel.
 	cancelsSent sentOnce
-	machines    machineCache
-	cards       cardLocks
-	homes       homes
-	homeQueue   *homeQueue
-	users       *userDirectory
+	// bulkQueue holds the bulk requests to carry forward (runBulks);
+	// bulkRuns those running.
+	bulkQueue *homeQueue
+	bulkRuns  runs
+	machines  machineCache
+	cards     cardLocks
+	homes     homes
+	homeQueue *homeQueue
+	users     *userDirectory
 	// copyQueue holds the ids of requests whose card copies (approval DMs,
 	// the escalation channel) wait to be edited (runCopies), so that no
 	// decision waits for them; a homeQueue of request ids.
@@ -158,7 +162,7 @@ func New(o Options) (*Bot, error) {
 	if o.LookupBudgetWait <= 0 {
 		o.LookupBudgetWait = DefaultLookupBudgetWait
 	}
-	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), dmQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
+	b := &Bot{o: o, log: o.Logger, now: o.Now, homeQueue: newHomeQueue(), copyQueue: newHomeQueue(), dmQueue: newHomeQueue(), bulkQueue: newHomeQueue(), users: &userDirectory{slack: o.Slack}, own: ownTeam{team: o.Team},
 		lookups: o.Defender.WithMaxBudgetWait(o.LookupBudgetWait), lookupLimits: newUserLimits(o.LookupsPerMinute)}
 	b.slackObs = o.SlackObserver
 	b.pace = newPacer(o.SlackLimits, time.Now)
@@ -202,6 +206,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runEscalations(ctx, b.o.SweepInterval) })
 	wg.Go(func() { b.runCopies(ctx) })
 	wg.Go(func() { b.runApprovalDMs(ctx) })
+	wg.Go(func() { b.runBulks(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	wg.Go(func() { b.out.run(ctx) })
 	loop := &socketLoop{

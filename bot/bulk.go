@@ -18,6 +18,79 @@ import (
 // a 500-machine request from holding 500 connections.
 const bulkSenders = 16
 
+// runBulkLater queues bulk request id to be carried forward (runBulk) in
+// the background: a POST per machine, paced by Defender's budget, may take
+// minutes for hundreds of machines, and must hold no handler's worker.
+func (b *Bot) runBulkLater(id string) { b.bulkQueue.push(id) }
+
+// runBulks runs the queued bulk requests until ctx ends: each in its own
+// goroutine, never two runs of one request at once (a second run could
+// take a machine the first is sending for one whose reply was lost, and
+// send it twice); a request queued while it runs runs once more after.
+func (b *Bot) runBulks(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.bulkQueue.ready:
+		}
+		for _, id := range b.bulkQueue.pop() {
+			if !b.bulkRuns.start(id) {
+				continue
+			}
+			wg.Go(func() {
+				for {
+					if r, err := b.o.Approvals.Get(ctx, id); err != nil {
+						b.log.ErrorContext(ctx, "reading a bulk request to run failed", "request", id, "error", err)
+					} else if r.State == approvals.StateApproved || r.State == approvals.StateSubmitted {
+						b.runBulk(ctx, r)
+					}
+					if !b.bulkRuns.finish(id) {
+						return
+					}
+				}
+			})
+		}
+	}
+}
+
+// runs tracks the bulk requests being run.
+type runs struct {
+	mu      sync.Mutex
+	running map[string]bool
+	again   map[string]bool
+}
+
+// start reports whether id may run now; if it runs already, it is marked
+// to run again when that run finishes.
+func (rs *runs) start(id string) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.running == nil {
+		rs.running, rs.again = map[string]bool{}, map[string]bool{}
+	}
+	if rs.running[id] {
+		rs.again[id] = true
+		return false
+	}
+	rs.running[id] = true
+	return true
+}
+
+// finish ends a run of id and reports whether it must run again.
+func (rs *runs) finish(id string) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.again[id] {
+		delete(rs.again, id)
+		return true
+	}
+	delete(rs.running, id)
+	return false
+}
+
 // runBulk carries bulk request r forward from wherever it stands, and is
 // safe to run again (after a crash, a lost reply, a cancel): machines that
 // may already have their action in MDE (marked as being sent, id unknown)
@@ -77,7 +150,10 @@ func (b *Bot) runBulk(ctx context.Context, r *approvals.Request) {
 	}
 	results = append(results, b.sendTargets(ctx, r, send)...)
 	if len(results) > 0 {
-		res, err := b.o.Approvals.MarkTargetsSent(ctx, r.ID, results)
+		// What Defender answered is recorded even if Run is stopping.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+		defer cancel()
+		res, err := b.o.Approvals.MarkTargetsSent(rctx, r.ID, results)
 		if err != nil {
 			// MDE runs them but their ids are not stored: recovery finds
 			// them by the request id in their comments.

@@ -325,3 +325,55 @@ func waitFor(t *testing.T, h *harness, cond func() bool) {
 		}
 	}
 }
+
+func TestBulkCrashAfterMarkingAndARestartSendEachMachineOnce(t *testing.T) {
+	all, names := bulkFleet(t)
+	h := newHarness(t, manualFleet(all))
+	ws := h.fleetMachines(names[:5])
+	h.openBulk(approvals.KindIsolate, ws, "outbreak")
+	card := h.card("5 machines")
+	h.stop()
+	// A crash after the machines were marked as being sent: two of the
+	// POSTs had reached Defender, their replies lost with the process.
+	ctx := h.ctx()
+	page, err := h.db.History(ctx, approvals.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Requests) != 1 {
+		t.Fatalf("history: %v", err)
+	}
+	r := page.Requests[0]
+	res, err := h.svc.Approve(ctx, r.ID, approver1, r.Fingerprint())
+	if err != nil || !res.Executable {
+		t.Fatalf("approve: %v %v", res.Executable, err)
+	}
+	var ids []defender.MachineID
+	for _, m := range ws {
+		ids = append(ids, defender.MachineID(m.ID))
+	}
+	if _, err := h.svc.MarkTargetsSubmitting(ctx, r.ID, ids); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ws[:2] {
+		if _, err := h.def.Actions.Isolate(ctx, defender.MachineID(m.ID), defender.IsolationFull, commentPrefix(r.ID)+" before the crash"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.start()
+	got := waitRequest(t, h, r.ID, func(r *approvals.Request) bool { return r.State == approvals.StateSubmitted })
+	for _, m := range ws {
+		if n := h.isolatesPerMachine()[m.ID]; n != 1 {
+			t.Errorf("%s has %d isolate actions, want 1", m.ComputerDNSName, n)
+		}
+	}
+	// Tracking resumes after a second restart too: Defender finishes them
+	// while mdebot is down.
+	h.stop()
+	for _, tg := range got.Targets {
+		if err := h.mde.SetStatus(tg.ActionID, "Succeeded"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.start()
+	h.wait("the card's final aggregate", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "5 Succeeded of 5")
+	})
+}

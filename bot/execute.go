@@ -80,7 +80,7 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 		return
 	}
 	if r.Bulk() {
-		b.runBulk(ctx, r)
+		b.runBulkLater(r.ID)
 		return
 	}
 	if !r.Kind.TargetsMachine() {

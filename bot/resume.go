@@ -56,7 +56,7 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 func (b *Bot) recoverApproved(ctx context.Context, r *approvals.Request) {
 	log := b.log.With("request", r.ID)
 	if r.Bulk() {
-		b.runBulk(ctx, r)
+		b.runBulkLater(r.ID)
 		return
 	}
 	if r.Card.TS == "" {
