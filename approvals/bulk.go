@@ -236,18 +236,17 @@ func (d *Draft) normalizeTargets() *Error {
 // count; every matching rule's approvers), plus one approval when there
 // are more machines than Policy.BulkExtraApprovalOver.
 func (p Policy) evaluateTargets(k Kind, ts []Target) Requirement {
-	req := Requirement{Required: p.Required(k)}
-	strictest := -1
+	var req Requirement
 	for _, t := range ts {
-		for _, ar := range p.Evaluate(k, t.Facts).Rules {
-			strictest = max(strictest, ar.Required)
+		// A machine no rule matches needs the kind's count: a rule that
+		// lowers it for some machines lowers it for those alone.
+		one := p.Evaluate(k, t.Facts)
+		req.Required = max(req.Required, one.Required)
+		for _, ar := range one.Rules {
 			if !slices.ContainsFunc(req.Rules, func(x AppliedRule) bool { return x.Name == ar.Name }) {
 				req.Rules = append(req.Rules, ar)
 			}
 		}
-	}
-	if strictest >= 0 {
-		req.Required = strictest
 	}
 	if len(ts) > p.bulkExtraOver() {
 		req.Required++

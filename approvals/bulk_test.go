@@ -255,3 +255,31 @@ func TestBulkCancelAllAndOne(t *testing.T) {
 		t.Fatalf("final %s closed by %q; want cancelled by %s", res.Request.State, res.Request.ClosedBy, approver1)
 	}
 }
+
+func TestBulkPolicyRulesApplyPerMachineStrictestWins(t *testing.T) {
+	p := approvals.Policy{Approvers: []string{approver1, approver2}, Rules: []approvals.DeviceRule{
+		{Name: "Kiosk", Tags: []string{"kiosk"}, Approvals: map[approvals.Kind]int{approvals.KindIsolate: 0}},
+		{Name: "Tier0", Groups: []string{"Tier0"}, Approvals: map[approvals.Kind]int{approvals.KindIsolate: 2}, Approvers: []string{approver2}},
+	}}
+	f := newFixture(t, p)
+	kiosks := bulkDraft(approvals.KindIsolate, 3)
+	for i := range kiosks.Targets {
+		kiosks.Targets[i].Facts.Tags = []string{"kiosk"}
+	}
+	if r := f.open(t, kiosks); r.Required != 0 || r.State != approvals.StateApproved {
+		t.Errorf("3 kiosks: required %d, state %s; want 0, approved", r.Required, r.State)
+	}
+	mixed := bulkDraft(approvals.KindIsolate, 3)
+	mixed.Targets = []approvals.Target{{Machine: machineN(10), Facts: approvals.MachineFacts{Tags: []string{"kiosk"}}}, {Machine: machineN(11)}}
+	if r := f.open(t, mixed); r.Required != 1 {
+		t.Errorf("a kiosk and a plain machine: required %d; want 1 (the kiosk rule lowers it for the kiosk only)", r.Required)
+	}
+	tier0 := bulkDraft(approvals.KindIsolate, 3)
+	tier0.Targets = []approvals.Target{{Machine: machineN(20)}, {Machine: machineN(21), Facts: approvals.MachineFacts{Group: "Tier0"}}}
+	r := f.open(t, tier0)
+	if r.Required != 2 || r.RuleOutcome() != "Tier0: 2 approvals from "+approver2 {
+		t.Fatalf("with a Tier0 machine: required %d, rules %q; want 2 from %s", r.Required, r.RuleOutcome(), approver2)
+	}
+	_, err := f.svc.Approve(context.Background(), r.ID, approver1, r.Fingerprint())
+	wantCode(t, err, approvals.CodeNotPermitted)
+}
