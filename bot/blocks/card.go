@@ -184,12 +184,16 @@ func renderApproveButton(actionID string, r RequestView) *slack.ButtonBlockEleme
 // renderApproveConfirm is the confirmation dialog of a disruptive Approve.
 func renderApproveConfirm(r RequestView) *slack.ConfirmationBlockObject {
 	target := renderSubject(r)
+	it := "it"
+	if len(r.Targets) > 0 {
+		it = "them"
+	}
 	var text string
 	switch r.Kind {
 	case approvals.KindIsolate:
-		text = "Isolating " + target + " cuts it off the network, except for Defender, until someone releases it."
+		text = "Isolating " + target + " cuts " + it + " off the network, except for Defender, until someone releases " + it + "."
 	case approvals.KindRestrict:
-		text = "Restricting " + target + " stops every application not signed by Microsoft from running on it."
+		text = "Restricting " + target + " stops every application not signed by Microsoft from running on " + it + "."
 	case approvals.KindQuarantine:
 		text = "Defender will stop the file's processes on " + target + " and quarantine the file."
 	case approvals.KindBlock:
