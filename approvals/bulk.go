@@ -585,3 +585,9 @@ func cancelTarget(r *Request, actionID, actor, reason string, allowed bool, now 
 	ev.Actor = actor
 	return []AuditEvent{ev}, nil
 }
+
+// OnMachine reports whether r acts on machine m: its machine, or one of a
+// bulk request's.
+func (r *Request) OnMachine(m mde.MachineID) bool {
+	return m != "" && (r.Params.Machine == m || r.TargetFor(m) != nil)
+}

@@ -116,7 +116,7 @@ func (db *DB) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) 
 }
 
 func matches(q HistoryQuery, r *approvals.Request) bool {
-	return (q.Machine == "" || r.Params.Machine == q.Machine) &&
+	return (q.Machine == "" || r.OnMachine(q.Machine)) &&
 		(q.User == "" || slices.Contains(r.Users(), q.User)) &&
 		(q.Kind == "" || r.Kind == q.Kind) &&
 		(q.Outcome == "" || r.State == q.Outcome) &&

@@ -101,7 +101,7 @@ func (s *Store) History(ctx context.Context, q approvals.HistoryQuery) (approval
 }
 
 func matches(q approvals.HistoryQuery, r *approvals.Request) bool {
-	return (q.Machine == "" || r.Params.Machine == q.Machine) &&
+	return (q.Machine == "" || r.OnMachine(q.Machine)) &&
 		(q.User == "" || slices.Contains(r.Users(), q.User)) &&
 		(q.Kind == "" || r.Kind == q.Kind) &&
 		(q.Outcome == "" || r.State == q.Outcome) &&
