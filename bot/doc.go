@@ -16,7 +16,10 @@
 //   - execute.go submits an approved request to MDE; tracker.go follows
 //     its MachineAction to the end; resume.go and recover.go pick up, after
 //     a restart or a lost reply, what was in flight; dryrun.go stands in
-//     for execute under --dry-run.
+//     for execute under --dry-run. bulk.go does all of it for a request on
+//     many machines (runBulk, in the background, once per request at a
+//     time): one submitting mark, a POST per machine, the answers recorded
+//     together, one thread reply per batch, Cancel all pending.
 //   - pacer.go is the one path of every call to Slack (send): paced by
 //     Slack's limits, a 429 waits out its Retry-After, transient failures
 //     are retried, permanent ones are not. outbox.go delivers what the bot
