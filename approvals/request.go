@@ -103,6 +103,9 @@ type Request struct {
 	Submitting    time.Time `json:"submitting,omitzero"`
 	Error         string    `json:"error,omitempty"`           // why it failed
 	CancelOfferTS string    `json:"cancel_offer_ts,omitempty"` // the thread reply with the Cancel button
+	// Notes are what changes told the request's followers beyond its
+	// state, in order (see Note): recorded by the change that owes them.
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.
@@ -179,6 +182,7 @@ func (r *Request) Clone() *Request {
 	c.Facts.Tags = slices.Clone(r.Facts.Tags)
 	c.Rules = slices.Clone(r.Rules)
 	c.Copies = slices.Clone(r.Copies)
+	c.Notes = slices.Clone(r.Notes)
 	if r.Review != nil {
 		rv := *r.Review
 		c.Review = &rv

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -119,17 +117,13 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	}
 	r := res.Request
 	if res.Changed {
-		// The status reply and the card update were written to the
-		// outbox with the status (see announce).
+		// The status reply, what a final status owes (the Cancel offer
+		// retired, a package ready) and the card update were written to
+		// the outbox with the status (see announce).
 		log.InfoContext(ctx, "MDE status", "status", a.Status)
 	}
 	if r.State.Final() {
 		t.remove(it)
-		if res.Changed {
-			// After the Cancel offer in its lane: retired once posted.
-			b.enqueue(ctx, delivery(kindRetire, postLane(r.Channel), "", r.ID, payload{}, b.now()))
-			b.finished(ctx, r)
-		}
 	}
 	if res.Changed {
 		b.updateCard(ctx, r)
@@ -140,12 +134,4 @@ func (t *tracker) remove(it *tracked) {
 	t.mu.Lock()
 	delete(t.items, strings.ToLower(it.actionID))
 	t.mu.Unlock()
-}
-
-// finished posts what follows a final status: the download button of a
-// collected investigation package.
-func (b *Bot) finished(ctx context.Context, r *approvals.Request) {
-	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded {
-		b.postThread(ctx, r, blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
-	}
 }
