@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -273,5 +274,31 @@ func TestTheEscalationIsToldWithTheChange(t *testing.T) {
 	h.once(card, "escalated to <!subteam^"+onCall+">")
 	if n := h.dmsTo(responder, "escalated to"); n != 1 {
 		t.Errorf("%d escalation DMs to the requester, want 1", n)
+	}
+}
+
+func TestANoteAloneOwesItsReplyButNoCardUpdate(t *testing.T) {
+	h := newHarness(t)
+	b := h.detachedBot()
+	before := &approvals.Request{ID: "R-1", Kind: approvals.KindIsolate, Channel: socChannel, State: approvals.StateAwaiting,
+		Card: approvals.Card{Channel: socChannel, TS: "1.1"}}
+	after := before.Clone()
+	after.Notes = append(after.Notes, approvals.Note{Kind: approvals.NoteReminder, At: h.now()})
+	ds := b.announce(before, after)
+	if len(ds) != 1 || ds[0].Kind != kindReply {
+		t.Fatalf("a reminder's note owes %+v, want its reply alone (the card does not show notes)", ds)
+	}
+	var p payload
+	if err := json.Unmarshal(ds[0].Payload, &p); err != nil || !strings.Contains(p.Text, ":alarm_clock:") {
+		t.Errorf("owed %q (%v), want the reminder", p.Text, err)
+	}
+	// A change that also changes what the card shows re-renders it.
+	after.State = approvals.StateExpired
+	card := false
+	for _, d := range b.announce(before, after) {
+		card = card || d.Kind == kindCard
+	}
+	if !card {
+		t.Error("a change of state with a note owes no card update")
 	}
 }
