@@ -71,7 +71,9 @@ func (b *Bot) postCopy(ctx context.Context, r *approvals.Request, channel string
 		b.log.WarnContext(ctx, "posting a copy of the card failed", "request", r.ID, "channel", channel, "error", err)
 		return r
 	}
-	res, err := b.o.Approvals.AddCopy(ctx, r.ID, approvals.Card{Channel: channel, TS: ts})
+	// Stored even if Run is stopping: Slack took the post, and a copy not
+	// stored is never edited (nor posted again: it was marked).
+	res, err := b.o.Approvals.AddCopy(context.WithoutCancel(ctx), r.ID, approvals.Card{Channel: channel, TS: ts})
 	if err != nil {
 		b.log.WarnContext(ctx, "storing a copy of the card failed", "request", r.ID, "error", err)
 		return r

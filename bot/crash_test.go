@@ -277,7 +277,7 @@ func TestTheEscalationIsToldWithTheChange(t *testing.T) {
 	}
 }
 
-func TestANoteAloneOwesItsReplyButNoCardUpdate(t *testing.T) {
+func TestANoteOrACopyAloneOwesNoCardUpdate(t *testing.T) {
 	h := newHarness(t)
 	b := h.detachedBot()
 	before := &approvals.Request{ID: "R-1", Kind: approvals.KindIsolate, Channel: socChannel, State: approvals.StateAwaiting,
@@ -292,6 +292,13 @@ func TestANoteAloneOwesItsReplyButNoCardUpdate(t *testing.T) {
 	if err := json.Unmarshal(ds[0].Payload, &p); err != nil || !strings.Contains(p.Text, ":alarm_clock:") {
 		t.Errorf("owed %q (%v), want the reminder", p.Text, err)
 	}
+	// Storing where a copy of the card was posted (an approver's DM)
+	// owes nothing: the card does not show it.
+	copied := before.Clone()
+	copied.Copies = append(copied.Copies, approvals.Card{Channel: "D0APPR1", TS: "2.2"})
+	if ds := b.announce(before, copied); len(ds) != 0 {
+		t.Errorf("storing a copy owes %+v, want nothing", ds)
+	}
 	// A change that also changes what the card shows re-renders it.
 	after.State = approvals.StateExpired
 	card := false
@@ -300,5 +307,24 @@ func TestANoteAloneOwesItsReplyButNoCardUpdate(t *testing.T) {
 	}
 	if !card {
 		t.Error("a change of state with a note owes no card update")
+	}
+}
+
+func TestAnOwedReplyOfAKindThisVersionDoesNotKnowIsDroppedNotReportedToTheRequester(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "isolate ws-0042 full beaconing")
+	card := h.card("awaiting approval")
+	r := h.only()
+	h.drained()
+	h.mu.Lock()
+	b := h.bot
+	h.mu.Unlock()
+	b.enqueue(h.ctx(), delivery(kindReply, postLane(r.Channel), "", r.ID, payload{Reply: "from_a_later_version", Snapshot: r}, h.now()))
+	h.drained()
+	if !strings.Contains(h.logs.String(), "outbox reply of an unknown kind dropped") {
+		t.Error("the dropped reply was not logged")
+	}
+	if h.threadCount(card, "") != 0 || h.dmsTo(responder, "could not post") != 0 {
+		t.Errorf("an unknown reply was posted or reported, want it dropped:\n%s", h.dump())
 	}
 }

@@ -76,8 +76,8 @@ func postLane(channel string) string { return "post/" + channel }
 
 // announce is the approvals.Announcer: what a change of a request owes
 // Slack, written in the change's transaction. The card is re-rendered
-// (coalesced per request) after every change but the card's own, the
-// cancel offer's bookkeeping and notes alone; a new MDE status of a
+// (coalesced per request) after every change but those of what it does
+// not show (cardUnchanged); a new MDE status of a
 // submitted request is told in its thread, with what its end owes; the
 // notes the change recorded and the replies its transition owes
 // (owedReplies) follow in the thread; the requester gets the DMs the new
@@ -98,7 +98,7 @@ func (b *Bot) announce(before, after *approvals.Request) []approvals.Delivery {
 	ds = append(ds, b.endReplies(before, after, now)...)
 	ds = append(ds, b.owedReplies(before, after, now)...)
 	ds = append(ds, b.escalationReplies(before, after, now)...)
-	if before.Card == after.Card && before.CancelOfferTS == after.CancelOfferTS && !notesOnly(before, after) {
+	if !cardUnchanged(before, after) {
 		ds = append(ds, delivery(kindCard, "card/"+after.ID, "card/"+after.ID, after.ID, payload{}, now))
 	}
 	had := notices(before)
@@ -290,7 +290,12 @@ func isSendError(err error) bool {
 // it), or in the request's channel when it has no card.
 func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) error {
 	b := o.b
+	// Read under the card's lock: a change owed right after its card
+	// appeared (a click) waits until the card is stored, and follows in
+	// its thread.
+	unlock := b.cards.lock(d.RequestID)
 	r, err := b.o.Approvals.Get(ctx, d.RequestID)
+	unlock()
 	if err != nil {
 		return fmt.Errorf("reading request %s: %w", d.RequestID, err)
 	}
@@ -301,8 +306,10 @@ func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) err
 	case p.Submitted && p.Snapshot != nil:
 		m = blocks.RenderSubmitted(requestView(p.Snapshot, b.machineFor(ctx, r)))
 	case p.Reply != "" && p.Snapshot != nil:
-		if m, err = b.laterReply(ctx, p); err != nil {
-			return err
+		var ok bool
+		if m, ok = b.laterReply(ctx, p); !ok {
+			b.log.ErrorContext(ctx, "outbox reply of an unknown kind dropped", "request", d.RequestID, "reply", p.Reply)
+			return nil
 		}
 	case p.CancelOffer:
 		// Rendered from the request as it is now: an action that ended

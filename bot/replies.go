@@ -105,29 +105,32 @@ func (b *Bot) escalationReplies(before, after *approvals.Request, now time.Time)
 	}
 }
 
-// laterReply renders reply p (payload.Reply) of request r, as the change
-// wrote it (p.Snapshot), with its machine looked up now.
-func (b *Bot) laterReply(ctx context.Context, p payload) (blocks.Message, error) {
+// laterReply renders reply p (payload.Reply) of its request as the change
+// wrote it (p.Snapshot), with its machine looked up now; false for a
+// reply this version does not know.
+func (b *Bot) laterReply(ctx context.Context, p payload) (blocks.Message, bool) {
 	r := p.Snapshot
 	switch {
 	case p.Reply == replyForeignAction && p.Note != nil:
 		a := p.Note.Action
 		return blocks.RenderForeignAction(requestView(r, b.machineFor(ctx, r)), blocks.ActionView{
-			ID: a.ID, Type: a.Type, Status: a.Status, Requestor: a.Requestor}), nil
+			ID: a.ID, Type: a.Type, Status: a.Status, Requestor: a.Requestor}), true
 	case p.Reply == replyPackageReady:
-		return blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))), nil
+		return blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))), true
 	}
-	return blocks.Message{}, fmt.Errorf("bot: unknown owed reply %q", p.Reply)
+	return blocks.Message{}, false
 }
 
-// notesOnly reports whether the change from before to after only recorded
-// notes: the card does not show them, so it is not re-rendered.
-func notesOnly(before, after *approvals.Request) bool {
-	if len(before.Notes) == len(after.Notes) {
-		return false
+// cardUnchanged reports whether the change from before to after touched
+// only what the card does not show: where it and its copies were posted,
+// the Cancel offer's ts, notes. Such a change owes no card update.
+func cardUnchanged(before, after *approvals.Request) bool {
+	if before.Card == after.Card && before.CancelOfferTS == after.CancelOfferTS &&
+		len(before.Copies) == len(after.Copies) && len(before.Notes) == len(after.Notes) {
+		return false // none of those changed, so something the card shows did
 	}
 	b := *before
-	b.Notes = after.Notes
+	b.Card, b.Copies, b.CancelOfferTS, b.Notes = after.Card, after.Copies, after.CancelOfferTS, after.Notes
 	x, err1 := json.Marshal(&b)
 	y, err2 := json.Marshal(after)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
