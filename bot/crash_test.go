@@ -328,3 +328,28 @@ func TestAnOwedReplyOfAKindThisVersionDoesNotKnowIsDroppedNotReportedToTheReques
 		t.Errorf("an unknown reply was posted or reported, want it dropped:\n%s", h.dump())
 	}
 }
+
+// BenchmarkAnnounce is the announcer's cost inside a change's transaction:
+// a status change (status reply and card), and a note alone (its reply;
+// cardUnchanged compares the request's encodings).
+func BenchmarkAnnounce(b *testing.B) {
+	h := newHarness(b)
+	bot := h.detachedBot()
+	before := &approvals.Request{ID: "R-1", Kind: approvals.KindIsolate, Channel: socChannel, State: approvals.StateSubmitted,
+		Reason: strings.Repeat("beaconing to a known C2 ", 10), MDEStatus: "Pending", Card: approvals.Card{Channel: socChannel, TS: "1.1"},
+		Decisions: []approvals.Decision{{Actor: approver1, Verdict: approvals.Approve}}}
+	status := before.Clone()
+	status.MDEStatus = "InProgress"
+	note := before.Clone()
+	note.Notes = append(note.Notes, approvals.Note{Kind: approvals.NoteCancelSent, Action: approvals.ActionRef{ID: "act-1"}})
+	for _, c := range []struct {
+		name  string
+		after *approvals.Request
+	}{{"status", status}, {"note", note}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				bot.announce(before, c.after)
+			}
+		})
+	}
+}
