@@ -30,6 +30,7 @@ const (
 	opEnvelope     Op = "envelope"      // anything sent from another workspace
 	opCopy         Op = "copy"          // record where a copy of the card was posted
 	opEscalate     Op = "escalate"      // record an escalation
+	opNote         Op = "note"          // record a note owed to the request's followers
 	OpAcknowledge  Op = "acknowledge"   // review a break-glass action as justified
 	OpFlag         Op = "flag"          // review a break-glass action as doubtful
 

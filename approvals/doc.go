@@ -41,6 +41,12 @@
 // two callers execute the same request. [Result.Executable] is true for
 // exactly one caller per request.
 //
+// A change that owes its followers more than its new state records a
+// [Note] on the request ([Service.MarkFailed]'s note, [Service.AddNote]):
+// a Store that is also an [Outbox] hands the change to the adapter's
+// [Announcer], which owes what the change says — notes included — in the
+// change's own transaction, once.
+//
 // The package knows nothing of Slack or bbolt; it imports only the standard
 // library and package defender's value types.
 package approvals

@@ -136,7 +136,7 @@ func (f *fixture) inState(t *testing.T, k approvals.Kind, s approvals.State) *ap
 		must(f.svc.RecordStatus(ctx, r.ID, st, ""))
 	case approvals.StateFailed:
 		approveAll()
-		must(f.svc.MarkFailed(ctx, r.ID, "400 bad request"))
+		must(f.svc.MarkFailed(ctx, r.ID, "400 bad request", approvals.Note{Kind: approvals.NoteSubmitFailed, Text: "400 bad request"}))
 	case approvals.StateCancelled:
 		approveAll()
 		must(f.svc.Cancel(ctx, r.ID, requester, "not needed"))

@@ -19,7 +19,7 @@ func TestExecutionLifecycle(t *testing.T) {
 		return func(f *fixture, id string) (approvals.Result, error) { return f.svc.RecordStatus(ctx, id, s, detail) }
 	}
 	fail := func(f *fixture, id string) (approvals.Result, error) {
-		return f.svc.MarkFailed(ctx, id, "400 ActiveRequestAlreadyExists")
+		return f.svc.MarkFailed(ctx, id, "400 ActiveRequestAlreadyExists", approvals.Note{Kind: approvals.NoteSubmitFailed, Text: "400 ActiveRequestAlreadyExists"})
 	}
 	cancelBy := func(actor string) op {
 		return func(f *fixture, id string) (approvals.Result, error) {

@@ -112,6 +112,9 @@ type Request struct {
 	// more machines than that and so needs one approval more (0
 	// otherwise).
 	BulkOver int `json:"bulk_over,omitempty"`
+	// Notes are what changes told the request's followers beyond its
+	// state, in order (see Note): recorded by the change that owes them.
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Approvals returns the ids of the people whose approval counted, in order.
@@ -200,6 +203,7 @@ func (r *Request) Clone() *Request {
 	for i := range c.Targets {
 		c.Targets[i].Facts.Tags = slices.Clone(r.Targets[i].Facts.Tags)
 	}
+	c.Notes = slices.Clone(r.Notes)
 	if r.Review != nil {
 		rv := *r.Review
 		c.Review = &rv

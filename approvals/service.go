@@ -368,11 +368,15 @@ func (s *Service) MarkSubmitted(ctx context.Context, id, actionID string) (Resul
 	})
 }
 
-// MarkFailed records that MDE refused the submission of approved request
-// id; detail says why. The request becomes failed.
-func (s *Service) MarkFailed(ctx context.Context, id, detail string) (Result, error) {
+// MarkFailed records that approved request id ends without running:
+// detail says why (the card and the audit show it), and note, recorded
+// with it, is what its thread is owed: NoteSubmitFailed (MDE refused the
+// submission), NoteForeignAction (someone else's action runs) or
+// NoteDryRun. The request becomes failed. Repeating it changes nothing.
+func (s *Service) MarkFailed(ctx context.Context, id, detail string, note Note) (Result, error) {
+	note.Text = truncate(note.Text, maxNoteText)
 	return s.update(ctx, OpSubmitFailed, "", id, func(r *Request, now time.Time) ([]AuditEvent, error) {
-		return markFailed(r, detail, now)
+		return markFailed(r, detail, note, now)
 	})
 }
 

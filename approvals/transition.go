@@ -228,7 +228,7 @@ func markSubmitted(r *Request, actionID string, now time.Time) ([]AuditEvent, er
 	return []AuditEvent{r.event(EventSubmitted, SystemActor, now, "MDE action "+actionID)}, nil
 }
 
-func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) {
+func markFailed(r *Request, detail string, n Note, now time.Time) ([]AuditEvent, error) {
 	if r.Bulk() && r.State == StateApproved {
 		// Only before any machine was sent (a dry run): once one was, its
 		// action lives in MDE and the per-machine transitions apply.
@@ -242,6 +242,8 @@ func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) 
 		}
 	}
 	switch {
+	case n.Kind != NoteSubmitFailed && n.Kind != NoteForeignAction && n.Kind != NoteDryRun:
+		return nil, &Error{Code: CodeInvalid, RequestID: r.ID, Msg: fmt.Sprintf("note %q does not end a submission", n.Kind)}
 	case r.State == StateFailed && r.ActionID == "" && r.Error == detail:
 		return nil, ErrUnchanged
 	case r.State != StateApproved:
@@ -249,6 +251,8 @@ func markFailed(r *Request, detail string, now time.Time) ([]AuditEvent, error) 
 	}
 	r.Error = detail
 	r.setState(StateFailed, now)
+	n.At = now
+	r.Notes = append(r.Notes, n)
 	return []AuditEvent{r.event(EventSubmitFailed, SystemActor, now, detail)}, nil
 }
 

@@ -299,8 +299,11 @@ func (b *Bot) cancelTargets(ctx context.Context, r *approvals.Request) {
 		if _, err := b.o.Defender.Actions.Cancel(ctx, t.ActionID, cancelComment(r.ID, who, "")); err != nil {
 			b.log.ErrorContext(ctx, "cancelling a machine's MDE action failed", "request", r.ID, "machine", t.Machine, "action", t.ActionID, "error", err)
 			b.cancelsSent.release(t.ActionID)
-			b.postThread(ctx, r, blocks.RenderReply(":warning: Defender refused to cancel the action on "+
-				blocks.RenderCode(t.Name, 102)+" ("+blocks.RenderCode(t.ActionID, 40)+"): "+b.errorMessage(ctx, err, "request", r.ID).Text))
+			// The thread is told once per action, with Defender's reason.
+			if _, nerr := b.o.Approvals.AddNote(ctx, r.ID, approvals.Note{Kind: approvals.NoteCancelRefused,
+				Action: approvals.ActionRef{ID: t.ActionID, Type: r.Kind.ActionType()}, Text: b.errorMessage(ctx, err, "request", r.ID).Text}); nerr != nil {
+				b.log.ErrorContext(ctx, "recording a refused cancel failed", "request", r.ID, "error", nerr)
+			}
 			continue
 		}
 		b.log.InfoContext(ctx, "cancel sent for a machine's MDE action", "request", r.ID, "machine", t.Machine, "action", t.ActionID)
@@ -324,15 +327,8 @@ func (b *Bot) cancelBulk(ctx context.Context, in interaction, r *approvals.Reque
 	}
 	r = res.Request
 	b.log.InfoContext(ctx, "bulk cancel requested", "request", r.ID, "user", in.user, "action", typed, "counts", r.CountsText())
+	// The thread was told with the change (announceBulk).
 	b.updateCard(ctx, r)
-	if res.Changed {
-		what := "every machine of this request not yet done"
-		if mde.IsActionID(typed) {
-			what = "the action " + blocks.RenderCode(strings.ToLower(typed), 40)
-		}
-		b.postThread(ctx, r, blocks.RenderReply(":black_circle: "+blocks.RenderMention(in.user)+" asked to cancel "+what+
-			". Machines not yet sent are not sent; Defender is asked to stop the actions mdebot sent; actions mdebot only follows are left alone."))
-	}
 	b.cancelTargets(ctx, r)
 	if len(unsureTargets(r)) > 0 {
 		b.recoveries.hurry(r.ID, b.now())
@@ -368,6 +364,20 @@ func (b *Bot) announceBulk(before, after *approvals.Request, now time.Time) []ap
 	if len(before.Targets) != len(after.Targets) {
 		return nil
 	}
+	var ds []approvals.Delivery
+	reply := func(m blocks.Message) {
+		ds = append(ds, delivery(kindReply, postLane(after.Channel), "", after.ID, payload{}.withMessage(m), now))
+	}
+	if before.CancelRequested == "" && after.CancelRequested != "" {
+		reply(blocks.RenderReply(":black_circle: " + blocks.RenderMention(after.CancelRequested) + " asked to cancel every machine of this request not yet done." +
+			" Machines not yet sent are not sent; Defender is asked to stop the actions mdebot sent; actions mdebot only follows are left alone."))
+	}
+	for i := range after.Targets {
+		if was, is := &before.Targets[i], &after.Targets[i]; was.CancelRequested == "" && is.CancelRequested != "" && is.CancelRequested != after.CancelRequested {
+			reply(blocks.RenderReply(":black_circle: " + blocks.RenderMention(is.CancelRequested) + " asked to cancel the action on " +
+				blocks.RenderCode(targetView(is).Name, 102) + " (" + blocks.RenderCode(is.ActionID, 40) + "); Defender is asked to stop it."))
+		}
+	}
 	var changes []blocks.TargetChange
 	for i := range after.Targets {
 		was, is := &before.Targets[i], &after.Targets[i]
@@ -377,11 +387,10 @@ func (b *Bot) announceBulk(before, after *approvals.Request, now time.Time) []ap
 			changes = append(changes, blocks.TargetChange{Target: targetView(is), Sent: sent || (!was.Sent() && !is.Sent() && is.Final() && !was.Submitting.IsZero())})
 		}
 	}
-	if len(changes) == 0 {
-		return nil
+	if len(changes) > 0 {
+		reply(blocks.RenderBulkBatch(requestView(after, blocks.MachineView{}), changes))
 	}
-	m := blocks.RenderBulkBatch(requestView(after, blocks.MachineView{}), changes)
-	return []approvals.Delivery{delivery(kindReply, postLane(after.Channel), "", after.ID, payload{}.withMessage(m), now)}
+	return ds
 }
 
 // sentOnce remembers the MDE actions this process already asked to

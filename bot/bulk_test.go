@@ -198,6 +198,7 @@ func TestBulkCancelAllPendingStopsOwnActionsOnly(t *testing.T) {
 	h.wait("the card cancelled", func(m slacktest.Message) bool {
 		return m.TS == card.TS && strings.Contains(shown(m), "3 Cancelled")
 	})
+	h.reply(card, "asked to cancel every machine")
 	for _, a := range h.mde.Actions() {
 		if strings.EqualFold(a.ID, portal.Action.ID) && a.Status == "Cancelled" {
 			t.Error("Cancel all pending cancelled someone else's scan")
@@ -309,6 +310,7 @@ func TestBulkCancelOfOneMachineByItsActionID(t *testing.T) {
 	h.wait("the card counting the cancelled machine", func(m slacktest.Message) bool {
 		return m.TS == card.TS && strings.Contains(shown(m), "1 Cancelled")
 	})
+	h.reply(card, "asked to cancel the action on")
 }
 
 // waitFor waits until cond holds.

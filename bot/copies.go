@@ -71,7 +71,9 @@ func (b *Bot) postCopy(ctx context.Context, r *approvals.Request, channel string
 		b.log.WarnContext(ctx, "posting a copy of the card failed", "request", r.ID, "channel", channel, "error", err)
 		return r
 	}
-	res, err := b.o.Approvals.AddCopy(ctx, r.ID, approvals.Card{Channel: channel, TS: ts})
+	// Stored even if Run is stopping: Slack took the post, and a copy not
+	// stored is never edited (nor posted again: it was marked).
+	res, err := b.o.Approvals.AddCopy(context.WithoutCancel(ctx), r.ID, approvals.Card{Channel: channel, TS: ts})
 	if err != nil {
 		b.log.WarnContext(ctx, "storing a copy of the card failed", "request", r.ID, "error", err)
 		return r
@@ -144,7 +146,6 @@ func (b *Bot) escalate(ctx context.Context) {
 		return
 	}
 	target := b.o.Escalation
-	after := b.o.Approvals.Policy().EscalateAfter
 	for _, r := range due {
 		res, err := b.o.Approvals.MarkEscalated(ctx, r.ID, target)
 		if err != nil || !res.Changed {
@@ -154,9 +155,10 @@ func (b *Bot) escalate(ctx context.Context) {
 			continue
 		}
 		r = res.Request
+		// The thread and the requester are told with the change (see
+		// escalationReplies).
 		b.log.InfoContext(ctx, "request escalated", "request", r.ID, "to", target)
-		view := requestView(r, blocks.MachineView{})
-		b.postThread(ctx, r, blocks.RenderEscalation(view, target, after))
+		b.out.poke()
 		if approvals.IsGroupID(target) {
 			members, err := b.o.Approvals.Users(ctx, target)
 			if err != nil {
@@ -169,10 +171,6 @@ func (b *Bot) escalate(ctx context.Context) {
 			}
 		} else {
 			r = b.postCopy(ctx, r, target)
-		}
-		notice := blocks.RenderEscalation(view, target, after)
-		if err := b.dm(ctx, r.Requester, notice, false, nil); err != nil {
-			b.log.WarnContext(ctx, "telling the requester of an escalation failed", "request", r.ID, "error", err)
 		}
 	}
 }

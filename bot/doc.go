@@ -24,16 +24,18 @@
 //     Slack's limits, a 429 waits out its Retry-After, transient failures
 //     are retried, permanent ones are not. outbox.go delivers what the bot
 //     owes Slack from the store's outbox (approvals.Outbox): announce
-//     writes a change's card update, status reply and notices in the
-//     change's own transaction; each lane (a channel's posts, a card) in
-//     order; posts at most once.
-//   - slackio.go posts cards and owes thread replies (and, through
+//     writes a change's card update, status reply, notices and every
+//     thread reply it causes (replies.go: from the request and the notes
+//     the change recorded, approvals.Note) in the change's own
+//     transaction; each lane (a channel's posts, a card) in order; posts
+//     at most once.
+//   - slackio.go posts cards (and, through
 //     copies.go, every copy of a card: the approvers' DMs, the escalation
 //     channel); copies.go also escalates requests nobody decided in time;
 //     dmprefs.go keeps who turned approval DMs off; breakglass.go alerts the
 //     approvers of a break-glass action and runs its after-review (the
-//     modal, the overdue sweep, reminders); notify.go the reminders and
-//     permalinks (marked in Marks first); views.go turns
+//     modal, the overdue sweep, reminders); notify.go the reminders
+//     (recorded as notes) and permalinks (marked in Marks); views.go turns
 //     requests and machines into view models; errors.go is the one place
 //     that tells people what an error means; groups.go caches user groups.
 //

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/bot/blocks"
 )
 
 // dryRunDetail is the failure detail of a request a dry run closed: the
@@ -24,12 +23,11 @@ func (b *Bot) dryRun(ctx context.Context, r *approvals.Request) {
 		log.ErrorContext(ctx, "auditing the dry run failed", "error", err)
 	}
 	log.InfoContext(ctx, "dry run: action not sent to MDE")
-	res, err := b.o.Approvals.MarkFailed(ctx, r.ID, dryRunDetail)
+	// The thread's DRY RUN reply is owed by the note, with the change.
+	res, err := b.o.Approvals.MarkFailed(ctx, r.ID, dryRunDetail, approvals.Note{Kind: approvals.NoteDryRun})
 	if err != nil {
 		log.ErrorContext(ctx, "closing the dry-run request failed", "error", err)
 		return
 	}
-	b.postThread(ctx, res.Request, blocks.RenderReply(":test_tube: *DRY RUN*: "+blocks.EscapeText(what)+
-		" was approved but not sent to Defender (mdebot runs with --dry-run)."))
 	b.updateCard(ctx, res.Request)
 }

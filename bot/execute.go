@@ -108,7 +108,12 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 			// looks for it (by the request id in its comment) before any retry.
 			log.ErrorContext(ctx, "MDE submission outcome unknown; left approved for recovery", "error", err)
 			b.recoverLater(r)
-			b.postThread(ctx, r, b.errorMessage(ctx, err, "request", r.ID))
+			// Told in the thread with the note that records it.
+			note := approvals.Note{Kind: approvals.NoteOutcomeUnknown, Text: b.errorMessage(ctx, err, "request", r.ID).Text}
+			if _, nerr := b.o.Approvals.AddNote(context.WithoutCancel(ctx), r.ID, note); nerr != nil {
+				log.ErrorContext(ctx, "recording the unknown outcome's note failed", "error", nerr)
+			}
+			b.out.poke()
 			return
 		}
 		b.failSubmission(ctx, r, err)
@@ -129,13 +134,13 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 func (b *Bot) foreignAction(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
 	b.log.InfoContext(ctx, "MDE already has someone else's action; request not sent", "request", r.ID, "action", a.ID, "status", a.Status)
 	detail := fmt.Sprintf("Not sent: Defender already has %s by %s (%s), action %s", a.Type, orUnknown(a.Requestor), orUnknown(string(a.Status)), a.ID)
-	res, err := b.o.Approvals.MarkFailed(ctx, r.ID, blocks.TruncateText(detail, 500))
+	// The thread reply is owed by the note, with the change.
+	note := approvals.Note{Kind: approvals.NoteForeignAction, Action: approvals.ActionRef{ID: a.ID, Type: a.Type, Status: a.Status, Requestor: a.Requestor}}
+	res, err := b.o.Approvals.MarkFailed(ctx, r.ID, blocks.TruncateText(detail, 500), note)
 	if err != nil {
 		b.log.ErrorContext(ctx, "recording the request not sent failed", "request", r.ID, "error", err)
 		return
 	}
-	b.postThread(ctx, res.Request, blocks.RenderForeignAction(requestView(res.Request, b.machineFor(ctx, res.Request)), blocks.ActionView{
-		ID: a.ID, Type: a.Type, Status: a.Status, Requestor: a.Requestor}))
 	b.updateCard(ctx, res.Request)
 }
 
@@ -147,15 +152,15 @@ func orUnknown(s string) string {
 	return s
 }
 
-// failSubmission records that MDE refused r and tells the thread why.
+// failSubmission records that MDE refused r and, with it, owes the
+// thread why.
 func (b *Bot) failSubmission(ctx context.Context, r *approvals.Request, err error) {
 	msg := b.errorMessage(ctx, err, "request", r.ID)
-	res, merr := b.o.Approvals.MarkFailed(ctx, r.ID, msg.Text)
+	res, merr := b.o.Approvals.MarkFailed(ctx, r.ID, msg.Text, approvals.Note{Kind: approvals.NoteSubmitFailed, Text: msg.Text})
 	if merr != nil {
 		b.log.ErrorContext(ctx, "recording the failed submission failed", "request", r.ID, "error", merr)
 		return
 	}
-	b.postThread(ctx, res.Request, msg)
 	b.updateCard(ctx, res.Request)
 }
 
@@ -190,10 +195,10 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 		r = rec.Request
 	}
 	// The Submitted reply and the Cancel offer were owed with
-	// MarkSubmitted, in its transaction (see announce).
+	// MarkSubmitted, in its transaction, and what a final status owes
+	// with RecordStatus (see announce).
 	b.updateCard(ctx, r)
 	if status.Terminal() {
-		b.finished(ctx, r)
 		return
 	}
 	if r.CancelRequested != "" {
@@ -203,21 +208,26 @@ func (b *Bot) submitted(ctx context.Context, r *approvals.Request, a defender.Ma
 }
 
 // cancelFound cancels in MDE the action a of request r, found after a
-// cancel was requested while r was being sent, and says so in the thread.
+// cancel was requested while r was being sent, and records the outcome in
+// a note, which owes the thread the reply (once per action).
 func (b *Bot) cancelFound(ctx context.Context, r *approvals.Request, a defender.MachineAction) {
 	log := b.log.With("request", r.ID, "action", a.ID)
 	comment := cancelComment(r.ID, r.CancelRequested, "requested while it was being sent")
-	if _, err := b.o.Defender.Actions.Cancel(ctx, a.ID, comment); err != nil {
+	note := approvals.Note{Kind: approvals.NoteCancelSent, Action: approvals.ActionRef{ID: a.ID, Type: a.Type}}
+	_, err := b.o.Defender.Actions.Cancel(ctx, a.ID, comment)
+	if err != nil {
 		log.ErrorContext(ctx, "cancelling the found MDE action failed", "error", err)
-		b.postThread(ctx, r, blocks.RenderReply(":warning: mdebot found the Defender action "+blocks.RenderCode(a.ID, 80)+
-			" that "+blocks.RenderMention(r.CancelRequested)+" asked to cancel, but Defender refused to cancel it: "+
-			b.errorMessage(ctx, err, "request", r.ID).Text))
-		return
+		note.Kind, note.Text = approvals.NoteCancelRefused, b.errorMessage(ctx, err, "request", r.ID).Text
+	} else {
+		log.InfoContext(ctx, "found the MDE action of a request cancelled while being sent; cancel sent")
 	}
-	log.InfoContext(ctx, "found the MDE action of a request cancelled while being sent; cancel sent")
-	b.postThread(ctx, r, blocks.RenderReply(":black_circle: Found the Defender action "+blocks.RenderCode(a.ID, 80)+
-		" and asked Defender to cancel it, as "+blocks.RenderMention(r.CancelRequested)+" requested."))
-	b.tracker.poke()
+	if _, nerr := b.o.Approvals.AddNote(context.WithoutCancel(ctx), r.ID, note); nerr != nil {
+		log.ErrorContext(ctx, "recording the found action's cancel failed", "error", nerr)
+	}
+	b.out.poke()
+	if err == nil {
+		b.tracker.poke()
+	}
 }
 
 // executeIndicator blocks or unblocks r's file hash: no machine action to
@@ -262,12 +272,8 @@ func (b *Bot) finishIndicator(ctx context.Context, r *approvals.Request) {
 		b.log.ErrorContext(ctx, "recording the indicator status failed", "request", r.ID, "error", err)
 		return
 	}
+	// "blocked tenant-wide" is owed with the status (see endReplies).
 	r = rec.Request
-	verb := "blocked"
-	if r.Kind == approvals.KindUnblock {
-		verb = "unblocked"
-	}
-	b.postThread(ctx, r, blocks.RenderReply(":large_green_circle: Defender: file "+blocks.RenderCode(r.Params.FileHash, 80)+" "+verb+" tenant-wide."))
 	b.updateCard(ctx, r)
 	b.log.InfoContext(ctx, "indicator done", "request", r.ID, "kind", r.Kind)
 }

@@ -169,11 +169,8 @@ func (b *Bot) cancelRequest(ctx context.Context, in interaction, id, reason stri
 	b.log.InfoContext(ctx, "cancel requested", "request", r.ID, "user", in.user, "state", r.State)
 	if r.State == approvals.StateApproved && r.CancelRequested != "" {
 		// Being sent, or its outcome unknown: recovery looks the action up
-		// and cancels it, or closes the request if MDE has none.
-		if res.Changed {
-			b.postThread(ctx, r, blocks.RenderReply(":hourglass: Cancel requested by "+blocks.RenderMention(r.CancelRequested)+
-				". The action was being sent to Defender, so it may already exist there: mdebot is looking for it and will cancel it, or close this request if Defender has none."))
-		}
+		// and cancels it, or closes the request if MDE has none (the
+		// thread is told with the change, see owedReplies).
 		b.updateCard(ctx, r)
 		b.recoveries.hurry(r.ID, b.now())
 		b.tracker.poke()

@@ -90,6 +90,11 @@ type harnessConfig struct {
 	alertChannel string
 	// escalation is Options.Escalation.
 	escalation string
+	// outbox, when set, is Options.Outbox instead of the store (to
+	// simulate a crash right after a change, see crashingOutbox).
+	outbox approvals.Outbox
+	// dryRun is Options.DryRun.
+	dryRun bool
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -192,6 +197,10 @@ func (h *harness) start() {
 	if cfg.slackHTTP != nil {
 		slackOpts = append(slackOpts, slack.OptionHTTPClient(cfg.slackHTTP))
 	}
+	var outbox approvals.Outbox = h.db
+	if cfg.outbox != nil {
+		outbox = cfg.outbox
+	}
 	b, err := New(Options{
 		Slack:         slack.New(slacktest.BotToken, slackOpts...),
 		Socket:        socketmode.New(api),
@@ -204,7 +213,8 @@ func (h *harness) start() {
 		Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           h.now,
 		Marks:         h.db,
-		Outbox:        h.db,
+		Outbox:        outbox,
+		DryRun:        cfg.dryRun,
 		Observer:      cfg.observer,
 		SlackLimits:   cfg.slackLimits,
 		SlackObserver: cfg.slackObserver,

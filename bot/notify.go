@@ -76,8 +76,9 @@ func halfway(r *approvals.Request) time.Time {
 	return r.Created.Add(r.Expires.Sub(r.Created) / 2)
 }
 
-// remind posts, under the card of every request half-way to expiry, one
-// reply mentioning the approvers (marked first: once, across restarts).
+// remind owes, under the card of every request half-way to expiry, one
+// reply mentioning the approvers: recorded as the request's reminder note,
+// which owes the reply in its own transaction (once, across restarts).
 func (b *Bot) remind(ctx context.Context) {
 	live, err := b.o.Approvals.Live(ctx)
 	if err != nil {
@@ -89,15 +90,18 @@ func (b *Bot) remind(ctx context.Context) {
 		if r.State != approvals.StateAwaiting || now.Before(halfway(r)) || !now.Before(r.Expires) || r.Card.TS == "" {
 			continue
 		}
-		first, err := b.o.Marks.Mark(ctx, "reminder/"+r.ID, now.UTC().Format(time.RFC3339))
+		if _, old, err := b.o.Marks.Marked(ctx, "reminder/"+r.ID); err != nil || old {
+			// Reminded by an earlier version, which marked it instead.
+			continue
+		}
+		res, err := b.o.Approvals.AddNote(ctx, r.ID, approvals.Note{Kind: approvals.NoteReminder})
 		if err != nil {
 			b.log.WarnContext(ctx, "recording a reminder failed", "request", r.ID, "error", err)
 			continue
 		}
-		if !first {
+		if !res.Changed {
 			continue
 		}
-		b.postThread(ctx, r, blocks.RenderReminder(requestView(r, blocks.MachineView{}), reminded(b.o.Approvals.Policy(), r)))
 		b.out.poke()
 		b.log.InfoContext(ctx, "approvers reminded", "request", r.ID)
 	}

@@ -36,9 +36,13 @@ type payload struct {
 	CancelOffer bool `json:"cancel_offer,omitempty"`
 	// Submitted: the reply says MDE took the action (rendered from
 	// Snapshot when it is posted).
-	Submitted bool               `json:"submitted,omitempty"`
-	Notice    blocks.Notice      `json:"notice,omitempty"`
-	Snapshot  *approvals.Request `json:"snapshot,omitempty"` // status, notice: the request when it changed
+	Submitted bool `json:"submitted,omitempty"`
+	// Reply: a reply rendered from Snapshot (and Note) when it is
+	// posted (see laterReply).
+	Reply    string             `json:"reply,omitempty"`
+	Note     *approvals.Note    `json:"note,omitempty"`
+	Notice   blocks.Notice      `json:"notice,omitempty"`
+	Snapshot *approvals.Request `json:"snapshot,omitempty"` // status, notice, reply: the request when it changed
 }
 
 func (p payload) message() (blocks.Message, error) {
@@ -72,9 +76,12 @@ func postLane(channel string) string { return "post/" + channel }
 
 // announce is the approvals.Announcer: what a change of a request owes
 // Slack, written in the change's transaction. The card is re-rendered
-// (coalesced per request) after every change but the card's own and the
-// cancel offer's bookkeeping; a new MDE status of a submitted request is
-// told in its thread; the requester gets the DMs the new state owes.
+// (coalesced per request) after every change but those of what it does
+// not show (cardUnchanged); a new MDE status of a
+// submitted request is told in its thread, with what its end owes; the
+// notes the change recorded and the replies its transition owes
+// (owedReplies) follow in the thread; the requester gets the DMs the new
+// state owes.
 func (b *Bot) announce(before, after *approvals.Request) []approvals.Delivery {
 	now := b.now()
 	var ds []approvals.Delivery
@@ -91,7 +98,10 @@ func (b *Bot) announce(before, after *approvals.Request) []approvals.Delivery {
 	if before.State == approvals.StateSubmitted && before.MDEStatus != "" && after.MDEStatus != before.MDEStatus {
 		ds = append(ds, delivery(kindStatus, postLane(after.Channel), "", after.ID, payload{Snapshot: after.Clone()}, now))
 	}
-	if before.Card == after.Card && before.CancelOfferTS == after.CancelOfferTS {
+	ds = append(ds, b.endReplies(before, after, now)...)
+	ds = append(ds, b.owedReplies(before, after, now)...)
+	ds = append(ds, b.escalationReplies(before, after, now)...)
+	if !cardUnchanged(before, after) {
 		ds = append(ds, delivery(kindCard, "card/"+after.ID, "card/"+after.ID, after.ID, payload{}, now))
 	}
 	had := notices(before)
@@ -283,7 +293,12 @@ func isSendError(err error) bool {
 // it), or in the request's channel when it has no card.
 func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) error {
 	b := o.b
+	// Read under the card's lock: a change owed right after its card
+	// appeared (a click) waits until the card is stored, and follows in
+	// its thread.
+	unlock := b.cards.lock(d.RequestID)
 	r, err := b.o.Approvals.Get(ctx, d.RequestID)
+	unlock()
 	if err != nil {
 		return fmt.Errorf("reading request %s: %w", d.RequestID, err)
 	}
@@ -293,6 +308,12 @@ func (o *outbox) reply(ctx context.Context, d approvals.Delivery, p payload) err
 		m = blocks.RenderStatusReply(requestView(p.Snapshot, b.machineFor(ctx, r)))
 	case p.Submitted && p.Snapshot != nil:
 		m = blocks.RenderSubmitted(requestView(p.Snapshot, b.machineFor(ctx, r)))
+	case p.Reply != "" && p.Snapshot != nil:
+		var ok bool
+		if m, ok = b.laterReply(ctx, p); !ok {
+			b.log.ErrorContext(ctx, "outbox reply of an unknown kind dropped", "request", d.RequestID, "reply", p.Reply)
+			return nil
+		}
 	case p.CancelOffer:
 		// Rendered from the request as it is now: an action that ended
 		// before its offer could be posted gets the offer retired.

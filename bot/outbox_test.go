@@ -39,6 +39,13 @@ func workstations() []string {
 	return ws
 }
 
+// postThread owes m in r's thread by itself, in a transaction of its own
+// (every reply the bot owes is written with the change that causes it;
+// the tests use this to fill the outbox).
+func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) {
+	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(m), b.now()))
+}
+
 // cardOf finds the card of r, where the store says it is.
 func (h *harness) cardOf(r *approvals.Request) (slacktest.Message, bool) {
 	if r.Card.TS == "" {

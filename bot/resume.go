@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -102,9 +101,8 @@ func (b *Bot) notSent(ctx context.Context, r *approvals.Request) {
 		b.log.ErrorContext(ctx, "closing a request found never sent failed", "request", r.ID, "error", err)
 		return
 	}
+	// "nothing ran" is owed with the change (see owedReplies).
 	b.log.InfoContext(ctx, "request cancelled while being sent was never sent to MDE", "request", r.ID)
-	b.postThread(ctx, res.Request, blocks.RenderReply(":black_circle: Cancelled by "+blocks.RenderMention(r.CancelRequested)+
-		": Defender has no action for this request, so nothing ran."))
 	b.updateCard(ctx, res.Request)
 }
 

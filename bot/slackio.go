@@ -47,13 +47,6 @@ func attemptsFor(urgent bool) int {
 	return 0
 }
 
-// postThread owes m in r's thread (or r's channel when it has no card):
-// it is written to the outbox, which posts it in order with r's other
-// replies, paced by the channel's limit.
-func (b *Bot) postThread(ctx context.Context, r *approvals.Request, m blocks.Message) {
-	b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(m), b.now()))
-}
-
 // update edits the message channel/ts to m (chat.update), through send.
 func (b *Bot) update(ctx context.Context, channel, ts string, m blocks.Message) error {
 	return b.send(ctx, "chat.update", channel, false, 0, nil, func(ctx context.Context) error {

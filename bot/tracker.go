@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/approvals"
-	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -154,17 +153,13 @@ func (t *tracker) observe(ctx context.Context, it *tracked, a defender.MachineAc
 	}
 	r := res.Request
 	if res.Changed {
-		// The status reply and the card update were written to the
-		// outbox with the status (see announce).
+		// The status reply, what a final status owes (the Cancel offer
+		// retired, a package ready) and the card update were written to
+		// the outbox with the status (see announce).
 		log.InfoContext(ctx, "MDE status", "status", a.Status)
 	}
 	if r.State.Final() {
 		t.remove(it.requestID, it.actionID)
-		if res.Changed {
-			// After the Cancel offer in its lane: retired once posted.
-			b.enqueue(ctx, delivery(kindRetire, postLane(r.Channel), "", r.ID, payload{}, b.now()))
-			b.finished(ctx, r)
-		}
 	}
 	if res.Changed {
 		b.updateCard(ctx, r)
@@ -175,12 +170,4 @@ func (t *tracker) remove(requestID, actionID string) {
 	t.mu.Lock()
 	delete(t.items, keyOf(requestID, actionID))
 	t.mu.Unlock()
-}
-
-// finished posts what follows a final status: the download button of a
-// collected investigation package.
-func (b *Bot) finished(ctx context.Context, r *approvals.Request) {
-	if r.Kind == approvals.KindCollect && r.State == approvals.StateSucceeded && !r.Bulk() {
-		b.postThread(ctx, r, blocks.RenderPackageReady(requestView(r, b.machineFor(ctx, r))))
-	}
 }

@@ -43,7 +43,7 @@ func historyFixture(t *testing.T, newStore func(testing.TB) func() store) (store
 			}
 		case 1:
 			if _, err = svc.Approve(ctx, r.ID, approver, r.Fingerprint()); err == nil {
-				res, err = svc.MarkFailed(ctx, r.ID, "refused")
+				res, err = svc.MarkFailed(ctx, r.ID, "refused", approvals.Note{Kind: approvals.NoteSubmitFailed, Text: "refused"})
 			}
 		case 2:
 			res, err = svc.Deny(ctx, r.ID, approver, "no")

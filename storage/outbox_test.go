@@ -63,6 +63,53 @@ func testAnUpdateWritesItsAnnouncedDeliveriesInItsTransaction(t *testing.T, newS
 	}
 }
 
+func TestANoteIsAnnouncedWithItsChangeOnceAndKeptWithTheRequest(t *testing.T) {
+	forEachBackend(t, testANoteIsAnnouncedWithItsChangeOnceAndKeptWithTheRequest)
+}
+
+func testANoteIsAnnouncedWithItsChangeOnceAndKeptWithTheRequest(t *testing.T, newStore func(t testing.TB) (open func() store)) {
+	ctx := context.Background()
+	open := newStore(t)
+	db := open()
+	c := &clock{t: t0}
+	svc := newService(t, db, c.Now)
+	db.Announce(func(before, after *approvals.Request) []approvals.Delivery {
+		var ds []approvals.Delivery
+		for _, n := range approvals.NewNotes(before, after) {
+			ds = append(ds, approvals.Delivery{Kind: "note", Lane: "thread/" + after.ID, Payload: []byte(string(n.Kind) + ":" + n.Text)})
+		}
+		return ds
+	})
+	r := mustOpen(t, svc, draft(approvals.KindIsolate, machineID(1)))
+	if _, err := svc.Approve(ctx, r.ID, approverIDs(1)[0], r.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	note := approvals.Note{Kind: approvals.NoteSubmitFailed, Text: "Defender refused the request"}
+	for range 2 { // the second is recovery repeating it
+		if _, err := svc.MarkFailed(ctx, r.ID, "refused", note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	db = open()
+	got, err := db.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"note:submit_failed:Defender refused the request"}, kinds(got)); diff != "" {
+		t.Errorf("pending deliveries (-want +got):\n%s", diff)
+	}
+	stored, err := db.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note.At = t0
+	if diff := cmp.Diff([]approvals.Note{note}, stored.Notes); diff != "" {
+		t.Errorf("stored notes (-want +got):\n%s", diff)
+	}
+}
+
 func TestAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, newStore func(t testing.TB) (open func() store)) {
 		testAnAnnouncerThatFailsTheWriteLeavesTheRequestUnchanged(t, newStore(t)())
