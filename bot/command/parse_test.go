@@ -236,6 +236,10 @@ func TestParseCommand(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Parse(%q) error: %v", tt.text, err)
 				}
+				if tt.want.Targets == nil && tt.want.Target.Value != "" {
+					// A single target is also the one element of Targets.
+					tt.want.Targets = []Target{tt.want.Target}
+				}
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("Parse(%q) mismatch (-want +got):\n%s", tt.text, diff)
 				}
