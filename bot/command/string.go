@@ -106,7 +106,14 @@ func (c Command) needsEndOfTargets() bool {
 	}
 	switch c.Verb {
 	case VerbQuarantine:
-		return isSHA1Word(reason[0])
+		if isSHA1Word(reason[0]) {
+			return true
+		}
+		for _, w := range reason {
+			if isEndOfTargets(w) {
+				return true
+			}
+		}
 	case VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect, VerbOffboard:
 		if _, _, set := cutSetPrefix(reason[0]); set || strings.HasPrefix(reason[0], ",") {
 			return true

@@ -118,22 +118,25 @@ func (p *parser) targets(ends func(string) bool) (targetList, error) {
 		}
 		ts, i, comma = append(ts, more...), next, c
 	}
+	if p.verb == VerbQuarantine {
+		// quarantine's machine ids and SHA-1 look alike: targets up to a
+		// "--" are all machines, 40 hex or not.
+		if run, j, ok := p.targetRun(i, isEndOfTargets); ok && j < len(p.words) && isEndOfTargets(p.words[j]) {
+			p.words = p.words[j+1:]
+			return targetList{targets: dedupeTargets(append(ts, run...)), ended: true}, nil
+		}
+	}
 	terminator := func(w string) bool {
 		return isEndOfTargets(w) || isBreakGlass(w) || ends != nil && ends(w)
 	}
-	j := i
-	var run []Target
-	for j < len(p.words) && !terminator(p.words[j]) {
-		more, next, _, err := p.targetWord(j)
-		if err != nil {
-			// A malformed tag: or group: right after the targets was
-			// meant as one: say so rather than read it as the reason.
-			if _, _, set := cutSetPrefix(p.words[j]); set && j == i {
-				return targetList{}, p.errorf("%v", err)
-			}
-			break
+	run, j, ok := p.targetRun(i, terminator)
+	if !ok {
+		// A malformed tag: or group: right after the targets was meant
+		// as one: say so rather than read it as the reason.
+		if _, _, set := cutSetPrefix(p.words[j]); set && j == i {
+			_, _, _, err := p.targetWord(j)
+			return targetList{}, p.errorf("%v", err)
 		}
-		run, j = append(run, more...), next
 	}
 	list := targetList{targets: ts}
 	if j < len(p.words) && terminator(p.words[j]) {
@@ -146,6 +149,21 @@ func (p *parser) targets(ends func(string) bool) (targetList, error) {
 	p.words = p.words[i:]
 	list.targets = dedupeTargets(list.targets)
 	return list, nil
+}
+
+// targetRun reads target words from p.words[i] up to a word stop accepts
+// or the end. It returns them, the index where it stopped, and false when
+// it stopped at a word that is not a target.
+func (p *parser) targetRun(i int, stop func(string) bool) ([]Target, int, bool) {
+	var run []Target
+	for i < len(p.words) && !stop(p.words[i]) {
+		more, next, _, err := p.targetWord(i)
+		if err != nil {
+			return run, i, false
+		}
+		run, i = append(run, more...), next
+	}
+	return run, i, true
 }
 
 // targetWord parses p.words[i] as one or more comma-separated targets; a
