@@ -419,7 +419,7 @@ func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 func TestUsageErrorNamesTheUsage(t *testing.T) {
 	_, err := Parse("isolate host1")
 	want := "isolate: a reason is required: say why; it is shown on the card and kept in the audit log\n" +
-		"Usage: /mde isolate <target> [full|selective|unmanaged] [--break-glass] <reason>"
+		"Usage: /mde isolate <targets> [full|selective|unmanaged] [--break-glass] <reason>"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
