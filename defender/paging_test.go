@@ -199,7 +199,7 @@ func TestFindByTagPagesWithTheTagOnEveryPage(t *testing.T) {
 		full = append(full, item(i))
 	}
 	pages := map[string]string{
-		"/api/machines/findbytag?%24top=10000&tag=outbreak&useStartsWithFilter=false":              `{"value":[` + strings.Join(full, ",") + `]}`,
+		"/api/machines/findbytag?%24top=10000&tag=outbreak&useStartsWithFilter=false":               `{"value":[` + strings.Join(full, ",") + `]}`,
 		"/api/machines/findbytag?%24skip=10000&%24top=10000&tag=outbreak&useStartsWithFilter=false": `{"value":[` + item(MaxPageSize) + `,{"id":"` + strings.Repeat("f", 40) + `","machineTags":["outbreak-2"]}]}`,
 	}
 	var reqs []string
