@@ -10,10 +10,18 @@ import (
 	"strings"
 )
 
-// ErrAmbiguousGroup is returned by FindByGroup when a device group name
-// matches several groups only by case: the caller should name the group
-// by its id.
-var ErrAmbiguousGroup = errors.New("defender: the device group name matches several groups")
+// AmbiguousGroupError is FindByGroup's answer to a device group name
+// that several groups bear (differing only by case): the caller should
+// name the group by one of IDs.
+type AmbiguousGroupError struct {
+	Name string
+	IDs  []int64 // the groups' rbacGroupId, ascending
+}
+
+// Error names the groups.
+func (e *AmbiguousGroupError) Error() string {
+	return fmt.Sprintf("defender: device group name %q matches groups %v; name one by its id", truncate(e.Name, 64), e.IDs)
+}
 
 // FindByTag returns the machines that carry the device tag tag: the exact
 // tag, not a prefix. MDE's comparison of tags is not documented; the
@@ -53,8 +61,8 @@ func (s *MachinesService) FindByTag(ctx context.Context, tag string) ([]Machine,
 //   - a name is looked up in the machine list itself (GET /api/machines,
 //     paged, unfiltered): the machines whose rbacGroupName equals it
 //     (exactly, or else ignoring case) are the group, and their
-//     rbacGroupId is its id. Names that match several ids only by case
-//     are refused with ErrAmbiguousGroup.
+//     rbacGroupId is its id. A name that several ids bear is refused with
+//     an *AmbiguousGroupError.
 //
 // A group without machines, or unknown, gives an empty list.
 func (s *MachinesService) FindByGroup(ctx context.Context, group string) ([]Machine, error) {
@@ -94,7 +102,7 @@ func groupMembers(all []Machine, name string) ([]Machine, error) {
 		}
 		if len(ids) > 1 {
 			slices.Sort(ids)
-			return nil, fmt.Errorf("%w: %q names groups %v; name one by its id, as group:%d", ErrAmbiguousGroup, truncate(name, 64), ids, ids[0])
+			return nil, &AmbiguousGroupError{Name: name, IDs: ids}
 		}
 		if len(out) > 0 {
 			return out, nil

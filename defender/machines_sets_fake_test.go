@@ -128,8 +128,9 @@ func TestFindByGroupRefusesANameOfSeveralGroupsAndFindsNoneForAnUnknownOne(t *te
 		defendertest.Machine{ComputerDNSName: "c.contoso.local", RbacGroupName: "Kiosks", RbacGroupID: 3},
 		defendertest.Machine{ComputerDNSName: "d.contoso.local", RbacGroupName: "kiosks", RbacGroupID: 4},
 	))
-	if _, err := c.Machines.FindByGroup(t.Context(), "lab"); !errors.Is(err, defender.ErrAmbiguousGroup) {
-		t.Errorf("group lab: %v, want ErrAmbiguousGroup", err)
+	var amb *defender.AmbiguousGroupError
+	if _, err := c.Machines.FindByGroup(t.Context(), "lab"); !errors.As(err, &amb) || !slices.Equal(amb.IDs, []int64{1, 2}) {
+		t.Errorf("group lab: %v, want an *AmbiguousGroupError naming groups 1 and 2", err)
 	}
 	// An exact name wins over names that differ only by case.
 	if ms, err := c.Machines.FindByGroup(t.Context(), "Kiosks"); err != nil || !slices.Equal(dnsNames(ms), []string{"c.contoso.local"}) {
