@@ -195,10 +195,15 @@ func (b *Bot) resolveOne(ctx context.Context, in interaction, cmd command.Comman
 	return blocks.MachineView{}, false
 }
 
-// resolve returns the machines t names: by id, by DNS name, or by IP (the
-// last reported address, then the addresses seen in the last 15 minutes).
+// resolve returns the machines t names: by id, by DNS name, by IP (the
+// last reported address, then the addresses seen in the last 15 minutes),
+// by device tag, or by device group.
 func (b *Bot) resolve(ctx context.Context, t command.Target) ([]defender.Machine, error) {
 	switch t.Kind {
+	case command.TargetTag:
+		return b.lookups.Machines.FindByTag(ctx, t.Value)
+	case command.TargetGroup:
+		return b.lookups.Machines.FindByGroup(ctx, t.Value)
 	case command.TargetMachineID:
 		m, err := b.lookups.Machines.Get(ctx, defender.MachineID(t.Value))
 		if errors.Is(err, defender.ErrNotFound) {

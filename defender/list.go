@@ -26,6 +26,16 @@ const maxPages = 1000
 // (same scheme and host as the base URL, never seen before); otherwise it
 // keeps paging with $skip.
 func listAll[T any](ctx context.Context, c *Client, fam Family, path, filter string, opts ListOptions) ([]T, error) {
+	var params url.Values
+	if filter != "" {
+		params = url.Values{"$filter": {filter}}
+	}
+	return listAllWith[T](ctx, c, fam, path, params, opts)
+}
+
+// listAllWith is listAll with the query parameters every page carries
+// besides $top and $skip ($filter, or findbytag's tag).
+func listAllWith[T any](ctx context.Context, c *Client, fam Family, path string, params url.Values, opts ListOptions) ([]T, error) {
 	top := opts.PageSize
 	if top <= 0 || top > MaxPageSize {
 		top = MaxPageSize
@@ -42,8 +52,8 @@ func listAll[T any](ctx context.Context, c *Client, fam Family, path, filter str
 			req.path = next
 		} else {
 			q := url.Values{"$top": {strconv.Itoa(top)}}
-			if filter != "" {
-				q.Set("$filter", filter)
+			for k, v := range params {
+				q[k] = v
 			}
 			if len(all) > 0 {
 				q.Set("$skip", strconv.Itoa(len(all)))

@@ -189,3 +189,33 @@ func TestFindByNameSendsEscapedExactAndPrefixFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestFindByTagPagesWithTheTagOnEveryPage(t *testing.T) {
+	item := func(i int) string {
+		return fmt.Sprintf(`{"id":"%040x","machineTags":["Outbreak"]}`, i)
+	}
+	var full []string
+	for i := range MaxPageSize {
+		full = append(full, item(i))
+	}
+	pages := map[string]string{
+		"/api/machines/findbytag?%24top=10000&tag=outbreak&useStartsWithFilter=false":               `{"value":[` + strings.Join(full, ",") + `]}`,
+		"/api/machines/findbytag?%24skip=10000&%24top=10000&tag=outbreak&useStartsWithFilter=false": `{"value":[` + item(MaxPageSize) + `,{"id":"` + strings.Repeat("f", 40) + `","machineTags":["outbreak-2"]}]}`,
+	}
+	var reqs []string
+	c := newTestClient(t, func(r *http.Request) (*http.Response, error) {
+		reqs = append(reqs, r.URL.RequestURI())
+		body, ok := pages[r.URL.RequestURI()]
+		if !ok {
+			return reply(400, `{"error":{"code":"BadRequest","message":"unexpected"}}`, nil), nil
+		}
+		return reply(200, body, nil), nil
+	})
+	ms, err := c.Machines.FindByTag(context.Background(), "outbreak")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != MaxPageSize+1 || len(reqs) != 2 {
+		t.Errorf("%d machines in %d requests %v, want %d in 2 (the other tag left out)", len(ms), len(reqs), reqs, MaxPageSize+1)
+	}
+}

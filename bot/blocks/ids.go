@@ -52,6 +52,10 @@ const (
 	blockDMCard         = "mde_dm_card"
 	blockReviewSummary  = "mde_review_summary"
 	BlockReviewNote     = "mde_review_note_input"
+	blockUnresolved     = "mde_unresolved"          // the intro
+	blockUnresolvedList = "mde_unresolved_"         // + "unknown", "empty" or "groups"
+	blockUnresolvedAmb  = "mde_unresolved_amb_"     // + ambiguous target index
+	blockUnresolvedMore = "mde_unresolved_amb_more" // the ambiguous targets not shown
 )
 
 // CallbackDenyModal is the callback_id of the deny modal; its

@@ -92,9 +92,16 @@ const (
 	TargetMachineID TargetKind = "machine-id" // a 40-hex MDE machine id, lowercased
 	TargetName      TargetKind = "name"       // a DNS or short computer name, case kept
 	TargetIP        TargetKind = "ip"         // an IPv4 or IPv6 address, canonical form
+	// TargetTag is tag:NAME, the machines MDE has with that device tag.
+	TargetTag TargetKind = "tag"
+	// TargetGroup is group:NAME, the machines of that MDE device group;
+	// a NAME of digits may be the group's id (rbacGroupId).
+	TargetGroup TargetKind = "group"
 )
 
-// Target is the machine a command is about, as the user named it.
+// Target is a machine (or, for a tag or group, the machines) a command is
+// about, as the user named it. For a tag or group, Value is the bare NAME
+// (unquoted and unescaped).
 type Target struct {
 	Kind  TargetKind
 	Value string
@@ -122,13 +129,19 @@ type HistoryFilter struct {
 }
 
 // Command is a parsed /mde command. Which fields are set depends on Verb:
-// Target for machine, history and the machine actions; ScanType for scan;
+// Target for machine, history and the machine actions (the first when
+// the command names several, so single-target code keeps working);
+// Targets whenever Target is; ScanType for scan;
 // IsolationType for isolate; Hash and HashType for quarantine, block and
 // unblock; ID for status and cancel; Reason for every action (required)
 // and cancel (optional); Filter for history.
 type Command struct {
-	Verb          Verb
-	Target        Target
+	Verb   Verb
+	Target Target
+	// Targets is every target the command names, in order, duplicates
+	// removed: len 1 for a single target (Targets[0] == Target), more for
+	// an action naming several machines. machine and offboard take one.
+	Targets       []Target
 	ScanType      mde.ScanType
 	IsolationType mde.IsolationType
 	Hash          string
@@ -202,6 +215,9 @@ func Parse(text string) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
+	if cmd.Targets == nil && cmd.Target.Value != "" {
+		cmd.Targets = []Target{cmd.Target}
+	}
 	return cmd, nil
 }
 
@@ -248,12 +264,16 @@ func (p *parser) parse() (Command, error) {
 		p.words = nil // "help me" is still help
 		return c, nil
 	case VerbMachine:
-		if c.Target, err = p.target(); err != nil {
+		list, err := p.targets(nil)
+		if err != nil {
+			return Command{}, err
+		}
+		if c.Target, err = p.single(list); err != nil {
 			return Command{}, err
 		}
 		return c, p.end()
 	case VerbScan:
-		if c.Target, err = p.target(); err != nil {
+		if err := p.actionTargets(&c, typeWord([]string{"quick", "full"})); err != nil {
 			return Command{}, err
 		}
 		opt, err := p.option("a scan type", []string{"quick", "full"}, "quick")
@@ -262,7 +282,7 @@ func (p *parser) parse() (Command, error) {
 		}
 		c.ScanType = scanTypes()[opt]
 	case VerbIsolate:
-		if c.Target, err = p.target(); err != nil {
+		if err := p.actionTargets(&c, typeWord([]string{"full", "selective", "unmanaged"})); err != nil {
 			return Command{}, err
 		}
 		p.breakGlass(&c)
@@ -271,19 +291,30 @@ func (p *parser) parse() (Command, error) {
 			return Command{}, err
 		}
 		c.IsolationType = isolationTypes()[opt]
-	case VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect, VerbOffboard:
-		if c.Target, err = p.target(); err != nil {
+	case VerbUnisolate, VerbRestrict, VerbUnrestrict, VerbCollect:
+		if err := p.actionTargets(&c, nil); err != nil {
+			return Command{}, err
+		}
+	case VerbOffboard:
+		list, err := p.targets(nil)
+		if err != nil {
+			return Command{}, err
+		}
+		if c.Target, err = p.single(list); err != nil {
 			return Command{}, err
 		}
 	case VerbQuarantine:
-		if c.Target, err = p.target(); err != nil {
+		// A SHA-1 and a machine id are both 40 hex: the first 40-hex word
+		// after the first target ends the targets and is the file, unless
+		// "--" ended them first (see quarantineHash).
+		list, err := p.targets(isSHA1Word)
+		if err != nil {
 			return Command{}, err
 		}
-		if c.Hash, c.HashType, err = p.hash(); err != nil {
+		c.Target, c.Targets = list.targets[0], list.targets
+		p.breakGlass(&c)
+		if err := p.quarantineHash(&c, list); err != nil {
 			return Command{}, err
-		}
-		if c.HashType != mde.HashSHA1 {
-			return Command{}, p.errorf("quarantine needs the file's SHA-1 (40 hexadecimal characters); Defender cannot stop and quarantine by SHA-256")
 		}
 	case VerbBlock, VerbUnblock:
 		if c.Hash, c.HashType, err = p.hash(); err != nil {

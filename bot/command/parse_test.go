@@ -31,6 +31,18 @@ type commandCase struct {
 
 func name(v string) Target { return Target{Kind: TargetName, Value: v} }
 
+func tag(v string) Target { return Target{Kind: TargetTag, Value: v} }
+
+func group(v string) Target { return Target{Kind: TargetGroup, Value: v} }
+
+func names(vs ...string) []Target {
+	var ts []Target
+	for _, v := range vs {
+		ts = append(ts, name(v))
+	}
+	return ts
+}
+
 func commandCases() []commandCase {
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	return []commandCase{
@@ -210,6 +222,91 @@ func commandCases() []commandCase {
 		{name: "export refuses a bad duration", text: "export --since soon", errVerb: VerbExport, errMsg: `"soon" is not a duration`},
 		{name: "export suggests a misspelled option", text: "export --fromat csv", errVerb: VerbExport, errMsg: "did you mean --format?"},
 
+		// several targets
+		{name: "isolate takes space-separated targets ended by the isolation type", text: "isolate ws-0042 ws-0043 ws-0044 selective suspected ransomware",
+			want: Command{Verb: VerbIsolate, Target: name("ws-0042"), Targets: names("ws-0042", "ws-0043", "ws-0044"),
+				IsolationType: mde.IsolationSelective, Reason: "suspected ransomware"}},
+		{name: "scan takes space-separated targets ended by the scan type", text: "scan ws-1 10.0.0.9 FULL alert 12",
+			want: Command{Verb: VerbScan, Target: name("ws-1"), Targets: []Target{name("ws-1"), {Kind: TargetIP, Value: "10.0.0.9"}},
+				ScanType: mde.ScanFull, Reason: "alert 12"}},
+		{name: "space-separated targets end at --break-glass", text: "isolate ws-1 ws-2 --break-glass selective C2",
+			want: Command{Verb: VerbIsolate, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), IsolationType: mde.IsolationSelective, BreakGlass: true, Reason: "C2"}},
+		{name: "-- ends the targets and is not part of the reason", text: "collect ws-1 ws-2 -- the reason",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), Reason: "the reason"}},
+		{name: "an em dash ends the targets like --", text: "unisolate ws-1 ws-2 — reimaged",
+			want: Command{Verb: VerbUnisolate, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), Reason: "reimaged"}},
+		{name: "-- after one target only ends it", text: "collect ws-1 -- -- seen twice",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Reason: "-- seen twice"}},
+		{name: "isolate reads its type after --", text: "isolate ws-1 ws-2 -- selective phish",
+			want: Command{Verb: VerbIsolate, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), IsolationType: mde.IsolationSelective, Reason: "phish"}},
+		{name: "a comma list needs no end mark", text: "restrict ws-1,ws-2, ws-3 unknown binary",
+			want: Command{Verb: VerbRestrict, Target: name("ws-1"), Targets: names("ws-1", "ws-2", "ws-3"), Reason: "unknown binary"}},
+		{name: "a comma list may go on with a word starting with a comma", text: "restrict ws-1 ,ws-2 spreading",
+			want: Command{Verb: VerbRestrict, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), Reason: "spreading"}},
+		{name: "a comma list may be followed by more targets and a type word", text: "isolate ws-1,ws-2 ws-3 unmanaged rogue",
+			want: Command{Verb: VerbIsolate, Target: name("ws-1"), Targets: names("ws-1", "ws-2", "ws-3"), IsolationType: mde.IsolationUnmanaged, Reason: "rogue"}},
+		{name: "without a type word, comma or -- only the first word is a target", text: "collect ws-1 ws-2 case 77",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Reason: "ws-2 case 77"}},
+		{name: "a comma later in the reason does not make a list", text: "collect host1 seen on ws-2, ws-3 today",
+			want: Command{Verb: VerbCollect, Target: name("host1"), Reason: "seen on ws-2, ws-3 today"}},
+		{name: "a word that cannot be a target ends the scan for a type word", text: "isolate host1 it's full of malware",
+			want: Command{Verb: VerbIsolate, Target: name("host1"), IsolationType: mde.IsolationFull, Reason: "it's full of malware"}},
+		{name: "a type word as the first word is still a target", text: "scan full quick check",
+			want: Command{Verb: VerbScan, Target: name("full"), ScanType: mde.ScanQuick, Reason: "check"}},
+		{name: "repeated targets are dropped, names case-insensitively", text: "collect ws-1,WS-1,ws-2,ws-1 -- dup",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), Reason: "dup"}},
+		{name: "a target repeated alone leaves one target", text: "collect ws-1,ws-1 dup",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Reason: "dup"}},
+		{name: "tag: names the machines with a tag", text: "isolate tag:vip selective phish",
+			want: Command{Verb: VerbIsolate, Target: tag("vip"), IsolationType: mde.IsolationSelective, Reason: "phish"}},
+		{name: "group: names a device group, in any case", text: "scan GROUP:Workstations full sweep",
+			want: Command{Verb: VerbScan, Target: group("Workstations"), ScanType: mde.ScanFull, Reason: "sweep"}},
+		{name: "a group may be named by its id", text: "scan group:140 quick sweep",
+			want: Command{Verb: VerbScan, Target: group("140"), ScanType: mde.ScanQuick, Reason: "sweep"}},
+		{name: "a quoted tag name may have spaces", text: `collect tag:"Finance Team" case 9`,
+			want: Command{Verb: VerbCollect, Target: tag("Finance Team"), Reason: "case 9"}},
+		{name: "a tag name may be in Slack's curly quotes", text: "collect tag:“Finance Team”,ws-1 case 9",
+			want: Command{Verb: VerbCollect, Target: tag("Finance Team"), Targets: []Target{tag("Finance Team"), name("ws-1")}, Reason: "case 9"}},
+		{name: "a quoted group name may have a comma", text: `collect group:"Lab, 2nd floor" ws-9 -- case 9`,
+			want: Command{Verb: VerbCollect, Target: group("Lab, 2nd floor"), Targets: []Target{group("Lab, 2nd floor"), name("ws-9")}, Reason: "case 9"}},
+		{name: "a tag name is unescaped from Slack's encoding", text: "collect tag:R&amp;D case",
+			want: Command{Verb: VerbCollect, Target: tag("R&D"), Reason: "case"}},
+		{name: "tags, groups and machines mix", text: "isolate tag:vip,group:Servers ws-0042 10.1.2.3 full outbreak",
+			want: Command{Verb: VerbIsolate, Target: tag("vip"), Targets: []Target{tag("vip"), group("Servers"), name("ws-0042"), {Kind: TargetIP, Value: "10.1.2.3"}},
+				IsolationType: mde.IsolationFull, Reason: "outbreak"}},
+		{name: "a tag: later in the reason is not a target", text: "collect ws-1 because tag:vip was set",
+			want: Command{Verb: VerbCollect, Target: name("ws-1"), Reason: "because tag:vip was set"}},
+		{name: "quarantine takes targets ended by the SHA-1", text: "quarantine ws-1 ws-2 " + sha1Hash + " dropper",
+			want: Command{Verb: VerbQuarantine, Target: name("ws-1"), Targets: names("ws-1", "ws-2"), Hash: sha1Hash, HashType: mde.HashSHA1, Reason: "dropper"}},
+		{name: "quarantine takes machine ids in a comma list before the SHA-1", text: "quarantine " + machineID + "," + strings.Repeat("a", 40) + " " + sha1Hash + " dropper",
+			want: Command{Verb: VerbQuarantine, Target: Target{Kind: TargetMachineID, Value: machineID},
+				Targets: []Target{{Kind: TargetMachineID, Value: machineID}, {Kind: TargetMachineID, Value: strings.Repeat("a", 40)}},
+				Hash:    sha1Hash, HashType: mde.HashSHA1, Reason: "dropper"}},
+		{name: "quarantine takes machine ids ended by --", text: "quarantine " + machineID + " " + strings.Repeat("a", 40) + " -- " + sha1Hash + " " + sha1Hash + " dropper",
+			want: Command{Verb: VerbQuarantine, Target: Target{Kind: TargetMachineID, Value: machineID},
+				Targets: []Target{{Kind: TargetMachineID, Value: machineID}, {Kind: TargetMachineID, Value: strings.Repeat("a", 40)}},
+				Hash:    sha1Hash, HashType: mde.HashSHA1, Reason: sha1Hash + " dropper"}},
+		{name: "quarantine takes --break-glass before the SHA-1", text: "quarantine ws-1 --break-glass " + sha1Hash + " dropper",
+			want: Command{Verb: VerbQuarantine, Target: name("ws-1"), Hash: sha1Hash, HashType: mde.HashSHA1, BreakGlass: true, Reason: "dropper"}},
+		{name: "quarantine refuses two 40-hex words after the targets without --", text: "quarantine " + machineID + " " + strings.Repeat("a", 40) + " " + sha1Hash + " dropper",
+			errVerb: VerbQuarantine, errMsg: "are both 40 hexadecimal characters"},
+		{name: "offboard refuses several machines", text: "offboard ws-1,ws-2 decommissioned", errVerb: VerbOffboard, errMsg: "offboard takes one machine at a time, not 2"},
+		{name: "offboard refuses several machines ended by --", text: "offboard ws-1 ws-2 -- decommissioned", errVerb: VerbOffboard, errMsg: "offboard takes one machine at a time, not 2"},
+		{name: "offboard refuses a tag", text: "offboard tag:old decommissioned", errVerb: VerbOffboard, errMsg: "not tag:"},
+		{name: "machine refuses a comma list", text: "machine ws-1,ws-2", errVerb: VerbMachine, errMsg: "machine takes one machine at a time, not 2"},
+		{name: "machine refuses a group", text: "machine group:Servers", errVerb: VerbMachine, errMsg: "not group:"},
+		{name: "a comma list cannot end with its comma", text: "collect ws-1,", errVerb: VerbCollect, errMsg: "a target is required after the comma"},
+		{name: "a bad target after a comma is refused", text: "collect ws-1,<!here> x", errVerb: VerbCollect, errMsg: `"<!here>" is not a valid target`},
+		{name: "an unclosed quote is refused", text: `collect tag:"Finance Team case 9`, errVerb: VerbCollect, errMsg: "the quote after tag: is not closed"},
+		{name: "a malformed tag right after the targets is refused", text: `collect ws-1 tag:"Fin Team case`, errVerb: VerbCollect, errMsg: "is not closed"},
+		{name: "an empty tag name is refused", text: "collect tag: x", errVerb: VerbCollect, errMsg: "tag: needs a name"},
+		{name: "an empty quoted group name is refused", text: `collect group:"" x`, errVerb: VerbCollect, errMsg: "group: needs a name"},
+		{name: "a quote inside an unquoted name is refused", text: `collect tag:a"b x`, errVerb: VerbCollect, errMsg: "quote the whole tag name"},
+		{name: "text after a closing quote is refused", text: `collect tag:"a"b x`, errVerb: VerbCollect, errMsg: "a closing quote must end the tag name"},
+		{name: "an overlong tag name is refused", text: "collect tag:" + strings.Repeat("t", MaxSetName+1) + " x", errVerb: VerbCollect, errMsg: "longer than 200"},
+		{name: "-- alone is not a target", text: "collect -- x", errVerb: VerbCollect, errMsg: "a target is required"},
+		{name: "several targets still need a reason", text: "isolate ws-1 ws-2 selective", errVerb: VerbIsolate, errMsg: "a reason is required"},
+
 		// hostile and malformed input
 		{name: "an unknown verb suggests the closest verb", text: "isolat host1 x", errMsg: `unknown command "isolat" (did you mean "isolate"?)`},
 		{name: "an unknown verb far from any verb gets no suggestion", text: "reboot host1 x", errMsg: `unknown command "reboot"; /mde help`},
@@ -235,6 +332,10 @@ func TestParseCommand(t *testing.T) {
 			if tt.errMsg == "" {
 				if err != nil {
 					t.Fatalf("Parse(%q) error: %v", tt.text, err)
+				}
+				if tt.want.Targets == nil && tt.want.Target.Value != "" {
+					// A single target is also the one element of Targets.
+					tt.want.Targets = []Target{tt.want.Target}
 				}
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("Parse(%q) mismatch (-want +got):\n%s", tt.text, diff)
@@ -270,6 +371,14 @@ func TestCommandStringIsCanonical(t *testing.T) {
 		{"a date-only --to prints as the day it includes", "history --to 2026-11-20", "history --to 2026-11-20"},
 		{"an RFC 3339 time keeps its offset", "history --from 2026-11-01T09:30:00.5+02:00", "history --from 2026-11-01T09:30:00.5+02:00"},
 		{"cancel without a reason prints no reason", "cancel R-1", "cancel R-1"},
+		{"several targets print as one comma list ended by --", "isolate ws-1 ws-2 tag:vip selective x",
+			"isolate ws-1,ws-2,tag:vip -- selective x"},
+		{"a tag or group name with a space or comma is quoted, and escaped", `collect group:“Lab, 2nd” tag:"R&amp;D team" -- x`,
+			`collect group:"Lab, 2nd",tag:"R&amp;D team" -- x`},
+		{"one target prints alone", "collect ws-1 -- case 77", "collect ws-1 case 77"},
+		{"one target keeps -- when its reason holds one", "collect ws-1 -- a -- b", "collect ws-1 -- a -- b"},
+		{"quarantine keeps -- when its reason starts with 40 hex", "quarantine ws-1 -- " + sha1Hash + " " + sha1Hash + " x",
+			"quarantine ws-1 -- " + sha1Hash + " " + sha1Hash + " x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,7 +419,7 @@ func TestEveryVerbHasAUsageLineInTheHelp(t *testing.T) {
 func TestUsageErrorNamesTheUsage(t *testing.T) {
 	_, err := Parse("isolate host1")
 	want := "isolate: a reason is required: say why; it is shown on the card and kept in the audit log\n" +
-		"Usage: /mde isolate <target> [full|selective|unmanaged] [--break-glass] <reason>"
+		"Usage: /mde isolate <targets> [full|selective|unmanaged] [--break-glass] <reason>"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}

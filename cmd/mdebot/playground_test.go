@@ -361,7 +361,7 @@ func TestHelpExamplesNameMachinesThePlaygroundTenantHas(t *testing.T) {
 	for _, line := range helpLine.FindAllStringSubmatch(command.HelpText(), -1) {
 		usage, example := strings.Fields(line[1]), strings.Fields(line[2])
 		for i, word := range usage {
-			if (word == "<target>" || strings.HasPrefix(word, "[target")) && i < len(example) && !strings.HasPrefix(example[i], "-") {
+			if (word == "<target>" || word == "<targets>" || strings.HasPrefix(word, "[target")) && i < len(example) && !strings.HasPrefix(example[i], "-") {
 				checked++
 				if !known[example[i]] {
 					t.Errorf("the example %q names %q, which the playground's tenant lacks", line[2], example[i])

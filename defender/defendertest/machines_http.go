@@ -141,7 +141,11 @@ func (s *Server) handleFindByIP(rep *reply, req *request) {
 	rep.writeOData(http.StatusOK, listBody[machineJSON]{Context: s.machineContext(false), Value: append([]machineJSON{}, found...)})
 }
 
-// handleFindByTag serves GET /api/machines/findbytag?tag=…&useStartsWithFilter=….
+// handleFindByTag serves GET /api/machines/findbytag?tag=…&useStartsWithFilter=…:
+// the machines with the tag (or, with useStartsWithFilter=true, a tag
+// starting with it), compared ignoring case, paged with $top and $skip
+// like the machine list. A missing tag or a useStartsWithFilter that is
+// not a boolean is a 400.
 func (s *Server) handleFindByTag(rep *reply, req *request) {
 	q := req.r.URL.Query()
 	tag := q.Get("tag")
@@ -158,16 +162,21 @@ func (s *Server) handleFindByTag(rep *reply, req *request) {
 		}
 		prefix = b
 	}
+	oq, err := parseODataQuery(req.r.URL.RawQuery, machineSchema)
+	if err != nil {
+		rep.writeODataError(err.Error())
+		return
+	}
 	s.mu.Lock()
-	var found []machineJSON
+	var found []machineView
 	for _, m := range s.machines {
 		for _, t := range m.MachineTags {
 			if strings.EqualFold(t, tag) || prefix && len(t) >= len(tag) && strings.EqualFold(t[:len(tag)], tag) {
-				found = append(found, m.toJSON())
+				found = append(found, machineView{*m})
 				break
 			}
 		}
 	}
 	s.mu.Unlock()
-	rep.writeOData(http.StatusOK, listBody[machineJSON]{Context: s.machineContext(false), Value: append([]machineJSON{}, found...)})
+	writeList(s, rep, req, oq, found, s.machineContext(false), func(v machineView) machineJSON { return v.m.toJSON() })
 }

@@ -221,3 +221,52 @@ func TestATenantWithoutMachinesAnswersTheMachineListWith404(t *testing.T) {
 		t.Errorf("code %q, want ResourceNotFound", code)
 	}
 }
+
+func TestFindingMachinesByTagPagesAndRefusesAsMDEDoes(t *testing.T) {
+	srv := newTestServer(t)
+	tok := accessToken(t, srv)
+	// Every seventh seeded workstation carries "hr".
+	all := machineNames(t, get(t, srv, tok, "/api/machines/findbytag?tag=HR&useStartsWithFilter=false"))
+	if len(all) < 3 {
+		t.Fatalf("tag=HR found %v, want several machines", all)
+	}
+	first := machineNames(t, get(t, srv, tok, "/api/machines/findbytag?tag=hr&useStartsWithFilter=false&$top=2"))
+	rest := machineNames(t, get(t, srv, tok, "/api/machines/findbytag?tag=hr&useStartsWithFilter=false&$top=2&$skip=2"))
+	if diff := cmp.Diff(all, append(first, rest...)); diff != "" || len(first) != 2 {
+		t.Errorf("$top=2 then $skip=2 (-all +pages):\n%s", diff)
+	}
+	tests := []struct {
+		name, query, code string
+	}{
+		{"a missing tag", "useStartsWithFilter=false", "MissingRequiredParameter"},
+		{"an empty tag", "tag=&useStartsWithFilter=false", "MissingRequiredParameter"},
+		{"a non-boolean useStartsWithFilter", "tag=hr&useStartsWithFilter=maybe", "InvalidInput"},
+		{"a $top over the limit", "tag=hr&$top=10001", "ODataError"},
+		{"an unknown $ option", "tag=hr&$stop=1", "ODataError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := get(t, srv, tok, "/api/machines/findbytag?"+tt.query)
+			code, msg := res.errorCode(t)
+			if res.status != http.StatusBadRequest || code != tt.code && !(tt.code == "ODataError" && code == "") {
+				t.Errorf("status %d code %q %q, want 400 %s", res.status, code, msg, tt.code)
+			}
+		})
+	}
+}
+
+func TestANextLinkKeepsTheRequestsOwnParameters(t *testing.T) {
+	srv := newTestServer(t)
+	q, err := parseODataQuery("", machineSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(srv.nextLink("/api/machines/findbytag", url.Values{"tag": {"R&D"}, "useStartsWithFilter": {"false"}, "$top": {"5"}}, q, 10000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"tag": {"R&D"}, "useStartsWithFilter": {"false"}, "$skip": {"10000"}}
+	if diff := cmp.Diff(want, link.Query()); diff != "" {
+		t.Errorf("next link query (-want +got):\n%s", diff)
+	}
+}

@@ -105,9 +105,15 @@ func apply[T record](q odataQuery, items []T) (page []T, nextSkip int) {
 	return matched, 0
 }
 
-// nextLink builds the @odata.nextLink of a list answer.
-func (s *Server) nextLink(path string, q odataQuery, skip int) string {
+// nextLink builds the @odata.nextLink of a list answer: the request's
+// own parameters (findbytag's tag), its $filter and the next $skip.
+func (s *Server) nextLink(path string, params url.Values, q odataQuery, skip int) string {
 	v := url.Values{}
+	for k, vs := range params {
+		if !strings.HasPrefix(k, "$") {
+			v[k] = vs
+		}
+	}
 	if q.rawFilter != "" {
 		v.Set("$filter", q.rawFilter)
 	}
@@ -145,7 +151,7 @@ func writeList[T record, J any](s *Server, rep *reply, req *request, q odataQuer
 		body.Value = append(body.Value, toJSON(it))
 	}
 	if next > 0 {
-		body.NextLink = s.nextLink(req.r.URL.Path, q, next)
+		body.NextLink = s.nextLink(req.r.URL.Path, req.r.URL.Query(), q, next)
 	}
 	rep.writeOData(http.StatusOK, body)
 }

@@ -205,7 +205,7 @@ func TestALongListWithoutTopHasANextLink(t *testing.T) {
 		t.Fatalf("first page: %d items, next skip %d", len(page), next)
 	}
 	srv := newTestServer(t)
-	link := srv.nextLink("/api/machines", q, next)
+	link := srv.nextLink("/api/machines", nil, q, next)
 	if link != srv.URL()+"/api/machines?%24filter=count+ge+0&%24skip=10000" {
 		t.Errorf("nextLink = %q", link)
 	}
