@@ -379,3 +379,76 @@ func TestBulkCrashAfterMarkingAndARestartSendEachMachineOnce(t *testing.T) {
 		return m.TS == card.TS && strings.Contains(shown(m), "5 Succeeded of 5")
 	})
 }
+
+// taggedFleet is the fake's fleet with every online Windows workstation of
+// bulkFleet tagged tag (and one failing, as bulkFleet).
+func taggedFleet(t *testing.T, tag string) ([]defendertest.Machine, []string) {
+	all, names := bulkFleet(t)
+	for i := range all {
+		for _, n := range names {
+			if all[i].ComputerDNSName == n {
+				all[i].MachineTags = append(all[i].MachineTags, tag)
+			}
+		}
+	}
+	return all, names
+}
+
+func TestSlashIsolateOfThirtyMachinesByListAndByTag(t *testing.T) {
+	all, names := taggedFleet(t, "outbreak-7")
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = append(c.mdeOpts, defendertest.WithMachines(all...))
+	})
+	short := make([]string, len(names))
+	for i, n := range names {
+		short[i], _, _ = strings.Cut(n, ".")
+	}
+	// By list: the names end at the isolation type.
+	h.slash(responder, socChannel, "isolate "+strings.Join(short, " ")+" selective suspected ransomware")
+	card := h.card("30 machines")
+	if !strings.Contains(shown(card), "Isolate (Selective)") || !strings.Contains(shown(card), "suspected ransomware") {
+		t.Fatalf("list card:\n%s", shown(card))
+	}
+	h.click(approver1, card, blocks.ActionApprove)
+	h.click(approver2, h.wait("one approval", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "1 of 2")
+	}), blocks.ActionApprove)
+	h.wait("the card's aggregate", func(m slacktest.Message) bool {
+		return m.TS == card.TS && strings.Contains(shown(m), "29 Succeeded") && strings.Contains(shown(m), "1 Failed")
+	})
+	if n := h.mde.CallCount("actions.isolate"); n != 30 {
+		t.Errorf("isolate POSTs = %d, want 30", n)
+	}
+
+	// By tag: a release of the same 30, in one command.
+	h.slash(responder, socChannel, "release tag:outbreak-7 -- contained, releasing")
+	rel := h.card("Release from isolation: 30 machines")
+	h.click(approver1, rel, blocks.ActionApprove)
+	h.click(approver2, h.wait("one approval", func(m slacktest.Message) bool {
+		return m.TS == rel.TS && strings.Contains(shown(m), "1 of 2")
+	}), blocks.ActionApprove)
+	h.wait("the release's aggregate", func(m slacktest.Message) bool {
+		return m.TS == rel.TS && strings.Contains(shown(m), "Succeeded") && strings.Contains(shown(m), "of 30")
+	})
+}
+
+func TestSlashRefusesTheWholeSetWhenOneNameIsUnknown(t *testing.T) {
+	h := newHarness(t)
+	h.slash(responder, socChannel, "isolate ws-0003, ws-0006, ws-9999 full -- lateral movement")
+	h.ephemeral(responder, "ws-9999")
+	page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 10})
+	if err != nil || len(page.Requests) != 0 {
+		t.Errorf("%d requests opened (%v); want none until every name resolves", len(page.Requests), err)
+	}
+	if n := h.mde.CallCount("actions.isolate"); n != 0 {
+		t.Errorf("isolate POSTs = %d, want 0", n)
+	}
+}
+
+func TestSlashRefusesMoreMachinesThanThePolicyAllows(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) { c.policy.MaxMachines = 2 })
+	h.slash(responder, socChannel, "scan ws-0003 ws-0006 ws-0009 quick sweep")
+	h.ephemeral(responder, "policy.max_machines")
+	h.slash(responder, socChannel, "scan tag:finance quick sweep")
+	h.ephemeral(responder, "(policy.max_machines: 2)")
+}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -101,7 +102,18 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		return
 	}
 	var machine blocks.MachineView
-	if kind.TargetsMachine() {
+	switch {
+	case kind.TargetsMachine() && namesASet(cmd):
+		ms, ok := b.resolveSet(ctx, in, cmd)
+		if !ok {
+			return
+		}
+		d.Targets = bulkTargets(ms)
+		if len(ms) == 1 {
+			// A tag or group of one machine: a request on that machine.
+			machine = machineView(ms[0])
+		}
+	case kind.TargetsMachine():
 		m, ok := b.resolveOne(ctx, in, cmd)
 		if !ok {
 			return
@@ -152,6 +164,35 @@ func (b *Bot) open(ctx context.Context, in interaction, d approvals.Draft, machi
 		// and the alert channel hear of it at once.
 		b.alertBreakGlass(ctx, r)
 	}
+}
+
+// namesASet reports whether cmd names a set of machines: several targets,
+// or a tag: or group:.
+func namesASet(cmd command.Command) bool {
+	return len(cmd.Targets) > 1 || cmd.Target.Kind == command.TargetTag || cmd.Target.Kind == command.TargetGroup
+}
+
+// resolveSet finds the machines cmd's targets name. When any is unknown or
+// ambiguous (or names no machine, or more than a request may name), it
+// tells the person every problem at once and returns false: nothing runs
+// until the set is exact.
+func (b *Bot) resolveSet(ctx context.Context, in interaction, cmd command.Command) ([]defender.Machine, bool) {
+	if n, most := len(cmd.Targets), b.o.Approvals.Policy().MaxTargets(); n > most {
+		b.reply(ctx, in, blocks.RenderNotice(fmt.Sprintf(":no_entry_sign: The command names %d targets; a request may act on at most %d machines (policy.max_machines). Split it.", n, most)))
+		return nil, false
+	}
+	ms, err := b.resolveTargets(ctx, cmd.Targets)
+	var ue *UnresolvedError
+	switch {
+	case errors.As(err, &ue):
+		b.log.InfoContext(ctx, "targets do not resolve", "user", in.user, "error", err)
+		b.reply(ctx, in, blocks.RenderUnresolvedTargets(ue.view()))
+		return nil, false
+	case err != nil:
+		b.replyError(ctx, in, err, "targets", len(cmd.Targets))
+		return nil, false
+	}
+	return ms, true
 }
 
 // resolveOne finds the one machine cmd.Target names. When there is none, or
