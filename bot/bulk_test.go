@@ -430,6 +430,12 @@ func TestSlashIsolateOfThirtyMachinesByListAndByTag(t *testing.T) {
 	h.wait("the release's aggregate", func(m slacktest.Message) bool {
 		return m.TS == rel.TS && strings.Contains(shown(m), "Succeeded") && strings.Contains(shown(m), "of 30")
 	})
+	// History: each bulk request is one row, with its machines' outcomes.
+	h.slash(approver1, socChannel, "history --kind isolate")
+	row := h.ephemeral(approver1, "30 machines")
+	if !strings.Contains(shown(row), "29 Succeeded · 1 Failed of 30") {
+		t.Errorf("history row of the bulk isolate:\n%s", shown(row))
+	}
 }
 
 func TestSlashRefusesTheWholeSetWhenOneNameIsUnknown(t *testing.T) {
