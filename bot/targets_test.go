@@ -204,3 +204,26 @@ func blocksTextOf(t *testing.T, ue *UnresolvedError) string {
 	}
 	return string(b)
 }
+
+// BenchmarkResolveThirtyNames resolves a 30-name outbreak list against the
+// fake MDE, whose budget is MDE's (100 calls a minute per API).
+func BenchmarkResolveThirtyNames(b *testing.B) {
+	h := newHarness(b, func(c *harnessConfig) {
+		c.mdeOpts = []defendertest.Option{defendertest.WithProgress(0, 0), defendertest.WithRateLimits(1_000_000, 1_000_000)}
+	})
+	bot := h.detachedBot()
+	var names []string
+	for i := 1; i <= 30; i++ {
+		names = append(names, fmt.Sprintf("ws-%04d", i*3))
+	}
+	c, err := command.Parse("isolate " + strings.Join(names, ",") + " selective outbreak")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ms, err := bot.resolveTargets(b.Context(), c.Targets)
+		if err != nil || len(ms) != 30 {
+			b.Fatalf("%d machines, %v", len(ms), err)
+		}
+	}
+}
