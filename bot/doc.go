@@ -12,7 +12,9 @@
 //     acted, where, how to answer them: interaction.go).
 //   - handle_command.go runs each verb; handle_click.go each button, on a
 //     card or in the App Home (one approve path for both); lookup.go,
-//     history.go and export.go are the reads; home.go the App Home.
+//     history.go and export.go are the reads; home.go the App Home;
+//     targets.go resolves the several machines (names, tag:, group:) one
+//     command names, or lists every target that does not resolve.
 //   - execute.go submits an approved request to MDE; tracker.go follows
 //     its MachineAction to the end; resume.go and recover.go pick up, after
 //     a restart or a lost reply, what was in flight; dryrun.go stands in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/bot/command"
 	"github.com/mdebot/mdebot/defender"
 )
 
@@ -24,7 +25,14 @@ func explain(err error) (msg blocks.Message, ok bool) {
 	}
 	var de *defender.Error
 	var be *defender.BudgetError
+	var ue *UnresolvedError
+	var ag *defender.AmbiguousGroupError
 	switch {
+	case errors.As(err, &ue):
+		return blocks.RenderUnresolvedTargets(ue.view()), true
+	case errors.As(err, &ag):
+		group := command.Target{Kind: command.TargetGroup, Value: ag.Name}.String()
+		return blocks.RenderUnresolvedTargets(blocks.UnresolvedView{Ambiguous: []blocks.AmbiguousTargetView{{Target: group, GroupIDs: ag.IDs}}}), true
 	case errors.Is(err, errForeignAction):
 		return blocks.RenderNotice(":no_entry_sign: This Defender action was not created by mdebot for this request, and mdebot never cancels someone else's action; cancel it in the Defender portal if it must stop."), true
 	case errors.As(err, &be):

@@ -49,6 +49,8 @@ func TestEveryKnownErrorKindHasASentenceForPeople(t *testing.T) {
 		{"illegal", &approvals.Error{Code: approvals.CodeIllegal, State: approvals.StateTimedOut}, "timed out"},
 		{"invalid", &approvals.Error{Code: approvals.CodeInvalid, Msg: "a <b> thing"}, "a &lt;b&gt; thing"},
 		{"group lookup", approvals.ErrGroupLookup, "approver groups"},
+		{"targets that do not resolve", &UnresolvedError{Unknown: []string{"ws-9"}, EmptyTags: []string{"tag:x"}}, "Nothing was requested: 2 targets do not name exactly"},
+		{"a group name of several groups", fmt.Errorf("x: %w", &defender.AmbiguousGroupError{Name: "Lab", IDs: []int64{1, 2}}), "Nothing was requested: 1 target does not"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, ok := explain(tc.err)

@@ -15,7 +15,9 @@
 //
 //   - [Client.Machines] ([MachinesService]): Get by id, FindByName (exact
 //     DNS name, case-insensitive; a short name also matches "name."
-//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days).
+//     prefixes), FindByLastIP, FindByIP (findbyip, within 30 days),
+//     FindByTag (findbytag, exact tag) and FindByGroup (a device group by
+//     rbacGroupId, or by the rbacGroupName of the machine list); List.
 //   - [Client.Actions] ([ActionsService]): Isolate, Unisolate,
 //     RestrictCodeExecution, UnrestrictCodeExecution, RunAntivirusScan,
 //     CollectInvestigationPackage, StopAndQuarantineFile, Offboard and

@@ -386,19 +386,6 @@ func (p *parser) option(what string, names []string, def string) (string, error)
 	return def, nil
 }
 
-// target consumes a required target.
-func (p *parser) target() (Target, error) {
-	w, ok := p.next()
-	if !ok {
-		return Target{}, p.errorf("a target is required: a machine name, an IP address or a machine id")
-	}
-	t, err := parseTarget(w)
-	if err != nil {
-		return Target{}, p.errorf("%v", err)
-	}
-	return t, nil
-}
-
 // parseTarget recognises a machine id, an IP address or a machine name.
 func parseTarget(w string) (Target, error) {
 	// 32 to 40 hex digits are an id (Microsoft's own examples use both

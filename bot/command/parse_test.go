@@ -440,9 +440,10 @@ func TestVerbIsActionMatchesThePolicyKeys(t *testing.T) {
 
 func BenchmarkParseCommand(b *testing.B) {
 	texts := map[string]string{
-		"isolate": "isolate laptop-042.corp.example selective ransomware note found &amp; shares encrypted",
-		"history": "history <@U012ABC|alice> --since 2w --kind release --outcome succeeded",
-		"longest": "collect host1 " + strings.Repeat("word ", (MaxCommandText-14)/5),
+		"isolate":  "isolate laptop-042.corp.example selective ransomware note found &amp; shares encrypted",
+		"history":  "history <@U012ABC|alice> --since 2w --kind release --outcome succeeded",
+		"longest":  "collect host1 " + strings.Repeat("word ", (MaxCommandText-14)/5),
+		"outbreak": "isolate " + strings.Repeat("ws-0042.contoso.local ", 50) + `tag:"Finance Team",group:Servers selective ransomware spreading`,
 	}
 	for name, text := range texts {
 		b.Run(name, func(b *testing.B) {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -98,6 +99,8 @@ type targetList struct {
 //     "isolate ws-1 ws-2 selective reason", "collect ws-1 ws-2 -- reason".
 //   - Otherwise what follows is not a target: only the first word (or
 //     comma list) is, and the rest is the reason, as with one machine.
+//   - quarantine first looks for "--": every target word before it is a
+//     machine, 40 hex or not; without one, its SHA-1 (ends) ends the list.
 //
 // Duplicates are dropped, keeping the first.
 func (p *parser) targets(ends func(string) bool) (targetList, error) {
@@ -118,7 +121,7 @@ func (p *parser) targets(ends func(string) bool) (targetList, error) {
 		}
 		ts, i, comma = append(ts, more...), next, c
 	}
-	if p.verb == VerbQuarantine {
+	if p.verb == VerbQuarantine && slices.ContainsFunc(p.words[i:], isEndOfTargets) {
 		// quarantine's machine ids and SHA-1 look alike: targets up to a
 		// "--" are all machines, 40 hex or not.
 		if run, j, ok := p.targetRun(i, isEndOfTargets); ok && j < len(p.words) && isEndOfTargets(p.words[j]) {
@@ -129,7 +132,15 @@ func (p *parser) targets(ends func(string) bool) (targetList, error) {
 	terminator := func(w string) bool {
 		return isEndOfTargets(w) || isBreakGlass(w) || ends != nil && ends(w)
 	}
-	run, j, ok := p.targetRun(i, terminator)
+	// Only a terminator can make the words after the first targets; when
+	// there is none, they need not be parsed.
+	run, j, ok := []Target(nil), i, true
+	if slices.ContainsFunc(p.words[i:], terminator) {
+		run, j, ok = p.targetRun(i, terminator)
+	} else if i < len(p.words) {
+		_, _, _, err := p.targetWord(i)
+		ok = err == nil
+	}
 	if !ok {
 		// A malformed tag: or group: right after the targets was meant
 		// as one: say so rather than read it as the reason.
