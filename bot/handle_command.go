@@ -182,13 +182,8 @@ func (b *Bot) resolveSet(ctx context.Context, in interaction, cmd command.Comman
 		return nil, false
 	}
 	ms, err := b.resolveTargets(ctx, cmd.Targets)
-	var ue *UnresolvedError
-	switch {
-	case errors.As(err, &ue):
-		b.log.InfoContext(ctx, "targets do not resolve", "user", in.user, "error", err)
-		b.reply(ctx, in, blocks.RenderUnresolvedTargets(ue.view()))
-		return nil, false
-	case err != nil:
+	if err != nil {
+		// An *UnresolvedError lists every target that did not resolve.
 		b.replyError(ctx, in, err, "targets", len(cmd.Targets))
 		return nil, false
 	}
