@@ -2,7 +2,9 @@ package command
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -24,6 +26,11 @@ func FuzzParseCommand(f *testing.F) {
 			return
 		}
 		printed := c.String()
+		if utf8.RuneCountInString(printed) > MaxCommandText && strings.ContainsAny(text, "<>") {
+			// Raw < and > (a mention, say) print escaped, as Slack sends
+			// them: a command near the limit then prints over it.
+			return
+		}
 		again, err := Parse(printed)
 		if err != nil {
 			t.Fatalf("Parse(%q) = %+v, whose String() %q does not parse: %v", text, c, printed, err)
