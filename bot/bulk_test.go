@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -457,4 +458,26 @@ func TestSlashRefusesMoreMachinesThanThePolicyAllows(t *testing.T) {
 	h.ephemeral(responder, "policy.max_machines")
 	h.slash(responder, socChannel, "scan tag:finance quick sweep")
 	h.ephemeral(responder, "(policy.max_machines: 2)")
+}
+
+func TestABulkCardThatCannotListEveryMachinePostsTheWholeListInItsThread(t *testing.T) {
+	var ms []defendertest.Machine
+	var names []string
+	for i := range 200 {
+		names = append(names, fmt.Sprintf("kiosk-%03d.contoso.local", i))
+		ms = append(ms, defendertest.Machine{ComputerDNSName: names[i]})
+	}
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = []defendertest.Option{defendertest.WithMachines(ms...), defendertest.WithProgress(0, 0), defendertest.WithRateLimits(0, 0)}
+		c.policy.MaxMachines = 200
+	})
+	h.openBulk(approvals.KindIsolate, h.fleetMachines(names), "kiosk worm")
+	card := h.card("200 machines")
+	if !strings.Contains(shown(card), "more machines: the thread") {
+		t.Fatalf("the card does not say it lists only some machines:\n%.2000s", shown(card))
+	}
+	list := h.reply(card, "Isolate (Full) "+"R-")
+	if !strings.Contains(shown(list), "kiosk-199.contoso.local") || !strings.Contains(shown(list), "kiosk-000.contoso.local") {
+		t.Errorf("the thread's list lacks machines:\n%.3000s", shown(list))
+	}
 }

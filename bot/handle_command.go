@@ -151,6 +151,9 @@ func (b *Bot) open(ctx context.Context, in interaction, d approvals.Draft, machi
 	if err != nil {
 		log.ErrorContext(ctx, "card failed; the outbox posts it late", "error", err)
 		b.owePostCard(ctx, r)
+	} else if v := requestView(r, machine); blocks.TargetsLeftOff(v, b.now()) > 0 {
+		// The card lists what fits; the thread gets the whole list.
+		b.enqueue(ctx, delivery(kindReply, postLane(r.Channel), "", r.ID, payload{}.withMessage(blocks.RenderBulkStatus(v, b.now())), b.now()))
 	}
 	b.republishHomes(ctx, r)
 	if res.Executable {

@@ -131,10 +131,21 @@ func renderTargetBlocks(r RequestView, now time.Time) []slack.Block {
 			slack.SectionBlockOptionBlockID(fmt.Sprintf("%s%d", blockCardTargetsPrefix, i))))
 	}
 	if left > 0 {
-		more := fmt.Sprintf("_and %d more machines: %s lists every one._", left, RenderCode("/mde status "+r.ID, 60))
+		more := fmt.Sprintf("_and %d more machines: the thread and %s list every one._", left, RenderCode("/mde status "+r.ID, 60))
 		out = append(out, slack.NewContextBlock(blockCardTargetsMore, renderMrkdwn(more, slackMaxContextText)))
 	}
 	return out
+}
+
+// TargetsLeftOff is how many of r's machines its card cannot list (0 when
+// it lists them all).
+func TargetsLeftOff(r RequestView, now time.Time) int {
+	lines := make([]string, len(r.Targets))
+	for i, t := range r.Targets {
+		lines[i] = renderTargetLine(t, now)
+	}
+	_, left := renderLineSections(lines, renderMaxTargetSections)
+	return left
 }
 
 // renderBulkStatus is a bulk request's status line once approved: the
