@@ -24,7 +24,12 @@ const (
 // Options are the bot's dependencies; cmd/mdebot wires them.
 type Options struct {
 	Slack         *slack.Client      // Web API client with the bot token (xoxb-)
-	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-)
+	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-); unused with Inbox
+	// Inbox, when set, is where the bot takes its envelopes from instead
+	// of a socket of its own: replicas sharing an etcd store each relay
+	// their connection's envelopes into it (Relay), and the leader's Bot
+	// handles them.
+	Inbox Inbox
 	Approvals     *approvals.Service // the approval workflow
 	History       approvals.History  // history queries for /mde history
 	Defender      *defender.Client   // the MDE API
@@ -111,8 +116,8 @@ func New(o Options) (*Bot, error) {
 	switch {
 	case o.Slack == nil:
 		return nil, errors.New("bot: Options.Slack is required")
-	case o.Socket == nil:
-		return nil, errors.New("bot: Options.Socket is required")
+	case o.Socket == nil && o.Inbox == nil:
+		return nil, errors.New("bot: Options.Socket or Options.Inbox is required")
 	case o.Approvals == nil:
 		return nil, errors.New("bot: Options.Approvals is required")
 	case o.History == nil:
@@ -201,6 +206,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runApprovalDMs(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	wg.Go(func() { b.out.run(ctx) })
+	if b.o.Inbox != nil {
+		return b.serveInbox(ctx)
+	}
 	loop := &socketLoop{
 		client: b.o.Socket,
 		log:    b.log,

@@ -90,6 +90,9 @@ type harnessConfig struct {
 	alertChannel string
 	// escalation is Options.Escalation.
 	escalation string
+	// inbox, when set, is Options.Inbox: the bot has no socket, and the
+	// test starts the replicas' relays.
+	inbox Inbox
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -192,9 +195,14 @@ func (h *harness) start() {
 	if cfg.slackHTTP != nil {
 		slackOpts = append(slackOpts, slack.OptionHTTPClient(cfg.slackHTTP))
 	}
+	socket := socketmode.New(api)
+	if cfg.inbox != nil {
+		socket = nil
+	}
 	b, err := New(Options{
 		Slack:         slack.New(slacktest.BotToken, slackOpts...),
-		Socket:        socketmode.New(api),
+		Socket:        socket,
+		Inbox:         cfg.inbox,
 		Approvals:     h.svc,
 		History:       h.db,
 		Defender:      h.def,
@@ -225,6 +233,9 @@ func (h *harness) start() {
 	h.runs++
 	n := h.runs
 	h.mu.Unlock()
+	if cfg.inbox != nil {
+		return // no socket of its own: the test's relays connect
+	}
 	wctx, wcancel := context.WithTimeout(context.Background(), harnessWait)
 	defer wcancel()
 	if err := h.slack.WaitConnected(wctx, n); err != nil {
