@@ -69,7 +69,9 @@ func (h *harness) relay(inbox Inbox, n int) {
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(h.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Relay(ctx, RelayOptions{Socket: socketmode.New(api), Inbox: inbox, Logger: h.logger()}) }()
+	go func() {
+		done <- Relay(ctx, RelayOptions{Socket: socketmode.New(api), Inbox: inbox, Logger: h.logger()})
+	}()
 	h.t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
