@@ -23,13 +23,8 @@ const (
 
 // Options are the bot's dependencies; cmd/mdebot wires them.
 type Options struct {
-	Slack  *slack.Client      // Web API client with the bot token (xoxb-)
-	Socket *socketmode.Client // Socket Mode client with the app-level token (xapp-); unused with Inbox
-	// Inbox, when set, is where the bot takes its envelopes from instead
-	// of a socket of its own: replicas sharing an etcd store each relay
-	// their connection's envelopes into it (Relay), and the leader's Bot
-	// handles them.
-	Inbox         Inbox
+	Slack         *slack.Client      // Web API client with the bot token (xoxb-)
+	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-); unused with Inbox
 	Approvals     *approvals.Service // the approval workflow
 	History       approvals.History  // history queries for /mde history
 	Defender      *defender.Client   // the MDE API
@@ -79,6 +74,11 @@ type Options struct {
 	// decide a request nobody decided within the policy's EscalateAfter
 	// (slack.escalation); "" never escalates.
 	Escalation string
+	// Inbox, when set, is where the bot takes its envelopes from instead
+	// of a socket of its own: replicas sharing an etcd store each relay
+	// their connection's envelopes into it (Relay), and the leader's Bot
+	// handles them.
+	Inbox Inbox
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
