@@ -79,6 +79,11 @@ type Options struct {
 	// their connection's envelopes into it (Relay), and the leader's Bot
 	// handles them.
 	Inbox Inbox
+	// StillLeads, when set, is asked right before every submission to MDE
+	// (etcdstore.Store.StillLeads): an error means this replica's term
+	// ended, so nothing is sent; the request stays as stored (submitting)
+	// for the next leader's recovery.
+	StillLeads func(ctx context.Context) error
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.

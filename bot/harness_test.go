@@ -93,6 +93,8 @@ type harnessConfig struct {
 	// inbox, when set, is Options.Inbox: the bot has no socket, and the
 	// test starts the replicas' relays.
 	inbox Inbox
+	// stillLeads is Options.StillLeads.
+	stillLeads func(context.Context) error
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -220,6 +222,7 @@ func (h *harness) start() {
 		LookupBudgetWait: cfg.lookupWait,
 		AlertChannel:     cfg.alertChannel,
 		Escalation:       cfg.escalation,
+		StillLeads:       cfg.stillLeads,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -2,14 +2,17 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/slacktest"
 )
@@ -161,5 +164,30 @@ func TestTheEnvelopeKeyIsTheSameOnEveryDeliveryOfAPayload(t *testing.T) {
 				t.Errorf("envelopeKey = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestAReplicaThatNoLongerLeadsSendsNothingToMDE(t *testing.T) {
+	var deposed atomic.Bool
+	h := newHarness(t, func(c *harnessConfig) {
+		c.stillLeads = func(context.Context) error {
+			if deposed.Load() {
+				return errors.New("etcdstore: this replica no longer leads")
+			}
+			return nil
+		}
+	})
+	h.slash(responder, socChannel, "isolate ws-0042 beaconing to a known C2")
+	card := h.card("awaiting approval")
+	deposed.Store(true) // the term ends between the approval and the POST
+	h.click(approver1, card, blocks.ActionApprove)
+	h.until("the refused submission's log line", func() bool {
+		return strings.Contains(h.logs.String(), "not sent to MDE: this replica may no longer lead")
+	})
+	if n := h.mde.CallCount("actions.isolate"); n != 0 {
+		t.Errorf("isolate POSTs by a replica whose term ended = %d, want 0", n)
+	}
+	if r := h.only(); r.State != approvals.StateApproved || r.Submitting.IsZero() {
+		t.Errorf("request %s, submitting %v; want approved with its submitting step stored (for the next leader's recovery)", r.State, r.Submitting)
 	}
 }

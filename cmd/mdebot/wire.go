@@ -99,11 +99,12 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	}
 	observer := ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")})
 	var inbox bot.Inbox
+	var stillLeads func(context.Context) error
 	if es, ok := db.(*etcdstore.Store); ok {
 		// Every replica holds its own Socket Mode connection and relays
 		// what Slack gives it into the store, standing by or leading; the
 		// leader's bot handles it.
-		inbox = es
+		inbox, stillLeads = es, es.StillLeads
 		var stopRelay context.CancelCauseFunc
 		ctx, stopRelay = context.WithCancelCause(ctx)
 		relayed := make(chan error, 1)
@@ -158,6 +159,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Slack:         api,
 		Socket:        socket,
 		Inbox:         inbox,
+		StillLeads:    stillLeads,
 		Approvals:     svc,
 		History:       db,
 		Defender:      mde,

@@ -133,3 +133,12 @@ func (s *Store) ObserveLeaders(ctx context.Context, changed func(leader string, 
 	}
 	return nil
 }
+
+// StillLeads returns ErrDeposed unless the term s's writes are fenced by
+// is still etcd's current one, read now (a linearizable read); nil also
+// when s does not lead (no term to check). It is meant right before an
+// action that no store transaction can fence: the MDE POST, so that a
+// leader paused past its lease and resumed does not send one.
+func (s *Store) StillLeads(ctx context.Context) error {
+	return s.deposed(ctx)
+}
