@@ -132,6 +132,8 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 
+	start := time.Now()
+	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(start).Seconds(), what) }
 	a := w.replica("a")
 	leading(t, w, a)
 	b, c := w.replica("b"), w.replica("c")
@@ -151,6 +153,7 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 		_, err = w.slack.WaitAck(ctx, env.ID)
 		return err
 	})
+	phase("50 commands acked")
 	b.signal(syscall.SIGKILL)
 	b.wait(ctx)
 	b2 := w.replica("b2")
@@ -161,6 +164,7 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 		return isCard(m) && strings.Contains(m.Text, "awaiting approval")
 	})
 
+	phase("50 cards posted")
 	// After the POST: every card is approved at once; the leader dies as
 	// soon as the first requests were submitted.
 	var killedAt []time.Duration
@@ -192,6 +196,7 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 	w.waitCount(ctx, "Submitted replies before the first kill", 5, func(m slacktest.Message) bool {
 		return m.ThreadTS != "" && strings.Contains(m.Text, "Submitted to Defender")
 	})
+	phase("first Submitted replies; killing the leader")
 	killed := time.Now()
 	a.signal(syscall.SIGKILL)
 	a.wait(ctx)
@@ -207,6 +212,7 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 	w.waitCount(ctx, "Submitted replies", haRequests, func(m slacktest.Message) bool {
 		return m.ThreadTS != "" && strings.Contains(m.Text, "Submitted to Defender")
 	})
+	phase("50 Submitted replies; killing the leader")
 	killed = time.Now()
 	second.signal(syscall.SIGKILL)
 	second.wait(ctx)
@@ -219,6 +225,7 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 	nextLeader(t, ctx, rest...)
 	killedAt = append(killedAt, time.Since(killed))
 
+	phase("a new leader")
 	for _, act := range w.mde.Actions() {
 		if err := w.mde.SetStatus(act.ID, "Succeeded"); err != nil {
 			t.Fatal(err)
@@ -227,10 +234,12 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 	w.waitCount(ctx, "succeeded cards", haRequests, func(m slacktest.Message) bool {
 		return isCard(m) && strings.Contains(m.Text, ": succeeded")
 	})
+	phase("50 cards succeeded")
 	w.waitCount(ctx, "Succeeded replies", haRequests, func(m slacktest.Message) bool {
 		return m.ThreadTS != "" && strings.Contains(m.Text, "Defender: Succeeded")
 	})
 
+	phase("50 Succeeded replies")
 	t.Logf("failover after each leader kill (lease 3s): %v; envelopes re-delivered: %d", killedAt, w.slack.Redeliveries())
 	for i, d := range killedAt {
 		if d > 10*time.Second {
