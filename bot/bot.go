@@ -179,7 +179,8 @@ func New(o Options) (*Bot, error) {
 	return b, nil
 }
 
-// Run connects over Socket Mode and serves until ctx ends (returning nil)
+// Run connects over Socket Mode (or, with Options.Inbox, takes the
+// envelopes the replicas relay) and serves until ctx ends (returning nil)
 // or Slack refuses the app token (returning an error wrapping
 // ErrInvalidAuth). It also runs the MDE tracker and the expiry sweeper, and
 // on start resumes every in-flight action from the store.
