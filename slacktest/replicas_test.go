@@ -35,15 +35,19 @@ func (c *countingBot) events() []socketmode.Event {
 
 func TestEnvelopesAreSpreadOverEveryOpenConnection(t *testing.T) {
 	s := newTestServer(t)
-	var replicas [3]countingBot
-	for i := range replicas {
+	var replicas [4]countingBot
+	for i := range 3 {
 		connectedBot(t, s, replicas[i].handle(true))
 	}
-	if n := s.SocketCount(); n != 3 {
-		t.Fatalf("%d sockets open, want 3", n)
+	fourth := startBot(t, s, AppToken, replicas[3].handle(true))
+	if hello := fourth.waitEvent(t, socketmode.EventTypeHello); hello.Request.NumConnections != 4 {
+		t.Errorf("the fourth connection's hello says num_connections %d, want 4", hello.Request.NumConnections)
+	}
+	if n := s.SocketCount(); n != 4 {
+		t.Fatalf("%d sockets open, want 4", n)
 	}
 	ctx := testContext(t)
-	for range 9 {
+	for range 12 {
 		env, err := s.SlashCommand(ctx, alice.ID, ops.ID, "/mde", "scan")
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +58,7 @@ func TestEnvelopesAreSpreadOverEveryOpenConnection(t *testing.T) {
 	}
 	for i := range replicas {
 		if n := len(replicas[i].events()); n != 3 {
-			t.Errorf("connection %d got %d envelopes, want 3 of the 9", i, n)
+			t.Errorf("connection %d got %d envelopes, want 3 of the 12", i, n)
 		}
 	}
 }

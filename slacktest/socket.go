@@ -483,9 +483,12 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 }
 
 func (s *Server) helloFrame() []byte {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
 	data, _ := json.Marshal(map[string]any{
 		"type":            "hello",
-		"num_connections": 1,
+		"num_connections": n,
 		"debug_info": map[string]any{
 			"host":                        "applink-fake",
 			"build_number":                1,
