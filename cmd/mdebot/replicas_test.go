@@ -117,7 +117,9 @@ func TestThreeReplicasServeFiftyRequestsThroughKillsAtEachStep(t *testing.T) {
 		chans = append(chans, slacktest.Channel{ID: haChannel(i), Name: fmt.Sprintf("ha-%d", i)})
 		ids = append(ids, haChannel(i))
 	}
-	w := newWorld(t, spec{etcd: true,
+	// One approver: each request's card and its approver's DM copy are
+	// edited at every step, and chat.update allows 50 a minute.
+	w := newWorld(t, spec{etcd: true, approvers: []string{bob},
 		mde:   []defendertest.Option{manual, defendertest.WithMachines(haMachines()...)},
 		slack: []slacktest.Option{slacktest.WithRedelivery(time.Second), slacktest.WithChannels(chans...)}})
 	// A lease of 3 s: three replicas, etcd and the fakes share two busy
