@@ -96,11 +96,11 @@ func envelopeKey(req *socketmode.Request) string {
 	_ = json.Unmarshal(req.Payload, &p)
 	switch {
 	case p.EventID != "":
-		return req.Type + ":event:" + p.EventID
+		return req.Type + "/event_id=" + p.EventID
 	case p.TriggerID != "":
-		return req.Type + ":trigger:" + p.TriggerID
+		return req.Type + "/trigger_id=" + p.TriggerID
 	}
-	return req.Type + ":envelope:" + req.EnvelopeID
+	return req.Type + "/envelope_id=" + req.EnvelopeID
 }
 
 // eventOf decodes an envelope as slack-go's socketmode client does, into

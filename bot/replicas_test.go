@@ -153,10 +153,10 @@ func TestTheEnvelopeKeyIsTheSameOnEveryDeliveryOfAPayload(t *testing.T) {
 		req  socketmode.Request
 		want string
 	}{
-		{"a command by its trigger", socketmode.Request{Type: "slash_commands", EnvelopeID: "e1", Payload: []byte(`{"trigger_id":"1.2.abc","text":"scan x"}`)}, "slash_commands:trigger:1.2.abc"},
-		{"a click by its trigger", socketmode.Request{Type: "interactive", EnvelopeID: "e2", RetryAttempt: 1, Payload: []byte(`{"type":"block_actions","trigger_id":"9.9.z"}`)}, "interactive:trigger:9.9.z"},
-		{"an event by its event id", socketmode.Request{Type: "events_api", EnvelopeID: "e3", Payload: []byte(`{"event_id":"Ev42","event":{"type":"app_home_opened"}}`)}, "events_api:event:Ev42"},
-		{"anything else by its envelope", socketmode.Request{Type: "interactive", EnvelopeID: "e4", Payload: []byte(`{}`)}, "interactive:envelope:e4"},
+		{"a command by its trigger", socketmode.Request{Type: "slash_commands", EnvelopeID: "e1", Payload: []byte(`{"trigger_id":"1.2.abc","text":"scan x"}`)}, "slash_commands/trigger_id=1.2.abc"},
+		{"a click by its trigger", socketmode.Request{Type: "interactive", EnvelopeID: "e2", RetryAttempt: 1, Payload: []byte(`{"type":"block_actions","trigger_id":"9.9.z"}`)}, "interactive/trigger_id=9.9.z"},
+		{"an event by its event id", socketmode.Request{Type: "events_api", EnvelopeID: "e3", Payload: []byte(`{"event_id":"Ev42","event":{"type":"app_home_opened"}}`)}, "events_api/event_id=Ev42"},
+		{"anything else by its envelope", socketmode.Request{Type: "interactive", EnvelopeID: "e4", Payload: []byte(`{}`)}, "interactive/envelope_id=e4"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

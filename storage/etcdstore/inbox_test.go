@@ -57,7 +57,7 @@ func TestAnEnvelopeClaimedByThreeReplicasIsHandledOnce(t *testing.T) {
 	for i := range 20 {
 		for _, r := range replicas {
 			wg.Go(func() {
-				claimed, err := r.ClaimEnvelope(ctx, fmt.Sprintf("slash_commands:trigger-%d", i), []byte(fmt.Sprintf("envelope %d", i)))
+				claimed, err := r.ClaimEnvelope(ctx, fmt.Sprintf("slash_commands/trigger_id=%d", i), []byte(fmt.Sprintf("envelope %d", i)))
 				if err != nil {
 					t.Error(err)
 				}
@@ -91,7 +91,7 @@ func TestAnEnvelopeClaimedByThreeReplicasIsHandledOnce(t *testing.T) {
 		d()
 	}
 	c.mu.Unlock()
-	if _, err := replicas[0].ClaimEnvelope(ctx, "events_api:Ev1", []byte("late")); err != nil {
+	if _, err := replicas[0].ClaimEnvelope(ctx, "events_api/event_id=Ev1", []byte("late")); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.wait(t, ctx, 21); got[20] != "late" {
@@ -111,7 +111,7 @@ func TestAnEnvelopeClaimedByThreeReplicasIsHandledOnce(t *testing.T) {
 		t.Errorf("the next leader got %q, want only the envelope left undone", got)
 	}
 	// And a re-delivery of a handled envelope is still refused.
-	if claimed, err := replicas[2].ClaimEnvelope(ctx, "slash_commands:trigger-3", []byte("again")); err != nil || claimed {
+	if claimed, err := replicas[2].ClaimEnvelope(ctx, "slash_commands/trigger_id=3", []byte("again")); err != nil || claimed {
 		t.Errorf("re-claim of a handled envelope: claimed %v, %v", claimed, err)
 	}
 }
@@ -124,7 +124,7 @@ func BenchmarkClaimEnvelope(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, err := s.ClaimEnvelope(b.Context(), fmt.Sprintf("slash_commands:trigger:%d", i), env); err != nil {
+		if _, err := s.ClaimEnvelope(b.Context(), fmt.Sprintf("slash_commands/trigger_id=%d", i), env); err != nil {
 			b.Fatal(err)
 		}
 	}
