@@ -24,7 +24,7 @@ const (
 // Options are the bot's dependencies; cmd/mdebot wires them.
 type Options struct {
 	Slack         *slack.Client      // Web API client with the bot token (xoxb-)
-	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-)
+	Socket        *socketmode.Client // Socket Mode client with the app-level token (xapp-); unused with Inbox
 	Approvals     *approvals.Service // the approval workflow
 	History       approvals.History  // history queries for /mde history
 	Defender      *defender.Client   // the MDE API
@@ -74,6 +74,16 @@ type Options struct {
 	// decide a request nobody decided within the policy's EscalateAfter
 	// (slack.escalation); "" never escalates.
 	Escalation string
+	// Inbox, when set, is where the bot takes its envelopes from instead
+	// of a socket of its own: replicas sharing an etcd store each relay
+	// their connection's envelopes into it (Relay), and the leader's Bot
+	// handles them.
+	Inbox Inbox
+	// StillLeads, when set, is asked right before every submission to MDE
+	// (etcdstore.Store.StillLeads): an error means this replica's term
+	// ended, so nothing is sent; the request stays as stored (submitting)
+	// for the next leader's recovery.
+	StillLeads func(ctx context.Context) error
 }
 
 // Bot serves /mde over Socket Mode. Create it with New and start it with Run.
@@ -118,8 +128,8 @@ func New(o Options) (*Bot, error) {
 	switch {
 	case o.Slack == nil:
 		return nil, errors.New("bot: Options.Slack is required")
-	case o.Socket == nil:
-		return nil, errors.New("bot: Options.Socket is required")
+	case o.Socket == nil && o.Inbox == nil:
+		return nil, errors.New("bot: Options.Socket or Options.Inbox is required")
 	case o.Approvals == nil:
 		return nil, errors.New("bot: Options.Approvals is required")
 	case o.History == nil:
@@ -176,7 +186,8 @@ func New(o Options) (*Bot, error) {
 	return b, nil
 }
 
-// Run connects over Socket Mode and serves until ctx ends (returning nil)
+// Run connects over Socket Mode (or, with Options.Inbox, takes the
+// envelopes the replicas relay) and serves until ctx ends (returning nil)
 // or Slack refuses the app token (returning an error wrapping
 // ErrInvalidAuth). It also runs the MDE tracker and the expiry sweeper, and
 // on start resumes every in-flight action from the store.
@@ -209,6 +220,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.runBulks(ctx) })
 	wg.Go(func() { b.runHomes(ctx) })
 	wg.Go(func() { b.out.run(ctx) })
+	if b.o.Inbox != nil {
+		return b.serveInbox(ctx)
+	}
 	loop := &socketLoop{
 		client: b.o.Socket,
 		log:    b.log,

@@ -235,6 +235,10 @@ func (b *Bot) sendTargets(ctx context.Context, r *approvals.Request, machines []
 // when someone else did.
 func (b *Bot) sendTarget(ctx context.Context, r *approvals.Request, m mde.MachineID) (approvals.TargetResult, bool) {
 	log := b.log.With("request", r.ID, "machine", m)
+	if !b.stillLeads(ctx, r) {
+		// Marked as being sent: the next leader's recovery looks it up.
+		return approvals.TargetResult{}, false
+	}
 	sub, err := b.submitTo(ctx, r, m)
 	if err != nil {
 		if errors.Is(err, defender.ErrOutcomeUnknown) || ctx.Err() != nil {

@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -479,5 +482,35 @@ func TestABulkCardThatCannotListEveryMachinePostsTheWholeListInItsThread(t *test
 	list := h.reply(card, "Isolate (Full) "+"R-")
 	if !strings.Contains(shown(list), "kiosk-199.contoso.local") || !strings.Contains(shown(list), "kiosk-000.contoso.local") {
 		t.Errorf("the thread's list lacks machines:\n%.3000s", shown(list))
+	}
+}
+
+func TestABulkReplicaThatNoLongerLeadsSendsNothingToMDE(t *testing.T) {
+	all, names := bulkFleet(t)
+	var deposed atomic.Bool
+	h := newHarness(t, manualFleet(all), func(c *harnessConfig) {
+		c.stillLeads = func(context.Context) error {
+			if deposed.Load() {
+				return errors.New("etcdstore: this replica no longer leads")
+			}
+			return nil
+		}
+	})
+	h.openBulk(approvals.KindIsolate, h.fleetMachines(names[:4]), "outbreak")
+	card := h.card("4 machines")
+	deposed.Store(true) // the term ends between the approval and the POSTs
+	h.click(approver1, card, blocks.ActionApprove)
+	h.until("the refused submissions' log lines", func() bool {
+		return strings.Count(h.logs.String(), "not sent to MDE: this replica may no longer lead") >= 4
+	})
+	if n := h.mde.CallCount("actions.isolate"); n != 0 {
+		t.Errorf("isolate POSTs by a replica whose term ended = %d, want 0", n)
+	}
+	page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Requests) != 1 {
+		t.Fatal(err)
+	}
+	if r := page.Requests[0]; r.State != approvals.StateApproved || len(unsureTargets(r)) != 4 {
+		t.Errorf("request %s with %d machines marked as being sent; want approved, all 4 left to the next leader's recovery", r.State, len(unsureTargets(r)))
 	}
 }

@@ -8,6 +8,9 @@
 //   - bot/command parses /mde text into a typed Command (pure, fuzzed);
 //     bot/blocks renders view models into Block Kit (pure, golden files).
 //   - socket.go is the Socket Mode loop (ack first, bounded workers);
+//     replicas.go lets replicas sharing etcd each hold a connection
+//     (Relay claims every envelope in the store's inbox before acking it)
+//     while the leader's Bot handles the inbox (Options.Inbox);
 //     dispatch.go routes an envelope to a handler with an interaction (who
 //     acted, where, how to answer them: interaction.go).
 //   - handle_command.go runs each verb; handle_click.go each button, on a

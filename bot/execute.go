@@ -101,6 +101,9 @@ func (b *Bot) execute(ctx context.Context, r *approvals.Request) {
 		return
 	}
 	r = res.Request
+	if !b.stillLeads(ctx, r) {
+		return
+	}
 	sub, err := b.submit(ctx, r)
 	if err != nil {
 		if errors.Is(err, defender.ErrOutcomeUnknown) || ctx.Err() != nil {
@@ -233,6 +236,9 @@ func (b *Bot) cancelFound(ctx context.Context, r *approvals.Request, a defender.
 // executeIndicator blocks or unblocks r's file hash: no machine action to
 // track, so the request ends at once.
 func (b *Bot) executeIndicator(ctx context.Context, r *approvals.Request) {
+	if !b.stillLeads(ctx, r) {
+		return
+	}
 	var actionID string
 	var err error
 	switch r.Kind {
@@ -314,4 +320,17 @@ func actionDetail(id string, a defender.MachineAction) string {
 		return blocks.TruncateText(c, 500)
 	}
 	return ""
+}
+
+// stillLeads asks Options.StillLeads, right before r would be sent to MDE,
+// whether this replica may still send it.
+func (b *Bot) stillLeads(ctx context.Context, r *approvals.Request) bool {
+	if b.o.StillLeads == nil {
+		return true
+	}
+	if err := b.o.StillLeads(ctx); err != nil {
+		b.log.ErrorContext(ctx, "not sent to MDE: this replica may no longer lead; the leader's recovery takes the request over", "request", r.ID, "error", err)
+		return false
+	}
+	return true
 }

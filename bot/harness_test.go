@@ -95,6 +95,11 @@ type harnessConfig struct {
 	outbox approvals.Outbox
 	// dryRun is Options.DryRun.
 	dryRun bool
+	// inbox, when set, is Options.Inbox: the bot has no socket, and the
+	// test starts the replicas' relays.
+	inbox Inbox
+	// stillLeads is Options.StillLeads.
+	stillLeads func(context.Context) error
 }
 
 // newHarness starts the fakes and the store; start runs the bot.
@@ -201,9 +206,14 @@ func (h *harness) start() {
 	if cfg.outbox != nil {
 		outbox = cfg.outbox
 	}
+	socket := socketmode.New(api)
+	if cfg.inbox != nil {
+		socket = nil
+	}
 	b, err := New(Options{
 		Slack:         slack.New(slacktest.BotToken, slackOpts...),
-		Socket:        socketmode.New(api),
+		Socket:        socket,
+		Inbox:         cfg.inbox,
 		Approvals:     h.svc,
 		History:       h.db,
 		Defender:      h.def,
@@ -222,6 +232,7 @@ func (h *harness) start() {
 		LookupBudgetWait: cfg.lookupWait,
 		AlertChannel:     cfg.alertChannel,
 		Escalation:       cfg.escalation,
+		StillLeads:       cfg.stillLeads,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -235,6 +246,9 @@ func (h *harness) start() {
 	h.runs++
 	n := h.runs
 	h.mu.Unlock()
+	if cfg.inbox != nil {
+		return // no socket of its own: the test's relays connect
+	}
 	wctx, wcancel := context.WithTimeout(context.Background(), harnessWait)
 	defer wcancel()
 	if err := h.slack.WaitConnected(wctx, n); err != nil {

@@ -40,6 +40,10 @@ type socketLoop struct {
 	// state is the socket's state as last told to observe. It is read
 	// and written by the loop's goroutine only.
 	state socketState
+	// forward, when set, is called with each envelope before its ack,
+	// instead of queuing it after (Relay): an envelope it fails on is not
+	// acked, so that Slack re-delivers it.
+	forward func(ctx context.Context, evt socketmode.Event) error
 }
 
 // socketState is the Socket Mode connection's state as observed.
@@ -136,6 +140,12 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *l
 		return nil // hello, connecting, disconnect…: nothing to ack or handle
 	}
 	read := time.Now()
+	if l.forward != nil {
+		if err := l.forward(ctx, evt); err != nil {
+			l.log.Warn("envelope not claimed, so not acked: Slack re-delivers it", "envelope_id", evt.Request.EnvelopeID, "type", evt.Request.Type, "error", err)
+			return nil
+		}
+	}
 	var payload any
 	if l.ack != nil {
 		payload = l.ack(evt)
@@ -144,7 +154,9 @@ func (l *socketLoop) dispatch(ctx context.Context, evt socketmode.Event, jobs *l
 		l.log.Warn("ack failed", "envelope_id", evt.Request.EnvelopeID, "error", err)
 	}
 	l.observe.Envelope(evt.Request.Type, time.Since(read))
-	jobs.submit(evt)
+	if l.forward == nil {
+		jobs.submit(evt)
+	}
 	return nil
 }
 

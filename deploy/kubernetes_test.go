@@ -23,8 +23,9 @@ type (
 			Files []string `yaml:"files"`
 		} `yaml:"configMapGenerator"`
 		SecretGenerator []struct {
-			Name string   `yaml:"name"`
-			Envs []string `yaml:"envs"`
+			Name  string   `yaml:"name"`
+			Envs  []string `yaml:"envs"`
+			Files []string `yaml:"files"`
 		} `yaml:"secretGenerator"`
 	}
 

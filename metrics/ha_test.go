@@ -27,3 +27,17 @@ func TestHAMetricsSayLeaderOrStandbyAndCountConflicts(t *testing.T) {
 		t.Errorf("leading: %q, want %q", got, want)
 	}
 }
+
+func TestLeaderChangesAreCountedOnceSetHAIsCalled(t *testing.T) {
+	m := metrics.New()
+	name := "mdebot_ha_leader_changes_total"
+	if got := scrape(t, m, name); len(got) != 0 {
+		t.Errorf("without SetHA: %q, want no sample", got)
+	}
+	m.SetHA(func() bool { return false }, func() int64 { return 0 })
+	m.LeaderChanged()
+	m.LeaderChanged()
+	if got, want := scrape(t, m, name), []string{name + " 2"}; !cmp.Equal(got, want) {
+		t.Errorf("after two changes: %q, want %q", got, want)
+	}
+}

@@ -38,6 +38,8 @@ type Metrics struct {
 	inFlight func() int
 
 	auditHead *auditHeadCollector
+	// leaderChanges is registered by SetHA (etcd backend only).
+	leaderChanges prometheus.Counter
 }
 
 // Metrics is a defender.Observer, and a bot.Observer too: cmd/mdebot, which
@@ -71,13 +73,16 @@ var humanBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 //	mdebot_slack_ratelimited_total{method}        HTTP 429s from Slack
 //	mdebot_slack_delivery_latency_seconds{kind}   change written → Slack took its delivery
 //	mdebot_slack_delivery_failures_total{kind,error} deliveries Slack refused for good
-//	mdebot_ha_leader, mdebot_store_transaction_conflicts_total
-//	                                              with the etcd backend only (SetHA)
+//	mdebot_ha_leader, mdebot_store_transaction_conflicts_total,
+//	mdebot_ha_leader_changes_total                with the etcd backend only (SetHA)
 func New() *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),
 		auditHead: newAuditHeadCollector(),
 		slack:     newSlackMetrics(),
+		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mdebot_ha_leader_changes_total", Help: "Changes of leader this replica has seen (etcd backend).",
+		}),
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mdebot_envelopes_total", Help: "Socket Mode envelopes received, by envelope type.",
 		}, []string{"type"}),

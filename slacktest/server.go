@@ -44,13 +44,18 @@ type Server struct {
 	openedConns int
 	sockets     int
 	badFrames   [][]byte
-	conns       []*socketConn // open sockets, oldest first; frames go to the newest
-	queue       []*outFrame
-	envelopes   map[string]*sentEnvelope
-	acks        []Ack
-	ackIndex    map[string]int // envelope ID → its first ack in acks
-	subs        map[*subscriber]struct{}
-	wg          sync.WaitGroup
+	conns       []*socketConn // open sockets, oldest first
+	spread      int           // round-robin counter of assignLocked
+	// redeliverAfter, when set, re-delivers an envelope not acked within
+	// it (WithRedelivery); redeliveries counts them.
+	redeliverAfter time.Duration
+	redeliveries   int
+	queue          []*outFrame
+	envelopes      map[string]*sentEnvelope
+	acks           []Ack
+	ackIndex       map[string]int // envelope ID → its first ack in acks
+	subs           map[*subscriber]struct{}
+	wg             sync.WaitGroup
 }
 
 // failure is a scripted failure of a method's next calls: a Slack error,
@@ -80,6 +85,18 @@ func WithEnterprise(id string) Option {
 // slack-go reconnects when no PING arrives within its own ping interval.
 func WithPingInterval(d time.Duration) Option {
 	return func(s *Server) { s.pingInterval = d }
+}
+
+// WithRedelivery makes the fake re-deliver, as Slack does, an envelope
+// the bot has not acked within after (Slack waits 3 s): the same payload
+// under a new envelope_id, with retry_attempt 1, 2, then 3 and
+// retry_reason "timeout", on another open connection when there is one.
+// Slack has been seen re-sending both under the same and under a new
+// envelope_id; the fake uses a new one, the harder case for a bot that
+// must handle a payload once. Off by default, so that tests of what the
+// bot leaves unacked see each envelope once.
+func WithRedelivery(after time.Duration) Option {
+	return func(s *Server) { s.redeliverAfter = after }
 }
 
 // WithUsers adds workspace members.

@@ -23,9 +23,15 @@ type socketConn struct {
 
 // outFrame is a frame waiting in the queue for a socket.
 type outFrame struct {
-	data       []byte
-	envelope   string        // envelope ID, "" for control frames
-	target     *socketConn   // only for this connection (disconnect frames)
+	data     []byte
+	envelope string      // envelope ID, "" for control frames
+	target   *socketConn // only for this connection (disconnect frames)
+	// assigned is the connection chosen for a frame without a target
+	// (spread round-robin over the open connections, as Slack spreads an
+	// app's payloads); chosen again if it closes first. avoid is the
+	// connection a re-delivery should not go to when another is open.
+	assigned   *socketConn
+	avoid      *socketConn
 	disconnect bool          // a disconnect frame
 	written    chan struct{} // closed once written
 	sentAt     time.Time
@@ -42,6 +48,15 @@ type sentEnvelope struct {
 	channel   string
 	messageTS string // block_actions: the clicked message
 	viewID    string // view_submission: the submitted view
+	// frame is the envelope as sent, kept to re-deliver it (WithRedelivery).
+	frame map[string]any
+	// conn is the connection that wrote it; attempt its retry_attempt;
+	// first the id of the envelope it re-delivers ("" for a first
+	// delivery); redelivered is set once a later attempt replaced it.
+	conn        *socketConn
+	attempt     int
+	first       string
+	redelivered bool
 }
 
 var upgrader = websocket.Upgrader{
@@ -160,32 +175,66 @@ func (s *Server) write(c *socketConn, data []byte) error {
 }
 
 // nextFrame pops the next frame for c, or nil when there is none to send.
+// A frame without a target goes to the connection it was assigned to (see
+// assignLocked); it is assigned again when that one closed or drains.
 func (s *Server) nextFrame(c *socketConn) *outFrame {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	current := !c.draining && s.currentLocked() == c
+	reassigned := false
 	for i := 0; i < len(s.queue); {
 		f := s.queue[i]
+		if f.target == nil && !f.cancelled && (f.assigned == nil || f.assigned.draining || !slices.Contains(s.conns, f.assigned)) {
+			f.assigned = s.assignLocked(f.avoid)
+			reassigned = reassigned || (f.assigned != nil && f.assigned != c)
+		}
 		switch {
 		case f.cancelled:
 			s.queue = slices.Delete(s.queue, i, i+1)
 		case f.target != nil && !slices.Contains(s.conns, f.target):
 			close(f.written) // its socket is gone: nothing to disconnect
 			s.queue = slices.Delete(s.queue, i, i+1)
-		case f.target == c || (f.target == nil && current):
+		case f.target == c || (f.target == nil && f.assigned == c && !c.draining):
 			s.queue = slices.Delete(s.queue, i, i+1)
 			// Stamp before writing: the ack may arrive before the write returns.
 			f.sentAt = time.Now()
 			if env := s.envelopes[f.envelope]; env != nil {
 				env.sentAt = f.sentAt
-				s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user}})
+				env.conn = c
+				s.scheduleRedeliveryLocked(env)
+				s.publishLocked(Event{Kind: EventEnvelopeSent, Envelope: &Envelope{ID: env.id, SentAt: f.sentAt, Kind: env.kind, UserID: env.user, RetryAttempt: env.attempt}})
+			}
+			if reassigned {
+				s.wakeLocked()
 			}
 			return f
 		default:
 			i++
 		}
 	}
+	if reassigned {
+		s.wakeLocked()
+	}
 	return nil
+}
+
+// assignLocked picks the connection for the next frame: round-robin over
+// the open connections not asked to disconnect, other than avoid when
+// there is another; nil when none is open.
+func (s *Server) assignLocked(avoid *socketConn) *socketConn {
+	var open []*socketConn
+	for _, c := range s.conns {
+		if !c.draining && c != avoid {
+			open = append(open, c)
+		}
+	}
+	if len(open) == 0 {
+		if avoid == nil || avoid.draining || !slices.Contains(s.conns, avoid) {
+			return nil
+		}
+		open = []*socketConn{avoid}
+	}
+	s.spread++
+	return open[s.spread%len(open)]
 }
 
 // currentLocked returns the socket new frames go to: the newest one that
@@ -248,6 +297,9 @@ func (s *Server) sendEnvelope(ctx context.Context, env *sentEnvelope, frame map[
 	if err != nil {
 		return Envelope{}, fmt.Errorf("encoding envelope: %w", err)
 	}
+	s.mu.Lock()
+	env.frame = frame
+	s.mu.Unlock()
 	f := &outFrame{data: data, envelope: env.id, written: make(chan struct{})}
 	if err := s.send(ctx, f); err != nil {
 		return Envelope{}, err
@@ -292,13 +344,38 @@ func (s *Server) SendRaw(ctx context.Context, frame []byte) error {
 	return s.send(ctx, &outFrame{data: append([]byte(nil), frame...), written: make(chan struct{})})
 }
 
-// WaitAck waits for the bot's ack of the envelope.
+// ackOfLocked returns the first ack of the envelope or of any of its
+// re-deliveries (WithRedelivery). s.mu must be held.
+func (s *Server) ackOfLocked(envelopeID string) (Ack, bool) {
+	first := envelopeID
+	if env := s.envelopes[envelopeID]; env != nil && env.first != "" {
+		first = env.first
+	}
+	best := -1
+	for id, env := range s.envelopes {
+		if id != first && env.first != first {
+			continue
+		}
+		if i, ok := s.ackIndex[id]; ok && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if i, ok := s.ackIndex[envelopeID]; ok && (best < 0 || i < best) {
+		best = i
+	}
+	if best < 0 {
+		return Ack{}, false
+	}
+	return s.acks[best], true
+}
+
+// WaitAck waits for the bot's ack of the envelope, or of a re-delivery of
+// it (WithRedelivery): Slack needs one of them acked.
 func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	for {
 		s.mu.Lock()
 		ch := s.changed
-		if i, ok := s.ackIndex[envelopeID]; ok {
-			a := s.acks[i]
+		if a, ok := s.ackOfLocked(envelopeID); ok {
 			s.mu.Unlock()
 			return a, nil
 		}
@@ -317,7 +394,8 @@ func (s *Server) Acks() []Ack {
 }
 
 // Unacked returns the envelopes written to the bot and not acked yet, in
-// the order they were written. Real Slack wants each ack within 3 s; a test
+// the order they were written (an envelope re-delivered counts once, as
+// its latest attempt). Real Slack wants each ack within 3 s; a test
 // asserts the bot acked everything by checking this is empty once the work
 // it waits for is done.
 func (s *Server) Unacked() []Envelope {
@@ -325,8 +403,8 @@ func (s *Server) Unacked() []Envelope {
 	defer s.mu.Unlock()
 	var out []Envelope
 	for _, env := range s.envelopes {
-		if !env.acked && !env.sentAt.IsZero() {
-			out = append(out, Envelope{ID: env.id, SentAt: env.sentAt, Kind: env.kind, UserID: env.user})
+		if !env.acked && !env.redelivered && !env.sentAt.IsZero() {
+			out = append(out, Envelope{ID: env.id, SentAt: env.sentAt, Kind: env.kind, UserID: env.user, RetryAttempt: env.attempt})
 		}
 	}
 	slices.SortFunc(out, func(a, b Envelope) int { return a.SentAt.Compare(b.SentAt) })
@@ -405,9 +483,12 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 }
 
 func (s *Server) helloFrame() []byte {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
 	data, _ := json.Marshal(map[string]any{
 		"type":            "hello",
-		"num_connections": 1,
+		"num_connections": n,
 		"debug_info": map[string]any{
 			"host":                        "applink-fake",
 			"build_number":                1,
@@ -416,4 +497,67 @@ func (s *Server) helloFrame() []byte {
 		"connection_info": map[string]any{"app_id": AppID},
 	})
 	return data
+}
+
+// maxRetryAttempts is how many times Slack re-delivers an envelope.
+const maxRetryAttempts = 3
+
+// scheduleRedeliveryLocked arms env's re-delivery (WithRedelivery) now
+// that it was written. s.mu must be held.
+func (s *Server) scheduleRedeliveryLocked(env *sentEnvelope) {
+	if s.redeliverAfter <= 0 || env.frame == nil || env.attempt >= maxRetryAttempts {
+		return
+	}
+	time.AfterFunc(s.redeliverAfter, func() { s.redeliver(env.id) })
+}
+
+// redeliver queues the next attempt of the envelope id unless it was
+// acked meanwhile.
+func (s *Server) redeliver(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	env := s.envelopes[id]
+	if s.closed || env == nil || env.acked || env.redelivered {
+		return
+	}
+	next := *env
+	next.id = s.nextEnvelopeIDLocked()
+	next.attempt = env.attempt + 1
+	next.first = env.id
+	if env.first != "" {
+		next.first = env.first
+	}
+	next.sentAt, next.conn, next.acked = time.Time{}, nil, false
+	next.frame = map[string]any{}
+	for k, v := range env.frame {
+		next.frame[k] = v
+	}
+	next.frame["envelope_id"] = next.id
+	next.frame["retry_attempt"] = next.attempt
+	next.frame["retry_reason"] = "timeout"
+	data, err := json.Marshal(next.frame)
+	if err != nil {
+		return
+	}
+	env.redelivered = true
+	s.envelopes[next.id] = &next
+	s.redeliveries++
+	s.queue = append(s.queue, &outFrame{data: data, envelope: next.id, avoid: env.conn, written: make(chan struct{})})
+	s.changeLocked()
+	s.wakeLocked()
+}
+
+// Redeliveries returns how many envelopes were re-delivered because the
+// bot did not ack them in time (WithRedelivery).
+func (s *Server) Redeliveries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redeliveries
+}
+
+// SocketCount returns how many Socket Mode connections are open now.
+func (s *Server) SocketCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }

@@ -114,6 +114,9 @@ type Envelope struct {
 	Kind string
 	// UserID is the user whose action the envelope carries.
 	UserID string
+	// RetryAttempt is 0 for a first delivery, then 1, 2, 3 for the
+	// re-deliveries of an envelope not acked in time (WithRedelivery).
+	RetryAttempt int
 }
 
 // Ack is the bot's acknowledgement of an envelope.

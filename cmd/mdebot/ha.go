@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mdebot/mdebot/config"
+	"github.com/mdebot/mdebot/metrics"
 	"github.com/mdebot/mdebot/storage/etcdstore"
 )
 
@@ -62,4 +63,16 @@ func lead(ctx context.Context, s *etcdstore.Store, ha config.HA, leading *atomic
 		}
 		return nil
 	}, nil
+}
+
+// observeLeaders counts and logs, until ctx ends, each change of leader
+// this replica sees (mdebot_ha_leader_changes_total).
+func observeLeaders(ctx context.Context, s *etcdstore.Store, mets *metrics.Metrics, log *slog.Logger) {
+	err := s.ObserveLeaders(ctx, func(leader string, term int64) {
+		mets.LeaderChanged()
+		log.Info("the leader changed", "leader", leader, "term", term)
+	})
+	if err != nil {
+		log.Warn("observing the leadership stopped; mdebot_ha_leader_changes_total no longer counts", "error", err)
+	}
 }

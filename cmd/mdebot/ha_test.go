@@ -22,6 +22,15 @@ func (w *world) replica(id string) *child {
 	return w.startWith(nil, "serve", "--config", path)
 }
 
+// leading waits until c says it leads (every replica holds a Socket Mode
+// connection, so a connection says nothing of who leads).
+func leading(t *testing.T, w *world, c *child) {
+	t.Helper()
+	if err := c.out.waitFor(w.ctx(), `msg="this replica leads"`); err != nil {
+		t.Fatalf("the replica never led: %v\n%s", err, c.out.String())
+	}
+}
+
 // standingBy waits until c says another replica leads.
 func standingBy(t *testing.T, w *world, c *child) {
 	t.Helper()
@@ -35,8 +44,10 @@ func TestAStandbyTakesOverAKilledLeadersActionWithoutPostingItAgain(t *testing.T
 	ctx := w.ctx()
 	a := w.replica("a")
 	w.serving(ctx, a, 1)
+	leading(t, w, a)
 	b := w.replica("b")
 	standingBy(t, w, b)
+	w.serving(ctx, b, 2) // a standby holds its own connection
 
 	w.command(ctx, alice, "isolate ws-0042 lateral movement")
 	card := w.card(ctx, "awaiting approval")
@@ -46,7 +57,7 @@ func TestAStandbyTakesOverAKilledLeadersActionWithoutPostingItAgain(t *testing.T
 	a.signal(syscall.SIGKILL)
 	a.wait(ctx)
 
-	w.serving(ctx, b, 2)
+	leading(t, w, b)
 	failover := time.Since(killed)
 	t.Logf("failover: the standby served %s after the leader was killed (lease 1s)", failover)
 	if failover > 10*time.Second {
@@ -74,11 +85,13 @@ func TestALeaderPausedPastItsLeaseStepsDown(t *testing.T) {
 	ctx := w.ctx()
 	a := w.replica("a")
 	w.serving(ctx, a, 1)
+	leading(t, w, a)
 	b := w.replica("b")
 	standingBy(t, w, b)
+	w.serving(ctx, b, 2) // a standby holds its own connection
 
 	a.signal(syscall.SIGSTOP)
-	w.serving(ctx, b, 2) // b leads once a's lease expired
+	leading(t, w, b) // b leads once a's lease expired
 	a.signal(syscall.SIGCONT)
 	if code := a.wait(ctx); code != exitFatal || !strings.Contains(a.out.String(), "this replica lost the leadership") {
 		t.Fatalf("the paused leader: exit %d, want 1 saying it lost the leadership\n%s", code, a.out.String())
@@ -97,19 +110,21 @@ func TestAGracefulStopHandsTheLeadershipOverAtOnce(t *testing.T) {
 	ctx := w.ctx()
 	a := w.replica("a")
 	w.serving(ctx, a, 1)
+	leading(t, w, a)
 	b := w.replica("b")
 	standingBy(t, w, b)
+	w.serving(ctx, b, 2) // a standby holds its own connection
 	a.signal(syscall.SIGTERM)
 	if code := a.wait(ctx); code != exitOK {
 		t.Fatalf("exit %d after SIGTERM\n%s", code, a.out.String())
 	}
-	w.serving(ctx, b, 2)
+	leading(t, w, b)
 	b.signal(syscall.SIGTERM)
 	if code := b.wait(ctx); code != exitOK {
 		t.Fatalf("the new leader: exit %d after SIGTERM\n%s", code, b.out.String())
 	}
 	c := w.replica("c")
-	w.serving(ctx, c, 3) // nobody leads: c does at once
+	leading(t, w, c) // nobody leads: c does at once
 	d := w.replica("d")
 	standingBy(t, w, d)
 	d.signal(syscall.SIGTERM) // a standby stopped before it led

@@ -92,13 +92,42 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		defer admin.stop()
 	}
 
+	api, socket := newSlack(cfg.Slack)
+	team, err := checkBotToken(ctx, api, cfg.Slack.APIURL, log)
+	if err != nil {
+		return err
+	}
+	observer := ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")})
+	var inbox bot.Inbox
+	var stillLeads func(context.Context) error
 	if es, ok := db.(*etcdstore.Store); ok {
+		// Every replica holds its own Socket Mode connection and relays
+		// what Slack gives it into the store, standing by or leading; the
+		// leader's bot handles it.
+		inbox, stillLeads = es, es.StillLeads
+		var stopRelay context.CancelCauseFunc
+		ctx, stopRelay = context.WithCancelCause(ctx)
+		relayed := make(chan error, 1)
+		go func() {
+			rerr := bot.Relay(ctx, bot.RelayOptions{Socket: socket, Inbox: es, Logger: log.With("component", "slack"), Observer: observer})
+			if rerr != nil {
+				stopRelay(rerr)
+			}
+			relayed <- rerr
+		}()
+		defer func() {
+			stopRelay(nil)
+			if rerr := <-relayed; rerr != nil && err == nil {
+				err = runError(rerr)
+			}
+		}()
 		var leading atomic.Bool
 		mets.SetHA(leading.Load, es.Conflicts)
+		go observeLeaders(ctx, es, mets, log.With("component", "ha"))
 		var deposed func() error
 		ctx, deposed, err = lead(ctx, es, cfg.HA, &leading, log.With("component", "ha"))
 		if err != nil || ctx == nil {
-			return err // nil: stopped while standing by
+			return err // nil: stopped while standing by (or the relay failed: see above)
 		}
 		defer func() {
 			if derr := deposed(); derr != nil && err == nil {
@@ -107,11 +136,6 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		}()
 	}
 
-	api, socket := newSlack(cfg.Slack)
-	team, err := checkBotToken(ctx, api, cfg.Slack.APIURL, log)
-	if err != nil {
-		return err
-	}
 	groups := bot.NewGroups(api, bot.DefaultGroupTTL, log.With("component", "groups"))
 	svc, err := approvals.New(approvals.Options{
 		Policy:  policyFrom(cfg),
@@ -134,6 +158,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 	b, err := bot.New(bot.Options{
 		Slack:         api,
 		Socket:        socket,
+		Inbox:         inbox,
+		StillLeads:    stillLeads,
 		Approvals:     svc,
 		History:       db,
 		Defender:      mde,
@@ -143,7 +169,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, log *slog.Logger, opts
 		Outbox:        db,
 		SlackObserver: mets,
 		Logger:        log,
-		Observer:      ready.observer(botLogObserver{next: mets, log: log.With("component", "slack")}),
+		Observer:      observer,
 		DryRun:        opts.dryRun,
 		AlertChannel:  cfg.Slack.AlertChannel,
 		Escalation:    cfg.Slack.Escalation,

@@ -29,4 +29,6 @@
 //	idx_time/…, idx_machine/…, idx_user/…, idx_kind/…, idx_state/…
 //	                            history indexes, keyed as in storage
 //	marks/KEY                   one-time marks
+//	claims/HASH                 a Slack envelope's de-duplication key, under a 10-minute lease
+//	inbox/HASH                  a claimed envelope until the leader has handled it
 package etcdstore

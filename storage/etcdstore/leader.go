@@ -103,3 +103,42 @@ func (s *Store) deposed(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ObserveLeaders calls changed with the leader's id and term each time the
+// leadership of s's prefix passes to a new term — not for the term found
+// at the start — until ctx ends (returning nil). Every replica may call
+// it, leading or not.
+func (s *Store) ObserveLeaders(ctx context.Context, changed func(leader string, term int64)) error {
+	prefix := s.prefix + famLeader
+	var last int64 // the last term seen; 0: none yet
+	for ctx.Err() == nil {
+		resp, err := s.cli.Get(ctx, prefix, clientv3.WithFirstCreate()...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("etcdstore: reading the leader: %w", err)
+		}
+		if len(resp.Kvs) == 1 {
+			term := resp.Kvs[0].CreateRevision
+			if last != 0 && term != last {
+				changed(string(resp.Kvs[0].Value), term)
+			}
+			last = term
+		}
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		wch := s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
+		<-wch // any change: read the leader again
+		cancel()
+	}
+	return nil
+}
+
+// StillLeads returns ErrDeposed unless the term s's writes are fenced by
+// is still etcd's current one, read now (a linearizable read); nil also
+// when s does not lead (no term to check). It is meant right before an
+// action that no store transaction can fence: the MDE POST, so that a
+// leader paused past its lease and resumed does not send one.
+func (s *Store) StillLeads(ctx context.Context) error {
+	return s.deposed(ctx)
+}

@@ -14,9 +14,15 @@ func TestADeposedLeadersWritesFailAndItsSuccessorsCommit(t *testing.T) {
 	prefix := freshPrefix()
 	now := func() time.Time { return t0 }
 	a, b := open(t, prefix, nil), open(t, prefix, nil)
+	if err := a.StillLeads(ctx); err != nil {
+		t.Errorf("StillLeads before leading = %v, want nil (nothing to check)", err)
+	}
 	termA, err := a.Lead(ctx, "replica-a", time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := a.StillLeads(ctx); err != nil {
+		t.Errorf("StillLeads while leading = %v, want nil", err)
 	}
 	svcA, svcB := service(t, a, now), service(t, b, now)
 	res, err := svcA.Open(ctx, isolate(1))
@@ -48,6 +54,12 @@ func TestADeposedLeadersWritesFailAndItsSuccessorsCommit(t *testing.T) {
 		t.Errorf("term %d follows term %d", termB.Rev(), termA.Rev())
 	}
 	<-termA.Done()
+	if err := a.StillLeads(ctx); !errors.Is(err, etcdstore.ErrDeposed) {
+		t.Errorf("StillLeads of the deposed leader = %v, want ErrDeposed", err)
+	}
+	if err := b.StillLeads(ctx); err != nil {
+		t.Errorf("StillLeads of the new leader = %v, want nil", err)
+	}
 
 	if _, err := svcA.Approve(ctx, r.ID, "UAPP001", r.Fingerprint()); !errors.Is(err, etcdstore.ErrDeposed) {
 		t.Fatalf("the deposed leader's approval = %v, want ErrDeposed", err)

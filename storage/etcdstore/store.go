@@ -59,6 +59,8 @@ type Store struct {
 	announce  announcing   // the outbox's announcer (Announce)
 	// fence, once Lead returns, makes every write conditional on the term.
 	fence atomic.Pointer[fence]
+	// claims is the lease of the envelopes' claims (ClaimEnvelope).
+	claims claimLease
 }
 
 var (
