@@ -283,3 +283,30 @@ func TestBulkPolicyRulesApplyPerMachineStrictestWins(t *testing.T) {
 	_, err := f.svc.Approve(context.Background(), r.ID, approver1, r.Fingerprint())
 	wantCode(t, err, approvals.CodeNotPermitted)
 }
+
+func TestOpenWithAKeyOpensOneRequestPerKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testPolicy())
+	d := bulkDraft(approvals.KindIsolate, 2)
+	d.Key = "slack-command/1337.42"
+	first, err := f.svc.Open(ctx, d)
+	if err != nil || !first.Changed {
+		t.Fatalf("first open: %v, changed %v", err, first.Changed)
+	}
+	again, err := f.svc.Open(ctx, d)
+	if err != nil || again.Changed || again.Request.ID != first.Request.ID {
+		t.Fatalf("second open with the key: %+v, %v; want the first request, unchanged", again, err)
+	}
+	other := d
+	other.Key = "slack-command/1337.43"
+	other.Targets = bulkDraft(approvals.KindIsolate, 4).Targets[2:]
+	if res, err := f.svc.Open(ctx, other); err != nil || res.Request.ID == first.Request.ID {
+		t.Fatalf("another key: %v, %v; want a request of its own", res.Request, err)
+	}
+	// Someone else's draft that happens to carry the key is not the same
+	// command.
+	forged := d
+	forged.Requester = approver1
+	_, err = f.svc.Open(ctx, forged)
+	wantCode(t, err, approvals.CodeDuplicateID)
+}

@@ -2,6 +2,7 @@ package approvals
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
 	"strings"
@@ -32,6 +33,13 @@ type Draft struct {
 	// BreakGlass asks to run the action at once, without a second person
 	// (see Policy.BreakGlass); an approver reviews it afterwards.
 	BreakGlass bool
+	// Key, when set, makes Open idempotent: every Open of a draft with the
+	// same Key opens one request (its id is derived from the key), and a
+	// repeat returns that request unchanged. The adapter passes what
+	// identifies the person's command (Slack's trigger_id), so a command
+	// delivered twice (Slack's retries, a replica dying mid-way) opens one
+	// request and runs one action.
+	Key string
 	// Targets, when there are two or more, make a bulk request: each names
 	// a machine (Machine, Name) and carries its Facts, Health and LastSeen;
 	// Params.Machine, Params.MachineName and Facts stay empty. One target
@@ -105,6 +113,13 @@ func (d Draft) normalize() (Draft, error) {
 		return bad("%s takes no scan type", d.Kind)
 	}
 	return d, nil
+}
+
+// keyedID is the request id of a draft with Key key: "R-" and 10
+// characters of base32 of its SHA-256, like NewID's.
+func keyedID(key string) string {
+	sum := sha256.Sum256([]byte("mdebot-request-key-v1\x00" + key))
+	return "R-" + base32.StdEncoding.EncodeToString(sum[:7])[:10]
 }
 
 // NewID returns a fresh request id: "R-" and 10 characters of base32 from

@@ -97,7 +97,8 @@ func (s *Service) IsApprover(ctx context.Context, user string) (bool, error) {
 }
 
 // Open opens a request from d. A kind that needs no approval is approved at
-// once (Result.Executable is true). Errors: ErrInvalid, ErrNotPermitted
+// once (Result.Executable is true). A draft whose Key opened a request
+// before returns that request, with Result.Changed false. Errors: ErrInvalid, ErrNotPermitted
 // (requester or channel not allowed), ErrConflict (Error.Existing names the
 // live request in the way), ErrGroupLookup. Refusals are audited.
 func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
@@ -140,16 +141,30 @@ func (s *Service) Open(ctx context.Context, d Draft) (Result, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		r.ID = NewID()
+		if d.Key != "" {
+			r.ID = keyedID(d.Key)
+		}
 		err = s.store.Create(ctx, r, func(live []*Request) ([]AuditEvent, error) {
 			if r.Bulk() {
 				return openedBulk(r, live, now)
 			}
 			return opened(r, live, now)
 		})
-		if errors.Is(err, ErrDuplicateID) && attempt < 3 {
+		if errors.Is(err, ErrDuplicateID) && d.Key == "" && attempt < 3 {
 			continue
 		}
 		break
+	}
+	if errors.Is(err, ErrDuplicateID) && d.Key != "" {
+		// The same command again: the request it opened, unchanged.
+		prev, gerr := s.store.Get(ctx, r.ID)
+		if gerr != nil {
+			return Result{}, gerr
+		}
+		if prev.Requester != d.Requester || prev.Kind != d.Kind {
+			return Result{}, err // a key collision, not a repeat
+		}
+		return Result{Request: prev}, nil
 	}
 	if err != nil {
 		return Result{}, err

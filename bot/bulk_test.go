@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
 	"github.com/mdebot/mdebot/defender"
@@ -512,5 +515,31 @@ func TestABulkReplicaThatNoLongerLeadsSendsNothingToMDE(t *testing.T) {
 	}
 	if r := page.Requests[0]; r.State != approvals.StateApproved || len(unsureTargets(r)) != 4 {
 		t.Errorf("request %s with %d machines marked as being sent; want approved, all 4 left to the next leader's recovery", r.State, len(unsureTargets(r)))
+	}
+}
+
+func TestACommandDeliveredTwiceOpensOneRequestAndRunsOneAction(t *testing.T) {
+	h := newHarness(t)
+	h.mu.Lock()
+	b := h.bot
+	h.mu.Unlock()
+	// The same /mde command twice (Slack's retry, or a replica that died
+	// handling it): the same trigger_id.
+	cmd := slack.SlashCommand{TeamID: "T0FAKETEAM", UserID: responder, ChannelID: socChannel, Command: "/mde",
+		Text: "scan ws-0003 ws-0006 quick -- sweep", TriggerID: "1337.42.abcdef"}
+	for range 2 {
+		b.handle(h.ctx(), socketmode.Event{Type: socketmode.EventTypeSlashCommand, Data: cmd})
+	}
+	h.card("2 machines")
+	page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 10})
+	if err != nil || len(page.Requests) != 1 {
+		t.Fatalf("%d requests (%v), want 1", len(page.Requests), err)
+	}
+	waitRequest(t, h, page.Requests[0].ID, func(r *approvals.Request) bool { return r.State == approvals.StateSubmitted || r.State.Final() })
+	if n := h.mde.CallCount("actions.runAntiVirusScan"); n != 2 {
+		t.Errorf("scan POSTs = %d, want 2 (one per machine, once)", n)
+	}
+	if !strings.Contains(h.logs.String(), "command already handled") {
+		t.Error("the second delivery was not recognised as the same command")
 	}
 }

@@ -73,7 +73,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		b.observeCommand(func(rec *commandRecord) {
-			in := interaction{user: cmd.UserID, channel: cmd.ChannelID, responseURL: cmd.ResponseURL, cmd: rec}
+			in := interaction{user: cmd.UserID, channel: cmd.ChannelID, responseURL: cmd.ResponseURL, cmd: rec, trigger: cmd.TriggerID}
 			b.handleCommand(ctx, in, cmd.Text)
 		})
 	case socketmode.EventTypeInteractive:

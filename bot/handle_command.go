@@ -96,6 +96,9 @@ func (b *Bot) request(ctx context.Context, in interaction, cmd command.Command) 
 		return
 	}
 	d := approvals.Draft{Kind: kind, Requester: in.user, Channel: in.channel, Reason: cmd.Reason, BreakGlass: cmd.BreakGlass}
+	if in.trigger != "" {
+		d.Key = "slack-command/" + in.trigger
+	}
 	// Refuse what the policy forbids before anything reaches MDE.
 	if err := b.o.Approvals.CheckOpen(ctx, d); err != nil {
 		b.replyError(ctx, in, err, "kind", kind)
@@ -146,6 +149,13 @@ func (b *Bot) open(ctx context.Context, in interaction, d approvals.Draft, machi
 	r := res.Request
 	in.note("", CommandAccepted)
 	log := b.log.With("request", r.ID)
+	if !res.Changed {
+		// The same command delivered again (Slack's retry, or a replica
+		// that died handling it): its request exists; its card, action
+		// and DMs are the first handling's, or resume's.
+		log.InfoContext(ctx, "command already handled; its request exists", "requester", in.user)
+		return
+	}
 	log.InfoContext(ctx, "request opened", "kind", r.Kind, "requester", in.user, "target", r.Target(), "executable", res.Executable)
 	r, err = b.postCard(ctx, r, in.channel, machine)
 	if err != nil {

@@ -31,6 +31,9 @@ type interaction struct {
 	home *blocks.HomeFilter
 	// cmd is set for a slash command: its verb and outcome, for metrics.
 	cmd *commandRecord
+	// trigger is a slash command's trigger_id: the same on every delivery
+	// of one command, so a command delivered twice opens one request.
+	trigger string
 }
 
 // note records, for a slash command, its verb (when set) and its outcome
