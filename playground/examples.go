@@ -21,6 +21,8 @@ func Examples() []Example {
 		{Command: "/mde isolate ws-0012 CFO laptop beaconing", Note: "tag VIP: only Sam may approve"},
 		{Command: "/mde scan kiosk-lobby-01 odd process", Note: "tag Kiosk: runs at once"},
 		{Command: "/mde isolate ws-0003 --break-glass C2 at 3am, nobody answers", Note: "as Riley: runs alone, then Alex or Sam must review it"},
+		{Command: "/mde scan ws-0003 ws-0006 ws-0009 quick outbreak sweep", Note: "one request, three machines: the card counts their outcomes"},
+		{Command: "/mde isolate tag:finance selective -- ransomware in finance", Note: "every machine tagged finance: one approval (one more over 10 machines)"},
 		{Command: "/mde history --break-glass", Note: "break-glass actions and their reviews"},
 		{Command: "/mde history", Note: "as an approver or the manager"},
 	}
