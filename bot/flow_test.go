@@ -3,13 +3,19 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mdebot/mdebot/approvals"
+	"github.com/mdebot/mdebot/defender/defendertest"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
 func TestAScanNeedsNoApprovalAndItsStatusesAppearInTheThread(t *testing.T) {
-	h := newHarness(t)
+	// InProgress lasts a second: a poll delayed by a busy machine still
+	// sees it (each status is told only if a poll reads it).
+	h := newHarness(t, func(c *harnessConfig) {
+		c.mdeOpts = []defendertest.Option{defendertest.WithProgress(50*time.Millisecond, time.Second), defendertest.WithRateLimits(0, 0)}
+	})
 	h.slash(responder, socChannel, "scan ws-0042 quick suspicious process")
 	card := h.card("requested by")
 	h.reply(card, "Submitted to Defender")
