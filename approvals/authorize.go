@@ -241,6 +241,14 @@ func (s *Service) RecordPackageLink(ctx context.Context, r *Request, actor strin
 	return s.record(ctx, r.event(EventPackageLink, actor, s.now(), ""))
 }
 
+// RecordTargetPackageLink audits that actor was shown the download link of
+// the package collected on machine t of bulk request r.
+func (s *Service) RecordTargetPackageLink(ctx context.Context, r *Request, t *Target, actor string) error {
+	ev := r.event(EventPackageLink, actor, s.now(), "MDE action "+t.ActionID)
+	ev.Machine = t.Machine
+	return s.record(ctx, ev)
+}
+
 // RecordExport audits that actor was sent an export; detail says what it
 // held.
 func (s *Service) RecordExport(ctx context.Context, actor, detail string) error {

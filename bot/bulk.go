@@ -435,3 +435,25 @@ func bulkTargets(ms []defender.Machine) []approvals.Target {
 	}
 	return ts
 }
+
+// targetPackageLink shows the person, ephemerally, a fresh download link
+// of the package collected on one machine of bulk request r (its MDE
+// action actionID), once its showing is audited.
+func (b *Bot) targetPackageLink(ctx context.Context, in interaction, r *approvals.Request, actionID string) {
+	t := r.TargetByAction(actionID)
+	if r.Kind != approvals.KindCollect || t == nil || t.Owner != approvals.OwnerSelf || t.Status != defender.StatusSucceeded {
+		b.reply(ctx, in, blocks.RenderNotice("No investigation package to download for that machine of "+blocks.RenderCode(r.ID, 20)+"."))
+		return
+	}
+	uri, err := b.lookups.Actions.PackageURI(ctx, t.ActionID)
+	if err != nil {
+		b.replyError(ctx, in, err, "request", r.ID, "action", t.ActionID)
+		return
+	}
+	if err := b.o.Approvals.RecordTargetPackageLink(ctx, r, t, in.user); err != nil {
+		b.replyError(ctx, in, err, "request", r.ID)
+		return
+	}
+	b.log.InfoContext(ctx, "package link shown", "request", r.ID, "machine", t.Machine, "user", in.user)
+	b.reply(ctx, in, blocks.RenderDownloadLink(uri.Reveal()))
+}

@@ -543,3 +543,45 @@ func TestACommandDeliveredTwiceOpensOneRequestAndRunsOneAction(t *testing.T) {
 		t.Error("the second delivery was not recognised as the same command")
 	}
 }
+
+func TestABulkCollectionOffersEachPackageOnlyToTheRequesterAndApprovers(t *testing.T) {
+	h := newHarness(t)
+	const sas = "https://fake-blob.example/pkg.zip?sv=2024&sig=SECRETSIGNATURE456"
+	h.slash(responder, socChannel, "collect ws-0003 ws-0006 ws-0009 -- timeline for case 77")
+	card := h.card("3 machines")
+	ready := h.reply(card, "investigation packages of 3 machines are ready")
+	var page approvals.HistoryPage
+	waitFor(t, h, func() bool {
+		p, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 1})
+		page = p
+		return err == nil && len(p.Requests) == 1
+	})
+	r := page.Requests[0]
+	second := r.Targets[1]
+	h.mde.SetPackageURI(second.ActionID, sas)
+
+	h.click(outsider, ready, blocks.HomeActionID(blocks.ActionPackageLink, 1))
+	h.ephemeral(outsider, "Only the requester and the approvers")
+	h.click(responder, ready, blocks.HomeActionID(blocks.ActionPackageLink, 1))
+	link := h.ephemeral(responder, "Download the investigation package")
+	if !strings.Contains(shown(link), "<"+sas+"|") {
+		t.Errorf("link message lacks the second machine's SAS URL: %s", shown(link))
+	}
+	for _, m := range h.slack.AllMessages() {
+		if strings.Contains(shown(m), "SECRETSIGNATURE") && (!m.Ephemeral || m.VisibleTo != responder) {
+			t.Errorf("the SAS URL reached %q (ephemeral %v) in %s", m.VisibleTo, m.Ephemeral, m.Channel)
+		}
+	}
+	if strings.Contains(h.logs.String(), "SECRETSIGNATURE") {
+		t.Error("the SAS URL reached the log")
+	}
+	audited := false
+	for _, rec := range h.audit(r.ID) {
+		if rec.Type == approvals.EventPackageLink && rec.Actor == responder && rec.Machine == second.Machine {
+			audited = true
+		}
+	}
+	if !audited {
+		t.Error("the link shown for the second machine is not audited with its machine")
+	}
+}

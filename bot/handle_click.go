@@ -210,10 +210,15 @@ func (b *Bot) cancelOwn(ctx context.Context, r *approvals.Request, comment strin
 
 // packageLink shows a fresh download link of a collected package to the
 // person, ephemerally, if approvals allows them to see it.
-func (b *Bot) packageLink(ctx context.Context, in interaction, id string) {
+func (b *Bot) packageLink(ctx context.Context, in interaction, value string) {
+	id, actionID, _ := strings.Cut(value, " ")
 	r, err := b.o.Approvals.AuthorizePackageLink(ctx, id, in.user)
 	if err != nil {
 		b.replyError(ctx, in, err, "request", id)
+		return
+	}
+	if r.Bulk() {
+		b.targetPackageLink(ctx, in, r, actionID)
 		return
 	}
 	if r.Kind != approvals.KindCollect || r.State != approvals.StateSucceeded {

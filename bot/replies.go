@@ -76,9 +76,17 @@ func (b *Bot) owedReplies(before, after *approvals.Request, now time.Time) []app
 // its status reply: the Cancel offer retired (after the offer, in its
 // lane), a block or unblock applied, a package ready.
 func (b *Bot) endReplies(before, after *approvals.Request, now time.Time) []approvals.Delivery {
-	if before.State != approvals.StateSubmitted || !after.State.Final() || after.Bulk() {
+	if after.Bulk() {
 		// A bulk request has no Cancel offer to retire (its card has
-		// Cancel all pending), and its machines' ends are in its batches.
+		// Cancel all pending), and its machines' ends are in its batches;
+		// a bulk collection ends with each package's download button.
+		if after.Kind == approvals.KindCollect && before.State == approvals.StateSubmitted && after.State.Final() {
+			m := blocks.RenderBulkPackagesReady(requestView(after, blocks.MachineView{}))
+			return []approvals.Delivery{delivery(kindReply, postLane(after.Channel), "", after.ID, payload{}.withMessage(m), now)}
+		}
+		return nil
+	}
+	if before.State != approvals.StateSubmitted || !after.State.Final() {
 		return nil
 	}
 	lane := postLane(after.Channel)

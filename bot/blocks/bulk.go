@@ -292,3 +292,28 @@ func RenderBulkStatus(r RequestView, now time.Time) Message {
 	}
 	return newMessage(renderKindParams(r.Kind, r.Params)+" "+r.ID+": "+r.Counts, bs...)
 }
+
+// RenderBulkPackagesReady renders the thread reply of a finished bulk
+// collection: a "Get download link" button per machine whose package
+// Defender collected (each asks for a fresh, short-lived link, shown only
+// to whoever clicks), or a note that none was.
+func RenderBulkPackagesReady(r RequestView) Message {
+	var buttons []slack.BlockElement
+	for _, t := range r.Targets {
+		if t.Owner != approvals.OwnerSelf || t.Outcome != string(mde.StatusSucceeded) || t.ActionID == "" {
+			continue
+		}
+		buttons = append(buttons, slack.NewButtonBlockElement(HomeActionID(ActionPackageLink, len(buttons)),
+			renderValue(r.ID+" "+t.ActionID, slackMaxButtonValue), renderPlain(renderTargetName(t), MaxButtonText)))
+	}
+	if len(buttons) == 0 {
+		return RenderReply("No investigation package was collected: Defender collected none of the machines.")
+	}
+	text := fmt.Sprintf(":package: The investigation packages of %s are ready: each button gets its machine's download link.", RenderPlural(len(buttons), "machine"))
+	bs := []slack.Block{slack.NewSectionBlock(renderMrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(blockReply))}
+	const perBlock = 25 // Slack's most elements in one actions block
+	for i := 0; i < len(buttons) && len(bs) < MaxBlocksPerMessage; i += perBlock {
+		bs = append(bs, slack.NewActionBlock(fmt.Sprintf("%s_%d", blockPackage, i/perBlock), buttons[i:min(i+perBlock, len(buttons))]...))
+	}
+	return newMessage(text, bs...)
+}

@@ -129,3 +129,25 @@ func shownText(m Message) string {
 	}
 	return strings.ReplaceAll(b.String(), `\n`, "\n")
 }
+
+func TestBulkPackagesReadyOffersAButtonPerCollectedMachine(t *testing.T) {
+	r := bulkRequest(30, approvals.StateFailed)
+	r.Kind = approvals.KindCollect
+	m := RenderBulkPackagesReady(r)
+	checkGoldenMessage(t, m)
+	s := shownText(m)
+	// 30 machines: one reused, one someone else's and one failed have no
+	// package of this request's.
+	if !strings.Contains(s, "packages of 27 machines are ready") || strings.Contains(s, "ws-0002.contoso.local") || strings.Contains(s, "ws-0001.contoso.local") {
+		t.Errorf("packages reply:\n%s", s)
+	}
+	big := bulkRequest(500, approvals.StateSucceeded)
+	big.Kind = approvals.KindCollect
+	checkLimits(t, RenderBulkPackagesReady(big), cardUsers, nil)
+	for i := range big.Targets {
+		big.Targets[i].Outcome = string(mde.StatusFailed)
+	}
+	if s := shownText(RenderBulkPackagesReady(big)); !strings.Contains(s, "collected none") {
+		t.Errorf("no package collected:\n%s", s)
+	}
+}
