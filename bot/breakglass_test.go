@@ -7,6 +7,7 @@ import (
 
 	"github.com/mdebot/mdebot/approvals"
 	"github.com/mdebot/mdebot/bot/blocks"
+	"github.com/mdebot/mdebot/defender"
 	"github.com/mdebot/mdebot/slacktest"
 )
 
@@ -126,5 +127,29 @@ func TestBreakGlassIsCappedPerDayAndAnUnreviewedOneIsFlaggedOverdue(t *testing.T
 	}
 	if strings.Count(shown(hist), "BREAK-GLASS") != 2 {
 		t.Errorf("history --break-glass lists %d break-glass rows, want 2:\n%s", strings.Count(shown(hist), "BREAK-GLASS"), shown(hist))
+	}
+}
+
+func TestABreakGlassActionOpenedJustBeforeAStopIsAlertedAtTheNextStart(t *testing.T) {
+	h := newHarness(t, withBreakGlass, manualMDE)
+	h.stop()
+	// Opened, then the process died before its alerts went out.
+	res, err := h.svc.Open(h.ctx(), approvals.Draft{Kind: approvals.KindIsolate, Requester: responder, Channel: socChannel,
+		Reason: "C2 at 3am", BreakGlass: true, Params: approvals.Params{Machine: ws42, MachineName: "ws-0042.contoso.local", Isolation: defender.IsolationFull}})
+	if err != nil || !res.Executable {
+		t.Fatalf("open: %v %v", res.Executable, err)
+	}
+	h.start()
+	h.dmTo(approver1, "BREAK-GLASS")
+	h.dmTo(approver2, "BREAK-GLASS")
+	h.wait("the alert channel", func(m slacktest.Message) bool {
+		return m.Channel == alertsChannel && strings.Contains(m.Text, "BREAK-GLASS")
+	})
+	// A second restart tells nobody twice.
+	h.restart()
+	h.card("BREAK-GLASS")
+	h.drained()
+	if n := h.dmsTo(approver1, "BREAK-GLASS"); n != 1 {
+		t.Errorf("approver1 got %d break-glass alerts, want 1", n)
 	}
 }

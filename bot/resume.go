@@ -20,6 +20,12 @@ func (b *Bot) resume(ctx context.Context, live []*approvals.Request) {
 		if len(r.Copies) > 0 {
 			b.copyQueue.push(r.ID)
 		}
+		if r.BreakGlass {
+			// A stop between opening it and its alerts: the approvers and
+			// the alert channel not told yet are told now (each is marked,
+			// so none is told twice).
+			b.alertBreakGlass(ctx, r)
+		}
 		switch r.State {
 		case approvals.StateSubmitted:
 			if r.Bulk() {
