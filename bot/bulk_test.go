@@ -238,7 +238,7 @@ func TestBulkLostRepliesAreRecoveredNeverDoubled(t *testing.T) {
 	h.openBulk(approvals.KindIsolate, ws, "outbreak")
 	card := h.card("6 machines")
 	var id string
-	waitFor(t, h, func() bool {
+	h.until("the bulk request stored", func() bool {
 		page, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 1})
 		if err == nil && len(page.Requests) == 1 {
 			id = page.Requests[0].ID
@@ -301,7 +301,7 @@ func TestBulkCancelOfOneMachineByItsActionID(t *testing.T) {
 	h.slash(outsider, socChannel, "cancel "+target+" not yours")
 	h.ephemeral(outsider, "")
 	h.slash(responder, socChannel, "cancel "+target+" wrong host")
-	waitFor(t, h, func() bool {
+	h.until("the machine's action cancelled in Defender", func() bool {
 		for _, a := range h.mde.Actions() {
 			if a.ID == target {
 				return a.Status == "Cancelled"
@@ -320,20 +320,6 @@ func TestBulkCancelOfOneMachineByItsActionID(t *testing.T) {
 	h.reply(card, "asked to cancel the action on")
 }
 
-// waitFor waits until cond holds.
-func waitFor(t *testing.T, h *harness, cond func() bool) {
-	t.Helper()
-	ctx := h.ctx()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("condition not met: %v\nlog:\n%s", ctx.Err(), lastLines(h.logs.String(), 15))
-		case <-tick.C:
-		}
-	}
-}
 
 func TestBulkCrashAfterMarkingAndARestartSendEachMachineOnce(t *testing.T) {
 	all, names := bulkFleet(t)
@@ -551,7 +537,7 @@ func TestABulkCollectionOffersEachPackageOnlyToTheRequesterAndApprovers(t *testi
 	card := h.card("3 machines")
 	ready := h.reply(card, "investigation packages of 3 machines are ready")
 	var page approvals.HistoryPage
-	waitFor(t, h, func() bool {
+	h.until("the bulk collection stored", func() bool {
 		p, err := h.db.History(h.ctx(), approvals.HistoryQuery{Limit: 1})
 		page = p
 		return err == nil && len(p.Requests) == 1
