@@ -320,7 +320,6 @@ func TestBulkCancelOfOneMachineByItsActionID(t *testing.T) {
 	h.reply(card, "asked to cancel the action on")
 }
 
-
 func TestBulkCrashAfterMarkingAndARestartSendEachMachineOnce(t *testing.T) {
 	all, names := bulkFleet(t)
 	h := newHarness(t, manualFleet(all))
