@@ -48,22 +48,7 @@ func BenchmarkHundredScansReachDefender(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		for accepted := 0; accepted < n; {
-			accepted, tooMany = 0, 0
-			for _, c := range h.mde.Calls() {
-				switch {
-				case c.Status == http.StatusTooManyRequests:
-					tooMany++
-				case c.Route == "actions.runAntiVirusScan" && c.Status == http.StatusCreated:
-					accepted++
-				}
-			}
-			select {
-			case <-ctx.Done():
-				b.Fatalf("%d of %d scans accepted by Defender", accepted, n)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		tooMany = h.waitAccepted(ctx, "actions.runAntiVirusScan", n)
 		total += time.Since(start)
 		routes := map[string]int{}
 		for _, c := range h.mde.Calls() {
@@ -110,25 +95,33 @@ func BenchmarkBulkIsolateOfFiftyMachines(b *testing.B) {
 			return m.TS == card.TS && strings.Contains(shown(m), "1 of 2")
 		}), blocks.ActionApprove)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		for accepted := 0; accepted < n; {
-			accepted, tooMany = 0, 0
-			for _, c := range h.mde.Calls() {
-				switch {
-				case c.Status == http.StatusTooManyRequests:
-					tooMany++
-				case c.Route == "actions.isolate" && c.Status == http.StatusCreated:
-					accepted++
-				}
-			}
-			select {
-			case <-ctx.Done():
-				b.Fatalf("%d of %d isolations accepted by Defender", accepted, n)
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
+		tooMany = h.waitAccepted(ctx, "actions.isolate", n)
 		total += time.Since(start)
 		cancel()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-50-accepted")
 	b.ReportMetric(float64(tooMany)/float64(b.N), "429s/op")
+}
+
+// waitAccepted waits until the fake MDE accepted n POSTs on route and
+// returns how many calls it answered 429.
+func (h *harness) waitAccepted(ctx context.Context, route string, n int) (tooMany int) {
+	h.t.Helper()
+	for accepted := 0; accepted < n; {
+		accepted, tooMany = 0, 0
+		for _, c := range h.mde.Calls() {
+			switch {
+			case c.Status == http.StatusTooManyRequests:
+				tooMany++
+			case c.Route == route && c.Status == http.StatusCreated:
+				accepted++
+			}
+		}
+		select {
+		case <-ctx.Done():
+			h.t.Fatalf("%d of %d %s POSTs accepted by Defender", accepted, n, route)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return tooMany
 }

@@ -89,16 +89,7 @@ func (b *Bot) review(ctx context.Context, in interaction, id string, flag bool, 
 // reviews (approvals.SweepReviews) and reminds the approvers: once half-way
 // to the review's due time, once when it is overdue.
 func (b *Bot) runReviews(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			b.sweepReviews(ctx)
-		}
-	}
+	every(ctx, interval, b.sweepReviews)
 }
 
 func (b *Bot) sweepReviews(ctx context.Context) {

@@ -123,16 +123,7 @@ func (b *Bot) runEscalations(ctx context.Context, interval time.Duration) {
 	if b.o.Escalation == "" || b.o.Approvals.Policy().EscalateAfter <= 0 {
 		return
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			b.escalate(ctx)
-		}
-	}
+	every(ctx, interval, b.escalate)
 }
 
 // escalate asks Options.Escalation to decide each request due for it: a

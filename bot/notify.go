@@ -126,6 +126,11 @@ func reminded(p approvals.Policy, r *approvals.Request) []string {
 
 // runReminders runs remind every interval until ctx ends.
 func (b *Bot) runReminders(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, b.remind)
+}
+
+// every runs fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -133,7 +138,7 @@ func (b *Bot) runReminders(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			b.remind(ctx)
+			fn(ctx)
 		}
 	}
 }
